@@ -1,0 +1,180 @@
+// slipway build SRC_DIR -o SLUG: the standalone slug compiler.
+#include <cstdio>
+#include <cstdlib>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/cli.hpp"
+#include "common/output.hpp"
+#include "compiler/compile.hpp"
+#include "compiler/slug.hpp"
+
+namespace slipway::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct BuildArgs {
+  fs::path source;
+  fs::path output;
+  std::vector<std::string> buildpacks;
+  fs::path cache;
+  fs::path env_dir;
+  std::string source_version;
+  bool json = false;
+};
+
+void print_line(std::string_view line) {
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  std::fputc('\n', stderr);
+}
+
+// A scratch dir that goes away with the command.
+class TempDir {
+public:
+  static Expected<TempDir> create() {
+    fs::path base = fs::temp_directory_path() / "slipway-build-XXXXXX";
+    std::string pattern = base.string();
+    if (!mkdtemp(pattern.data())) {
+      return fail("cannot create a build directory in '{}': {}", base.parent_path().string(),
+                  errno_text(errno));
+    }
+    return TempDir(pattern);
+  }
+  TempDir(TempDir&& other) noexcept : m_path(std::exchange(other.m_path, {})) {}
+  ~TempDir() {
+    if (!m_path.empty()) {
+      std::error_code ec;
+      fs::remove_all(m_path, ec);
+    }
+  }
+  const fs::path& path() const { return m_path; }
+
+private:
+  explicit TempDir(fs::path path) : m_path(std::move(path)) {}
+  fs::path m_path;
+};
+
+// Copies the app's source into the build dir, leaving out a top-level .git.
+Expected<void> copy_source(const fs::path& source, const fs::path& build_dir) {
+  std::error_code ec;
+  fs::create_directories(build_dir, ec);
+  for (const auto& entry : fs::directory_iterator(source, ec)) {
+    if (entry.path().filename() == ".git") {
+      continue;
+    }
+    fs::copy(entry.path(), build_dir / entry.path().filename(),
+             fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
+    if (ec) {
+      return fail("cannot copy '{}': {}", entry.path().string(), ec.message());
+    }
+  }
+  if (ec) {
+    return fail("cannot read '{}': {}", source.string(), ec.message());
+  }
+  return {};
+}
+
+Expected<void> run_build(const Globals& globals, const BuildArgs& args) {
+  auto config = globals.config();
+  if (!config) {
+    return std::unexpected(config.error());
+  }
+  std::error_code ec;
+  if (!fs::is_directory(args.source, ec)) {
+    return usage_error("source '{}' is not a directory", args.source.string());
+  }
+  std::vector<std::string> buildpacks;
+  for (const auto& ref : args.buildpacks) {
+    // A relative local path means the caller's working directory.
+    bool local = ref.starts_with("./") || ref.starts_with("../") || ref == "." ||
+                 (ref.find('/') != std::string::npos && fs::is_directory(ref, ec) &&
+                  !ref.starts_with("heroku/"));
+    buildpacks.push_back(local ? fs::absolute(ref).lexically_normal().string() : ref);
+  }
+
+  auto work = TempDir::create();
+  if (!work) {
+    return std::unexpected(work.error());
+  }
+  fs::path build_dir = work->path() / "app";
+  if (auto copied = copy_source(args.source, build_dir); !copied) {
+    return copied;
+  }
+  std::string short_version = args.source_version.substr(0, 7);
+  print_line(step_line(fmt::format("Building {}{}", fs::absolute(args.source).filename().string(),
+                                   short_version.empty() ? "" : " from " + short_version)));
+
+  BuildRequest request{
+      .build_dir = build_dir,
+      .cache_dir = args.cache.empty() ? work->path() / "cache" : fs::absolute(args.cache),
+      .env_dir = args.env_dir.empty() ? fs::path() : fs::absolute(args.env_dir),
+      .work_dir = work->path() / "work",
+      .buildpacks = buildpacks,
+      .source_version = args.source_version,
+      .on_output = print_line,
+  };
+  auto built = compile_app(request, *config);
+  if (!built) {
+    return std::unexpected(built.error());
+  }
+  auto slug = pack_slug(build_dir, fs::absolute(args.output),
+                        {.compression = config->build.slug_compression,
+                         .max_size = config->build.max_slug_size});
+  if (!slug) {
+    return std::unexpected(slug.error());
+  }
+  print_line(step_line(fmt::format("Compressing slug... done, {}", format_size(slug->size))));
+  constexpr std::uint64_t k_soft_limit = 300ull * 1024 * 1024;
+  if (slug->size > k_soft_limit) {
+    print_line(failure_line(fmt::format("warning: slug is {}; past {} deploys slow down",
+                                        format_size(slug->size), format_size(k_soft_limit))));
+  }
+
+  if (args.json) {
+    nlohmann::json out = {
+        {"slug", slug->path.string()},
+        {"sha256", slug->sha256},
+        {"size", slug->size},
+        {"stack", built->stack},
+        {"source_version", built->source_version},
+        {"process_types", nlohmann::json::object()},
+        {"buildpacks", nlohmann::json::array()},
+        {"addons", built->addons},
+    };
+    for (const auto& [name, command] : built->process_types) {
+      out["process_types"][name] = command;
+    }
+    for (const auto& bp : built->buildpacks) {
+      out["buildpacks"].push_back({{"ref", bp.ref}, {"name", bp.name}, {"commit", bp.commit}});
+    }
+    std::puts(out.dump(2).c_str());
+  } else {
+    std::printf("slug:          %s\nsha256:        %s\nsize:          %s\n",
+                slug->path.c_str(), slug->sha256.c_str(), format_size(slug->size).c_str());
+    for (const auto& [name, command] : built->process_types) {
+      std::printf("process type:  %s: %s\n", name.c_str(), command.c_str());
+    }
+  }
+  return {};
+}
+
+} // namespace
+
+void add_build_command(CLI::App& app, const Globals& globals, Action& action) {
+  auto args = std::make_shared<BuildArgs>();
+  auto* cmd = app.add_subcommand("build", "compile an app's source into a slug with buildpacks");
+  cmd->add_option("SRC_DIR", args->source, "the app's source directory")->required();
+  cmd->add_option("-o,--output", args->output, "where to write the slug")->required();
+  cmd->add_option("--buildpack", args->buildpacks,
+                  "a buildpack to use (built-in name, absolute path or git URL[#ref]); repeat "
+                  "for several");
+  cmd->add_option("--cache", args->cache, "CACHE_DIR kept between builds");
+  cmd->add_option("--env-dir", args->env_dir, "ENV_DIR: one file per config var");
+  cmd->add_option("--source-version", args->source_version, "the commit being built");
+  cmd->add_flag("--json", args->json, "print the result as JSON on stdout");
+  cmd->callback([&globals, &action, args] { action = [&globals, args] { return run_build(globals, *args); }; });
+}
+
+} // namespace slipway::cli

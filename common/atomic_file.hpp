@@ -1,0 +1,51 @@
+// Files under ROOT are replaced, never rewritten in place: AtomicFile writes a temp file
+// beside the target and only commit() makes it the target (fsync, rename(2), fsync of the
+// directory). Destroyed without commit(), it removes its temp file and the target is
+// untouched.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "common/error.hpp"
+
+namespace slipway {
+
+class AtomicFile {
+public:
+  static Expected<AtomicFile> create(std::filesystem::path target, mode_t mode = 0644);
+
+  AtomicFile(AtomicFile&& other) noexcept;
+  AtomicFile& operator=(AtomicFile&&) = delete;
+  AtomicFile(const AtomicFile&) = delete;
+  ~AtomicFile();
+
+  Expected<void> write(std::string_view data);
+  Expected<void> commit();
+
+  int fd() const { return m_fd; }
+  const std::filesystem::path& temp_path() const { return m_temp; }
+
+private:
+  AtomicFile(std::filesystem::path target, std::filesystem::path temp, int fd);
+
+  std::filesystem::path m_target;
+  std::filesystem::path m_temp;
+  int m_fd = -1;
+};
+
+// Replace `target` with `content` atomically.
+Expected<void> write_file_atomic(const std::filesystem::path& target, std::string_view content,
+                                 mode_t mode = 0644);
+
+// rename(2) then fsync of the target's directory: the swap primitive for files and symlinks.
+Expected<void> rename_durable(const std::filesystem::path& from, const std::filesystem::path& to);
+
+Expected<void> fsync_directory(const std::filesystem::path& dir);
+
+Expected<std::string> read_file(const std::filesystem::path& path);
+
+} // namespace slipway

@@ -1,0 +1,306 @@
+#include "common/config.hpp"
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <functional>
+#include <map>
+
+#include <toml++/toml.h>
+
+#include "common/atomic_file.hpp"
+
+namespace slipway {
+
+namespace {
+
+std::string_view type_name(const toml::node& node) {
+  switch (node.type()) {
+  case toml::node_type::string: return "a string";
+  case toml::node_type::integer: return "an integer";
+  case toml::node_type::floating_point: return "a float";
+  case toml::node_type::boolean: return "a boolean";
+  case toml::node_type::array: return "an array";
+  case toml::node_type::table: return "a table";
+  default: return "a date or time";
+  }
+}
+
+// One handler per key: reads the node into the config or says what is wrong with it.
+using Setter = std::function<Expected<void>(const toml::node&, Config&)>;
+
+template <class T>
+Expected<T> get(const toml::node& node, std::string_view expected) {
+  if (auto value = node.value_exact<T>()) {
+    return *value;
+  }
+  return fail("expected {}, got {}", expected, type_name(node));
+}
+
+
+Setter duration_key(std::chrono::milliseconds& (*field)(Config&)) {
+  return [field](const toml::node& node, Config& config) -> Expected<void> {
+    auto text = get<std::string>(node, "a duration string such as \"15m\"");
+    if (!text) {
+      return std::unexpected(text.error());
+    }
+    auto duration = parse_duration(*text);
+    if (!duration) {
+      return std::unexpected(duration.error());
+    }
+    field(config) = *duration;
+    return {};
+  };
+}
+
+Setter int_key(int& (*field)(Config&), long min, long max) {
+  return [=](const toml::node& node, Config& config) -> Expected<void> {
+    auto value = get<std::int64_t>(node, "an integer");
+    if (!value) {
+      return std::unexpected(value.error());
+    }
+    if (*value < min || *value > max) {
+      return fail("{} is out of range {}-{}", *value, min, max);
+    }
+    field(config) = static_cast<int>(*value);
+    return {};
+  };
+}
+
+Setter text_key(std::string& (*field)(Config&)) {
+  return [field](const toml::node& node, Config& config) -> Expected<void> {
+    auto value = get<std::string>(node, "a string");
+    if (!value) {
+      return std::unexpected(value.error());
+    }
+    if (value->empty()) {
+      return fail("must not be empty");
+    }
+    field(config) = *value;
+    return {};
+  };
+}
+
+const std::map<std::string, std::map<std::string, Setter>, std::less<>>& schema() {
+  static const std::map<std::string, std::map<std::string, Setter>, std::less<>> keys = {
+      {"server",
+       {
+           {"domain", text_key([](Config& c) -> std::string& { return c.server.domain; })},
+           {"http_port", int_key([](Config& c) -> int& { return c.server.http_port; }, 1, 65535)},
+           {"deploy_branch",
+            text_key([](Config& c) -> std::string& { return c.server.deploy_branch; })},
+       }},
+      {"build",
+       {
+           {"timeout", duration_key([](Config& c) -> auto& { return c.build.timeout; })},
+           {"buildpacks",
+            [](const toml::node& node, Config& config) -> Expected<void> {
+              const auto* array = node.as_array();
+              if (!array) {
+                return fail("expected an array of strings, got {}", type_name(node));
+              }
+              std::vector<std::string> names;
+              for (const auto& item : *array) {
+                auto name = get<std::string>(item, "an array of strings");
+                if (!name) {
+                  return std::unexpected(name.error());
+                }
+                names.push_back(*name);
+              }
+              config.build.buildpacks = std::move(names);
+              return {};
+            }},
+           {"slug_compression",
+            [](const toml::node& node, Config& config) -> Expected<void> {
+              auto value = get<std::string>(node, "\"zstd\" or \"gzip\"");
+              if (!value) {
+                return std::unexpected(value.error());
+              }
+              if (*value == "zstd") {
+                config.build.slug_compression = SlugCompression::zstd;
+              } else if (*value == "gzip") {
+                config.build.slug_compression = SlugCompression::gzip;
+              } else {
+                return fail("unknown compression '{}' (expected \"zstd\" or \"gzip\")", *value);
+              }
+              return {};
+            }},
+           {"max_slug_size",
+            [](const toml::node& node, Config& config) -> Expected<void> {
+              auto text = get<std::string>(node, "a size string such as \"500MB\"");
+              if (!text) {
+                return std::unexpected(text.error());
+              }
+              auto size = parse_size(*text);
+              if (!size) {
+                return std::unexpected(size.error());
+              }
+              config.build.max_slug_size = *size;
+              return {};
+            }},
+           {"sandbox",
+            [](const toml::node& node, Config& config) -> Expected<void> {
+              auto value = get<std::string>(node, "\"bwrap\" or \"none\"");
+              if (!value) {
+                return std::unexpected(value.error());
+              }
+              if (*value == "bwrap") {
+                config.build.sandbox = SandboxMode::bwrap;
+              } else if (*value == "none") {
+                config.build.sandbox = SandboxMode::none;
+              } else {
+                return fail("unknown sandbox '{}' (expected \"bwrap\" or \"none\")", *value);
+              }
+              return {};
+            }},
+       }},
+      {"release",
+       {
+           {"phase_timeout",
+            duration_key([](Config& c) -> auto& { return c.release.phase_timeout; })},
+           {"keep_releases",
+            int_key([](Config& c) -> int& { return c.release.keep_releases; }, 1, 100000)},
+       }},
+      {"runtime",
+       {
+           {"port_range",
+            [](const toml::node& node, Config& config) -> Expected<void> {
+              auto text = get<std::string>(node, "a range string such as \"20000-29999\"");
+              if (!text) {
+                return std::unexpected(text.error());
+              }
+              auto dash = text->find('-');
+              int low = 0;
+              int high = 0;
+              auto parse = [](std::string_view s, int& out) {
+                auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+                return ec == std::errc() && end == s.data() + s.size();
+              };
+              if (dash == std::string::npos ||
+                  !parse(std::string_view(*text).substr(0, dash), low) ||
+                  !parse(std::string_view(*text).substr(dash + 1), high) || low < 1 ||
+                  high > 65535 || low > high) {
+                return fail("malformed port range '{}' (expected LOW-HIGH within 1-65535)",
+                            *text);
+              }
+              config.runtime.port_min = low;
+              config.runtime.port_max = high;
+              return {};
+            }},
+           {"health_timeout",
+            duration_key([](Config& c) -> auto& { return c.runtime.health_timeout; })},
+           {"stop_grace", duration_key([](Config& c) -> auto& { return c.runtime.stop_grace; })},
+       }},
+  };
+  return keys;
+}
+
+} // namespace
+
+Expected<Config> parse_config(std::string_view text, std::string_view origin) {
+  toml::table table;
+  try {
+    table = toml::parse(text, origin);
+  } catch (const toml::parse_error& error) {
+    return fail("{} line {}: {}", origin, error.source().begin.line, error.description());
+  }
+  Config config;
+  for (const auto& [section_key, section_node] : table) {
+    std::string_view section_name = section_key.str();
+    auto section = schema().find(section_name);
+    if (section == schema().end()) {
+      return fail("{}: unknown section '{}'", origin, section_name);
+    }
+    const auto* section_table = section_node.as_table();
+    if (!section_table) {
+      return fail("{}: '{}' must be a table, got {}", origin, section_name,
+                  type_name(section_node));
+    }
+    for (const auto& [key, node] : *section_table) {
+      auto setter = section->second.find(std::string(key.str()));
+      if (setter == section->second.end()) {
+        return fail("{}: unknown key '{}.{}'", origin, section_name, key.str());
+      }
+      if (auto set = setter->second(node, config); !set) {
+        return fail("{}: '{}.{}': {}", origin, section_name, key.str(), set.error().message);
+      }
+    }
+  }
+  return config;
+}
+
+Expected<Config> load_config(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) {
+    return Config{};
+  }
+  auto text = read_file(file);
+  if (!text) {
+    return std::unexpected(text.error());
+  }
+  return parse_config(*text, file.string());
+}
+
+Expected<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  using std::chrono::milliseconds;
+  static const std::map<std::string_view, long> units = {
+      {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}};
+  if (text.empty()) {
+    return fail("malformed duration '' (expected e.g. \"15m\", \"1h30m\", \"90s\")");
+  }
+  long total = 0;
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    long value = 0;
+    auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), value);
+    std::size_t digits = static_cast<std::size_t>(end - rest.data());
+    if (ec != std::errc() || digits == 0) {
+      return fail("malformed duration '{}' (expected e.g. \"15m\", \"1h30m\", \"90s\")", text);
+    }
+    rest.remove_prefix(digits);
+    std::size_t unit_length = 0;
+    while (unit_length < rest.size() && std::isalpha(static_cast<unsigned char>(rest[unit_length]))) {
+      ++unit_length;
+    }
+    auto unit = units.find(rest.substr(0, unit_length));
+    if (unit == units.end()) {
+      return fail("malformed duration '{}' (units are ms, s, m, h, d)", text);
+    }
+    total += value * unit->second;
+    rest.remove_prefix(unit_length);
+  }
+  return milliseconds(total);
+}
+
+Expected<std::uint64_t> parse_size(std::string_view text) {
+  static const std::map<std::string_view, std::uint64_t> units = {
+      {"", 1},           {"B", 1},           {"K", 1ull << 10},  {"KB", 1ull << 10},
+      {"KiB", 1ull << 10}, {"M", 1ull << 20},  {"MB", 1ull << 20}, {"MiB", 1ull << 20},
+      {"G", 1ull << 30}, {"GB", 1ull << 30}, {"GiB", 1ull << 30}, {"T", 1ull << 40},
+      {"TB", 1ull << 40}, {"TiB", 1ull << 40}};
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end == text.data() || value < 0) {
+    return fail("malformed size '{}' (expected e.g. \"500MB\", \"1.5GB\")", text);
+  }
+  auto unit = units.find(std::string_view(end, text.data() + text.size() - end));
+  if (unit == units.end()) {
+    return fail("malformed size '{}' (units are B, KB, MB, GB, TB)", text);
+  }
+  return static_cast<std::uint64_t>(std::llround(value * static_cast<double>(unit->second)));
+}
+
+std::string format_size(std::uint64_t bytes) {
+  if (bytes < 1024) {
+    return fmt::format("{}B", bytes);
+  }
+  if (bytes < 1024 * 1024) {
+    return fmt::format("{:.1f}KB", static_cast<double>(bytes) / 1024);
+  }
+  if (bytes < 1024ull * 1024 * 1024) {
+    return fmt::format("{:.1f}MB", static_cast<double>(bytes) / (1024 * 1024));
+  }
+  return fmt::format("{:.1f}GB", static_cast<double>(bytes) / (1024.0 * 1024 * 1024));
+}
+
+} // namespace slipway

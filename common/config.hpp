@@ -1,0 +1,59 @@
+// slipway.toml: the server's configuration. Every key has a default; unknown keys and
+// values of the wrong type are errors that name the key.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.hpp"
+#include "common/sandbox.hpp"
+
+namespace slipway {
+
+enum class SlugCompression { zstd, gzip };
+
+struct Config {
+  struct Server {
+    std::string domain = "localhost";
+    int http_port = 8080;
+    std::string deploy_branch = "main";
+  } server;
+  struct Build {
+    std::chrono::milliseconds timeout = std::chrono::minutes(15);
+    std::vector<std::string> buildpacks = {"procfile", "nodejs", "python", "static", "cmake"};
+    SlugCompression slug_compression = SlugCompression::zstd;
+    std::uint64_t max_slug_size = 500ull * 1024 * 1024;
+    SandboxMode sandbox = SandboxMode::bwrap;
+  } build;
+  struct Release {
+    std::chrono::milliseconds phase_timeout = std::chrono::hours(1);
+    int keep_releases = 20;
+  } release;
+  struct Runtime {
+    int port_min = 20000;
+    int port_max = 29999;
+    std::chrono::milliseconds health_timeout = std::chrono::seconds(30);
+    std::chrono::milliseconds stop_grace = std::chrono::seconds(30);
+  } runtime;
+};
+
+// Parses slipway.toml text; `origin` names it in messages.
+Expected<Config> parse_config(std::string_view text, std::string_view origin = "slipway.toml");
+
+// Loads ROOT/slipway.toml; a missing file means every default.
+Expected<Config> load_config(const std::filesystem::path& file);
+
+// "15m", "1h30m", "90s", "250ms".
+Expected<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+// "500MB", "1.5GB", "300KiB", "1024" (bytes). K/M/G are binary (1024-based), as in `du -h`.
+Expected<std::uint64_t> parse_size(std::string_view text);
+
+// "24.1MB", "512KB", "17B".
+std::string format_size(std::uint64_t bytes);
+
+} // namespace slipway

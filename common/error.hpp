@@ -1,0 +1,42 @@
+// Errors as values: every function that touches disk, git or processes returns
+// Expected<T>; the command-line edge turns an Error into one line on stderr and an exit code.
+#pragma once
+
+#include <expected>
+#include <string>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace slipway {
+
+struct Error {
+  std::string message; // lowercase, what failed first, offending value quoted, no period
+  int exit_code = 1;   // 1 failed, 2 usage error
+};
+
+template <class T>
+using Expected = std::expected<T, Error>;
+
+// `return fail("unknown key '{}'", key);`
+template <class... Args>
+std::unexpected<Error> fail(fmt::format_string<Args...> format, Args&&... args) {
+  return std::unexpected(Error{fmt::format(format, std::forward<Args>(args)...)});
+}
+
+// A usage error (exit status 2): the caller asked for something malformed.
+template <class... Args>
+std::unexpected<Error> usage_error(fmt::format_string<Args...> format, Args&&... args) {
+  return std::unexpected(Error{fmt::format(format, std::forward<Args>(args)...), 2});
+}
+
+// Prefix context onto an error travelling up: `return prefixed(r.error(), "procfile")`.
+inline std::unexpected<Error> prefixed(Error error, std::string_view context) {
+  error.message = fmt::format("{}: {}", context, error.message);
+  return std::unexpected(std::move(error));
+}
+
+// The errno text, for messages: "cannot open 'x': No such file or directory".
+std::string errno_text(int err);
+
+} // namespace slipway

@@ -1,0 +1,70 @@
+#include "common/hash.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <stdexcept>
+
+#include <openssl/evp.h>
+
+namespace slipway {
+
+Sha256::Sha256() : m_ctx(EVP_MD_CTX_new()) {
+  if (!m_ctx || EVP_DigestInit_ex(m_ctx, EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("OpenSSL cannot initialise SHA-256");
+  }
+}
+
+Sha256::~Sha256() {
+  EVP_MD_CTX_free(m_ctx);
+}
+
+void Sha256::update(std::string_view data) {
+  update(data.data(), data.size());
+}
+
+void Sha256::update(const void* data, std::size_t size) {
+  EVP_DigestUpdate(m_ctx, data, size);
+}
+
+std::string Sha256::hex_digest() {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(m_ctx, digest.data(), &length);
+  static constexpr char k_hex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < length; ++i) {
+    hex.push_back(k_hex[digest[i] >> 4]);
+    hex.push_back(k_hex[digest[i] & 0xf]);
+  }
+  return hex;
+}
+
+std::string sha256_hex(std::string_view data) {
+  Sha256 hash;
+  hash.update(data);
+  return hash.hex_digest();
+}
+
+Expected<std::string> sha256_file(const std::filesystem::path& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return fail("cannot read '{}': {}", path.string(), errno_text(errno));
+  }
+  Sha256 hash;
+  std::array<char, 1 << 16> buffer;
+  ssize_t n = 0;
+  while ((n = read(fd, buffer.data(), buffer.size())) > 0) {
+    hash.update(buffer.data(), static_cast<std::size_t>(n));
+  }
+  int err = errno;
+  close(fd);
+  if (n < 0) {
+    return fail("cannot read '{}': {}", path.string(), errno_text(err));
+  }
+  return hash.hex_digest();
+}
+
+} // namespace slipway

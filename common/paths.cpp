@@ -1,0 +1,26 @@
+#include "common/paths.hpp"
+
+#include <cstdlib>
+
+namespace slipway {
+
+namespace fs = std::filesystem;
+
+fs::path self_executable() {
+  std::error_code ec;
+  return fs::read_symlink("/proc/self/exe", ec);
+}
+
+fs::path builtin_buildpacks_dir() {
+  if (const char* dir = std::getenv("SLIPWAY_BUILDPACKS_DIR"); dir && *dir) {
+    return dir;
+  }
+  std::error_code ec;
+  fs::path installed = self_executable().parent_path().parent_path() / "share/slipway/buildpacks";
+  if (fs::is_directory(installed, ec)) {
+    return installed;
+  }
+  return SLIPWAY_SOURCE_BUILDPACKS;
+}
+
+} // namespace slipway

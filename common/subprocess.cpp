@@ -1,0 +1,282 @@
+#include "common/subprocess.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <climits>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/process/args.hpp>
+#include <boost/process/async.hpp>
+#include <boost/process/async_pipe.hpp>
+#include <boost/process/child.hpp>
+#include <boost/process/env.hpp>
+#include <boost/process/environment.hpp>
+#include <boost/process/exe.hpp>
+#include <boost/process/extend.hpp>
+#include <boost/process/io.hpp>
+#include <boost/process/search_path.hpp>
+#include <boost/process/start_dir.hpp>
+
+namespace slipway {
+
+namespace bp = boost::process;
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::size_t k_max_line = 64 * 1024;
+constexpr std::chrono::seconds k_drain_grace{5};
+
+// Runs in the child between fork and exec, after the stdio redirections: a process group
+// of its own (so a timeout can kill the whole tree) and no inherited descriptors beyond
+// 0-2 (Boost.Process's limit_handles is broken in 1.74; see DESIGN.md).
+struct ChildSetup : bp::extend::handler {
+  template <class Executor>
+  void on_exec_setup(Executor&) const {
+    setpgid(0, 0);
+    signal(SIGPIPE, SIG_DFL);
+    if (close_range(3, UINT_MAX, CLOSE_RANGE_CLOEXEC) != 0) {
+      for (int fd = 3, max = static_cast<int>(sysconf(_SC_OPEN_MAX)); fd < max; ++fd) {
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+      }
+    }
+  }
+};
+
+// Splits the byte stream into lines and hands them on.
+class LineSplitter {
+public:
+  explicit LineSplitter(std::function<void(std::string_view)> sink) : m_sink(std::move(sink)) {}
+
+  void feed(std::string_view data) {
+    while (!data.empty()) {
+      auto newline = data.find('\n');
+      if (newline == std::string_view::npos) {
+        m_pending.append(data);
+        if (m_pending.size() >= k_max_line) {
+          flush();
+        }
+        return;
+      }
+      m_pending.append(data.substr(0, newline));
+      flush();
+      data.remove_prefix(newline + 1);
+    }
+  }
+
+  void finish() {
+    if (!m_pending.empty()) {
+      flush();
+    }
+  }
+
+private:
+  void flush() {
+    if (!m_pending.empty() && m_pending.back() == '\r') {
+      m_pending.pop_back();
+    }
+    m_sink(m_pending);
+    m_pending.clear();
+  }
+
+  std::function<void(std::string_view)> m_sink;
+  std::string m_pending;
+};
+
+bp::environment child_environment(const Command& command) {
+  bp::environment env;
+  if (!command.clear_env) {
+    for (const auto& entry : boost::this_process::environment()) {
+      env[entry.get_name()] = entry.to_string();
+    }
+  }
+  for (const auto& name : command.env_remove) {
+    env.erase(name);
+  }
+  for (const auto& [name, value] : command.env) {
+    env[name] = value;
+  }
+  return env;
+}
+
+} // namespace
+
+Expected<ExitStatus> run(const Command& command) {
+  if (command.argv.empty()) {
+    return fail("cannot run an empty command");
+  }
+  boost::filesystem::path exe = command.argv[0];
+  if (command.argv[0].find('/') == std::string::npos) {
+    exe = bp::search_path(command.argv[0]);
+    if (exe.empty()) {
+      return fail("cannot run '{}': not found in PATH", command.argv[0]);
+    }
+  }
+  std::vector<std::string> args(command.argv.begin() + 1, command.argv.end());
+
+  asio::io_context io;
+  bp::async_pipe out(io);
+  bp::async_pipe err(io);
+  bp::async_pipe in(io);
+  const bool separate_stderr = static_cast<bool>(command.on_stderr_line);
+  ExitStatus status;
+  LineSplitter lines(command.on_line ? command.on_line
+                                     : [&status](std::string_view line) {
+                                         status.output.append(line);
+                                         status.output.push_back('\n');
+                                       });
+  pid_t pgid = 0;
+  bool exited = false;
+  int open_pipes = separate_stderr ? 2 : 1;
+  bool eof = false;
+  asio::steady_timer timer(io);
+  auto finish_when_done = [&] {
+    if (exited && eof) {
+      timer.cancel();
+    }
+  };
+
+  std::error_code launch_error;
+  auto on_exit = [&](int, const std::error_code&) {
+    exited = true;
+    if (command.kill_group_on_exit && pgid > 0) {
+      killpg(pgid, SIGKILL);
+    }
+    if (!eof) {
+      // Something that left the process group may still hold the pipes: stop waiting
+      // for it after a grace period.
+      timer.expires_after(k_drain_grace);
+      timer.async_wait([&](const boost::system::error_code& error) {
+        if (!error) {
+          out.close();
+          err.close();
+        }
+      });
+    }
+    finish_when_done();
+  };
+  auto launch = [&](auto&&... redirections) {
+    return bp::child(bp::exe = exe, bp::args = args, child_environment(command),
+                     bp::start_dir = command.cwd.empty()
+                                         ? std::filesystem::current_path().string()
+                                         : command.cwd.string(),
+                     redirections..., bp::std_in < in, bp::on_exit = on_exit, io, ChildSetup{},
+                     launch_error);
+  };
+  bp::child child = separate_stderr ? launch(bp::std_out > out, bp::std_err > err)
+                                    : launch((bp::std_out & bp::std_err) > out);
+  if (!separate_stderr) {
+    err.close();
+  }
+  if (launch_error) {
+    return fail("cannot run '{}': {}", command.argv[0], launch_error.message());
+  }
+  pgid = child.id();
+
+  if (command.stdin_data) {
+    asio::async_write(in, asio::buffer(*command.stdin_data),
+                      [&](const boost::system::error_code&, std::size_t) { in.close(); });
+  } else {
+    in.close();
+  }
+
+  // Reads one pipe to its end, a line at a time.
+  struct Reader {
+    bp::async_pipe& pipe;
+    LineSplitter lines;
+    std::array<char, 65536> buffer{};
+  };
+  auto on_pipe_closed = [&] {
+    if (--open_pipes == 0) {
+      eof = true;
+      finish_when_done();
+    }
+  };
+  std::vector<std::unique_ptr<Reader>> readers;
+  readers.push_back(std::make_unique<Reader>(Reader{out, std::move(lines), {}}));
+  if (separate_stderr) {
+    readers.push_back(std::make_unique<Reader>(Reader{err, LineSplitter(command.on_stderr_line), {}}));
+  }
+  std::function<void(Reader&)> read_more = [&](Reader& reader) {
+    reader.pipe.async_read_some(asio::buffer(reader.buffer),
+                                [&](const boost::system::error_code& error, std::size_t n) {
+                                  reader.lines.feed(std::string_view(reader.buffer.data(), n));
+                                  if (error) {
+                                    on_pipe_closed();
+                                  } else {
+                                    read_more(reader);
+                                  }
+                                });
+  };
+  for (auto& reader : readers) {
+    read_more(*reader);
+  }
+
+  if (command.timeout.count() > 0) {
+    timer.expires_after(command.timeout);
+    timer.async_wait([&](const boost::system::error_code& error) {
+      if (!error && !exited) {
+        status.timed_out = true;
+        killpg(pgid, SIGKILL);
+      }
+    });
+  }
+
+  // Runs until the child has exited and every writer of its output pipe is gone.
+  io.run();
+  for (auto& reader : readers) {
+    reader->lines.finish();
+  }
+
+  child.wait();
+  int native_status = child.native_exit_code();
+  if (WIFSIGNALED(native_status)) {
+    status.signal = WTERMSIG(native_status);
+    status.code = 128 + status.signal;
+  } else {
+    status.code = WEXITSTATUS(native_status);
+  }
+  return status;
+}
+
+std::string ExitStatus::describe(std::chrono::milliseconds timeout) const {
+  if (timed_out) {
+    return timeout.count() > 0 ? fmt::format("timed out after {}", format_duration(timeout))
+                               : "timed out";
+  }
+  if (signal != 0) {
+    return fmt::format("was killed by signal {}", signal);
+  }
+  return fmt::format("exited with status {}", code);
+}
+
+std::string format_duration(std::chrono::milliseconds duration) {
+  using namespace std::chrono;
+  auto ms = duration.count();
+  if (ms % 1000 != 0) {
+    return fmt::format("{}ms", ms);
+  }
+  auto s = ms / 1000;
+  std::string text;
+  if (s >= 3600) {
+    text += fmt::format("{}h", s / 3600);
+    s %= 3600;
+  }
+  if (s >= 60) {
+    text += fmt::format("{}m", s / 60);
+    s %= 60;
+  }
+  if (s > 0 || text.empty()) {
+    text += fmt::format("{}s", s);
+  }
+  return text;
+}
+
+} // namespace slipway

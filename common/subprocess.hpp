@@ -1,0 +1,56 @@
+// The one way slipway runs another program: argv (never a shell string), environment
+// to add and remove, working directory, stdin, a callback per output line, and a timeout
+// that kills the whole process group. Used by buildpacks, the release phase and tests.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace slipway {
+
+struct Command {
+  std::vector<std::string> argv;             // argv[0] is looked up in PATH when it has no '/'
+  std::map<std::string, std::string> env;    // set (or overwrite) in the child
+  std::vector<std::string> env_remove;       // removed from the child's environment
+  bool clear_env = false;                    // start from an empty environment, then `env`
+  std::filesystem::path cwd;                 // empty: inherit
+  std::optional<std::string> stdin_data;     // nullopt: stdin is /dev/null
+  // Called for every line of merged stdout+stderr as it arrives, without the newline.
+  // A line longer than 64 KiB is delivered in pieces. Unset: output is collected in
+  // ExitStatus::output instead.
+  std::function<void(std::string_view)> on_line;
+  // When set, stderr is kept apart from stdout and its lines are delivered here.
+  std::function<void(std::string_view)> on_stderr_line;
+  std::chrono::milliseconds timeout{0};      // 0: none; on expiry the process group is killed
+  // After the child exits, kill whatever it left running in its process group, so a
+  // background job cannot keep the output pipe (and the caller) waiting.
+  bool kill_group_on_exit = true;
+};
+
+struct ExitStatus {
+  int code = 0;           // exit code, or 128 + signal
+  int signal = 0;         // the signal that ended it, 0 if it exited
+  bool timed_out = false; // killed because Command::timeout passed
+  std::string output;     // merged output, when no on_line callback was given
+
+  bool ok() const { return code == 0 && !timed_out; }
+  // "exited with status 3", "was killed by signal 9", "timed out after 15m"
+  std::string describe(std::chrono::milliseconds timeout = {}) const;
+};
+
+// Runs the command to completion. An Error means it could not be started at all;
+// a non-zero exit is a normal ExitStatus.
+Expected<ExitStatus> run(const Command& command);
+
+// "15m", "1h30m", "90s", "250ms" — the inverse of parse_duration in config.hpp.
+std::string format_duration(std::chrono::milliseconds duration);
+
+} // namespace slipway

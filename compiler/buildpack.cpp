@@ -1,0 +1,267 @@
+#include "compiler/buildpack.hpp"
+
+#include <regex>
+
+#include "common/hash.hpp"
+#include "common/paths.hpp"
+#include "common/subprocess.hpp"
+#include "compiler/git.hpp"
+
+namespace slipway {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::size_t k_max_captured_output = 1 << 20;
+
+bool is_builtin_name(std::string_view ref) {
+  static const std::regex name("[a-z0-9][a-z0-9-]*");
+  return std::regex_match(ref.begin(), ref.end(), name);
+}
+
+Expected<void> check_layout(const fs::path& dir, std::string_view ref) {
+  std::error_code ec;
+  if (!fs::is_regular_file(dir / "bin/compile", ec)) {
+    return fail("buildpack '{}' has no bin/compile", ref);
+  }
+  return {};
+}
+
+std::string trim(std::string_view s) {
+  auto first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) {
+    return {};
+  }
+  return std::string(s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1));
+}
+
+} // namespace
+
+bool is_git_url(std::string_view ref) {
+  for (std::string_view scheme : {"https://", "http://", "git://", "ssh://", "file://"}) {
+    if (ref.starts_with(scheme)) {
+      return true;
+    }
+  }
+  static const std::regex scp(R"([A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^/].*)");
+  return std::regex_match(ref.begin(), ref.end(), scp);
+}
+
+Expected<Buildpack> resolve_buildpack(const std::string& ref, const fs::path& clone_root) {
+  Buildpack buildpack{.ref = ref};
+  std::error_code ec;
+  if (is_git_url(ref)) {
+    auto hash = ref.rfind('#');
+    std::string url = ref.substr(0, hash);
+    std::string git_ref = hash == std::string::npos ? "" : ref.substr(hash + 1);
+    std::string base = url.substr(url.find_last_of("/:") + 1);
+    if (base.ends_with(".git")) {
+      base.resize(base.size() - 4);
+    }
+    buildpack.name = base.empty() ? "buildpack" : base;
+    fs::create_directories(clone_root, ec);
+    buildpack.dir = clone_root / fmt::format("{}-{}", buildpack.name, sha256_hex(ref).substr(0, 12));
+    fs::remove_all(buildpack.dir, ec);
+    auto commit = git::clone(url, git_ref, buildpack.dir);
+    if (!commit) {
+      return std::unexpected(commit.error());
+    }
+    buildpack.commit = *commit;
+  } else if (ref.starts_with("/")) {
+    buildpack.dir = ref;
+    fs::path normal = fs::path(ref).lexically_normal();
+    buildpack.name = (normal.has_filename() ? normal : normal.parent_path()).filename().string();
+    if (!fs::is_directory(buildpack.dir, ec)) {
+      return fail("buildpack '{}' is not a directory", ref);
+    }
+  } else {
+    std::string_view name = ref;
+    if (name.starts_with("heroku/")) {
+      name.remove_prefix(7);
+    }
+    if (!is_builtin_name(name) || !fs::is_directory(builtin_buildpacks_dir() / name, ec)) {
+      return fail("unknown buildpack '{}' (expected a built-in name, an absolute path or a git "
+                  "URL)",
+                  ref);
+    }
+    buildpack.name = name;
+    buildpack.dir = builtin_buildpacks_dir() / name;
+  }
+  if (auto ok = check_layout(buildpack.dir, ref); !ok) {
+    return std::unexpected(ok.error());
+  }
+  return buildpack;
+}
+
+BuildpackRunner::BuildpackRunner(BuildpackContext context) : m_context(std::move(context)) {}
+
+Expected<std::size_t> BuildpackRunner::stage(const Buildpack& buildpack,
+                                             const fs::path& stage_dir) {
+  std::error_code ec;
+  fs::create_directories(stage_dir.parent_path(), ec);
+  fs::copy(buildpack.dir, stage_dir, fs::copy_options::recursive | fs::copy_options::copy_symlinks,
+           ec);
+  if (ec) {
+    return fail("cannot copy buildpack '{}': {}", buildpack.ref, ec.message());
+  }
+  fs::remove_all(stage_dir / ".git", ec);
+  fs::remove(stage_dir / "export", ec); // a stale export from the buildpack's own tree
+  std::size_t index = m_staged.size();
+  m_staged.push_back({buildpack, stage_dir, fmt::format("/tmp/buildpacks/{}", index)});
+  return index;
+}
+
+Sandbox BuildpackRunner::sandbox() const {
+  Sandbox box(m_context.sandbox, m_context.build_dir);
+  box.bind(m_context.cache_dir, "/cache", Sandbox::Access::read_write);
+  box.bind(m_context.env_dir, "/env", Sandbox::Access::read_only);
+  for (const auto& staged : m_staged) {
+    box.bind(staged.copy, staged.inside, Sandbox::Access::read_write);
+  }
+  return box;
+}
+
+namespace {
+
+Command sandboxed(const Sandbox& box, const BuildpackContext& context,
+                  const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+  Command command;
+  command.argv = box.wrap(argv);
+  command.clear_env = true;
+  command.env = {
+      {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+      {"HOME", box.path("/app")},
+      {"LANG", "C.UTF-8"},
+      {"STACK", context.stack},
+      {"SOURCE_VERSION", context.source_version},
+  };
+  command.cwd = context.build_dir;
+  command.timeout = timeout;
+  return command;
+}
+
+} // namespace
+
+Expected<std::string> BuildpackRunner::capture(std::size_t index, const std::string& script,
+                                               std::chrono::milliseconds timeout, int& status,
+                                               std::string_view what) {
+  m_last_error.clear();
+  const Staged& staged = m_staged[index];
+  Sandbox box = sandbox();
+  Command command = sandboxed(box, m_context, {box.path(staged.inside + "/bin/" + script),
+                                               box.path("/app")},
+                              timeout);
+  std::string output;
+  bool overflow = false;
+  command.on_line = [&](std::string_view line) {
+    if (output.size() + line.size() >= k_max_captured_output) {
+      overflow = true;
+      return;
+    }
+    output.append(line);
+    output.push_back('\n');
+  };
+  std::string errors;
+  command.on_stderr_line = [&](std::string_view line) {
+    if (errors.size() < k_max_captured_output) {
+      errors.append(line).push_back('\n');
+    }
+  };
+  auto result = run(command);
+  if (!result) {
+    return std::unexpected(result.error());
+  }
+  if (result->timed_out) {
+    return fail("buildpack '{}': bin/{} {}", staged.buildpack.name, script,
+                result->describe(timeout));
+  }
+  if (overflow) {
+    return fail("buildpack '{}': bin/{} printed more than {} bytes of {}", staged.buildpack.name,
+                script, k_max_captured_output, what);
+  }
+  status = result->code;
+  if (status != 0 && !errors.empty()) {
+    m_last_error = trim(errors.substr(0, errors.find('\n')));
+  }
+  return output;
+}
+
+Expected<std::optional<std::string>> BuildpackRunner::detect(std::size_t index,
+                                                             std::chrono::milliseconds timeout) {
+  std::error_code ec;
+  if (!fs::exists(m_staged[index].copy / "bin/detect", ec)) {
+    return m_staged[index].buildpack.name;
+  }
+  int status = 0;
+  auto output = capture(index, "detect", timeout, status, "detect output");
+  if (!output) {
+    return std::unexpected(output.error());
+  }
+  if (status != 0) {
+    return std::nullopt;
+  }
+  std::string name = trim(output->substr(0, output->find('\n')));
+  return name.empty() ? m_staged[index].buildpack.name : name;
+}
+
+Expected<void> BuildpackRunner::compile(std::size_t index, std::chrono::milliseconds timeout,
+                                        const std::function<void(std::string_view)>& on_line) {
+  const Staged& staged = m_staged[index];
+  Sandbox box = sandbox();
+  // Source every earlier buildpack's `export`, then become bin/compile.
+  std::vector<std::string> argv = {
+      "/bin/bash", "-c",
+      "bin=$1 app=$2 cache=$3 env=$4; shift 4\n"
+      "for f in \"$@\"; do if [ -f \"$f\" ]; then . \"$f\"; fi; done\n"
+      "exec \"$bin\" \"$app\" \"$cache\" \"$env\"",
+      "slipway-compile",
+      box.path(staged.inside + "/bin/compile"),
+      box.path("/app"),
+      box.path("/cache"),
+      box.path("/env"),
+  };
+  for (std::size_t i = 0; i < index; ++i) {
+    argv.push_back(box.path(m_staged[i].inside + "/export"));
+  }
+  Command command = sandboxed(box, m_context, argv, timeout);
+  command.on_line = on_line;
+  auto result = run(command);
+  if (!result) {
+    return std::unexpected(result.error());
+  }
+  if (result->timed_out) {
+    return fail("buildpack '{}': bin/compile {}", staged.buildpack.name,
+                result->describe(timeout));
+  }
+  if (!result->ok()) {
+    return fail("buildpack '{}' failed: bin/compile {}", staged.buildpack.name,
+                result->describe());
+  }
+  return {};
+}
+
+Expected<ReleaseInfo> BuildpackRunner::release(std::size_t index,
+                                               std::chrono::milliseconds timeout) {
+  std::error_code ec;
+  if (!fs::exists(m_staged[index].copy / "bin/release", ec)) {
+    return ReleaseInfo{};
+  }
+  int status = 0;
+  auto output = capture(index, "release", timeout, status, "YAML");
+  if (!output) {
+    return std::unexpected(output.error());
+  }
+  const std::string& name = m_staged[index].buildpack.name;
+  if (status != 0) {
+    return fail("buildpack '{}': bin/release exited with status {}{}", name, status,
+                m_last_error.empty() ? "" : ": " + m_last_error);
+  }
+  auto info = parse_release_yaml(*output);
+  if (!info) {
+    return fail("buildpack '{}': bin/release printed {}", name, info.error().message);
+  }
+  return info;
+}
+
+} // namespace slipway

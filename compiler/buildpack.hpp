@@ -1,0 +1,83 @@
+// One buildpack: where it comes from, and running its bin/detect, bin/compile and
+// bin/release in the sandbox (the Heroku buildpack API).
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.hpp"
+#include "common/sandbox.hpp"
+#include "compiler/release_yaml.hpp"
+
+namespace slipway {
+
+struct Buildpack {
+  std::string ref;             // as named: "nodejs", "/srv/bp", "https://host/bp.git#v2"
+  std::string name;            // short name for messages: "nodejs", "bp"
+  std::filesystem::path dir;   // a local directory holding bin/compile
+  std::string commit;          // the commit a git buildpack was cloned at
+};
+
+// A git URL: a scheme slipway clones (https, http, git, ssh, file) or scp-style user@host:path.
+bool is_git_url(std::string_view ref);
+
+// Resolves a buildpack reference: a built-in name (also as "heroku/NAME"), an absolute
+// local path, or a git URL with an optional "#ref", cloned with libgit2 under `clone_root`.
+Expected<Buildpack> resolve_buildpack(const std::string& ref,
+                                      const std::filesystem::path& clone_root);
+
+// What a buildpack's scripts run against: the app at /app, the cache at /cache, the env dir
+// at /env, and the buildpacks of this build (writable copies) under /tmp/buildpacks/N.
+struct BuildpackContext {
+  SandboxMode sandbox;
+  std::filesystem::path build_dir;
+  std::filesystem::path cache_dir;
+  std::filesystem::path env_dir;
+  std::string source_version;
+  std::string stack;
+};
+
+class BuildpackRunner {
+public:
+  explicit BuildpackRunner(BuildpackContext context);
+
+  // Copies `buildpack` into `stage_dir` (a fresh dir) and mounts it for later steps:
+  // the copy is what runs, so the original is never written to and `export` lands in it.
+  Expected<std::size_t> stage(const Buildpack& buildpack, const std::filesystem::path& stage_dir);
+
+  // bin/detect: the name it prints when it claims the app, nullopt when it does not.
+  Expected<std::optional<std::string>> detect(std::size_t index,
+                                              std::chrono::milliseconds timeout);
+
+  // bin/compile, after sourcing the `export` of every buildpack staged before it.
+  Expected<void> compile(std::size_t index, std::chrono::milliseconds timeout,
+                         const std::function<void(std::string_view)>& on_line);
+
+  // bin/release, parsed; a buildpack without one releases nothing.
+  Expected<ReleaseInfo> release(std::size_t index, std::chrono::milliseconds timeout);
+
+  const Buildpack& buildpack(std::size_t index) const { return m_staged[index].buildpack; }
+
+private:
+  struct Staged {
+    Buildpack buildpack;
+    std::filesystem::path copy;
+    std::string inside; // "/tmp/buildpacks/N"
+  };
+
+  Sandbox sandbox() const;
+  Expected<std::string> capture(std::size_t index, const std::string& script,
+                                std::chrono::milliseconds timeout, int& status,
+                                std::string_view what);
+
+  BuildpackContext m_context;
+  std::string m_last_error; // the first line bin/detect or bin/release printed to stderr
+  std::vector<Staged> m_staged;
+};
+
+} // namespace slipway

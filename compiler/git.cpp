@@ -1,0 +1,73 @@
+#include "compiler/git.hpp"
+
+#include <mutex>
+
+namespace slipway::git {
+
+void ensure_initialised() {
+  static std::once_flag once;
+  std::call_once(once, [] { git_libgit2_init(); });
+}
+
+Expected<void> check(int rc, std::string_view what) {
+  if (rc >= 0) {
+    return {};
+  }
+  const git_error* error = git_error_last();
+  return fail("{}: {}", what, error && error->message ? error->message : "unknown libgit2 error");
+}
+
+std::string oid_hex(const git_oid& oid) {
+  char hex[GIT_OID_HEXSZ + 1] = {};
+  git_oid_tostr(hex, sizeof hex, &oid);
+  return hex;
+}
+
+Expected<std::string> clone(const std::string& url, const std::string& ref,
+                            const std::filesystem::path& dest) {
+  ensure_initialised();
+  git_clone_options options = GIT_CLONE_OPTIONS_INIT;
+  git_repository* raw_repo = nullptr;
+  if (auto ok = check(git_clone(&raw_repo, url.c_str(), dest.c_str(), &options),
+                      fmt::format("cannot clone '{}'", url));
+      !ok) {
+    return std::unexpected(ok.error());
+  }
+  Repository repo(raw_repo);
+
+  git_object* raw_target = nullptr;
+  if (ref.empty()) {
+    if (auto ok = check(git_revparse_single(&raw_target, repo.get(), "HEAD^{commit}"),
+                        fmt::format("'{}' has no commits", url));
+        !ok) {
+      return std::unexpected(ok.error());
+    }
+  } else {
+    // A branch exists only as a remote-tracking ref after a clone; tags and ids as given.
+    for (const auto& spec : {"origin/" + ref, ref}) {
+      if (git_revparse_single(&raw_target, repo.get(), (spec + "^{commit}").c_str()) == 0) {
+        break;
+      }
+    }
+    if (!raw_target) {
+      return fail("'{}' has no branch, tag or commit '{}'", url, ref);
+    }
+  }
+  Object target(raw_target);
+  git_checkout_options checkout = GIT_CHECKOUT_OPTIONS_INIT;
+  checkout.checkout_strategy = GIT_CHECKOUT_FORCE;
+  if (auto ok = check(git_checkout_tree(repo.get(), target.get(), &checkout),
+                      fmt::format("cannot check out '{}' of '{}'", ref, url));
+      !ok) {
+    return std::unexpected(ok.error());
+  }
+  const git_oid* id = git_object_id(target.get());
+  if (auto ok = check(git_repository_set_head_detached(repo.get(), id),
+                      fmt::format("cannot check out '{}' of '{}'", ref, url));
+      !ok) {
+    return std::unexpected(ok.error());
+  }
+  return oid_hex(*id);
+}
+
+} // namespace slipway::git

@@ -1,0 +1,38 @@
+// libgit2, wrapped once: RAII handles for the object types slipway uses and one
+// git_check() that turns a libgit2 failure into an Error carrying git_error_last().
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <git2.h>
+
+#include "common/error.hpp"
+
+namespace slipway::git {
+
+// Initialises libgit2 once per process.
+void ensure_initialised();
+
+// Ok when rc >= 0; else an Error "what: libgit2's message".
+Expected<void> check(int rc, std::string_view what);
+
+template <class T, void (*Free)(T*)>
+struct Deleter {
+  void operator()(T* p) const { Free(p); }
+};
+using Repository = std::unique_ptr<git_repository, Deleter<git_repository, git_repository_free>>;
+using Object = std::unique_ptr<git_object, Deleter<git_object, git_object_free>>;
+using Commit = std::unique_ptr<git_commit, Deleter<git_commit, git_commit_free>>;
+using Tree = std::unique_ptr<git_tree, Deleter<git_tree, git_tree_free>>;
+
+std::string oid_hex(const git_oid& oid);
+
+// Clones `url` into `dest` and checks out `ref` (a branch, tag or commit; empty: the
+// remote's default branch). Returns the checked-out commit's id.
+Expected<std::string> clone(const std::string& url, const std::string& ref,
+                            const std::filesystem::path& dest);
+
+} // namespace slipway::git

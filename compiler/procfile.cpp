@@ -1,0 +1,77 @@
+#include "compiler/procfile.hpp"
+
+#include <algorithm>
+
+namespace slipway {
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  auto first = s.find_first_not_of(" \t");
+  if (first == std::string_view::npos) {
+    return {};
+  }
+  auto last = s.find_last_not_of(" \t");
+  return s.substr(first, last - first + 1);
+}
+
+bool contains(const ProcessTypes& types, std::string_view name) {
+  return std::ranges::any_of(types, [&](const auto& type) { return type.first == name; });
+}
+
+} // namespace
+
+bool is_process_type_name(std::string_view name) {
+  return !name.empty() && std::ranges::all_of(name, [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '-';
+  });
+}
+
+Expected<ProcessTypes> parse_procfile(std::string_view text) {
+  ProcessTypes types;
+  int number = 0;
+  while (!text.empty()) {
+    auto newline = text.find('\n');
+    std::string_view raw = text.substr(0, newline);
+    text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
+    ++number;
+    if (!raw.empty() && raw.back() == '\r') {
+      raw.remove_suffix(1);
+    }
+    std::string_view line = trim(raw);
+    if (line.empty() || line.front() == '#') {
+      continue;
+    }
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos) {
+      return fail("Procfile line {}: malformed entry '{}' (expected 'name: command')", number,
+                  line);
+    }
+    std::string_view name = trim(line.substr(0, colon));
+    std::string_view command = trim(line.substr(colon + 1));
+    if (!is_process_type_name(name)) {
+      return fail("Procfile line {}: invalid process type name '{}' (use letters, digits, _ "
+                  "and -)",
+                  number, name);
+    }
+    if (command.empty()) {
+      return fail("Procfile line {}: process type '{}' has no command", number, name);
+    }
+    if (contains(types, name)) {
+      return fail("Procfile line {}: duplicate process type '{}'", number, name);
+    }
+    types.emplace_back(name, command);
+  }
+  return types;
+}
+
+void merge_defaults(ProcessTypes& types, const ProcessTypes& defaults) {
+  for (const auto& [name, command] : defaults) {
+    if (!contains(types, name)) {
+      types.emplace_back(name, command);
+    }
+  }
+}
+
+} // namespace slipway

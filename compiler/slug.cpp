@@ -1,0 +1,314 @@
+#include "compiler/slug.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "common/atomic_file.hpp"
+#include "common/hash.hpp"
+
+namespace slipway {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct ArchiveWriteFree {
+  void operator()(archive* a) const { archive_write_free(a); }
+};
+struct ArchiveReadFree {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+struct EntryFree {
+  void operator()(archive_entry* e) const { archive_entry_free(e); }
+};
+using WriteArchive = std::unique_ptr<archive, ArchiveWriteFree>;
+using ReadArchive = std::unique_ptr<archive, ArchiveReadFree>;
+using Entry = std::unique_ptr<archive_entry, EntryFree>;
+
+constexpr std::string_view k_prefix = "./app";
+constexpr std::size_t k_block = 1 << 20;
+
+// Where the compressed bytes go: the temp file, hashed and counted on the way.
+struct Sink {
+  int fd;
+  Sha256 hash;
+  std::uint64_t written = 0;
+  std::uint64_t max_size;
+  bool too_large = false;
+};
+
+la_ssize_t sink_write(archive* a, void* context, const void* buffer, size_t length) {
+  auto* sink = static_cast<Sink*>(context);
+  if (sink->written + length > sink->max_size) {
+    sink->too_large = true;
+    archive_set_error(a, EFBIG, "slug too large");
+    return -1;
+  }
+  const char* data = static_cast<const char*>(buffer);
+  size_t left = length;
+  while (left > 0) {
+    ssize_t n = ::write(sink->fd, data, left);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      archive_set_error(a, errno, "%s", std::strerror(errno));
+      return -1;
+    }
+    data += n;
+    left -= static_cast<size_t>(n);
+  }
+  sink->hash.update(buffer, length);
+  sink->written += length;
+  return static_cast<la_ssize_t>(length);
+}
+
+std::string archive_message(archive* a) {
+  const char* message = archive_error_string(a);
+  return message ? message : "unknown libarchive error";
+}
+
+struct Member {
+  std::string relative; // '/'-separated, "" for the app dir itself
+  fs::path path;
+};
+
+// Every entry below `root`, parents before children, in byte order of their paths.
+Expected<std::vector<Member>> list_tree(const fs::path& root) {
+  std::vector<Member> members = {{"", root}};
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    members.push_back({it->path().lexically_relative(root).generic_string(), it->path()});
+  }
+  if (ec) {
+    return fail("cannot read '{}': {}", root.string(), ec.message());
+  }
+  std::ranges::sort(members, {}, &Member::relative);
+  return members;
+}
+
+Expected<void> add_member(archive* out, const Member& member, std::vector<char>& buffer) {
+  struct stat st{};
+  if (lstat(member.path.c_str(), &st) != 0) {
+    return fail("cannot read '{}': {}", member.path.string(), errno_text(errno));
+  }
+  Entry entry(archive_entry_new());
+  std::string name = member.relative.empty() ? std::string(k_prefix) + "/"
+                                             : fmt::format("{}/{}", k_prefix, member.relative);
+  archive_entry_copy_pathname(entry.get(), name.c_str());
+  archive_entry_set_perm(entry.get(), st.st_mode & 07777);
+  archive_entry_set_mtime(entry.get(), st.st_mtim.tv_sec, 0);
+  archive_entry_set_uid(entry.get(), 0);
+  archive_entry_set_gid(entry.get(), 0);
+  int fd = -1;
+  if (S_ISDIR(st.st_mode)) {
+    archive_entry_set_filetype(entry.get(), AE_IFDIR);
+  } else if (S_ISLNK(st.st_mode)) {
+    std::error_code ec;
+    auto target = fs::read_symlink(member.path, ec);
+    if (ec) {
+      return fail("cannot read symlink '{}': {}", member.path.string(), ec.message());
+    }
+    archive_entry_set_filetype(entry.get(), AE_IFLNK);
+    archive_entry_copy_symlink(entry.get(), target.c_str());
+  } else if (S_ISREG(st.st_mode)) {
+    archive_entry_set_filetype(entry.get(), AE_IFREG);
+    archive_entry_set_size(entry.get(), st.st_size);
+    fd = open(member.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      return fail("cannot read '{}': {}", member.path.string(), errno_text(errno));
+    }
+  } else {
+    return fail("cannot pack '{}': not a regular file, directory or symlink",
+                member.relative);
+  }
+  std::unique_ptr<int, void (*)(int*)> closer(&fd, [](int* f) {
+    if (*f >= 0) {
+      close(*f);
+    }
+  });
+  if (archive_write_header(out, entry.get()) != ARCHIVE_OK) {
+    return fail("cannot pack '{}': {}", member.relative, archive_message(out));
+  }
+  if (fd >= 0) {
+    ssize_t n = 0;
+    while ((n = read(fd, buffer.data(), buffer.size())) > 0) {
+      if (archive_write_data(out, buffer.data(), static_cast<size_t>(n)) < 0) {
+        return fail("cannot pack '{}': {}", member.relative, archive_message(out));
+      }
+    }
+    if (n < 0) {
+      return fail("cannot read '{}': {}", member.path.string(), errno_text(errno));
+    }
+  }
+  return {};
+}
+
+// Maps a slug entry name to where it goes under `dest`, or says why it may not.
+Expected<fs::path> destination(std::string_view name, const fs::path& dest) {
+  std::string_view original = name;
+  if (name.starts_with("./")) {
+    name.remove_prefix(2);
+  }
+  if (name == "app" || name == "app/") {
+    return dest;
+  }
+  if (!name.starts_with("app/")) {
+    return fail("slug entry '{}' is outside ./app/", original);
+  }
+  name.remove_prefix(4);
+  fs::path relative(name);
+  if (relative.is_absolute()) {
+    return fail("slug entry '{}' has an absolute path", original);
+  }
+  for (const auto& part : relative) {
+    if (part == "..") {
+      return fail("slug entry '{}' contains '..'", original);
+    }
+  }
+  return dest / relative;
+}
+
+} // namespace
+
+std::string slug_file_name(const std::string& sha256, SlugCompression compression) {
+  return sha256 + (compression == SlugCompression::zstd ? ".tar.zst" : ".tar.gz");
+}
+
+Expected<SlugInfo> pack_slug(const fs::path& app_dir, const fs::path& output,
+                             const PackOptions& options) {
+  auto members = list_tree(app_dir);
+  if (!members) {
+    return std::unexpected(members.error());
+  }
+  auto file = AtomicFile::create(output, 0644);
+  if (!file) {
+    return std::unexpected(file.error());
+  }
+  Sink sink{.fd = file->fd(), .max_size = options.max_size};
+
+  WriteArchive out(archive_write_new());
+  archive_write_set_format_pax_restricted(out.get());
+  archive_write_set_bytes_per_block(out.get(), k_block);
+  archive_write_set_bytes_in_last_block(out.get(), 1);
+  std::string filter_options;
+  if (options.compression == SlugCompression::zstd) {
+    archive_write_add_filter_zstd(out.get());
+    int threads = options.threads > 0 ? options.threads
+                                      : static_cast<int>(std::thread::hardware_concurrency());
+    filter_options =
+        fmt::format("zstd:compression-level=3,zstd:threads={}", std::max(threads, 1));
+  } else {
+    archive_write_add_filter_gzip(out.get());
+    filter_options = "gzip:compression-level=6";
+  }
+  if (archive_write_set_options(out.get(), filter_options.c_str()) != ARCHIVE_OK) {
+    return fail("cannot set slug compression '{}': {}", filter_options,
+                archive_message(out.get()));
+  }
+  if (archive_write_open2(out.get(), &sink, nullptr, sink_write, nullptr, nullptr) !=
+      ARCHIVE_OK) {
+    return fail("cannot write '{}': {}", output.string(), archive_message(out.get()));
+  }
+  std::vector<char> buffer(k_block);
+  auto too_large = [&] {
+    return fail("slug is larger than max_slug_size ({})", format_size(options.max_size));
+  };
+  for (const auto& member : *members) {
+    if (auto added = add_member(out.get(), member, buffer); !added) {
+      if (sink.too_large) {
+        return too_large();
+      }
+      return std::unexpected(added.error());
+    }
+  }
+  if (archive_write_close(out.get()) != ARCHIVE_OK) {
+    if (sink.too_large) {
+      return too_large();
+    }
+    return fail("cannot write '{}': {}", output.string(), archive_message(out.get()));
+  }
+  if (auto committed = file->commit(); !committed) {
+    return std::unexpected(committed.error());
+  }
+  return SlugInfo{output, sink.hash.hex_digest(), sink.written};
+}
+
+Expected<void> unpack_slug(const fs::path& slug, const fs::path& dest) {
+  std::error_code ec;
+  fs::create_directories(dest, ec);
+  if (ec) {
+    return fail("cannot create '{}': {}", dest.string(), ec.message());
+  }
+  // Symlink checks apply to every component of the paths written, so the destination
+  // itself is named without symlinks.
+  fs::path root = fs::canonical(dest, ec);
+  if (ec) {
+    return fail("cannot resolve '{}': {}", dest.string(), ec.message());
+  }
+  ReadArchive in(archive_read_new());
+  archive_read_support_filter_all(in.get());
+  archive_read_support_format_tar(in.get());
+  if (archive_read_open_filename(in.get(), slug.c_str(), k_block) != ARCHIVE_OK) {
+    return fail("cannot read slug '{}': {}", slug.string(), archive_message(in.get()));
+  }
+  WriteArchive disk(archive_write_disk_new());
+  archive_write_disk_set_options(disk.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
+                                                 ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+                                                 ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+  archive_entry* entry = nullptr;
+  int rc = ARCHIVE_OK;
+  while ((rc = archive_read_next_header(in.get(), &entry)) == ARCHIVE_OK) {
+    const char* name = archive_entry_pathname(entry);
+    auto target = destination(name ? name : "", root);
+    if (!target) {
+      return std::unexpected(target.error());
+    }
+    archive_entry_copy_pathname(entry, target->c_str());
+    if (const char* link = archive_entry_hardlink(entry)) {
+      auto link_target = destination(link, root);
+      if (!link_target) {
+        return std::unexpected(link_target.error());
+      }
+      archive_entry_copy_hardlink(entry, link_target->c_str());
+    }
+    if (archive_write_header(disk.get(), entry) != ARCHIVE_OK) {
+      return fail("cannot unpack '{}': {}", name, archive_message(disk.get()));
+    }
+    const void* block = nullptr;
+    size_t size = 0;
+    la_int64_t offset = 0;
+    int data_rc = ARCHIVE_OK;
+    while ((data_rc = archive_read_data_block(in.get(), &block, &size, &offset)) == ARCHIVE_OK) {
+      if (archive_write_data_block(disk.get(), block, size, offset) != ARCHIVE_OK) {
+        return fail("cannot unpack '{}': {}", name, archive_message(disk.get()));
+      }
+    }
+    if (data_rc != ARCHIVE_EOF) {
+      return fail("cannot read slug '{}': {}", slug.string(), archive_message(in.get()));
+    }
+    if (archive_write_finish_entry(disk.get()) != ARCHIVE_OK) {
+      return fail("cannot unpack '{}': {}", name, archive_message(disk.get()));
+    }
+  }
+  if (rc != ARCHIVE_EOF) {
+    return fail("cannot read slug '{}': {}", slug.string(), archive_message(in.get()));
+  }
+  if (archive_write_close(disk.get()) != ARCHIVE_OK) {
+    return fail("cannot unpack slug '{}': {}", slug.string(), archive_message(disk.get()));
+  }
+  return {};
+}
+
+} // namespace slipway

@@ -1,0 +1,38 @@
+// Slugs: the compiled app as one compressed tar with a `./app/` prefix (Heroku's slug
+// layout), entries in sorted order, modes and symlinks kept, named by its SHA-256.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "common/config.hpp"
+#include "common/error.hpp"
+
+namespace slipway {
+
+struct SlugInfo {
+  std::filesystem::path path;
+  std::string sha256;     // of the compressed file
+  std::uint64_t size = 0; // compressed bytes
+};
+
+struct PackOptions {
+  SlugCompression compression = SlugCompression::zstd;
+  std::uint64_t max_size = 500ull * 1024 * 1024; // refused when the slug grows past it
+  int threads = 0;                               // zstd worker threads; 0: one per core
+};
+
+// Packs `app_dir` into `output` (written atomically: a temp file renamed into place once
+// complete). Special files (sockets, fifos, devices) are refused.
+Expected<SlugInfo> pack_slug(const std::filesystem::path& app_dir,
+                             const std::filesystem::path& output, const PackOptions& options);
+
+// Extracts a slug's ./app/ into `dest` (created; must not exist or be empty). Refuses
+// absolute paths, '..', entries outside ./app/ and writes through symlinks.
+Expected<void> unpack_slug(const std::filesystem::path& slug, const std::filesystem::path& dest);
+
+// "SHA256.tar.zst" or "SHA256.tar.gz": the slug's name in the content-addressed store.
+std::string slug_file_name(const std::string& sha256, SlugCompression compression);
+
+} // namespace slipway
