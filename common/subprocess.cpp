@@ -179,6 +179,9 @@ Expected<ExitStatus> run(const Command& command) {
     return fail("cannot run '{}': {}", command.argv[0], launch_error.message());
   }
   pgid = child.id();
+  if (command.on_start) {
+    command.on_start(pgid);
+  }
 
   if (command.stdin_data) {
     asio::async_write(in, asio::buffer(*command.stdin_data),

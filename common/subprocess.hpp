@@ -33,6 +33,9 @@ struct Command {
   // After the child exits, kill whatever it left running in its process group, so a
   // background job cannot keep the output pipe (and the caller) waiting.
   bool kill_group_on_exit = true;
+  // Told the child's pid (also its process group id) once it has started, so another
+  // thread can signal it while run() waits.
+  std::function<void(int pid)> on_start;
 };
 
 struct ExitStatus {

@@ -1,0 +1,120 @@
+#include "tests/support/test_support.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace slipway::test {
+
+namespace fs = std::filesystem;
+
+TempDir::TempDir() {
+  std::string pattern = (fs::temp_directory_path() / "slipway-test-XXXXXX").string();
+  if (!mkdtemp(pattern.data())) {
+    throw std::runtime_error("mkdtemp failed");
+  }
+  m_path = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(m_path, ec);
+}
+
+void write_file(const fs::path& path, const std::string& content, int mode) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
+  fs::permissions(path, static_cast<fs::perms>(mode));
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+fs::path fixture(const std::string& relative) {
+  return fs::path(SLIPWAY_FIXTURES) / relative;
+}
+
+fs::path slipway_binary() {
+  return SLIPWAY_BIN;
+}
+
+ExitStatus run_program(const std::vector<std::string>& argv, const fs::path& cwd,
+                       std::chrono::milliseconds timeout) {
+  Command command;
+  command.argv = argv;
+  command.cwd = cwd;
+  command.timeout = timeout;
+  auto status = run(command);
+  if (!status) {
+    throw std::runtime_error(status.error().message);
+  }
+  return *status;
+}
+
+ExitStatus run_slipway(const std::vector<std::string>& args,
+                       const std::map<std::string, std::string>& env,
+                       std::chrono::milliseconds timeout) {
+  Command command;
+  command.argv = {slipway_binary().string()};
+  command.argv.insert(command.argv.end(), args.begin(), args.end());
+  command.env = env;
+  command.timeout = timeout;
+  auto status = run(command);
+  if (!status) {
+    throw std::runtime_error(status.error().message);
+  }
+  return *status;
+}
+
+int free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t length = sizeof address;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+HttpResponse http_get(int port, const std::string& path, std::chrono::milliseconds wait) {
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  std::string url = "http://127.0.0.1:" + std::to_string(port) + path;
+  while (true) {
+    auto result = run_program({"curl", "-s", "-m", "5", "-w", "\n%{http_code}", url}, {},
+                              std::chrono::seconds(10));
+    if (result.code == 0) {
+      std::string& out = result.output;
+      // The body, a newline, then the status; output adds a trailing newline.
+      while (!out.empty() && out.back() == '\n') {
+        out.pop_back();
+      }
+      auto split = out.rfind('\n');
+      HttpResponse response;
+      response.status = std::stoi(out.substr(split + 1));
+      response.body = split == std::string::npos ? "" : out.substr(0, split);
+      return response;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      return {};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+} // namespace slipway::test

@@ -1,0 +1,57 @@
+// What the tests share: scratch dirs, the real binary, free loopback ports, HTTP GETs.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/subprocess.hpp"
+
+namespace slipway::test {
+
+// A fresh directory under $TMPDIR, removed with everything in it at scope exit.
+class TempDir {
+public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return m_path; }
+  std::filesystem::path operator/(const std::string& name) const { return m_path / name; }
+
+private:
+  std::filesystem::path m_path;
+};
+
+void write_file(const std::filesystem::path& path, const std::string& content, int mode = 0644);
+std::string read_text(const std::filesystem::path& path);
+
+std::filesystem::path fixture(const std::string& relative); // tests/fixtures/<relative>
+std::filesystem::path slipway_binary();
+
+// Runs the real `slipway` binary with `args`; output merged, exit status returned.
+ExitStatus run_slipway(const std::vector<std::string>& args,
+                       const std::map<std::string, std::string>& env = {},
+                       std::chrono::milliseconds timeout = std::chrono::minutes(10));
+
+// Runs any program (argv) and returns its status and merged output.
+ExitStatus run_program(const std::vector<std::string>& argv,
+                       const std::filesystem::path& cwd = {},
+                       std::chrono::milliseconds timeout = std::chrono::minutes(5));
+
+// A TCP port on 127.0.0.1 that nothing listens on right now.
+int free_port();
+
+// GET http://127.0.0.1:PORT/PATH with curl, retrying until it answers or `wait` passes.
+struct HttpResponse {
+  int status = 0; // 0: no answer
+  std::string body;
+};
+HttpResponse http_get(int port, const std::string& path = "/",
+                      std::chrono::milliseconds wait = std::chrono::seconds(30));
+
+bool contains(const std::string& haystack, const std::string& needle);
+
+} // namespace slipway::test
