@@ -7,7 +7,7 @@
 #include "cli/cli.hpp"
 #include "common/output.hpp"
 #include "compiler/compile.hpp"
-#include "compiler/slug.hpp"
+#include "common/slug.hpp"
 
 namespace slipway::cli {
 

@@ -53,7 +53,7 @@ Expected<std::chrono::milliseconds> parse_duration(std::string_view text);
 // "500MB", "1.5GB", "300KiB", "1024" (bytes). K/M/G are binary (1024-based), as in `du -h`.
 Expected<std::uint64_t> parse_size(std::string_view text);
 
-// "24.1MB", "512KB", "17B".
+// "24.1MB", "512.0KB", "17B".
 std::string format_size(std::uint64_t bytes);
 
 } // namespace slipway

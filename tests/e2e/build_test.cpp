@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "compiler/slug.hpp"
+#include "common/slug.hpp"
 #include "runtime/launch.hpp"
 #include "tests/support/test_support.hpp"
 

@@ -6,7 +6,7 @@
 #include <archive_entry.h>
 #include <catch2/catch.hpp>
 
-#include "compiler/slug.hpp"
+#include "common/slug.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace slipway;

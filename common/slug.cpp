@@ -1,4 +1,4 @@
-#include "compiler/slug.hpp"
+#include "common/slug.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,0 +1,134 @@
+// The built-in buildpacks end to end: each fixture app is built with detection, its slug
+// unpacked, its `web` process started in the sandbox with a PORT, and answered over HTTP.
+#include <signal.h>
+
+#include <future>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "common/slug.hpp"
+#include "runtime/launch.hpp"
+#include "tests/support/test_support.hpp"
+
+using namespace slipway;
+using namespace slipway::test;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct Built {
+  ExitStatus status;
+  json result;
+  std::chrono::milliseconds took;
+};
+
+Built build(const fs::path& app, const fs::path& slug, const fs::path& cache) {
+  auto start = std::chrono::steady_clock::now();
+  auto status = run_slipway({"--root", (slug.parent_path() / "root").string(), "build",
+                             app.string(), "-o", slug.string(), "--cache", cache.string(),
+                             "--json"});
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start);
+  json result;
+  if (auto start_of_json = status.output.rfind("\n{\n"); start_of_json != std::string::npos) {
+    result = json::parse(status.output.substr(start_of_json + 1));
+  }
+  return {status, result, took};
+}
+
+// The web process of an unpacked slug, running until the scope ends.
+class WebProcess {
+public:
+  WebProcess(const fs::path& app, const std::string& command, int port) {
+    Command launch = launch_command({.app_dir = app,
+                                     .command = command,
+                                     .env = {{"PORT", std::to_string(port)}, {"DYNO", "web.1"}}});
+    std::promise<int> started;
+    auto pid = started.get_future();
+    launch.on_start = [&started](int id) { started.set_value(id); };
+    launch.timeout = std::chrono::minutes(5);
+    m_exit = std::async(std::launch::async, [launch] { return run(launch); });
+    REQUIRE(pid.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+    m_pid = pid.get();
+  }
+  ~WebProcess() {
+    kill(m_pid, SIGTERM); // bwrap takes its sandbox down with it
+    m_exit.wait();
+  }
+private:
+  int m_pid = 0;
+  std::future<Expected<ExitStatus>> m_exit;
+};
+
+void check_serves(const std::string& name, const std::string& expected_web = "") {
+  TempDir dir;
+  auto built = build(fixture("apps/" + name), dir / "slug.tar.zst", dir / "cache");
+  INFO(built.status.output);
+  REQUIRE(built.status.code == 0);
+  auto types = built.result["process_types"];
+  REQUIRE(types.contains("web"));
+  if (!expected_web.empty()) {
+    CHECK(types["web"] == expected_web);
+  }
+  auto app = dir / "app";
+  REQUIRE(unpack_slug(dir / "slug.tar.zst", app));
+  int port = free_port();
+  WebProcess web(app, types["web"].get<std::string>(), port);
+  auto response = http_get(port, "/", std::chrono::seconds(30));
+  CHECK(response.status == 200);
+  CHECK(contains(response.body, "hello from " + name));
+}
+
+} // namespace
+
+TEST_CASE("the procfile buildpack runs an app as pushed", "[buildpacks]") {
+  check_serves("procfile");
+}
+
+TEST_CASE("the nodejs buildpack installs, builds, prunes and serves", "[buildpacks]") {
+  TempDir dir;
+  auto cold = build(fixture("apps/nodejs"), dir / "cold.tar.zst", dir / "cache");
+  INFO(cold.status.output);
+  REQUIRE(cold.status.code == 0);
+  CHECK(contains(cold.status.output, "-----> Node.js app detected"));
+  CHECK(cold.result["process_types"]["web"] == "npm start");
+  auto warm = build(fixture("apps/nodejs"), dir / "warm.tar.zst", dir / "cache");
+  REQUIRE(warm.status.code == 0);
+  WARN("nodejs fixture build: cold cache " << cold.took.count() << " ms, warm cache "
+                                           << warm.took.count() << " ms");
+  CHECK(warm.took < cold.took);
+
+  auto app = dir / "app";
+  REQUIRE(unpack_slug(dir / "warm.tar.zst", app));
+  CHECK(fs::exists(app / "node_modules/express"));
+  CHECK_FALSE(fs::exists(app / "node_modules/is-number")); // the dev dependency is pruned
+  CHECK(fs::exists(app / "build/message.txt"));             // the build script ran
+  int port = free_port();
+  WebProcess web(app, "npm start", port);
+  auto response = http_get(port);
+  CHECK(response.status == 200);
+  CHECK(contains(response.body, "hello from nodejs"));
+}
+
+TEST_CASE("the python buildpack installs vendored wheels into /app/.venv", "[buildpacks]") {
+  check_serves("python", "python app.py");
+}
+
+TEST_CASE("the python buildpack names a requirement it cannot install", "[buildpacks]") {
+  TempDir dir;
+  auto built = build(fixture("apps/python-missing"), dir / "slug.tar.zst", dir / "cache");
+  CHECK(built.status.code == 1);
+  CHECK(contains(built.status.output, "slipway-not-vendored"));
+  CHECK(contains(built.status.output, " !     "));
+  CHECK_FALSE(fs::exists(dir / "slug.tar.zst"));
+}
+
+TEST_CASE("the static buildpack serves the site with nginx on PORT", "[buildpacks]") {
+  check_serves("static");
+}
+
+TEST_CASE("the cmake buildpack configures, builds and installs into /app", "[buildpacks]") {
+  check_serves("cmake", "bin/web");
+}
