@@ -1,5 +1,6 @@
 #include "common/config.hpp"
 
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -252,9 +253,11 @@ Expected<std::chrono::milliseconds> parse_duration(std::string_view text) {
   std::string_view rest = text;
   while (!rest.empty()) {
     long value = 0;
+    // from_chars would take a '-' sign: a duration has digits only.
+    bool digit = std::isdigit(static_cast<unsigned char>(rest.front())) != 0;
     auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), value);
     std::size_t digits = static_cast<std::size_t>(end - rest.data());
-    if (ec != std::errc() || digits == 0) {
+    if (!digit || ec != std::errc() || digits == 0) {
       return fail("malformed duration '{}' (expected e.g. \"15m\", \"1h30m\", \"90s\")", text);
     }
     rest.remove_prefix(digits);
@@ -266,7 +269,11 @@ Expected<std::chrono::milliseconds> parse_duration(std::string_view text) {
     if (unit == units.end()) {
       return fail("malformed duration '{}' (units are ms, s, m, h, d)", text);
     }
-    total += value * unit->second;
+    long part = 0;
+    if (__builtin_mul_overflow(value, unit->second, &part) ||
+        __builtin_add_overflow(total, part, &total)) {
+      return fail("duration '{}' is too long", text);
+    }
     rest.remove_prefix(unit_length);
   }
   return milliseconds(total);
@@ -280,27 +287,35 @@ Expected<std::uint64_t> parse_size(std::string_view text) {
       {"TB", 1ull << 40}, {"TiB", 1ull << 40}};
   double value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end == text.data() || value < 0) {
+  // from_chars would also take a sign, "inf" and "nan": a size is digits and a '.' only.
+  if (ec != std::errc() || end == text.data() ||
+      !(std::isdigit(static_cast<unsigned char>(text.front())) || text.front() == '.')) {
     return fail("malformed size '{}' (expected e.g. \"500MB\", \"1.5GB\")", text);
   }
   auto unit = units.find(std::string_view(end, text.data() + text.size() - end));
   if (unit == units.end()) {
     return fail("malformed size '{}' (units are B, KB, MB, GB, TB)", text);
   }
-  return static_cast<std::uint64_t>(std::llround(value * static_cast<double>(unit->second)));
+  double bytes = std::round(value * static_cast<double>(unit->second));
+  if (bytes >= 0x1p64) {
+    return fail("size '{}' is too large", text);
+  }
+  return static_cast<std::uint64_t>(bytes);
 }
 
 std::string format_size(std::uint64_t bytes) {
   if (bytes < 1024) {
     return fmt::format("{}B", bytes);
   }
-  if (bytes < 1024 * 1024) {
-    return fmt::format("{:.1f}KB", static_cast<double>(bytes) / 1024);
+  static constexpr std::array<std::string_view, 3> units = {"KB", "MB", "GB"};
+  double value = static_cast<double>(bytes) / 1024;
+  std::size_t unit = 0;
+  // Up a unit when one decimal would round to 1024.0 in this one.
+  while (unit + 1 < units.size() && value >= 1023.95) {
+    value /= 1024;
+    ++unit;
   }
-  if (bytes < 1024ull * 1024 * 1024) {
-    return fmt::format("{:.1f}MB", static_cast<double>(bytes) / (1024 * 1024));
-  }
-  return fmt::format("{:.1f}GB", static_cast<double>(bytes) / (1024.0 * 1024 * 1024));
+  return fmt::format("{:.1f}{}", value, units[unit]);
 }
 
 } // namespace slipway

@@ -57,17 +57,20 @@ public:
 
   void feed(std::string_view data) {
     while (!data.empty()) {
-      auto newline = data.find('\n');
-      if (newline == std::string_view::npos) {
-        m_pending.append(data);
-        if (m_pending.size() >= k_max_line) {
-          flush();
-        }
-        return;
+      std::size_t room = k_max_line - m_pending.size();
+      auto newline = data.substr(0, room).find('\n');
+      if (newline != std::string_view::npos) {
+        m_pending.append(data.substr(0, newline));
+        flush();
+        data.remove_prefix(newline + 1);
+        continue;
       }
-      m_pending.append(data.substr(0, newline));
-      flush();
-      data.remove_prefix(newline + 1);
+      std::size_t take = std::min(room, data.size());
+      m_pending.append(data.substr(0, take));
+      data.remove_prefix(take);
+      if (m_pending.size() == k_max_line) {
+        flush();
+      }
     }
   }
 

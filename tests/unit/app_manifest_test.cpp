@@ -1,0 +1,210 @@
+#include <catch2/catch.hpp>
+
+#include "compiler/app_manifest.hpp"
+#include "tests/support/test_support.hpp"
+
+using namespace slipway;
+using test::contains;
+
+namespace {
+
+using Names = std::vector<std::string>;
+
+std::string app_json_error(std::string_view text) {
+  auto manifest = parse_app_json(text);
+  REQUIRE_FALSE(manifest);
+  return manifest.error().message;
+}
+
+std::string buildpacks_file_error(std::string_view text) {
+  auto list = parse_buildpacks_file(text);
+  REQUIRE_FALSE(list);
+  return list.error().message;
+}
+
+} // namespace
+
+TEST_CASE("app.json buildpacks are the url of each entry, in order", "[app_manifest]") {
+  auto manifest = parse_app_json(R"({
+    "name": "my-app",
+    "env": {"SECRET": {"generator": "secret"}},
+    "buildpacks": [
+      {"url": "heroku/nodejs"},
+      {"url": "https://github.com/heroku/heroku-buildpack-python.git"}
+    ]
+  })");
+  REQUIRE(manifest);
+  CHECK(manifest->buildpacks ==
+        Names{"heroku/nodejs", "https://github.com/heroku/heroku-buildpack-python.git"});
+  CHECK(manifest->document["name"] == "my-app");
+  CHECK(manifest->document["env"]["SECRET"]["generator"] == "secret");
+}
+
+TEST_CASE("every top-level key of Heroku's app.json schema is accepted", "[app_manifest]") {
+  auto manifest = parse_app_json(R"({
+    "name": "a", "description": "b", "keywords": ["c"], "website": "https://w",
+    "repository": "https://r", "logo": "https://l", "success_url": "/",
+    "scripts": {"postdeploy": "bin/setup"}, "env": {}, "formation": {"web": {"quantity": 1}},
+    "image": "heroku/ruby", "addons": ["heroku-postgresql"], "buildpacks": [],
+    "environments": {"test": {}}, "stack": "heroku-22"
+  })");
+  REQUIRE(manifest);
+  CHECK(manifest->buildpacks.empty());
+}
+
+TEST_CASE("an app.json without buildpacks names none", "[app_manifest]") {
+  auto manifest = parse_app_json("{}");
+  REQUIRE(manifest);
+  CHECK(manifest->buildpacks.empty());
+  CHECK(manifest->document.is_object());
+}
+
+TEST_CASE("malformed JSON in app.json is an error that says where", "[app_manifest]") {
+  auto message = app_json_error("{\"name\": \"x\",}");
+  CHECK(contains(message, "app.json: malformed JSON at byte"));
+  CHECK(contains(app_json_error(""), "app.json: malformed JSON"));
+  CHECK(contains(app_json_error("{\"name\": }"), "malformed JSON at byte 10"));
+  CHECK(contains(app_json_error("{} {}"), "malformed JSON"));
+}
+
+TEST_CASE("an app.json that is not an object says what it is", "[app_manifest]") {
+  CHECK(contains(app_json_error("[]"), "app.json: expected an object at the top level, got array"));
+  CHECK(contains(app_json_error("\"app\""), "got string"));
+  CHECK(contains(app_json_error("null"), "got null"));
+  CHECK(contains(app_json_error("42"), "got number"));
+}
+
+TEST_CASE("an unknown key in app.json is an error that names it", "[app_manifest]") {
+  auto message = app_json_error(R"({"name": "x", "buildpack": [{"url": "heroku/ruby"}]})");
+  CHECK(contains(message, "app.json: unknown key 'buildpack'"));
+}
+
+TEST_CASE("app.json buildpacks that are not a list say what they are", "[app_manifest]") {
+  CHECK(contains(app_json_error(R"({"buildpacks": "heroku/ruby"})"),
+                 "app.json: 'buildpacks' must be a list, got string"));
+  CHECK(contains(app_json_error(R"({"buildpacks": {"url": "heroku/ruby"}})"),
+                 "'buildpacks' must be a list, got object"));
+  CHECK(
+      contains(app_json_error(R"({"buildpacks": null})"), "'buildpacks' must be a list, got null"));
+}
+
+TEST_CASE("an app.json buildpack entry without a url string names its index", "[app_manifest]") {
+  for (const char* entry : {R"({"name": "ruby"})", R"("heroku/ruby")", R"({"url": 3})",
+                            R"({"url": ""})", R"({"url": null})", "[]"}) {
+    INFO(entry);
+    auto message =
+        app_json_error(fmt::format(R"({{"buildpacks": [{{"url": "heroku/nodejs"}}, {}]}})", entry));
+    CHECK(contains(message, "app.json: 'buildpacks[1]' must be an object with a 'url' string"));
+  }
+}
+
+TEST_CASE("a .buildpacks file lists one buildpack per line", "[app_manifest]") {
+  auto list = parse_buildpacks_file("https://github.com/heroku/heroku-buildpack-nodejs\n"
+                                    "python\n"
+                                    "https://example.com/bp.tgz#v1.2");
+  REQUIRE(list);
+  CHECK(*list == Names{"https://github.com/heroku/heroku-buildpack-nodejs", "python",
+                       "https://example.com/bp.tgz#v1.2"});
+}
+
+TEST_CASE("a .buildpacks file may have comments, blank lines and CRLF", "[app_manifest]") {
+  auto list = parse_buildpacks_file("# first the assets\r\n"
+                                    "\r\n"
+                                    "   nodejs   \r\n"
+                                    "\t# then the server\n"
+                                    "\n"
+                                    "\tpython\t\n");
+  REQUIRE(list);
+  CHECK(*list == Names{"nodejs", "python"});
+  auto empty = parse_buildpacks_file("# none yet\n\n");
+  REQUIRE(empty);
+  CHECK(empty->empty());
+}
+
+TEST_CASE("whitespace inside a .buildpacks line is an error that names the line",
+          "[app_manifest]") {
+  auto message = buildpacks_file_error("nodejs\n# ok\nheroku python\n");
+  CHECK(contains(message, ".buildpacks line 3"));
+  CHECK(contains(message, "'heroku python' is not a buildpack URL or name"));
+  CHECK(contains(buildpacks_file_error("nodejs\tpython"), ".buildpacks line 1"));
+  CHECK(contains(buildpacks_file_error("nodejs # the assets\n"), "'nodejs # the assets'"));
+}
+
+TEST_CASE("an app names no buildpacks without .buildpacks or app.json", "[app_manifest]") {
+  test::TempDir app;
+  test::write_file(app / "index.js", "");
+  auto buildpacks = app_buildpacks(app.path());
+  REQUIRE(buildpacks);
+  CHECK_FALSE(buildpacks->has_value());
+}
+
+TEST_CASE("an app's .buildpacks names its buildpacks", "[app_manifest]") {
+  test::TempDir app;
+  test::write_file(app / ".buildpacks", "# two\nnodejs\npython\n");
+  auto buildpacks = app_buildpacks(app.path());
+  REQUIRE(buildpacks);
+  REQUIRE(buildpacks->has_value());
+  CHECK(**buildpacks == Names{"nodejs", "python"});
+}
+
+TEST_CASE("an app's app.json names its buildpacks", "[app_manifest]") {
+  test::TempDir app;
+  test::write_file(app / "app.json", R"({"buildpacks": [{"url": "static"}]})");
+  auto buildpacks = app_buildpacks(app.path());
+  REQUIRE(buildpacks);
+  REQUIRE(buildpacks->has_value());
+  CHECK(**buildpacks == Names{"static"});
+}
+
+TEST_CASE("an app.json without buildpacks lets .buildpacks decide", "[app_manifest]") {
+  test::TempDir app;
+  test::write_file(app / "app.json", R"({"name": "x", "buildpacks": []})");
+  auto none = app_buildpacks(app.path());
+  REQUIRE(none);
+  CHECK_FALSE(none->has_value());
+  test::write_file(app / ".buildpacks", "python\n");
+  auto from_file = app_buildpacks(app.path());
+  REQUIRE(from_file);
+  REQUIRE(from_file->has_value());
+  CHECK(**from_file == Names{"python"});
+}
+
+TEST_CASE("naming buildpacks in both .buildpacks and app.json is an error", "[app_manifest]") {
+  test::TempDir app;
+  test::write_file(app / ".buildpacks", "nodejs\n");
+  test::write_file(app / "app.json", R"({"buildpacks": [{"url": "python"}]})");
+  auto buildpacks = app_buildpacks(app.path());
+  REQUIRE_FALSE(buildpacks);
+  CHECK(contains(buildpacks.error().message, ".buildpacks"));
+  CHECK(contains(buildpacks.error().message, "app.json"));
+  CHECK(contains(buildpacks.error().message, "both"));
+}
+
+TEST_CASE("a .buildpacks that names no buildpack is an error", "[app_manifest]") {
+  test::TempDir app;
+  test::write_file(app / ".buildpacks", "# nothing\n\n");
+  auto buildpacks = app_buildpacks(app.path());
+  REQUIRE_FALSE(buildpacks);
+  CHECK(contains(buildpacks.error().message, ".buildpacks names no buildpack"));
+}
+
+TEST_CASE("a malformed .buildpacks or app.json in the app is reported", "[app_manifest]") {
+  test::TempDir bad_file;
+  test::write_file(bad_file / ".buildpacks", "nodejs python\n");
+  auto from_file = app_buildpacks(bad_file.path());
+  REQUIRE_FALSE(from_file);
+  CHECK(contains(from_file.error().message, ".buildpacks line 1"));
+
+  test::TempDir bad_json;
+  test::write_file(bad_json / "app.json", "{\"buildpacks\": [");
+  auto from_json = app_buildpacks(bad_json.path());
+  REQUIRE_FALSE(from_json);
+  CHECK(contains(from_json.error().message, "app.json: malformed JSON"));
+
+  test::TempDir unknown;
+  test::write_file(unknown / ".buildpacks", "nodejs\n");
+  test::write_file(unknown / "app.json", R"({"colour": "blue"})");
+  auto both = app_buildpacks(unknown.path());
+  REQUIRE_FALSE(both);
+  CHECK(contains(both.error().message, "unknown key 'colour'"));
+}
