@@ -119,9 +119,12 @@ Expected<void> run_build(const Globals& globals, const BuildArgs& args) {
   if (!built) {
     return std::unexpected(built.error());
   }
-  auto slug = pack_slug(build_dir, fs::absolute(args.output),
-                        {.compression = config->build.slug_compression,
-                         .max_size = config->build.max_slug_size});
+  // An existing directory is a store: the slug is named there by its SHA-256.
+  PackOptions pack{.compression = config->build.slug_compression,
+                   .max_size = config->build.max_slug_size};
+  fs::path output = fs::absolute(args.output);
+  auto slug = fs::is_directory(output, ec) ? pack_slug_into_store(build_dir, output, pack)
+                                           : pack_slug(build_dir, output, pack);
   if (!slug) {
     return std::unexpected(slug.error());
   }
@@ -166,7 +169,9 @@ void add_build_command(CLI::App& app, const Globals& globals, Action& action) {
   auto args = std::make_shared<BuildArgs>();
   auto* cmd = app.add_subcommand("build", "compile an app's source into a slug with buildpacks");
   cmd->add_option("SRC_DIR", args->source, "the app's source directory")->required();
-  cmd->add_option("-o,--output", args->output, "where to write the slug")->required();
+  cmd->add_option("-o,--output", args->output,
+                  "where to write the slug; in an existing directory it is named SHA256.tar.zst")
+      ->required();
   cmd->add_option("--buildpack", args->buildpacks,
                   "a buildpack to use (built-in name, absolute path or git URL[#ref]); repeat "
                   "for several");

@@ -245,6 +245,23 @@ Expected<SlugInfo> pack_slug(const fs::path& app_dir, const fs::path& output,
   return SlugInfo{output, sink.hash.hex_digest(), sink.written};
 }
 
+Expected<SlugInfo> pack_slug_into_store(const fs::path& app_dir, const fs::path& store_dir,
+                                        const PackOptions& options) {
+  // The name is known only once the bytes are: pack under a name of this process's own.
+  fs::path pending = store_dir / fmt::format(".pending-{}.slug", getpid());
+  auto slug = pack_slug(app_dir, pending, options);
+  if (!slug) {
+    return slug;
+  }
+  slug->path = store_dir / slug_file_name(slug->sha256, options.compression);
+  if (auto renamed = rename_durable(pending, slug->path); !renamed) {
+    std::error_code ec;
+    fs::remove(pending, ec);
+    return std::unexpected(renamed.error());
+  }
+  return slug;
+}
+
 Expected<void> unpack_slug(const fs::path& slug, const fs::path& dest) {
   std::error_code ec;
   fs::create_directories(dest, ec);

@@ -28,6 +28,12 @@ struct PackOptions {
 Expected<SlugInfo> pack_slug(const std::filesystem::path& app_dir,
                              const std::filesystem::path& output, const PackOptions& options);
 
+// Packs `app_dir` into the content-addressed store `store_dir` as slug_file_name(sha256):
+// the same tree packed twice is stored once.
+Expected<SlugInfo> pack_slug_into_store(const std::filesystem::path& app_dir,
+                                        const std::filesystem::path& store_dir,
+                                        const PackOptions& options);
+
 // Extracts a slug's ./app/ into `dest` (created; must not exist or be empty). Refuses
 // absolute paths, '..', entries outside ./app/ and writes through symlinks.
 Expected<void> unpack_slug(const std::filesystem::path& slug, const std::filesystem::path& dest);

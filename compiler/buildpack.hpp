@@ -62,6 +62,7 @@ public:
   Expected<ReleaseInfo> release(std::size_t index, std::chrono::milliseconds timeout);
 
   const Buildpack& buildpack(std::size_t index) const { return m_staged[index].buildpack; }
+  std::size_t staged_count() const { return m_staged.size(); }
 
 private:
   struct Staged {

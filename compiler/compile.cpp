@@ -101,14 +101,13 @@ Expected<BuildResult> compile_app(const BuildRequest& request, const Config& con
   BuildResult result;
   result.source_version = request.source_version;
   std::vector<std::size_t> chosen;
-  std::size_t runner_count = 0;
   for (const auto& ref : refs) {
     auto buildpack = resolve_buildpack(ref, request.work_dir / "clones");
     if (!buildpack) {
       return std::unexpected(buildpack.error());
     }
     auto index = runner.stage(*buildpack, request.work_dir / "buildpacks" /
-                                              std::to_string(runner_count++));
+                                              std::to_string(runner.staged_count()));
     if (!index) {
       return std::unexpected(index.error());
     }

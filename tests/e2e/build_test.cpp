@@ -314,7 +314,7 @@ TEST_CASE("bad configuration and bad arguments are refused before anything runs"
   CHECK(status.code == 2);
 }
 
-TEST_CASE("sandbox = \"none\" builds on the host and says so", "[build]") {
+TEST_CASE("the none sandbox builds on the host and says so", "[build]") {
   Workspace ws;
   ws.config("[build]\nsandbox = \"none\"\n");
   auto status = ws.build({"--buildpack", buildpack("exporter"), "--buildpack",
@@ -323,4 +323,18 @@ TEST_CASE("sandbox = \"none\" builds on the host and says so", "[build]") {
   REQUIRE(status.code == 0);
   CHECK(contains(status.output, "warning: sandbox = \"none\""));
   CHECK(read_text(ws.unpack() / "greeting.txt") == "hello-from-exporter\n");
+}
+
+TEST_CASE("a slug written into a directory is named by its SHA-256", "[build]") {
+  Workspace ws;
+  write_file(ws.app() / "Procfile", "web: true\n");
+  auto store = ws.dir / "slugs";
+  fs::create_directories(store);
+  auto status = run_slipway({"--root", ws.root().string(), "build", ws.app().string(), "-o",
+                             store.string(), "--json"});
+  INFO(status.output);
+  REQUIRE(status.code == 0);
+  auto result = Workspace::result(status);
+  CHECK(result["slug"] == (store / (result["sha256"].get<std::string>() + ".tar.zst")).string());
+  CHECK(fs::exists(result["slug"].get<std::string>()));
 }

@@ -132,3 +132,19 @@ TEST_CASE("the static buildpack serves the site with nginx on PORT", "[buildpack
 TEST_CASE("the cmake buildpack configures, builds and installs into /app", "[buildpacks]") {
   check_serves("cmake", "bin/web");
 }
+
+TEST_CASE("malformed package.json and static.json fail the build and name the file",
+          "[buildpacks]") {
+  TempDir dir;
+  write_file(dir / "node/package.json", "{\"name\": \"x\",");
+  auto built = build(dir / "node", dir / "node.tar.zst", dir / "cache");
+  CHECK(built.status.code == 1);
+  CHECK(contains(built.status.output, " !     package.json is not valid JSON"));
+
+  write_file(dir / "site/index.html", "<p>hi</p>");
+  write_file(dir / "site/static.json", "{\"root\": ");
+  built = build(dir / "site", dir / "site.tar.zst", dir / "cache");
+  CHECK(built.status.code == 1);
+  CHECK(contains(built.status.output, "static.json"));
+  CHECK(contains(built.status.output, " !     "));
+}

@@ -6,6 +6,7 @@
 #include <archive_entry.h>
 #include <catch2/catch.hpp>
 
+#include "common/hash.hpp"
 #include "common/slug.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -186,4 +187,19 @@ TEST_CASE("a file that is not a slug is a clear error", "[slug]") {
 TEST_CASE("slugs are named by their SHA-256 and compression", "[slug]") {
   CHECK(slug_file_name("ab12", SlugCompression::zstd) == "ab12.tar.zst");
   CHECK(slug_file_name("ab12", SlugCompression::gzip) == "ab12.tar.gz");
+}
+
+TEST_CASE("packing into a store names the slug by its SHA-256", "[slug]") {
+  test::TempDir dir;
+  test::write_file(dir / "app/Procfile", "web: true\n");
+  fs::create_directories(dir / "store");
+  auto slug = pack_slug_into_store(dir / "app", dir / "store", {});
+  REQUIRE(slug);
+  CHECK(slug->path == dir / "store" / (slug->sha256 + ".tar.zst"));
+  CHECK(sha256_file(slug->path).value() == slug->sha256);
+  // Packing the same tree again stores nothing new and leaves nothing pending.
+  auto again = pack_slug_into_store(dir / "app", dir / "store", {});
+  REQUIRE(again);
+  CHECK(again->path == slug->path);
+  CHECK(std::distance(fs::directory_iterator(dir / "store"), fs::directory_iterator()) == 1);
 }
