@@ -6,7 +6,9 @@
 
 #include "cli/cli.hpp"
 #include "common/output.hpp"
+#include "common/scratch_dir.hpp"
 #include "compiler/compile.hpp"
+#include "compiler/source_tree.hpp"
 #include "common/slug.hpp"
 
 namespace slipway::cli {
@@ -25,66 +27,12 @@ struct BuildArgs {
   bool json = false;
 };
 
-void print_line(std::string_view line) {
-  std::fwrite(line.data(), 1, line.size(), stderr);
-  std::fputc('\n', stderr);
-}
-
-// A scratch dir that goes away with the command.
-class TempDir {
-public:
-  static Expected<TempDir> create() {
-    fs::path base = fs::temp_directory_path() / "slipway-build-XXXXXX";
-    std::string pattern = base.string();
-    if (!mkdtemp(pattern.data())) {
-      return fail("cannot create a build directory in '{}': {}", base.parent_path().string(),
-                  errno_text(errno));
-    }
-    return TempDir(pattern);
-  }
-  TempDir(TempDir&& other) noexcept : m_path(std::exchange(other.m_path, {})) {}
-  ~TempDir() {
-    if (!m_path.empty()) {
-      std::error_code ec;
-      fs::remove_all(m_path, ec);
-    }
-  }
-  const fs::path& path() const { return m_path; }
-
-private:
-  explicit TempDir(fs::path path) : m_path(std::move(path)) {}
-  fs::path m_path;
-};
-
-// Copies the app's source into the build dir, leaving out a top-level .git.
-Expected<void> copy_source(const fs::path& source, const fs::path& build_dir) {
-  std::error_code ec;
-  fs::create_directories(build_dir, ec);
-  for (const auto& entry : fs::directory_iterator(source, ec)) {
-    if (entry.path().filename() == ".git") {
-      continue;
-    }
-    fs::copy(entry.path(), build_dir / entry.path().filename(),
-             fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
-    if (ec) {
-      return fail("cannot copy '{}': {}", entry.path().string(), ec.message());
-    }
-  }
-  if (ec) {
-    return fail("cannot read '{}': {}", source.string(), ec.message());
-  }
-  return {};
-}
-
 Expected<void> run_build(const Globals& globals, const BuildArgs& args) {
   auto config = globals.config();
   if (!config) {
     return std::unexpected(config.error());
   }
   std::error_code ec;
-  if (!fs::is_directory(args.source, ec)) {
-    return usage_error("source '{}' is not a directory", args.source.string());
-  }
   std::vector<std::string> buildpacks;
   for (const auto& ref : args.buildpacks) {
     // A relative local path means the caller's working directory.
@@ -94,12 +42,12 @@ Expected<void> run_build(const Globals& globals, const BuildArgs& args) {
     buildpacks.push_back(local ? fs::absolute(ref).lexically_normal().string() : ref);
   }
 
-  auto work = TempDir::create();
+  auto work = ScratchDir::create(fs::temp_directory_path(), "slipway-build");
   if (!work) {
     return std::unexpected(work.error());
   }
   fs::path build_dir = work->path() / "app";
-  if (auto copied = copy_source(args.source, build_dir); !copied) {
+  if (auto copied = copy_source_tree(args.source, build_dir); !copied) {
     return copied;
   }
   std::string short_version = args.source_version.substr(0, 7);

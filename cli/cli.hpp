@@ -1,27 +1,58 @@
-// The `slipway` command line: global options and how each command registers itself.
+// The `slipway` command line: global options, what commands share, and how each command
+// registers itself.
 #pragma once
 
 #include <filesystem>
 #include <functional>
+#include <string>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "common/config.hpp"
 #include "common/error.hpp"
+#include "runtime/layout.hpp"
+#include "runtime/release.hpp"
 
 namespace slipway::cli {
 
 struct Globals {
   std::filesystem::path root; // --root, $SLIPWAY_ROOT, ~/.slipway
 
+  Layout layout() const { return Layout(std::filesystem::absolute(root)); }
   // ROOT/slipway.toml, or every default when it does not exist.
-  Expected<Config> config() const;
+  Expected<Config> config() const { return layout().config(); }
 };
 
 // A command's action: its error, if any, becomes one line on stderr and the exit code.
 using Action = std::function<Expected<void>()>;
 
-// Each command file adds its subcommand and sets `action` when it is chosen.
+// Each command file adds its subcommands; the chosen one sets `action`.
 void add_build_command(CLI::App& app, const Globals& globals, Action& action);
+void add_init_command(CLI::App& app, const Globals& globals, Action& action);
+void add_apps_commands(CLI::App& app, const Globals& globals, Action& action);
+void add_deploy_command(CLI::App& app, const Globals& globals, Action& action);
+void add_releases_commands(CLI::App& app, const Globals& globals, Action& action);
+void add_config_commands(CLI::App& app, const Globals& globals, Action& action);
+
+// CLI11 refuses ':' in a subcommand's name, so "apps:create" is registered with a look-alike
+// (U+2236) and main() translates the command word and every message between the two.
+inline constexpr std::string_view k_topic_separator = "\u2236";
+CLI::App* add_command(CLI::App& app, std::string_view name, const std::string& description);
+std::string to_cli11_name(std::string_view name);   // "apps:create" -> registered name
+std::string from_cli11_text(std::string_view text); // registered names -> "apps:create"
+
+// A line of an operation's log, to stderr as it happens.
+void print_line(std::string_view line);
+
+// Adds the `-a,--app APP` option every app-scoped command takes.
+CLI::Option* add_app_option(CLI::App* command, std::string& app);
+
+// "v3" or "3".
+Expected<int> parse_version(std::string_view text);
+
+// A release as `releases --json` shows it.
+nlohmann::json release_json(const Layout& layout, const Release& release, bool live);
 
 } // namespace slipway::cli

@@ -1,15 +1,14 @@
 // slipway: a self-hosted "git push to deploy" platform. One binary, Heroku-style commands.
 #include <cstdio>
+#include <algorithm>
 #include <cstdlib>
+#include <string>
+#include <vector>
 
 #include "cli/cli.hpp"
 #include "common/output.hpp"
 
 namespace slipway::cli {
-
-Expected<Config> Globals::config() const {
-  return load_config(root / "slipway.toml");
-}
 
 namespace {
 
@@ -34,18 +33,37 @@ int main(int argc, char** argv) {
   app.add_option("--root", globals.root, "slipway's data directory ($SLIPWAY_ROOT, ~/.slipway)");
 
   Action action;
+  add_init_command(app, globals, action);
+  add_apps_commands(app, globals, action);
   add_build_command(app, globals, action);
+  add_deploy_command(app, globals, action);
+  add_releases_commands(app, globals, action);
+  add_config_commands(app, globals, action);
 
+  // The command word: "config:set" becomes the name CLI11 knows it by.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (auto& arg : args) {
+    auto named = [&](const CLI::App* command) { return command->get_name() == to_cli11_name(arg); };
+    if (arg.find(':') != std::string::npos && !app.get_subcommands(named).empty()) {
+      arg = to_cli11_name(arg);
+      break;
+    }
+  }
+  std::reverse(args.begin(), args.end()); // CLI11 takes them last first
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::CallForHelp&) {
-    std::fputs(app.help().c_str(), stdout);
+    const CLI::App* chosen = &app;
+    while (!chosen->get_subcommands().empty()) {
+      chosen = chosen->get_subcommands().front();
+    }
+    std::fputs(from_cli11_text(chosen->help()).c_str(), stdout);
     return 0;
   } catch (const CLI::CallForVersion&) {
     std::puts("slipway " SLIPWAY_VERSION);
     return 0;
   } catch (const CLI::ParseError& error) {
-    std::fprintf(stderr, "slipway: %s\n", error.what());
+    std::fprintf(stderr, "slipway: %s\n", from_cli11_text(error.what()).c_str());
     std::fprintf(stderr, "usage: see 'slipway --help'\n");
     return 2;
   }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstdlib>
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/io_context.hpp>
@@ -16,12 +17,9 @@
 #include <boost/process/async.hpp>
 #include <boost/process/async_pipe.hpp>
 #include <boost/process/child.hpp>
-#include <boost/process/env.hpp>
-#include <boost/process/environment.hpp>
 #include <boost/process/exe.hpp>
 #include <boost/process/extend.hpp>
 #include <boost/process/io.hpp>
-#include <boost/process/search_path.hpp>
 #include <boost/process/start_dir.hpp>
 
 namespace slipway {
@@ -38,8 +36,11 @@ constexpr std::chrono::seconds k_drain_grace{5};
 // of its own (so a timeout can kill the whole tree) and no inherited descriptors beyond
 // 0-2 (Boost.Process's limit_handles is broken in 1.74; see DESIGN.md).
 struct ChildSetup : bp::extend::handler {
+  char** envp; // prepared by the parent: Boost.Process 1.74's environment reads out of bounds
+
   template <class Executor>
-  void on_exec_setup(Executor&) const {
+  void on_exec_setup(Executor& executor) const {
+    executor.env = envp;
     setpgid(0, 0);
     signal(SIGPIPE, SIG_DFL);
     if (close_range(3, UINT_MAX, CLOSE_RANGE_CLOEXEC) != 0) {
@@ -93,11 +94,31 @@ private:
   std::string m_pending;
 };
 
-bp::environment child_environment(const Command& command) {
-  bp::environment env;
+// The executable `name` names in this process's PATH, or "".
+std::string find_in_path(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::string_view dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  while (!dirs.empty()) {
+    auto colon = dirs.find(':');
+    std::string candidate = fmt::format("{}/{}", dirs.substr(0, colon), name);
+    if (access(candidate.c_str(), X_OK) == 0) {
+      return candidate;
+    }
+    dirs.remove_prefix(colon == std::string_view::npos ? dirs.size() : colon + 1);
+  }
+  return "";
+}
+
+// "NAME=VALUE" strings for execve.
+std::vector<std::string> child_environment(const Command& command) {
+  std::map<std::string, std::string> env;
   if (!command.clear_env) {
-    for (const auto& entry : boost::this_process::environment()) {
-      env[entry.get_name()] = entry.to_string();
+    for (char** entry = environ; *entry; ++entry) {
+      std::string_view text(*entry);
+      auto equals = text.find('=');
+      if (equals != std::string_view::npos) {
+        env.emplace(text.substr(0, equals), text.substr(equals + 1));
+      }
     }
   }
   for (const auto& name : command.env_remove) {
@@ -106,7 +127,12 @@ bp::environment child_environment(const Command& command) {
   for (const auto& [name, value] : command.env) {
     env[name] = value;
   }
-  return env;
+  std::vector<std::string> entries;
+  entries.reserve(env.size());
+  for (const auto& [name, value] : env) {
+    entries.push_back(name + "=" + value);
+  }
+  return entries;
 }
 
 } // namespace
@@ -115,9 +141,9 @@ Expected<ExitStatus> run(const Command& command) {
   if (command.argv.empty()) {
     return fail("cannot run an empty command");
   }
-  boost::filesystem::path exe = command.argv[0];
-  if (command.argv[0].find('/') == std::string::npos) {
-    exe = bp::search_path(command.argv[0]);
+  std::string exe = command.argv[0];
+  if (exe.find('/') == std::string::npos) {
+    exe = find_in_path(command.argv[0]);
     if (exe.empty()) {
       return fail("cannot run '{}': not found in PATH", command.argv[0]);
     }
@@ -165,12 +191,18 @@ Expected<ExitStatus> run(const Command& command) {
     }
     finish_when_done();
   };
+  std::vector<std::string> env_entries = child_environment(command);
+  std::vector<char*> envp;
+  for (auto& entry : env_entries) {
+    envp.push_back(entry.data());
+  }
+  envp.push_back(nullptr);
   auto launch = [&](auto&&... redirections) {
-    return bp::child(bp::exe = exe, bp::args = args, child_environment(command),
+    return bp::child(bp::exe = exe, bp::args = args,
                      bp::start_dir = command.cwd.empty()
                                          ? std::filesystem::current_path().string()
                                          : command.cwd.string(),
-                     redirections..., bp::std_in < in, bp::on_exit = on_exit, io, ChildSetup{},
+                     redirections..., bp::std_in < in, bp::on_exit = on_exit, io, ChildSetup{.envp = envp.data()},
                      launch_error);
   };
   bp::child child = separate_stderr ? launch(bp::std_out > out, bp::std_err > err)

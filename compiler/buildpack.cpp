@@ -1,6 +1,6 @@
 #include "compiler/buildpack.hpp"
 
-#include <regex>
+#include <algorithm>
 
 #include "common/hash.hpp"
 #include "common/paths.hpp"
@@ -15,9 +15,14 @@ namespace {
 
 constexpr std::size_t k_max_captured_output = 1 << 20;
 
+bool is_lower_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+// [a-z0-9][a-z0-9-]*
 bool is_builtin_name(std::string_view ref) {
-  static const std::regex name("[a-z0-9][a-z0-9-]*");
-  return std::regex_match(ref.begin(), ref.end(), name);
+  return !ref.empty() && is_lower_alnum(ref[0]) &&
+         std::ranges::all_of(ref, [](char c) { return is_lower_alnum(c) || c == '-'; });
 }
 
 Expected<void> check_layout(const fs::path& dir, std::string_view ref) {
@@ -44,8 +49,12 @@ bool is_git_url(std::string_view ref) {
       return true;
     }
   }
-  static const std::regex scp(R"([A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^/].*)");
-  return std::regex_match(ref.begin(), ref.end(), scp);
+  // scp-style: user@host:path, with a relative path.
+  auto at = ref.find('@');
+  auto colon = ref.find(':');
+  return at != std::string_view::npos && at > 0 && colon != std::string_view::npos &&
+         colon > at + 1 && colon + 1 < ref.size() && ref[colon + 1] != '/' &&
+         ref.substr(0, colon).find('/') == std::string_view::npos;
 }
 
 Expected<Buildpack> resolve_buildpack(const std::string& ref, const fs::path& clone_root) {
@@ -94,7 +103,12 @@ Expected<Buildpack> resolve_buildpack(const std::string& ref, const fs::path& cl
   return buildpack;
 }
 
-BuildpackRunner::BuildpackRunner(BuildpackContext context) : m_context(std::move(context)) {}
+BuildpackRunner::BuildpackRunner(BuildpackContext context) : m_context(std::move(context)) {
+  // The sandbox binds these, and bubblewrap wants absolute paths.
+  for (auto* dir : {&m_context.build_dir, &m_context.cache_dir, &m_context.env_dir}) {
+    *dir = fs::absolute(*dir);
+  }
+}
 
 Expected<std::size_t> BuildpackRunner::stage(const Buildpack& buildpack,
                                              const fs::path& stage_dir) {
@@ -108,7 +122,7 @@ Expected<std::size_t> BuildpackRunner::stage(const Buildpack& buildpack,
   fs::remove_all(stage_dir / ".git", ec);
   fs::remove(stage_dir / "export", ec); // a stale export from the buildpack's own tree
   std::size_t index = m_staged.size();
-  m_staged.push_back({buildpack, stage_dir, fmt::format("/tmp/buildpacks/{}", index)});
+  m_staged.push_back({buildpack, fs::absolute(stage_dir), fmt::format("/tmp/buildpacks/{}", index)});
   return index;
 }
 
@@ -199,6 +213,9 @@ Expected<std::optional<std::string>> BuildpackRunner::detect(std::size_t index,
     return std::unexpected(output.error());
   }
   if (status != 0) {
+    if (m_last_error.starts_with("bwrap: ")) {
+      return fail("cannot start the sandbox: {}", m_last_error);
+    }
     return std::nullopt;
   }
   std::string name = trim(output->substr(0, output->find('\n')));

@@ -1,0 +1,76 @@
+// slipway deploy -a APP SRC_DIR: build a directory and release it, the code path the git
+// hook takes with a commit.
+#include <cstdio>
+
+#include "cli/cli.hpp"
+#include "common/output.hpp"
+#include "common/scratch_dir.hpp"
+#include "compiler/source_tree.hpp"
+#include "runtime/apps.hpp"
+#include "runtime/releaser.hpp"
+
+namespace slipway::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct DeployArgs {
+  std::string app;
+  fs::path source;
+  std::string commit;
+  std::string description;
+  std::vector<std::string> buildpacks;
+  bool no_wait = false;
+};
+
+Expected<void> run_deploy(const Globals& globals, const DeployArgs& args) {
+  auto layout = globals.layout();
+  if (auto exists = require_app(layout, args.app); !exists) {
+    return exists;
+  }
+  auto config = globals.config();
+  if (!config) {
+    return std::unexpected(config.error());
+  }
+  auto scratch = ScratchDir::create(layout.tmp_dir(args.app), "deploy");
+  if (!scratch) {
+    return std::unexpected(scratch.error());
+  }
+  fs::path build_dir = scratch->path() / "app";
+  if (auto copied = copy_source_tree(args.source, build_dir); !copied) {
+    return copied;
+  }
+  print_line(step_line(fmt::format("Building {}{}", args.app,
+                                   args.commit.empty() ? "" : " from " + args.commit.substr(0, 7))));
+  ReleaseContext context{.layout = layout,
+                         .config = *config,
+                         .app = args.app,
+                         .wait = !args.no_wait,
+                         .on_output = print_line};
+  auto release = deploy(context, {.build_dir = build_dir,
+                                  .work_dir = scratch->path() / "work",
+                                  .commit = args.commit,
+                                  .description = args.description,
+                                  .buildpacks = args.buildpacks});
+  if (!release) {
+    return std::unexpected(release.error());
+  }
+  return {};
+}
+
+} // namespace
+
+void add_deploy_command(CLI::App& app, const Globals& globals, Action& action) {
+  auto args = std::make_shared<DeployArgs>();
+  auto* cmd = app.add_subcommand("deploy", "build a source directory and release it");
+  add_app_option(cmd, args->app);
+  cmd->add_option("SRC_DIR", args->source, "the app's source")->required();
+  cmd->add_option("--commit", args->commit, "the commit being deployed (SOURCE_VERSION)");
+  cmd->add_option("--description", args->description, "the release's description");
+  cmd->add_option("--buildpack", args->buildpacks, "a buildpack to use; repeat for several");
+  cmd->add_flag("--no-wait", args->no_wait, "fail at once if the app is busy");
+  cmd->callback([&, args] { action = [&globals, args] { return run_deploy(globals, *args); }; });
+}
+
+} // namespace slipway::cli

@@ -1,0 +1,26 @@
+// slipway init [--domain D] [--http-port N]
+#include <cstdio>
+
+#include "cli/cli.hpp"
+
+namespace slipway::cli {
+
+void add_init_command(CLI::App& app, const Globals& globals, Action& action) {
+  auto options = std::make_shared<InitOptions>();
+  auto* cmd = app.add_subcommand("init", "create slipway's root directory and slipway.toml");
+  cmd->add_option("--domain", options->domain, "apps answer at APP.DOMAIN (default localhost)");
+  cmd->add_option("--http-port", options->http_port, "the port the router listens on")
+      ->check(CLI::Range(1, 65535));
+  cmd->callback([&globals, &action, options] {
+    action = [&globals, options]() -> Expected<void> {
+      auto layout = globals.layout();
+      if (auto done = init_root(layout, *options); !done) {
+        return done;
+      }
+      std::printf("Initialised slipway in %s\n", layout.root().c_str());
+      return {};
+    };
+  });
+}
+
+} // namespace slipway::cli

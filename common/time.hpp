@@ -1,0 +1,17 @@
+// Timestamps as slipway writes them: UTC, whole seconds, "2026-11-26T07:00:00Z".
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include <toml++/toml.h>
+
+namespace slipway {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+toml::date_time to_toml_time(TimePoint when);
+TimePoint from_toml_time(const toml::date_time& when);
+std::string format_time(TimePoint when);
+
+} // namespace slipway

@@ -1,0 +1,49 @@
+#include "runtime/layout.hpp"
+
+#include <algorithm>
+
+#include "common/atomic_file.hpp"
+
+namespace slipway {
+
+namespace fs = std::filesystem;
+
+Expected<void> init_root(const Layout& layout, const InitOptions& options) {
+  std::error_code ec;
+  for (const auto& dir : {layout.root(), layout.apps_dir(), layout.slugs_dir(),
+                          layout.repos_dir(), layout.run_dir()}) {
+    fs::create_directories(dir, ec);
+    if (ec) {
+      return fail("cannot create '{}': {}", dir.string(), ec.message());
+    }
+  }
+  bool asked = !options.domain.empty() || options.http_port != 0;
+  bool hostname = std::ranges::all_of(options.domain, [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
+  });
+  if (!hostname || options.domain.starts_with('.') || options.domain.starts_with('-')) {
+    return usage_error("invalid domain '{}' (expected a hostname such as example.com)",
+                       options.domain);
+  }
+  if (fs::exists(layout.config_file(), ec)) {
+    if (asked) {
+      return fail("'{}' already exists; edit it instead", layout.config_file().string());
+    }
+    return {};
+  }
+  std::string toml = "# slipway server configuration; every key has a default (see README.md).\n"
+                     "[server]\n";
+  if (!options.domain.empty()) {
+    toml += fmt::format("domain = \"{}\"\n", options.domain);
+  }
+  if (options.http_port != 0) {
+    toml += fmt::format("http_port = {}\n", options.http_port);
+  }
+  // Validate what we are about to write, with the same parser that will read it.
+  if (auto parsed = parse_config(toml); !parsed) {
+    return std::unexpected(parsed.error());
+  }
+  return write_file_atomic(layout.config_file(), toml);
+}
+
+} // namespace slipway

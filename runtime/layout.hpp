@@ -1,0 +1,58 @@
+// Where everything lives under ROOT (DESIGN.md "On-disk layout"). Every path slipway
+// builds from a name goes through here, after the name has been validated.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "common/config.hpp"
+#include "common/error.hpp"
+
+namespace slipway {
+
+class Layout {
+public:
+  explicit Layout(std::filesystem::path root) : m_root(std::move(root)) {}
+
+  const std::filesystem::path& root() const { return m_root; }
+  std::filesystem::path config_file() const { return m_root / "slipway.toml"; }
+  std::filesystem::path apps_dir() const { return m_root / "apps"; }
+  std::filesystem::path slugs_dir() const { return m_root / "slugs"; }
+  std::filesystem::path repos_dir() const { return m_root / "repos"; }
+  std::filesystem::path run_dir() const { return m_root / "run"; }
+
+  // Callers pass names that validate_app_name accepted.
+  std::filesystem::path app_dir(const std::string& app) const { return apps_dir() / app; }
+  std::filesystem::path app_file(const std::string& app) const { return app_dir(app) / "app.toml"; }
+  std::filesystem::path cache_dir(const std::string& app) const { return app_dir(app) / "cache"; }
+  std::filesystem::path tmp_dir(const std::string& app) const { return app_dir(app) / "tmp"; }
+  std::filesystem::path releases_dir(const std::string& app) const {
+    return app_dir(app) / "releases";
+  }
+  std::filesystem::path release_dir(const std::string& app, int version) const {
+    return releases_dir(app) / ("v" + std::to_string(version));
+  }
+  std::filesystem::path current_link(const std::string& app) const {
+    return app_dir(app) / "current";
+  }
+  std::filesystem::path lock_file(const std::string& app) const {
+    return app_dir(app) / "deploy.lock";
+  }
+
+  // ROOT/slipway.toml, or every default when the file does not exist.
+  Expected<Config> config() const { return load_config(config_file()); }
+
+private:
+  std::filesystem::path m_root;
+};
+
+struct InitOptions {
+  std::string domain;  // empty: the default
+  int http_port = 0;   // 0: the default
+};
+
+// Creates ROOT's directories and, when missing, its slipway.toml. Asking for settings
+// when slipway.toml already exists is an error: slipway does not rewrite an admin's file.
+Expected<void> init_root(const Layout& layout, const InitOptions& options);
+
+} // namespace slipway

@@ -1,0 +1,48 @@
+// A release: what runs for an app at version N (DESIGN.md "release.toml"). Written once
+// as `pending`, then once more when it leaves `pending`; never changed after that.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.hpp"
+#include "common/time.hpp"
+#include "compiler/procfile.hpp"
+
+namespace slipway {
+
+enum class ReleaseStatus { pending, succeeded, failed };
+
+std::string_view to_string(ReleaseStatus status);
+
+using ConfigVars = std::map<std::string, std::string>;
+
+struct Release {
+  int version = 0;
+  ReleaseStatus status = ReleaseStatus::pending;
+  std::string description;
+  std::chrono::system_clock::time_point created_at;
+  std::string commit;                  // empty: a config-only release before the first build
+  std::string slug;                    // "sha256:<hex>"; empty before the first build
+  std::string slug_file;               // its file name in slugs/ ("<hex>.tar.zst")
+  std::vector<std::string> buildpacks;
+  std::string stack;
+  std::string release_command;         // the Procfile's `release:` entry
+  ProcessTypes process_types;          // without `release`
+  ConfigVars config;
+  std::string reason;                  // why it failed
+  std::string user;                    // who made it, when known
+
+  bool has_slug() const { return !slug.empty(); }
+};
+
+std::string release_to_toml(const Release& release);
+
+// `origin` names the file in messages. Anything missing, mistyped or unknown is an error.
+Expected<Release> release_from_toml(std::string_view text, std::string_view origin);
+
+} // namespace slipway

@@ -1,0 +1,182 @@
+#include "runtime/release_store.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "common/atomic_file.hpp"
+
+namespace slipway {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view k_record = "release.toml";
+
+std::optional<int> parse_version_dir(std::string_view name) {
+  if (name.size() < 2 || name[0] != 'v' || name[1] == '0') {
+    return std::nullopt;
+  }
+  int version = 0;
+  auto [end, ec] = std::from_chars(name.data() + 1, name.data() + name.size(), version);
+  if (ec != std::errc() || end != name.data() + name.size()) {
+    return std::nullopt;
+  }
+  return version;
+}
+
+} // namespace
+
+ReleaseStore::ReleaseStore(const Layout& layout, std::string app)
+    : m_layout(layout), m_app(std::move(app)) {}
+
+std::vector<int> ReleaseStore::versions() const {
+  std::vector<int> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(m_layout.releases_dir(m_app), ec)) {
+    if (auto version = parse_version_dir(entry.path().filename().string())) {
+      out.push_back(*version);
+    }
+  }
+  std::ranges::sort(out);
+  return out;
+}
+
+Expected<Release> ReleaseStore::get(int version) const {
+  fs::path file = dir(version) / k_record;
+  std::error_code ec;
+  if (!fs::exists(file, ec)) {
+    return fail("release v{} does not exist", version);
+  }
+  auto text = read_file(file);
+  if (!text) {
+    return std::unexpected(text.error());
+  }
+  auto release = release_from_toml(*text, file.string());
+  if (release && release->version != version) {
+    return fail("{} is corrupt: it says it is v{}", file.string(), release->version);
+  }
+  return release;
+}
+
+std::vector<Release> ReleaseStore::list(std::vector<std::string>* problems) const {
+  std::vector<Release> out;
+  for (int version : versions()) {
+    auto release = get(version);
+    if (release) {
+      out.push_back(std::move(*release));
+    } else if (problems) {
+      problems->push_back(release.error().message);
+    }
+  }
+  return out;
+}
+
+std::optional<int> ReleaseStore::live_version() const {
+  std::error_code ec;
+  auto target = fs::read_symlink(m_layout.current_link(m_app), ec);
+  if (ec) {
+    return std::nullopt;
+  }
+  return parse_version_dir(target.filename().string());
+}
+
+Expected<std::optional<Release>> ReleaseStore::live() const {
+  auto version = live_version();
+  if (!version) {
+    return std::optional<Release>();
+  }
+  auto release = get(*version);
+  if (!release) {
+    return std::unexpected(release.error());
+  }
+  return std::optional<Release>(std::move(*release));
+}
+
+Expected<void> ReleaseStore::write(const Release& release) {
+  return write_file_atomic(dir(release.version) / k_record, release_to_toml(release), 0600);
+}
+
+Expected<Release> ReleaseStore::create(Release release) {
+  std::error_code ec;
+  fs::create_directories(m_layout.releases_dir(m_app), ec);
+  auto existing = versions();
+  release.version = existing.empty() ? 1 : existing.back() + 1;
+  release.status = ReleaseStatus::pending;
+  if (::mkdir(dir(release.version).c_str(), 0700) != 0) {
+    return fail("cannot create '{}': {}", dir(release.version).string(), errno_text(errno));
+  }
+  if (auto synced = fsync_directory(m_layout.releases_dir(m_app)); !synced) {
+    return std::unexpected(synced.error());
+  }
+  if (auto written = write(release); !written) {
+    return std::unexpected(written.error());
+  }
+  return release;
+}
+
+Expected<void> ReleaseStore::finish(const Release& release) {
+  return write(release);
+}
+
+Expected<void> ReleaseStore::activate(int version) {
+  fs::path link = m_layout.current_link(m_app);
+  fs::path temp = link;
+  temp += fmt::format(".new-{}", getpid());
+  std::error_code ec;
+  fs::remove(temp, ec);
+  fs::create_symlink(fs::path("releases") / fmt::format("v{}", version), temp, ec);
+  if (ec) {
+    return fail("cannot create '{}': {}", temp.string(), ec.message());
+  }
+  return rename_durable(temp, link);
+}
+
+Expected<std::vector<int>> ReleaseStore::recover() {
+  std::vector<int> settled;
+  auto live = live_version();
+  for (int version : versions()) {
+    fs::path file = dir(version) / k_record;
+    std::error_code ec;
+    if (!fs::exists(file, ec)) {
+      // The crash came between mkdir and the first write of the record.
+      Release release{.version = version,
+                      .status = ReleaseStatus::failed,
+                      .description = "Interrupted release",
+                      .created_at = std::chrono::system_clock::now(),
+                      .reason = "interrupted"};
+      if (auto written = write(release); !written) {
+        return std::unexpected(written.error());
+      }
+      settled.push_back(version);
+      continue;
+    }
+    auto release = get(version);
+    if (!release || release->status != ReleaseStatus::pending) {
+      continue;
+    }
+    if (live == version) {
+      release->status = ReleaseStatus::succeeded;
+    } else {
+      release->status = ReleaseStatus::failed;
+      release->reason = "interrupted";
+    }
+    if (auto written = write(*release); !written) {
+      return std::unexpected(written.error());
+    }
+    settled.push_back(version);
+  }
+  // A temp link left by a crash in activate().
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(m_layout.app_dir(m_app), ec)) {
+    if (entry.path().filename().string().starts_with("current.new-")) {
+      fs::remove(entry.path(), ec);
+    }
+  }
+  return settled;
+}
+
+} // namespace slipway

@@ -1,0 +1,332 @@
+#include "runtime/releaser.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "common/atomic_file.hpp"
+#include "common/output.hpp"
+#include "common/slug.hpp"
+#include "compiler/compile.hpp"
+#include "compiler/release_yaml.hpp"
+#include "runtime/deploy_lock.hpp"
+#include "runtime/release_phase.hpp"
+#include "runtime/release_store.hpp"
+#include "runtime/retention.hpp"
+#include "runtime/slug_store.hpp"
+
+namespace slipway {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// One operation on one app, from the lock to the end.
+class Operation {
+public:
+  static Expected<Operation> begin(const ReleaseContext& context) {
+    auto lock = lock_app(context.layout, context.app, context.wait, context.on_output);
+    if (!lock) {
+      return std::unexpected(lock.error());
+    }
+    Operation operation(context, std::move(*lock));
+    auto settled = operation.m_releases.recover();
+    if (!settled) {
+      return std::unexpected(settled.error());
+    }
+    for (int version : *settled) {
+      context.on_output(step_line(fmt::format("Settled v{}, left pending by an interrupted "
+                                              "operation",
+                                              version)));
+    }
+    return operation;
+  }
+
+  ReleaseStore& releases() { return m_releases; }
+  SlugStore& slugs() { return m_slugs; }
+
+  // Release phase, activation, `succeeded`; on failure `failed` with the reason.
+  // `phase_dir` holds the release's files for the release phase; empty: unpack the slug.
+  Expected<Release> publish(Release release, const fs::path& phase_dir) {
+    auto live = m_releases.live_version();
+    auto failed = [&](const Error& error) -> Expected<Release> {
+      release.status = ReleaseStatus::failed;
+      release.reason = error.message;
+      if (auto written = m_releases.finish(release); !written) {
+        return std::unexpected(written.error());
+      }
+      return fail("{}; {}", error.message,
+                  live ? fmt::format("v{} is still live", *live) : "no release is live");
+    };
+    if (!release.release_command.empty()) {
+      auto ran = run_phase(release, phase_dir);
+      if (!ran) {
+        return failed(ran.error());
+      }
+    }
+    if (auto activated = m_releases.activate(release.version); !activated) {
+      return failed(activated.error());
+    }
+    m_context.on_output(step_line(fmt::format("Launching v{}... done", release.version)));
+    release.status = ReleaseStatus::succeeded;
+    if (auto written = m_releases.finish(release); !written) {
+      return std::unexpected(written.error());
+    }
+    if (auto pruned = prune_slugs(m_context.layout, m_context.config); !pruned) {
+      m_context.on_output(failure_line("warning: " + pruned.error().message));
+    }
+    m_context.on_output(detail_line(fmt::format("{} deployed (v{})",
+                                                app_url(m_context.config, m_context.app),
+                                                release.version)));
+    return release;
+  }
+
+private:
+  Operation(const ReleaseContext& context, FileLock lock)
+      : m_context(context), m_lock(std::move(lock)), m_releases(context.layout, context.app),
+        m_slugs(context.layout) {}
+
+  Expected<void> run_phase(const Release& release, const fs::path& given_dir) {
+    fs::path app_dir = given_dir;
+    fs::path scratch;
+    if (app_dir.empty()) {
+      // A one-off copy of the release's files: the command's writes are thrown away.
+      scratch = m_context.layout.tmp_dir(m_context.app) /
+                fmt::format("release-v{}-{}", release.version, getpid());
+      std::error_code ec;
+      fs::remove_all(scratch, ec);
+      if (auto unpacked = unpack_slug(m_slugs.path(release), scratch); !unpacked) {
+        return unpacked;
+      }
+      app_dir = scratch;
+    }
+    auto ran = run_release_phase({.sandbox = m_context.config.build.sandbox,
+                                  .app_dir = app_dir,
+                                  .command = release.release_command,
+                                  .config = release.config,
+                                  .version = release.version,
+                                  .timeout = m_context.config.release.phase_timeout,
+                                  .log = m_releases.output_log(release.version),
+                                  .on_output = m_context.on_output});
+    if (!scratch.empty()) {
+      std::error_code ec;
+      fs::remove_all(scratch, ec);
+    }
+    return ran;
+  }
+
+  const ReleaseContext& m_context;
+  FileLock m_lock;
+  ReleaseStore m_releases;
+  SlugStore m_slugs;
+};
+
+Release draft(const ReleaseContext& context, std::string description) {
+  Release release;
+  release.description = std::move(description);
+  release.created_at = std::chrono::system_clock::now();
+  release.user = context.user;
+  return release;
+}
+
+// Carries what runs (slug, process types, ...) from `from` into `to`.
+void copy_code(const Release& from, Release& to) {
+  to.commit = from.commit;
+  to.slug = from.slug;
+  to.slug_file = from.slug_file;
+  to.buildpacks = from.buildpacks;
+  to.stack = from.stack;
+  to.release_command = from.release_command;
+  to.process_types = from.process_types;
+}
+
+Expected<void> write_env_dir(const fs::path& dir, const ConfigVars& config) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  for (const auto& [name, value] : config) {
+    if (auto written = write_file_atomic(dir / name, value, 0600); !written) {
+      return written;
+    }
+  }
+  return {};
+}
+
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& name : names) {
+    out += (out.empty() ? "" : ", ") + name;
+  }
+  return out;
+}
+
+} // namespace
+
+std::string app_url(const Config& config, const std::string& app) {
+  return config.server.http_port == 80
+             ? fmt::format("http://{}.{}", app, config.server.domain)
+             : fmt::format("http://{}.{}:{}", app, config.server.domain, config.server.http_port);
+}
+
+std::string display_status(const Layout& layout, const Release& release) {
+  if (release.status == ReleaseStatus::succeeded && release.has_slug() &&
+      !SlugStore(layout).has(release)) {
+    return "expired";
+  }
+  return std::string(to_string(release.status));
+}
+
+Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& request) {
+  auto operation = Operation::begin(context);
+  if (!operation) {
+    return std::unexpected(operation.error());
+  }
+  auto live = operation->releases().live();
+  if (!live) {
+    return std::unexpected(live.error());
+  }
+  ConfigVars config = *live ? (*live)->config : ConfigVars{};
+  fs::path env_dir = request.work_dir / "env";
+  if (auto written = write_env_dir(env_dir, config); !written) {
+    return std::unexpected(written.error());
+  }
+  auto built = compile_app({.build_dir = request.build_dir,
+                            .cache_dir = context.layout.cache_dir(context.app),
+                            .env_dir = env_dir,
+                            .work_dir = request.work_dir,
+                            .buildpacks = request.buildpacks,
+                            .source_version = request.commit,
+                            .on_output = context.on_output},
+                           context.config);
+  if (!built) {
+    return std::unexpected(built.error());
+  }
+
+  std::string description = request.description;
+  if (description.empty()) {
+    description = request.commit.empty() ? "Deploy"
+                                         : fmt::format("Deploy {}", request.commit.substr(0, 7));
+  }
+  Release release = draft(context, description);
+  release.commit = request.commit;
+  release.stack = built->stack;
+  release.config = config;
+  for (const auto& buildpack : built->buildpacks) {
+    release.buildpacks.push_back(buildpack.ref);
+  }
+  for (auto& [name, command] : built->process_types) {
+    if (name == "release") {
+      release.release_command = command;
+    } else {
+      release.process_types.emplace_back(name, command);
+    }
+  }
+  PackOptions pack{.compression = context.config.build.slug_compression,
+                   .max_size = context.config.build.max_slug_size};
+  auto slug = operation->slugs().add(request.build_dir, pack, [&](const SlugInfo& info) {
+    release.slug = "sha256:" + info.sha256;
+    release.slug_file = info.path.filename().string();
+    auto created = operation->releases().create(release);
+    if (!created) {
+      return Expected<void>(std::unexpected(created.error()));
+    }
+    release = std::move(*created);
+    return Expected<void>();
+  });
+  if (!slug) {
+    return std::unexpected(slug.error());
+  }
+  context.on_output(step_line(fmt::format("Compressing slug... done, {}", format_size(slug->size))));
+  // The build dir is exactly the slug's content, and a one-off copy nobody else uses.
+  return operation->publish(std::move(release), request.build_dir);
+}
+
+Expected<Release> change_config(const ReleaseContext& context, const ConfigVars& set,
+                                const std::vector<std::string>& unset) {
+  for (const auto& [name, value] : set) {
+    if (!is_config_var_name(name)) {
+      return usage_error("invalid config var name '{}' (use letters, digits and _, not "
+                         "starting with a digit)",
+                         name);
+    }
+  }
+  for (const auto& name : unset) {
+    if (!is_config_var_name(name)) {
+      return usage_error("invalid config var name '{}'", name);
+    }
+  }
+  auto operation = Operation::begin(context);
+  if (!operation) {
+    return std::unexpected(operation.error());
+  }
+  auto live = operation->releases().live();
+  if (!live) {
+    return std::unexpected(live.error());
+  }
+  std::vector<std::string> names;
+  Release release = draft(context, "");
+  if (*live) {
+    copy_code(**live, release);
+    release.config = (*live)->config;
+  }
+  for (const auto& name : unset) {
+    if (release.config.erase(name) == 0) {
+      return fail("config var '{}' is not set", name);
+    }
+    names.push_back(name);
+  }
+  for (const auto& [name, value] : set) {
+    release.config[name] = value;
+    names.push_back(name);
+  }
+  release.description = fmt::format("{} {} config vars", unset.empty() ? "Set" : "Unset",
+                                    join(names));
+  auto created = operation->releases().create(release);
+  if (!created) {
+    return std::unexpected(created.error());
+  }
+  return operation->publish(std::move(*created), {});
+}
+
+Expected<Release> rollback(const ReleaseContext& context, std::optional<int> target) {
+  auto operation = Operation::begin(context);
+  if (!operation) {
+    return std::unexpected(operation.error());
+  }
+  auto live = operation->releases().live_version();
+  if (!target) {
+    auto releases = operation->releases().list();
+    for (auto it = releases.rbegin(); it != releases.rend(); ++it) {
+      if (it->status == ReleaseStatus::succeeded && live && it->version < *live) {
+        target = it->version;
+        break;
+      }
+    }
+    if (!target) {
+      return fail("no succeeded release before {} to roll back to",
+                  live ? fmt::format("v{}", *live) : "the first one");
+    }
+  }
+  auto from = operation->releases().get(*target);
+  if (!from) {
+    return std::unexpected(from.error());
+  }
+  if (from->status != ReleaseStatus::succeeded) {
+    return fail("v{} {}; only a succeeded release can be rolled back to", *target,
+                from->status == ReleaseStatus::failed ? "failed" : "is still pending");
+  }
+  if (from->has_slug() && !operation->slugs().has(*from)) {
+    return fail("v{} has expired: its slug was pruned, so it cannot be rolled back to "
+                "(keep_releases = {})",
+                *target, context.config.release.keep_releases);
+  }
+  Release release = draft(context, fmt::format("Rollback to v{}", *target));
+  copy_code(*from, release);
+  release.config = from->config;
+  auto created = operation->releases().create(release);
+  if (!created) {
+    return std::unexpected(created.error());
+  }
+  return operation->publish(std::move(*created), {});
+}
+
+} // namespace slipway

@@ -1,0 +1,55 @@
+// The one way a release is made: deploy (build a source), config changes and rollback all
+// take the app's deploy lock, settle what a crash left, record release vN as `pending`, run
+// the release phase, activate, and only then mark vN `succeeded`. A failure at any step
+// marks vN `failed` with the reason and leaves the live release as it was.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/config.hpp"
+#include "common/error.hpp"
+#include "runtime/layout.hpp"
+#include "runtime/release.hpp"
+
+namespace slipway {
+
+struct ReleaseContext {
+  const Layout& layout;
+  const Config& config;
+  std::string app;   // must exist (require_app)
+  bool wait = true;  // for another operation on the app to finish; false: fail at once
+  std::string user;  // recorded as who made the release, when known
+  std::function<void(std::string_view)> on_output; // the operation's log, line by line
+};
+
+struct DeployRequest {
+  std::filesystem::path build_dir; // the app's source, filled by the caller; built in place
+  std::filesystem::path work_dir;  // scratch for the build, owned by the caller
+  std::string commit;              // SOURCE_VERSION
+  std::string description;         // empty: "Deploy <short commit>"
+  std::vector<std::string> buildpacks; // empty: the app's own, else detection
+};
+
+Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& request);
+
+// A new release with the live slug and the live config changed. Names are validated;
+// unsetting a name that is not set is an error.
+Expected<Release> change_config(const ReleaseContext& context, const ConfigVars& set,
+                                const std::vector<std::string>& unset);
+
+// A new release "Rollback to vN" with vN's slug and config: no build. Default target: the
+// newest succeeded release before the live one.
+Expected<Release> rollback(const ReleaseContext& context, std::optional<int> target);
+
+// "succeeded", "failed", "pending", or "expired" for a succeeded release whose slug was pruned.
+std::string display_status(const Layout& layout, const Release& release);
+
+// http://APP.DOMAIN[:PORT]
+std::string app_url(const Config& config, const std::string& app);
+
+} // namespace slipway

@@ -1,0 +1,89 @@
+#include "runtime/slug_store.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+
+#include "common/atomic_file.hpp"
+
+namespace slipway {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// A temp file this old belongs to no running pack: builds are limited to hours.
+constexpr auto k_stale_temp = std::chrono::hours(24);
+
+} // namespace
+
+Expected<SlugInfo> SlugStore::add(const fs::path& app_dir, const PackOptions& options,
+                                  const std::function<Expected<void>(const SlugInfo&)>& record) {
+  std::error_code ec;
+  fs::create_directories(m_layout.slugs_dir(), ec);
+  fs::path pending = m_layout.slugs_dir() / fmt::format(".pending-{}.slug", getpid());
+  auto slug = pack_slug(app_dir, pending, options);
+  if (!slug) {
+    return slug;
+  }
+  auto lock = FileLock::acquire(lock_file(), FileLock::Mode::shared);
+  if (!lock) {
+    fs::remove(pending, ec);
+    return std::unexpected(lock.error());
+  }
+  slug->path = m_layout.slugs_dir() / slug_file_name(slug->sha256, options.compression);
+  if (auto renamed = rename_durable(pending, slug->path); !renamed) {
+    fs::remove(pending, ec);
+    return std::unexpected(renamed.error());
+  }
+  if (auto recorded = record(*slug); !recorded) {
+    return std::unexpected(recorded.error());
+  }
+  return slug;
+}
+
+fs::path SlugStore::path(const Release& release) const {
+  return m_layout.slugs_dir() / release.slug_file;
+}
+
+bool SlugStore::has(const Release& release) const {
+  std::error_code ec;
+  return release.has_slug() && fs::exists(path(release), ec);
+}
+
+Expected<std::size_t> SlugStore::prune(
+    const std::function<Expected<std::set<std::string>>()>& in_use) {
+  auto lock = FileLock::acquire(lock_file(), FileLock::Mode::exclusive);
+  if (!lock) {
+    return std::unexpected(lock.error());
+  }
+  auto referenced = in_use();
+  if (!referenced) {
+    return std::unexpected(referenced.error());
+  }
+  std::size_t removed = 0;
+  std::error_code ec;
+  auto now = fs::file_time_type::clock::now();
+  for (const auto& entry : fs::directory_iterator(m_layout.slugs_dir(), ec)) {
+    std::string name = entry.path().filename().string();
+    if (name == ".lock" || referenced->contains(name)) {
+      continue;
+    }
+    bool temp = name.starts_with(".pending-") || name.find(".tmp.") != std::string::npos;
+    if (temp) {
+      auto modified = entry.last_write_time(ec);
+      if (ec || now - modified < k_stale_temp) {
+        continue;
+      }
+    }
+    if (fs::remove(entry.path(), ec) && !temp) {
+      ++removed;
+    }
+  }
+  if (ec) {
+    return fail("cannot prune '{}': {}", m_layout.slugs_dir().string(), ec.message());
+  }
+  return removed;
+}
+
+} // namespace slipway
