@@ -156,11 +156,7 @@ Expected<ExitStatus> run(const Command& command) {
   bp::async_pipe in(io);
   const bool separate_stderr = static_cast<bool>(command.on_stderr_line);
   ExitStatus status;
-  LineSplitter lines(command.on_line ? command.on_line
-                                     : [&status](std::string_view line) {
-                                         status.output.append(line);
-                                         status.output.push_back('\n');
-                                       });
+  LineSplitter lines(command.on_line);
   pid_t pgid = 0;
   bool exited = false;
   int open_pipes = separate_stderr ? 2 : 1;
@@ -245,7 +241,12 @@ Expected<ExitStatus> run(const Command& command) {
   std::function<void(Reader&)> read_more = [&](Reader& reader) {
     reader.pipe.async_read_some(asio::buffer(reader.buffer),
                                 [&](const boost::system::error_code& error, std::size_t n) {
-                                  reader.lines.feed(std::string_view(reader.buffer.data(), n));
+                                  std::string_view data(reader.buffer.data(), n);
+                                  if (&reader.pipe == &out && !command.on_line) {
+                                    status.output.append(data); // exactly as printed
+                                  } else {
+                                    reader.lines.feed(data);
+                                  }
                                   if (error) {
                                     on_pipe_closed();
                                   } else {
