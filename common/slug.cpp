@@ -287,8 +287,9 @@ Expected<void> unpack_slug(const fs::path& slug, const fs::path& dest) {
   archive_entry* entry = nullptr;
   int rc = ARCHIVE_OK;
   while ((rc = archive_read_next_header(in.get(), &entry)) == ARCHIVE_OK) {
-    const char* name = archive_entry_pathname(entry);
-    auto target = destination(name ? name : "", root);
+    const char* raw_name = archive_entry_pathname(entry);
+    std::string name = raw_name ? raw_name : ""; // a copy: the entry's own is replaced below
+    auto target = destination(name, root);
     if (!target) {
       return std::unexpected(target.error());
     }
