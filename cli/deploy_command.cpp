@@ -4,7 +4,6 @@
 
 #include "cli/cli.hpp"
 #include "common/output.hpp"
-#include "common/scratch_dir.hpp"
 #include "compiler/source_tree.hpp"
 #include "runtime/apps.hpp"
 #include "runtime/releaser.hpp"
@@ -33,13 +32,10 @@ Expected<void> run_deploy(const Globals& globals, const DeployArgs& args) {
   if (!config) {
     return std::unexpected(config.error());
   }
-  auto scratch = ScratchDir::create(layout.tmp_dir(args.app), "deploy");
-  if (!scratch) {
-    return std::unexpected(scratch.error());
-  }
-  fs::path build_dir = scratch->path() / "app";
-  if (auto copied = copy_source_tree(args.source, build_dir); !copied) {
-    return copied;
+  fs::path source = fs::absolute(args.source);
+  std::error_code ec;
+  if (!fs::is_directory(source, ec)) {
+    return usage_error("source '{}' is not a directory", args.source.string());
   }
   print_line(step_line(fmt::format("Building {}{}", args.app,
                                    args.commit.empty() ? "" : " from " + args.commit.substr(0, 7))));
@@ -48,8 +44,10 @@ Expected<void> run_deploy(const Globals& globals, const DeployArgs& args) {
                          .app = args.app,
                          .wait = !args.no_wait,
                          .on_output = print_line};
-  auto release = deploy(context, {.build_dir = build_dir,
-                                  .work_dir = scratch->path() / "work",
+  auto release = deploy(context, {.fill_source =
+                                      [&](const fs::path& build_dir) {
+                                        return copy_source_tree(source, build_dir);
+                                      },
                                   .commit = args.commit,
                                   .description = args.description,
                                   .buildpacks = args.buildpacks});

@@ -20,10 +20,11 @@ Expected<ScratchDir> ScratchDir::create(const fs::path& parent, std::string_view
   return ScratchDir(pattern);
 }
 
-ScratchDir::ScratchDir(ScratchDir&& other) noexcept : m_path(std::exchange(other.m_path, {})) {}
+ScratchDir::ScratchDir(ScratchDir&& other) noexcept
+    : m_path(std::exchange(other.m_path, {})), m_keep(other.m_keep) {}
 
 ScratchDir::~ScratchDir() {
-  if (!m_path.empty()) {
+  if (!m_path.empty() && !m_keep) {
     std::error_code ec;
     fs::remove_all(m_path, ec);
   }

@@ -18,10 +18,13 @@ public:
   ~ScratchDir();
 
   const std::filesystem::path& path() const { return m_path; }
+  // Keeps the directory when the object goes: someone else will remove it.
+  void release() { m_keep = true; }
 
 private:
   explicit ScratchDir(std::filesystem::path path) : m_path(std::move(path)) {}
   std::filesystem::path m_path;
+  bool m_keep = false;
 };
 
 } // namespace slipway

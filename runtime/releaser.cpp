@@ -5,7 +5,9 @@
 #include <algorithm>
 
 #include "common/atomic_file.hpp"
+#include "common/file_lock.hpp"
 #include "common/output.hpp"
+#include "common/scratch_dir.hpp"
 #include "common/slug.hpp"
 #include "compiler/compile.hpp"
 #include "compiler/release_yaml.hpp"
@@ -72,8 +74,10 @@ public:
     if (auto written = m_releases.finish(release); !written) {
       return std::unexpected(written.error());
     }
-    if (auto pruned = prune_slugs(m_context.layout, m_context.config); !pruned) {
-      m_context.on_output(failure_line("warning: " + pruned.error().message));
+    if (!m_context.defer_deletions) {
+      if (auto pruned = prune_slugs(m_context.layout, m_context.config); !pruned) {
+        m_context.on_output(failure_line("warning: " + pruned.error().message));
+      }
     }
     m_context.on_output(detail_line(fmt::format("{} deployed (v{})",
                                                 app_url(m_context.config, m_context.app),
@@ -108,7 +112,7 @@ private:
                                   .timeout = m_context.config.release.phase_timeout,
                                   .log = m_releases.output_log(release.version),
                                   .on_output = m_context.on_output});
-    if (!scratch.empty()) {
+    if (!scratch.empty() && !m_context.defer_deletions) {
       std::error_code ec;
       fs::remove_all(scratch, ec);
     }
@@ -167,6 +171,25 @@ std::string app_url(const Config& config, const std::string& app) {
              : fmt::format("http://{}.{}:{}", app, config.server.domain, config.server.http_port);
 }
 
+Expected<void> housekeep(const Layout& layout, const Config& config, const std::string& app) {
+  auto lock = FileLock::try_acquire(layout.lock_file(app), FileLock::Mode::exclusive);
+  if (!lock) {
+    return std::unexpected(lock.error());
+  }
+  if (*lock) {
+    // No operation is running, so every scratch dir belongs to a finished one.
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(layout.tmp_dir(app), ec)) {
+      fs::remove_all(entry.path(), ec);
+    }
+  }
+  auto pruned = prune_slugs(layout, config);
+  if (!pruned) {
+    return std::unexpected(pruned.error());
+  }
+  return {};
+}
+
 std::string display_status(const Layout& layout, const Release& release) {
   if (release.status == ReleaseStatus::succeeded && release.has_slug() &&
       !SlugStore(layout).has(release)) {
@@ -185,14 +208,32 @@ Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& req
     return std::unexpected(live.error());
   }
   ConfigVars config = *live ? (*live)->config : ConfigVars{};
-  fs::path env_dir = request.work_dir / "env";
+  // Scratch space under the lock; gone at the end, or at housekeeping when deferred.
+  auto scratch = ScratchDir::create(context.layout.tmp_dir(context.app), "deploy");
+  if (!scratch) {
+    return std::unexpected(scratch.error());
+  }
+  if (context.defer_deletions) {
+    scratch->release();
+  }
+  fs::path build_dir = scratch->path() / "app";
+  fs::path work_dir = scratch->path() / "work";
+  std::error_code ec;
+  fs::create_directories(build_dir, ec);
+  if (ec) {
+    return fail("cannot create '{}': {}", build_dir.string(), ec.message());
+  }
+  if (auto filled = request.fill_source(build_dir); !filled) {
+    return std::unexpected(filled.error());
+  }
+  fs::path env_dir = work_dir / "env";
   if (auto written = write_env_dir(env_dir, config); !written) {
     return std::unexpected(written.error());
   }
-  auto built = compile_app({.build_dir = request.build_dir,
+  auto built = compile_app({.build_dir = build_dir,
                             .cache_dir = context.layout.cache_dir(context.app),
                             .env_dir = env_dir,
-                            .work_dir = request.work_dir,
+                            .work_dir = work_dir,
                             .buildpacks = request.buildpacks,
                             .source_version = request.commit,
                             .on_output = context.on_output},
@@ -222,7 +263,7 @@ Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& req
   }
   PackOptions pack{.compression = context.config.build.slug_compression,
                    .max_size = context.config.build.max_slug_size};
-  auto slug = operation->slugs().add(request.build_dir, pack, [&](const SlugInfo& info) {
+  auto slug = operation->slugs().add(build_dir, pack, [&](const SlugInfo& info) {
     release.slug = "sha256:" + info.sha256;
     release.slug_file = info.path.filename().string();
     auto created = operation->releases().create(release);
@@ -237,7 +278,7 @@ Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& req
   }
   context.on_output(step_line(fmt::format("Compressing slug... done, {}", format_size(slug->size))));
   // The build dir is exactly the slug's content, and a one-off copy nobody else uses.
-  return operation->publish(std::move(release), request.build_dir);
+  return operation->publish(std::move(release), build_dir);
 }
 
 Expected<Release> change_config(const ReleaseContext& context, const ConfigVars& set,

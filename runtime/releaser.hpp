@@ -25,11 +25,14 @@ struct ReleaseContext {
   bool wait = true;  // for another operation on the app to finish; false: fail at once
   std::string user;  // recorded as who made the release, when known
   std::function<void(std::string_view)> on_output; // the operation's log, line by line
+  // Leave deletions (scratch dirs, unneeded slugs) to housekeep(), after the caller has
+  // answered: the git hook's post-receive. Otherwise they happen before returning.
+  bool defer_deletions = false;
 };
 
 struct DeployRequest {
-  std::filesystem::path build_dir; // the app's source, filled by the caller; built in place
-  std::filesystem::path work_dir;  // scratch for the build, owned by the caller
+  // Fills the (new, empty) build dir with the app's source; runs under the deploy lock.
+  std::function<Expected<void>(const std::filesystem::path& build_dir)> fill_source;
   std::string commit;              // SOURCE_VERSION
   std::string description;         // empty: "Deploy <short commit>"
   std::vector<std::string> buildpacks; // empty: the app's own, else detection
@@ -45,6 +48,10 @@ Expected<Release> change_config(const ReleaseContext& context, const ConfigVars&
 // A new release "Rollback to vN" with vN's slug and config: no build. Default target: the
 // newest succeeded release before the live one.
 Expected<Release> rollback(const ReleaseContext& context, std::optional<int> target);
+
+// What defer_deletions left: scratch dirs of finished operations and unneeded slugs.
+// Skips the scratch dirs while an operation on the app is running.
+Expected<void> housekeep(const Layout& layout, const Config& config, const std::string& app);
 
 // "succeeded", "failed", "pending", or "expired" for a succeeded release whose slug was pruned.
 std::string display_status(const Layout& layout, const Release& release);
