@@ -3,6 +3,7 @@
 #include "common/time.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -118,7 +119,7 @@ Expected<Release> release_from_toml(std::string_view text, std::string_view orig
   }
   Release release;
   auto version = table["version"].value_exact<std::int64_t>();
-  if (!version || *version < 1) {
+  if (!version || *version < 1 || *version > std::numeric_limits<int>::max()) {
     return fail("{} is corrupt: 'version' must be a positive integer", origin);
   }
   release.version = static_cast<int>(*version);
@@ -184,10 +185,14 @@ Expected<Release> release_from_toml(std::string_view text, std::string_view orig
     return std::unexpected(config.error());
   }
   release.config.insert(config->begin(), config->end());
+  if (!release.has_slug() && !release.slug_file.empty()) {
+    return fail("{} is corrupt: 'slug_file' without 'slug'", origin);
+  }
   if (release.has_slug()) {
     // slug_file becomes a path under slugs/: it must be exactly the slug's own name.
-    std::string_view hex = std::string_view(release.slug).substr(7);
-    bool valid = release.slug.starts_with("sha256:") && hex.size() == 64 &&
+    std::string_view slug = release.slug;
+    std::string_view hex = slug.starts_with("sha256:") ? slug.substr(7) : std::string_view();
+    bool valid = hex.size() == 64 &&
                  hex.find_first_not_of("0123456789abcdef") == std::string_view::npos &&
                  (release.slug_file == fmt::format("{}.tar.zst", hex) ||
                   release.slug_file == fmt::format("{}.tar.gz", hex));

@@ -17,7 +17,8 @@ namespace {
 constexpr std::string_view k_record = "release.toml";
 
 std::optional<int> parse_version_dir(std::string_view name) {
-  if (name.size() < 2 || name[0] != 'v' || name[1] == '0') {
+  // "v" then digits without a leading zero: from_chars alone would also take "v-1".
+  if (name.size() < 2 || name[0] != 'v' || name[1] < '1' || name[1] > '9') {
     return std::nullopt;
   }
   int version = 0;

@@ -62,26 +62,30 @@ Expected<std::size_t> SlugStore::prune(
     return std::unexpected(referenced.error());
   }
   std::size_t removed = 0;
-  std::error_code ec;
+  std::error_code scan_error;
   auto now = fs::file_time_type::clock::now();
-  for (const auto& entry : fs::directory_iterator(m_layout.slugs_dir(), ec)) {
+  for (const auto& entry : fs::directory_iterator(m_layout.slugs_dir(), scan_error)) {
     std::string name = entry.path().filename().string();
     if (name == ".lock" || referenced->contains(name)) {
       continue;
     }
     bool temp = name.starts_with(".pending-") || name.find(".tmp.") != std::string::npos;
     if (temp) {
+      std::error_code ec;
       auto modified = entry.last_write_time(ec);
       if (ec || now - modified < k_stale_temp) {
-        continue;
+        continue; // gone meanwhile, or a pack still in progress
       }
     }
+    std::error_code ec;
     if (fs::remove(entry.path(), ec) && !temp) {
       ++removed;
+    } else if (ec && ec != std::errc::no_such_file_or_directory) {
+      return fail("cannot remove '{}': {}", entry.path().string(), ec.message());
     }
   }
-  if (ec) {
-    return fail("cannot prune '{}': {}", m_layout.slugs_dir().string(), ec.message());
+  if (scan_error) {
+    return fail("cannot read '{}': {}", m_layout.slugs_dir().string(), scan_error.message());
   }
   return removed;
 }
