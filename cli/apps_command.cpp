@@ -2,6 +2,8 @@
 #include <cstdio>
 
 #include "cli/cli.hpp"
+#include "common/paths.hpp"
+#include "hooks/repo.hpp"
 #include "runtime/apps.hpp"
 #include "runtime/release_store.hpp"
 #include "runtime/releaser.hpp"
@@ -70,8 +72,12 @@ void add_apps_commands(CLI::App& app, const Globals& globals, Action& action) {
   create->add_option("NAME", args->app, "the app's name")->required();
   create->callback([&, args] {
     action = [&globals, args]() -> Expected<void> {
-      if (auto created = create_app(globals.layout(), args->app); !created) {
+      auto layout = globals.layout();
+      if (auto created = create_app(layout, args->app); !created) {
         return created;
+      }
+      if (auto repo = create_repo(layout, args->app, self_executable()); !repo) {
+        return repo;
       }
       std::printf("Created %s\n", args->app.c_str());
       return {};
@@ -99,6 +105,9 @@ void add_apps_commands(CLI::App& app, const Globals& globals, Action& action) {
       }
       if (auto destroyed = destroy_app(globals.layout(), *config, args->app); !destroyed) {
         return destroyed;
+      }
+      if (auto removed = remove_repo(globals.layout(), args->app); !removed) {
+        return removed;
       }
       std::printf("Destroyed %s\n", args->app.c_str());
       return {};

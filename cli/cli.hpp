@@ -35,6 +35,7 @@ void add_apps_commands(CLI::App& app, const Globals& globals, Action& action);
 void add_deploy_command(CLI::App& app, const Globals& globals, Action& action);
 void add_releases_commands(CLI::App& app, const Globals& globals, Action& action);
 void add_config_commands(CLI::App& app, const Globals& globals, Action& action);
+void add_hook_commands(CLI::App& app, const Globals& globals, Action& action);
 
 // CLI11 refuses ':' in a subcommand's name, so "apps:create" is registered with a look-alike
 // (U+2236) and main() translates the command word and every message between the two.

@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   add_deploy_command(app, globals, action);
   add_releases_commands(app, globals, action);
   add_config_commands(app, globals, action);
+  add_hook_commands(app, globals, action);
 
   // The command word: "config:set" becomes the name CLI11 knows it by.
   std::vector<std::string> args(argv + 1, argv + argc);

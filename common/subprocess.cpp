@@ -285,6 +285,39 @@ Expected<ExitStatus> run(const Command& command) {
   return status;
 }
 
+Expected<void> spawn_detached(const std::vector<std::string>& argv) {
+  if (argv.empty()) {
+    return fail("cannot run an empty command");
+  }
+  std::vector<char*> args;
+  for (const auto& arg : argv) {
+    args.push_back(const_cast<char*>(arg.c_str()));
+  }
+  args.push_back(nullptr);
+  // Fork twice so the worker is adopted by init and never waited for by us.
+  pid_t child = fork();
+  if (child < 0) {
+    return fail("cannot start '{}': {}", argv[0], errno_text(errno));
+  }
+  if (child == 0) {
+    if (fork() != 0) {
+      _exit(0);
+    }
+    setsid();
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(null, 2);
+    close_range(3, UINT_MAX, 0);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  return {};
+}
+
 std::string ExitStatus::describe(std::chrono::milliseconds timeout) const {
   if (timed_out) {
     return timeout.count() > 0 ? fmt::format("timed out after {}", format_duration(timeout))

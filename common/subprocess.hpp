@@ -53,6 +53,11 @@ struct ExitStatus {
 // a non-zero exit is a normal ExitStatus.
 Expected<ExitStatus> run(const Command& command);
 
+// Starts `argv` fully detached — its own session, stdio on /dev/null, no descriptors of
+// ours, not our child — and returns at once. For work that must not hold up the caller
+// (git waits for everything that holds its stderr).
+Expected<void> spawn_detached(const std::vector<std::string>& argv);
+
 // "15m", "1h30m", "90s", "250ms" — the inverse of parse_duration in config.hpp.
 std::string format_duration(std::chrono::milliseconds duration);
 

@@ -1,0 +1,146 @@
+#include "hooks/receive.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "common/output.hpp"
+#include "common/paths.hpp"
+#include "common/subprocess.hpp"
+#include "compiler/git_export.hpp"
+#include "hooks/ref_update.hpp"
+#include "hooks/repo.hpp"
+#include "runtime/builds.hpp"
+#include "runtime/releaser.hpp"
+
+namespace slipway {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// git relays the hook's stderr to the pusher line by line, as "remote: ...".
+void say(std::string_view line) {
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  std::fputc('\n', stderr);
+  std::fflush(stderr);
+}
+
+Expected<void> check_ref_unchanged(git_repository* repo, const RefUpdate& update) {
+  git_oid current;
+  int rc = git_reference_name_to_id(&current, repo, update.ref.c_str());
+  std::string now = rc == 0 ? git::oid_hex(current) : std::string(update.old_id.size(), '0');
+  if (now != update.old_id) {
+    return fail("{} moved to {} while this push waited; fetch, merge and push again",
+                describe_ref(update.ref), now.substr(0, 7));
+  }
+  return {};
+}
+
+// Builds and releases one pushed commit, keeping the whole log as a build.
+bool deploy_commit(const Layout& layout, const Config& config, const std::string& app,
+                   git_repository* repo, const RefUpdate& update) {
+  auto log = BuildLog::start(layout, app, update.new_id, update.ref);
+  if (!log) {
+    say(failure_line(log.error().message));
+    return false;
+  }
+  auto output = [&](std::string_view line) {
+    say(line);
+    log->line(line);
+  };
+  output(step_line(fmt::format("Building {} from {} ({})", app, update.new_id.substr(0, 7),
+                               describe_ref(update.ref))));
+  const char* user = std::getenv("SLIPWAY_USER");
+  ReleaseContext context{.layout = layout,
+                         .config = config,
+                         .app = app,
+                         .user = user ? user : "",
+                         .on_output = output,
+                         .defer_deletions = true};
+  std::string short_id = update.new_id.substr(0, 7);
+  auto release = deploy(
+      context, {.fill_source =
+                    [&](const fs::path& build_dir) -> Expected<void> {
+                      // Another push may have moved the branch while this one waited for
+                      // the lock: git would then refuse this push after it went live.
+                      if (auto unchanged = check_ref_unchanged(repo, update); !unchanged) {
+                        return unchanged;
+                      }
+                      auto exported = git::export_commit(repo, update.new_id, build_dir);
+                      if (!exported) {
+                        return std::unexpected(exported.error());
+                      }
+                      return {};
+                    },
+                .commit = update.new_id,
+                .description = user && *user ? fmt::format("Deploy {} by {}", short_id, user)
+                                             : fmt::format("Deploy {}", short_id)});
+  if (!release) {
+    output(failure_line(release.error().message));
+    [[maybe_unused]] auto recorded = log->finish(std::nullopt, release.error().message);
+    return false;
+  }
+  [[maybe_unused]] auto recorded = log->finish(release->version, "");
+  return true;
+}
+
+} // namespace
+
+int run_pre_receive(const Layout& layout, const Config& config, std::string_view input) {
+  auto app = app_of_repo(layout, fs::current_path());
+  if (!app) {
+    say(failure_line(app.error().message));
+    return 1;
+  }
+  auto updates = parse_ref_updates(input);
+  if (!updates) {
+    say(failure_line(updates.error().message));
+    return 1;
+  }
+  std::string deploy_ref = "refs/heads/" + config.server.deploy_branch;
+  // Refusals first: a push that also deletes the deploy branch must not deploy anything.
+  for (const auto& update : *updates) {
+    if (update.ref == deploy_ref && update.is_deletion()) {
+      say(failure_line(fmt::format("deleting the deploy branch '{}' is not allowed",
+                                   config.server.deploy_branch)));
+      return 1;
+    }
+  }
+  for (const auto& update : *updates) {
+    if (update.ref != deploy_ref) {
+      say(step_line(fmt::format("Accepted {} without deploying: only {} deploys",
+                                describe_ref(update.ref), config.server.deploy_branch)));
+    }
+  }
+  for (const auto& update : *updates) {
+    if (update.ref != deploy_ref) {
+      continue;
+    }
+    auto repo = git::open_from_environment();
+    if (!repo) {
+      say(failure_line(repo.error().message));
+      return 1;
+    }
+    if (!deploy_commit(layout, config, *app, repo->get(), update)) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+int run_post_receive(const Layout& layout, std::string_view) {
+  auto app = app_of_repo(layout, fs::current_path());
+  if (!app) {
+    say(failure_line(app.error().message));
+    return 1;
+  }
+  auto started = spawn_detached({self_executable().string(), "--root", layout.root().string(),
+                                 "housekeep", "-a", *app});
+  if (!started) {
+    say(failure_line(started.error().message));
+    return 1;
+  }
+  return 0;
+}
+
+} // namespace slipway

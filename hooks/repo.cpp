@@ -1,0 +1,71 @@
+#include "hooks/repo.hpp"
+
+#include <unistd.h>
+
+#include "common/atomic_file.hpp"
+#include "compiler/git.hpp"
+#include "compiler/release_yaml.hpp"
+#include "runtime/apps.hpp"
+
+namespace slipway {
+
+namespace fs = std::filesystem;
+
+Expected<void> create_repo(const Layout& layout, const std::string& app,
+                           const fs::path& slipway_binary) {
+  git::ensure_initialised();
+  fs::path dir = repo_dir(layout, app);
+  git_repository_init_options options = GIT_REPOSITORY_INIT_OPTIONS_INIT;
+  options.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH;
+  options.initial_head = "main";
+  git_repository* raw = nullptr;
+  if (auto ok = git::check(git_repository_init_ext(&raw, dir.c_str(), &options),
+                           fmt::format("cannot create repository '{}'", dir.string()));
+      !ok) {
+    return ok;
+  }
+  git::Repository repo(raw);
+  std::error_code ec;
+  fs::create_directories(dir / "hooks", ec);
+  for (const char* hook : {"pre-receive", "post-receive"}) {
+    std::string script = fmt::format("#!/bin/sh\n# Written by slipway: every push to {} goes "
+                                     "through it.\nexec {} --root {} hook {}\n",
+                                     app, shell_quote(slipway_binary.string()),
+                                     shell_quote(layout.root().string()), hook);
+    if (auto written = write_file_atomic(dir / "hooks" / hook, script, 0755); !written) {
+      return written;
+    }
+  }
+  return {};
+}
+
+Expected<void> remove_repo(const Layout& layout, const std::string& app) {
+  fs::path dir = repo_dir(layout, app);
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) {
+    return {};
+  }
+  fs::path doomed = layout.repos_dir() / fmt::format(".destroyed-{}-{}.git", app, getpid());
+  if (auto moved = rename_durable(dir, doomed); !moved) {
+    return moved;
+  }
+  fs::remove_all(doomed, ec);
+  return {};
+}
+
+Expected<std::string> app_of_repo(const Layout& layout, const fs::path& repo_path) {
+  std::error_code ec;
+  fs::path repo = fs::canonical(repo_path, ec);
+  fs::path repos = fs::canonical(layout.repos_dir(), ec);
+  std::string name = repo.filename().string();
+  if (ec || repo.parent_path() != repos || !name.ends_with(".git")) {
+    return fail("'{}' is not an app repository of {}", repo_path.string(), layout.root().string());
+  }
+  std::string app = name.substr(0, name.size() - 4);
+  if (auto exists = require_app(layout, app); !exists) {
+    return std::unexpected(exists.error());
+  }
+  return app;
+}
+
+} // namespace slipway

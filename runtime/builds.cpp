@@ -1,0 +1,153 @@
+#include "runtime/builds.hpp"
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <sstream>
+#include <utility>
+
+#include <toml++/toml.h>
+
+#include "common/atomic_file.hpp"
+
+namespace slipway {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path builds_dir(const Layout& layout, const std::string& app) {
+  return layout.app_dir(app) / "builds";
+}
+
+// The ids of N.log files.
+std::vector<int> build_ids(const fs::path& dir) {
+  std::vector<int> ids;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (!name.ends_with(".log")) {
+      continue;
+    }
+    int id = 0;
+    auto [end, err] = std::from_chars(name.data(), name.data() + name.size() - 4, id);
+    if (err == std::errc() && end == name.data() + name.size() - 4 && id > 0) {
+      ids.push_back(id);
+    }
+  }
+  std::ranges::sort(ids);
+  return ids;
+}
+
+} // namespace
+
+fs::path build_log_path(const Layout& layout, const std::string& app, int id) {
+  return builds_dir(layout, app) / fmt::format("{}.log", id);
+}
+
+Expected<BuildLog> BuildLog::start(const Layout& layout, const std::string& app,
+                                   std::string commit, std::string ref) {
+  fs::path dir = builds_dir(layout, app);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  // O_EXCL makes the id ours even when two pushes start at once.
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    auto ids = build_ids(dir);
+    int id = ids.empty() ? 1 : ids.back() + 1;
+    int fd = open(build_log_path(layout, app, id).c_str(),
+                  O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      return BuildLog(dir, fd,
+                      BuildRecord{.id = id,
+                                  .status = "interrupted",
+                                  .commit = std::move(commit),
+                                  .ref = std::move(ref),
+                                  .created_at = std::chrono::system_clock::now()});
+    }
+    if (errno != EEXIST) {
+      return fail("cannot create a build log in '{}': {}", dir.string(), errno_text(errno));
+    }
+  }
+  return fail("cannot allocate a build id in '{}'", dir.string());
+}
+
+BuildLog::BuildLog(BuildLog&& other) noexcept
+    : m_dir(std::move(other.m_dir)), m_fd(std::exchange(other.m_fd, -1)),
+      m_record(std::move(other.m_record)) {}
+
+BuildLog::~BuildLog() {
+  if (m_fd >= 0) {
+    close(m_fd);
+  }
+}
+
+void BuildLog::line(std::string_view text) {
+  std::string data = std::string(text) + "\n";
+  // A log that cannot be written must not fail the build it records.
+  [[maybe_unused]] auto written = ::write(m_fd, data.data(), data.size());
+}
+
+Expected<void> BuildLog::finish(std::optional<int> release, const std::string& reason) {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  m_record.peak_rss_kb = usage.ru_maxrss;
+  m_record.release = release;
+  m_record.reason = reason;
+  m_record.status = reason.empty() ? "succeeded" : "failed";
+  toml::table table{{"id", m_record.id},
+                    {"status", m_record.status},
+                    {"commit", m_record.commit},
+                    {"ref", m_record.ref},
+                    {"created_at", to_toml_time(m_record.created_at)},
+                    {"reason", m_record.reason},
+                    {"peak_rss_kb", m_record.peak_rss_kb}};
+  if (release) {
+    table.insert("release", *release);
+  }
+  std::ostringstream out;
+  out << table << '\n';
+  fsync(m_fd);
+  return write_file_atomic(m_dir / fmt::format("{}.toml", m_record.id), out.str(), 0600);
+}
+
+std::vector<BuildRecord> list_builds(const Layout& layout, const std::string& app) {
+  fs::path dir = builds_dir(layout, app);
+  std::vector<BuildRecord> builds;
+  for (int id : build_ids(dir)) {
+    BuildRecord record{.id = id, .status = "interrupted"};
+    std::error_code ec;
+    fs::path file = dir / fmt::format("{}.toml", id);
+    if (fs::exists(file, ec)) {
+      try {
+        auto table = toml::parse_file(file.string());
+        record.status = table["status"].value_or(std::string("unknown"));
+        record.commit = table["commit"].value_or(std::string());
+        record.ref = table["ref"].value_or(std::string());
+        if (auto created = table["created_at"].value<toml::date_time>()) {
+          record.created_at = from_toml_time(*created);
+        }
+        if (auto release = table["release"].value<int>()) {
+          record.release = *release;
+        }
+        record.reason = table["reason"].value_or(std::string());
+        record.peak_rss_kb = table["peak_rss_kb"].value_or(0L);
+      } catch (const toml::parse_error&) {
+        record.status = "unreadable";
+      }
+    } else {
+      // The log's own time: file_clock and system_clock differ by a fixed offset.
+      auto written = fs::last_write_time(build_log_path(layout, app, id), ec);
+      record.created_at = std::chrono::system_clock::now() +
+                          std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                              written - fs::file_time_type::clock::now());
+    }
+    builds.push_back(std::move(record));
+  }
+  std::ranges::reverse(builds);
+  return builds;
+}
+
+} // namespace slipway
