@@ -1,8 +1,11 @@
 #include "hooks/receive.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 
+#include "common/atomic_file.hpp"
 #include "common/output.hpp"
 #include "common/paths.hpp"
 #include "common/subprocess.hpp"
@@ -25,10 +28,35 @@ void say(std::string_view line) {
   std::fflush(stderr);
 }
 
-Expected<void> check_ref_unchanged(git_repository* repo, const RefUpdate& update) {
+std::string ref_value(git_repository* repo, const RefUpdate& update) {
   git_oid current;
-  int rc = git_reference_name_to_id(&current, repo, update.ref.c_str());
-  std::string now = rc == 0 ? git::oid_hex(current) : std::string(update.old_id.size(), '0');
+  if (git_reference_name_to_id(&current, repo, update.ref.c_str()) != 0) {
+    return std::string(update.old_id.size(), '0');
+  }
+  return git::oid_hex(current);
+}
+
+// A push that went live is recorded here until git has moved its ref: git updates refs
+// only after pre-receive exits, which releases the deploy lock first.
+fs::path inflight_file(const Layout& layout, const std::string& app) {
+  return layout.app_dir(app) / "push.inflight";
+}
+
+// Runs under the deploy lock, before building. If the previous push's ref update is still
+// in flight, waits for git to make it; then the branch must be where this push found it.
+Expected<void> check_ref_unchanged(const Layout& layout, const std::string& app,
+                                   git_repository* repo, const RefUpdate& update) {
+  fs::path inflight = inflight_file(layout, app);
+  if (auto previous = read_file(inflight)) {
+    std::string before = previous->substr(0, previous->find('\n'));
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (ref_value(repo, update) == before && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::error_code ec;
+    fs::remove(inflight, ec);
+  }
+  std::string now = ref_value(repo, update);
   if (now != update.old_id) {
     return fail("{} moved to {} while this push waited; fetch, merge and push again",
                 describe_ref(update.ref), now.substr(0, 7));
@@ -63,7 +91,8 @@ bool deploy_commit(const Layout& layout, const Config& config, const std::string
                     [&](const fs::path& build_dir) -> Expected<void> {
                       // Another push may have moved the branch while this one waited for
                       // the lock: git would then refuse this push after it went live.
-                      if (auto unchanged = check_ref_unchanged(repo, update); !unchanged) {
+                      if (auto unchanged = check_ref_unchanged(layout, app, repo, update);
+                          !unchanged) {
                         return unchanged;
                       }
                       auto exported = git::export_commit(repo, update.new_id, build_dir);
@@ -74,7 +103,15 @@ bool deploy_commit(const Layout& layout, const Config& config, const std::string
                     },
                 .commit = update.new_id,
                 .description = user && *user ? fmt::format("Deploy {} by {}", short_id, user)
-                                             : fmt::format("Deploy {}", short_id)});
+                                             : fmt::format("Deploy {}", short_id),
+                .on_live =
+                    [&](const Release&) {
+                      if (update.ref == "refs/heads/" + config.server.deploy_branch) {
+                        // The branch's value before this push; git moves it once we exit.
+                        [[maybe_unused]] auto written = write_file_atomic(
+                            inflight_file(layout, app), update.old_id + "\n", 0600);
+                      }
+                    }});
   if (!release) {
     output(failure_line(release.error().message));
     [[maybe_unused]] auto recorded = log->finish(std::nullopt, release.error().message);

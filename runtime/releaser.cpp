@@ -278,7 +278,11 @@ Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& req
   }
   context.on_output(step_line(fmt::format("Compressing slug... done, {}", format_size(slug->size))));
   // The build dir is exactly the slug's content, and a one-off copy nobody else uses.
-  return operation->publish(std::move(release), build_dir);
+  auto published = operation->publish(std::move(release), build_dir);
+  if (published && request.on_live) {
+    request.on_live(*published);
+  }
+  return published;
 }
 
 Expected<Release> change_config(const ReleaseContext& context, const ConfigVars& set,

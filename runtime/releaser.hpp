@@ -36,6 +36,8 @@ struct DeployRequest {
   std::string commit;              // SOURCE_VERSION
   std::string description;         // empty: "Deploy <short commit>"
   std::vector<std::string> buildpacks; // empty: the app's own, else detection
+  // Runs once the release is live, still under the deploy lock.
+  std::function<void(const Release&)> on_live;
 };
 
 Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& request);
