@@ -76,7 +76,8 @@ Expected<void> list(const Globals& globals, const HookArgs& args) {
                      {"created_at", format_time(build.created_at)},
                      {"release", build.release ? nlohmann::json(*build.release) : nullptr},
                      {"reason", build.reason},
-                     {"peak_rss_kb", build.peak_rss_kb}});
+                     {"peak_rss_kb", build.peak_rss_kb},
+                     {"compile_ms", build.compile_ms}});
     }
     std::puts(out.dump(2).c_str());
     return {};

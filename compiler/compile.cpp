@@ -139,7 +139,11 @@ Expected<BuildResult> compile_app(const BuildRequest& request, const Config& con
   ProcessTypes defaults;
   std::vector<std::pair<std::string, std::string>> config_vars;
   for (std::size_t index : chosen) {
-    if (auto ok = runner.compile(index, deadline.remaining(), request.on_output); !ok) {
+    auto compile_start = Clock::now();
+    auto ok = runner.compile(index, deadline.remaining(), request.on_output);
+    result.compile_time += std::chrono::duration_cast<std::chrono::milliseconds>(
+        Clock::now() - compile_start);
+    if (!ok) {
       if (deadline.expired()) {
         return fail("build timed out after {} (buildpack '{}' was compiling)",
                     format_duration(deadline.limit()), runner.buildpack(index).name);

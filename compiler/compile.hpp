@@ -3,6 +3,7 @@
 // `build` command and the git hook both call compile_app(); packing is slug.hpp's job.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -40,6 +41,7 @@ struct BuildResult {
   std::vector<std::string> addons;   // named by bin/release; listed, not provisioned
   std::string stack{k_stack};
   std::string source_version;
+  std::chrono::milliseconds compile_time{0}; // spent in the buildpacks' bin/compile
 };
 
 Expected<BuildResult> compile_app(const BuildRequest& request, const Config& config);

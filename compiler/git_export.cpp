@@ -4,7 +4,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <mutex>
+#include <thread>
+#include <vector>
+
 #include <strings.h>
 
 namespace slipway::git {
@@ -17,13 +23,22 @@ namespace {
 // push does not make the hook large.
 constexpr std::size_t k_mapped_limit = 64 << 20;
 
-using Blob = std::unique_ptr<git_blob, Deleter<git_blob, git_blob_free>>;
+using Odb = std::unique_ptr<git_odb, Deleter<git_odb, git_odb_free>>;
+using OdbObject = std::unique_ptr<git_odb_object, Deleter<git_odb_object, git_odb_object_free>>;
 
-class Exporter {
+// A file or symlink to write once the directories exist.
+struct Job {
+  std::string path; // relative to the export root
+  git_oid id;
+  git_filemode_t mode;
+};
+
+// First pass, on one thread: checks every name, creates every directory, lists the rest.
+class Planner {
 public:
-  explicit Exporter(git_repository* repo) : m_repo(repo) {}
+  Planner(git_repository* repo, int root_fd) : m_repo(repo), m_root_fd(root_fd) {}
 
-  Expected<void> tree(const git_tree* tree, int dir_fd, const std::string& prefix) {
+  Expected<void> tree(const git_tree* tree, const std::string& prefix) {
     std::size_t count = git_tree_entrycount(tree);
     for (std::size_t i = 0; i < count; ++i) {
       const git_tree_entry* entry = git_tree_entry_byindex(tree, i);
@@ -35,112 +50,125 @@ public:
         return fail("the commit holds an unsafe path '{}'", path);
       }
       git_filemode_t mode = git_tree_entry_filemode(entry);
-      Expected<void> done;
       switch (mode) {
-      case GIT_FILEMODE_TREE: done = subtree(entry, dir_fd, name, path); break;
+      case GIT_FILEMODE_TREE: {
+        git_tree* raw = nullptr;
+        if (auto ok = check(git_tree_lookup(&raw, m_repo, git_tree_entry_id(entry)),
+                            fmt::format("cannot read directory '{}'", path));
+            !ok) {
+          return ok;
+        }
+        Tree subtree(raw);
+        if (mkdirat(m_root_fd, path.c_str(), 0755) != 0) {
+          return fail("cannot create '{}': {}", path, errno_text(errno));
+        }
+        if (auto done = this->tree(subtree.get(), path + "/"); !done) {
+          return done;
+        }
+        break;
+      }
       case GIT_FILEMODE_BLOB:
       case GIT_FILEMODE_BLOB_EXECUTABLE:
-        done = file(entry, dir_fd, name, path, mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644);
-        break;
-      case GIT_FILEMODE_LINK: done = link(entry, dir_fd, name, path); break;
+      case GIT_FILEMODE_LINK: m_jobs.push_back({path, *git_tree_entry_id(entry), mode}); break;
       case GIT_FILEMODE_COMMIT:
         return fail("submodule '{}' is not supported yet: vendor its files into the app or "
                     "remove it from .gitmodules",
                     path);
-      default: return fail("'{}' has an unknown git file mode {:o}", path, static_cast<int>(mode));
-      }
-      if (!done) {
-        return done;
+      default:
+        return fail("'{}' has an unknown git file mode {:o}", path, static_cast<int>(mode));
       }
     }
     return {};
   }
 
-  const ExportStats& stats() const { return m_stats; }
+  std::vector<Job>& jobs() { return m_jobs; }
 
 private:
-  Expected<void> subtree(const git_tree_entry* entry, int dir_fd, const std::string& name,
-                         const std::string& path) {
-    git_tree* raw = nullptr;
-    if (auto ok = check(git_tree_lookup(&raw, m_repo, git_tree_entry_id(entry)),
-                        fmt::format("cannot read directory '{}'", path));
+  git_repository* m_repo;
+  int m_root_fd;
+  std::vector<Job> m_jobs;
+};
+
+// Second pass, on several threads: reads blobs from the object database (which libgit2
+// lets threads share) and writes them.
+class Writer {
+public:
+  Writer(git_odb* odb, int root_fd, const std::vector<Job>& jobs)
+      : m_odb(odb), m_root_fd(root_fd), m_jobs(jobs) {}
+
+  void work() {
+    for (std::size_t i = m_next++; i < m_jobs.size() && !m_failed; i = m_next++) {
+      if (auto done = write(m_jobs[i]); !done) {
+        std::lock_guard lock(m_mutex);
+        if (!m_failed.exchange(true)) {
+          m_error = done.error();
+        }
+      }
+    }
+  }
+
+  Expected<ExportStats> result() const {
+    if (m_failed) {
+      return std::unexpected(m_error);
+    }
+    return ExportStats{m_files, m_bytes};
+  }
+
+private:
+  Expected<void> write(const Job& job) {
+    git_odb_object* raw = nullptr;
+    if (auto ok = check(git_odb_read(&raw, m_odb, &job.id), fmt::format("cannot read '{}'", job.path));
         !ok) {
       return ok;
     }
-    Tree subtree(raw);
-    if (mkdirat(dir_fd, name.c_str(), 0755) != 0) {
-      return fail("cannot create '{}': {}", path, errno_text(errno));
+    OdbObject object(raw);
+    const char* data = static_cast<const char*>(git_odb_object_data(object.get()));
+    std::size_t size = git_odb_object_size(object.get());
+    if (job.mode == GIT_FILEMODE_LINK) {
+      std::string target(data, size);
+      if (symlinkat(target.c_str(), m_root_fd, job.path.c_str()) != 0) {
+        return fail("cannot create symlink '{}': {}", job.path, errno_text(errno));
+      }
+      ++m_files;
+      return {};
     }
-    int fd = openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    mode_t mode = job.mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644;
+    int fd = openat(m_root_fd, job.path.c_str(),
+                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
     if (fd < 0) {
-      return fail("cannot open '{}': {}", path, errno_text(errno));
+      return fail("cannot create '{}': {}", job.path, errno_text(errno));
     }
-    auto done = tree(subtree.get(), fd, path + "/");
-    close(fd);
-    return done;
-  }
-
-  Expected<Blob> blob(const git_tree_entry* entry, const std::string& path) {
-    git_blob* raw = nullptr;
-    if (auto ok = check(git_blob_lookup(&raw, m_repo, git_tree_entry_id(entry)),
-                        fmt::format("cannot read '{}'", path));
-        !ok) {
-      return std::unexpected(ok.error());
-    }
-    return Blob(raw);
-  }
-
-  Expected<void> file(const git_tree_entry* entry, int dir_fd, const std::string& name,
-                      const std::string& path, mode_t mode) {
-    auto content = blob(entry, path);
-    if (!content) {
-      return std::unexpected(content.error());
-    }
-    int fd = openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                    mode);
-    if (fd < 0) {
-      return fail("cannot create '{}': {}", path, errno_text(errno));
-    }
-    const char* data = static_cast<const char*>(git_blob_rawcontent(content->get()));
-    auto left = static_cast<std::size_t>(git_blob_rawsize(content->get()));
-    m_stats.bytes += left;
+    std::size_t left = size;
     while (left > 0) {
-      ssize_t n = write(fd, data, left);
+      ssize_t n = ::write(fd, data, left);
       if (n < 0) {
         if (errno == EINTR) {
           continue;
         }
         int err = errno;
         close(fd);
-        return fail("cannot write '{}': {}", path, errno_text(err));
+        return fail("cannot write '{}': {}", job.path, errno_text(err));
       }
       data += n;
       left -= static_cast<std::size_t>(n);
     }
-    ++m_stats.files;
     if (close(fd) != 0) {
-      return fail("cannot write '{}': {}", path, errno_text(errno));
+      return fail("cannot write '{}': {}", job.path, errno_text(errno));
     }
+    ++m_files;
+    m_bytes += size;
     return {};
   }
 
-  Expected<void> link(const git_tree_entry* entry, int dir_fd, const std::string& name,
-                      const std::string& path) {
-    auto content = blob(entry, path);
-    if (!content) {
-      return std::unexpected(content.error());
-    }
-    std::string target(static_cast<const char*>(git_blob_rawcontent(content->get())),
-                       static_cast<std::size_t>(git_blob_rawsize(content->get())));
-    if (symlinkat(target.c_str(), dir_fd, name.c_str()) != 0) {
-      return fail("cannot create symlink '{}': {}", path, errno_text(errno));
-    }
-    ++m_stats.files;
-    return {};
-  }
-
-  git_repository* m_repo;
-  ExportStats m_stats;
+  git_odb* m_odb;
+  int m_root_fd;
+  const std::vector<Job>& m_jobs;
+  std::atomic<std::size_t> m_next = 0;
+  std::atomic<bool> m_failed = false;
+  std::atomic<std::uint64_t> m_files = 0;
+  std::atomic<std::uint64_t> m_bytes = 0;
+  std::mutex m_mutex;
+  Error m_error;
 };
 
 } // namespace
@@ -193,13 +221,30 @@ Expected<ExportStats> export_commit(git_repository* repo, const std::string& com
   if (fd < 0) {
     return fail("cannot open '{}': {}", dest.string(), errno_text(errno));
   }
-  Exporter exporter(repo);
-  auto done = exporter.tree(tree.get(), fd, "");
-  close(fd);
-  if (!done) {
-    return std::unexpected(done.error());
+  std::unique_ptr<int, void (*)(int*)> closer(&fd, [](int* f) { close(*f); });
+  Planner planner(repo, fd);
+  if (auto planned = planner.tree(tree.get(), ""); !planned) {
+    return std::unexpected(planned.error());
   }
-  return exporter.stats();
+  git_odb* raw_odb = nullptr;
+  if (auto ok = check(git_repository_odb(&raw_odb, repo), "cannot open the object database");
+      !ok) {
+    return std::unexpected(ok.error());
+  }
+  Odb odb(raw_odb);
+  // Inflating and writing overlap across threads, as `git archive | tar -x` overlaps them
+  // across processes.
+  Writer writer(odb.get(), fd, planner.jobs());
+  unsigned threads = std::max(2u, std::min(4u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> workers;
+  for (unsigned t = 1; t < threads; ++t) {
+    workers.emplace_back([&writer] { writer.work(); });
+  }
+  writer.work();
+  for (auto& worker : workers) {
+    worker.join();
+  }
+  return writer.result();
 }
 
 } // namespace slipway::git

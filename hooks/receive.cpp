@@ -104,6 +104,7 @@ bool deploy_commit(const Layout& layout, const Config& config, const std::string
                 .commit = update.new_id,
                 .description = user && *user ? fmt::format("Deploy {} by {}", short_id, user)
                                              : fmt::format("Deploy {}", short_id),
+                .on_built = [&](const BuildResult& built) { log->set_compile_time(built.compile_time); },
                 .on_live =
                     [&](const Release&) {
                       if (update.ref == "refs/heads/" + config.server.deploy_branch) {

@@ -103,7 +103,8 @@ Expected<void> BuildLog::finish(std::optional<int> release, const std::string& r
                     {"ref", m_record.ref},
                     {"created_at", to_toml_time(m_record.created_at)},
                     {"reason", m_record.reason},
-                    {"peak_rss_kb", m_record.peak_rss_kb}};
+                    {"peak_rss_kb", m_record.peak_rss_kb},
+                    {"compile_ms", m_record.compile_ms}};
   if (release) {
     table.insert("release", *release);
   }
@@ -134,6 +135,7 @@ std::vector<BuildRecord> list_builds(const Layout& layout, const std::string& ap
         }
         record.reason = table["reason"].value_or(std::string());
         record.peak_rss_kb = table["peak_rss_kb"].value_or(0L);
+        record.compile_ms = table["compile_ms"].value_or(0L);
       } catch (const toml::parse_error&) {
         record.status = "unreadable";
       }

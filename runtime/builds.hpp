@@ -23,6 +23,7 @@ struct BuildRecord {
   std::optional<int> release; // the release it made
   std::string reason;         // why it failed
   long peak_rss_kb = 0;       // the deploying process's own peak, buildpacks excluded
+  long compile_ms = 0;        // time in the buildpacks' bin/compile
 };
 
 class BuildLog {
@@ -36,6 +37,7 @@ public:
   ~BuildLog();
 
   void line(std::string_view text);
+  void set_compile_time(std::chrono::milliseconds time) { m_record.compile_ms = time.count(); }
   Expected<void> finish(std::optional<int> release, const std::string& reason);
   int id() const { return m_record.id; }
 

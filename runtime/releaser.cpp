@@ -241,6 +241,9 @@ Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& req
   if (!built) {
     return std::unexpected(built.error());
   }
+  if (request.on_built) {
+    request.on_built(*built);
+  }
 
   std::string description = request.description;
   if (description.empty()) {

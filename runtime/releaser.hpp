@@ -13,6 +13,7 @@
 
 #include "common/config.hpp"
 #include "common/error.hpp"
+#include "compiler/compile.hpp"
 #include "runtime/layout.hpp"
 #include "runtime/release.hpp"
 
@@ -36,6 +37,8 @@ struct DeployRequest {
   std::string commit;              // SOURCE_VERSION
   std::string description;         // empty: "Deploy <short commit>"
   std::vector<std::string> buildpacks; // empty: the app's own, else detection
+  // Told what the build made, before the slug is packed.
+  std::function<void(const BuildResult&)> on_built;
   // Runs once the release is live, still under the deploy lock.
   std::function<void(const Release&)> on_live;
 };
