@@ -172,16 +172,25 @@ std::string app_url(const Config& config, const std::string& app) {
 }
 
 Expected<void> housekeep(const Layout& layout, const Config& config, const std::string& app) {
-  auto lock = FileLock::try_acquire(layout.lock_file(app), FileLock::Mode::exclusive);
-  if (!lock) {
-    return std::unexpected(lock.error());
-  }
-  if (*lock) {
-    // No operation is running, so every scratch dir belongs to a finished one.
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(layout.tmp_dir(app), ec)) {
-      fs::remove_all(entry.path(), ec);
+  fs::path trash = layout.app_dir(app) / "trash";
+  {
+    auto lock = FileLock::try_acquire(layout.lock_file(app), FileLock::Mode::exclusive);
+    if (!lock) {
+      return std::unexpected(lock.error());
     }
+    if (*lock) {
+      // No operation is running, so every scratch dir belongs to a finished one. Moving is
+      // quick; the slow delete happens after the lock is free again.
+      std::error_code ec;
+      fs::create_directories(trash, ec);
+      for (const auto& entry : fs::directory_iterator(layout.tmp_dir(app), ec)) {
+        fs::rename(entry.path(), trash / entry.path().filename(), ec);
+      }
+    }
+  }
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(trash, ec)) {
+    fs::remove_all(entry.path(), ec);
   }
   auto pruned = prune_slugs(layout, config);
   if (!pruned) {
