@@ -33,14 +33,7 @@ Expected<void> run_build(const Globals& globals, const BuildArgs& args) {
     return std::unexpected(config.error());
   }
   std::error_code ec;
-  std::vector<std::string> buildpacks;
-  for (const auto& ref : args.buildpacks) {
-    // A relative local path means the caller's working directory.
-    bool local = ref.starts_with("./") || ref.starts_with("../") || ref == "." ||
-                 (ref.find('/') != std::string::npos && fs::is_directory(ref, ec) &&
-                  !ref.starts_with("heroku/"));
-    buildpacks.push_back(local ? fs::absolute(ref).lexically_normal().string() : ref);
-  }
+  auto buildpacks = buildpack_refs(args.buildpacks);
 
   auto work = ScratchDir::create(fs::temp_directory_path(), "slipway-build");
   if (!work) {

@@ -50,6 +50,10 @@ void print_line(std::string_view line);
 // Adds the `-a,--app APP` option every app-scoped command takes.
 CLI::Option* add_app_option(CLI::App* command, std::string& app);
 
+// --buildpack values as the compiler wants them: a relative local path ("./bp", "x/bp" that
+// is a directory) made absolute against the caller's working directory; others unchanged.
+std::vector<std::string> buildpack_refs(const std::vector<std::string>& refs);
+
 // "v3" or "3".
 Expected<int> parse_version(std::string_view text);
 

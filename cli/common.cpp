@@ -42,6 +42,18 @@ CLI::Option* add_app_option(CLI::App* command, std::string& app) {
   return command->add_option("-a,--app", app, "the app")->required();
 }
 
+std::vector<std::string> buildpack_refs(const std::vector<std::string>& refs) {
+  std::vector<std::string> out;
+  for (const auto& ref : refs) {
+    std::error_code ec;
+    bool local = ref.starts_with("./") || ref.starts_with("../") || ref == "." ||
+                 (ref.find('/') != std::string::npos && !ref.starts_with("heroku/") &&
+                  std::filesystem::is_directory(ref, ec));
+    out.push_back(local ? std::filesystem::absolute(ref).lexically_normal().string() : ref);
+  }
+  return out;
+}
+
 Expected<int> parse_version(std::string_view text) {
   std::string_view digits = text.starts_with('v') ? text.substr(1) : text;
   int version = 0;

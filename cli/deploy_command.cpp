@@ -50,7 +50,7 @@ Expected<void> run_deploy(const Globals& globals, const DeployArgs& args) {
                                       },
                                   .commit = args.commit,
                                   .description = args.description,
-                                  .buildpacks = args.buildpacks});
+                                  .buildpacks = buildpack_refs(args.buildpacks)});
   if (!release) {
     return std::unexpected(release.error());
   }

@@ -141,7 +141,7 @@ TEST_CASE("a push whose build, release command or Procfile fails is rejected and
   CHECK(push.current() == "releases/v1");
 }
 
-TEST_CASE("other branches and tags are accepted without deploying; deleting main is refused",
+TEST_CASE("other branches and tags are accepted without deploying and deleting main is refused",
           "[push]") {
   Push push;
   std::string first = push.commit("first");

@@ -201,7 +201,7 @@ TEST_CASE("deploy, config:set, deploy, rollback, rollback vN and config:unset ea
   CHECK(server.slug_count() == 2); // rollback and config changes reuse slugs
 }
 
-TEST_CASE("config values keep '=', spaces, newlines and emptiness; output is shell-quotable",
+TEST_CASE("config values keep '=', spaces, newlines and emptiness, and the output is shell-quotable",
           "[releases]") {
   Server server;
   REQUIRE(server.run({"config:set", "-a", "demo", "A=x=y", "B=two words", "C=line1\nline2",
