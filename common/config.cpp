@@ -1,6 +1,7 @@
 #include "common/config.hpp"
 
 #include <array>
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -89,7 +90,17 @@ const std::map<std::string, std::map<std::string, Setter>, std::less<>>& schema(
            {"domain", text_key([](Config& c) -> std::string& { return c.server.domain; })},
            {"http_port", int_key([](Config& c) -> int& { return c.server.http_port; }, 1, 65535)},
            {"deploy_branch",
-            text_key([](Config& c) -> std::string& { return c.server.deploy_branch; })},
+            [](const toml::node& node, Config& config) -> Expected<void> {
+              auto value = get<std::string>(node, "a branch name");
+              if (!value) {
+                return std::unexpected(value.error());
+              }
+              if (!is_branch_name(*value)) {
+                return fail("invalid branch name '{}'", *value);
+              }
+              config.server.deploy_branch = *value;
+              return {};
+            }},
        }},
       {"build",
        {
@@ -301,6 +312,21 @@ Expected<std::uint64_t> parse_size(std::string_view text) {
     return fail("size '{}' is too large", text);
   }
   return static_cast<std::uint64_t>(bytes);
+}
+
+bool is_branch_name(std::string_view name) {
+  // The subset of git's ref name rules a deploy branch needs: no "..", no leading or
+  // trailing '/', '.' or '-', no control characters or git's special characters.
+  if (name.empty() || name.size() > 200 || name.find("..") != std::string_view::npos ||
+      name.find("//") != std::string_view::npos || name.find("@{") != std::string_view::npos ||
+      name.front() == '/' || name.front() == '.' || name.front() == '-' || name.back() == '/' ||
+      name.back() == '.' || name.ends_with(".lock")) {
+    return false;
+  }
+  return std::ranges::none_of(name, [](char c) {
+    return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '~' || c == '^' ||
+           c == ':' || c == '?' || c == '*' || c == '[' || c == '\\';
+  });
 }
 
 std::string format_size(std::uint64_t bytes) {

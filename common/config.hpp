@@ -53,6 +53,9 @@ Expected<std::chrono::milliseconds> parse_duration(std::string_view text);
 // "500MB", "1.5GB", "300KiB", "1024" (bytes). K/M/G are binary (1024-based), as in `du -h`.
 Expected<std::uint64_t> parse_size(std::string_view text);
 
+// A name git accepts for a branch (refs/heads/NAME), as far as a deploy branch needs.
+bool is_branch_name(std::string_view name);
+
 // "24.1MB", "512.0KB", "17B".
 std::string format_size(std::uint64_t bytes);
 

@@ -12,6 +12,7 @@
 #include "compiler/git_export.hpp"
 #include "hooks/ref_update.hpp"
 #include "hooks/repo.hpp"
+#include "runtime/apps.hpp"
 #include "runtime/builds.hpp"
 #include "runtime/releaser.hpp"
 
@@ -66,7 +67,7 @@ Expected<void> check_ref_unchanged(const Layout& layout, const std::string& app,
 
 // Builds and releases one pushed commit, keeping the whole log as a build.
 bool deploy_commit(const Layout& layout, const Config& config, const std::string& app,
-                   git_repository* repo, const RefUpdate& update) {
+                   git_repository* repo, const RefUpdate& update, const std::string& deploy_ref) {
   auto log = BuildLog::start(layout, app, update.new_id, update.ref);
   if (!log) {
     say(failure_line(log.error().message));
@@ -107,7 +108,7 @@ bool deploy_commit(const Layout& layout, const Config& config, const std::string
                 .on_built = [&](const BuildResult& built) { log->set_compile_time(built.compile_time); },
                 .on_live =
                     [&](const Release&) {
-                      if (update.ref == "refs/heads/" + config.server.deploy_branch) {
+                      if (update.ref == deploy_ref) {
                         // The branch's value before this push; git moves it once we exit.
                         [[maybe_unused]] auto written = write_file_atomic(
                             inflight_file(layout, app), update.old_id + "\n", 0600);
@@ -135,19 +136,25 @@ int run_pre_receive(const Layout& layout, const Config& config, std::string_view
     say(failure_line(updates.error().message));
     return 1;
   }
-  std::string deploy_ref = "refs/heads/" + config.server.deploy_branch;
+  auto info = app_info(layout, *app);
+  if (!info) {
+    say(failure_line(info.error().message));
+    return 1;
+  }
+  const std::string& branch =
+      info->deploy_branch.empty() ? config.server.deploy_branch : info->deploy_branch;
+  std::string deploy_ref = "refs/heads/" + branch;
   // Refusals first: a push that also deletes the deploy branch must not deploy anything.
   for (const auto& update : *updates) {
     if (update.ref == deploy_ref && update.is_deletion()) {
-      say(failure_line(fmt::format("deleting the deploy branch '{}' is not allowed",
-                                   config.server.deploy_branch)));
+      say(failure_line(fmt::format("deleting the deploy branch '{}' is not allowed", branch)));
       return 1;
     }
   }
   for (const auto& update : *updates) {
     if (update.ref != deploy_ref) {
       say(step_line(fmt::format("Accepted {} without deploying: only {} deploys",
-                                describe_ref(update.ref), config.server.deploy_branch)));
+                                describe_ref(update.ref), branch)));
     }
   }
   for (const auto& update : *updates) {
@@ -159,7 +166,7 @@ int run_pre_receive(const Layout& layout, const Config& config, std::string_view
       say(failure_line(repo.error().message));
       return 1;
     }
-    if (!deploy_commit(layout, config, *app, repo->get(), update)) {
+    if (!deploy_commit(layout, config, *app, repo->get(), update, deploy_ref)) {
       return 1;
     }
   }

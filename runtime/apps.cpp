@@ -74,13 +74,26 @@ Expected<AppInfo> app_info(const Layout& layout, const std::string& name) {
     return std::unexpected(text.error());
   }
   AppInfo info{.name = name};
+  std::string origin = layout.app_file(name).string();
   try {
-    auto table = toml::parse(*text, layout.app_file(name).string());
-    auto created = table["created_at"].value<toml::date_time>();
+    auto table = toml::parse(*text, origin);
+    for (const auto& [key, value] : table) {
+      if (key.str() != "created_at" && key.str() != "deploy_branch") {
+        return fail("{}: unknown key '{}'", origin, key.str());
+      }
+    }
+    auto created = table["created_at"].value_exact<toml::date_time>();
     if (!created) {
-      return fail("{}: 'created_at' is missing", layout.app_file(name).string());
+      return fail("{}: 'created_at' must be a date-time", origin);
     }
     info.created_at = from_toml_time(*created);
+    if (const toml::node* branch = table.get("deploy_branch")) {
+      auto value = branch->value_exact<std::string>();
+      if (!value || !is_branch_name(*value)) {
+        return fail("{}: 'deploy_branch' must be a branch name such as \"main\"", origin);
+      }
+      info.deploy_branch = *value;
+    }
   } catch (const toml::parse_error& error) {
     return fail("{} is corrupt: {}", layout.app_file(name).string(), error.description());
   }

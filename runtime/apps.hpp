@@ -13,6 +13,7 @@ namespace slipway {
 struct AppInfo {
   std::string name;
   std::chrono::system_clock::time_point created_at;
+  std::string deploy_branch; // app.toml's override of [server].deploy_branch; empty: none
 };
 
 Expected<void> create_app(const Layout& layout, const std::string& name);

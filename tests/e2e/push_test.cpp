@@ -252,3 +252,24 @@ TEST_CASE("a push that arrives as a pack and one with 10,000 files deploy in bou
   auto slug_status = push.slipway({"releases:info", "-a", "demo", "--json"});
   CHECK(json::parse(slug_status.output)["status"] == "succeeded");
 }
+
+TEST_CASE("an app's own deploy_branch in app.toml decides what deploys", "[push]") {
+  Push push;
+  auto app_toml = push.root / "apps/demo/app.toml";
+  write_file(app_toml, read_text(app_toml) + "deploy_branch = \"production\"\n");
+  push.commit("first");
+  auto status = push.push({"main"});
+  INFO(status.output);
+  REQUIRE(status.ok());
+  CHECK(contains(status.output, "Accepted main without deploying: only production deploys"));
+  CHECK(push.releases().empty());
+  status = push.push({"main:production"});
+  REQUIRE(status.ok());
+  CHECK(contains(status.output, "(production)"));
+  CHECK(push.releases().size() == 1);
+
+  write_file(app_toml, read_text(app_toml) + "colour = \"blue\"\n");
+  push.commit("second");
+  check_rejected(push.push({"main:production"}), (push.root / "apps/demo/app.toml").string());
+  CHECK(push.releases().size() == 1);
+}

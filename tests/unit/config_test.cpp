@@ -153,7 +153,7 @@ TEST_CASE("a wrongly typed string key names the key", "[config]") {
   CHECK(contains(config_error("[server]\ndomain = 42\n"),
                  "'server.domain': expected a string, got an integer"));
   CHECK(contains(config_error("[server]\ndeploy_branch = \"\"\n"),
-                 "'server.deploy_branch': must not be empty"));
+                 "'server.deploy_branch': invalid branch name ''"));
   CHECK(contains(config_error("[server]\ndomain = \"\"\n"), "'server.domain': must not be empty"));
 }
 
@@ -353,5 +353,17 @@ TEST_CASE("a formatted size parses back to about the same number of bytes", "[co
     auto parsed = parse_size(format_size(bytes));
     REQUIRE(parsed);
     CHECK(*parsed == bytes);
+  }
+}
+
+TEST_CASE("the deploy branch must be a name git accepts for a branch", "[config]") {
+  CHECK(parse_config("[server]\ndeploy_branch = \"release/2026\"\n")->server.deploy_branch ==
+        "release/2026");
+  for (const char* bad : {"", "a..b", "/main", "main/", "-x", "x.lock", "a b", "a~1", "a:b",
+                          "a*", "a[1", "a@{1}", ".hidden", "a//b"}) {
+    INFO(bad);
+    auto parsed = parse_config(fmt::format("[server]\ndeploy_branch = \"{}\"\n", bad));
+    REQUIRE_FALSE(parsed);
+    CHECK(parsed.error().message.find("server.deploy_branch") != std::string::npos);
   }
 }
