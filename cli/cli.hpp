@@ -14,6 +14,7 @@
 #include "common/error.hpp"
 #include "runtime/layout.hpp"
 #include "runtime/release.hpp"
+#include "runtime/releaser.hpp"
 
 namespace slipway::cli {
 
@@ -46,6 +47,21 @@ std::string from_cli11_text(std::string_view text); // registered names -> "apps
 
 // A line of an operation's log, to stderr as it happens.
 void print_line(std::string_view line);
+
+// What a command that makes a release starts from: the app checked, slipway.toml loaded.
+struct AppOperation {
+  Layout layout;
+  Config config;
+  std::string app;
+  bool wait = true;
+
+  // The releaser's context, logging to stderr; valid while this object lives.
+  ReleaseContext context() const {
+    return {.layout = layout, .config = config, .app = app, .wait = wait, .on_output = print_line};
+  }
+};
+Expected<AppOperation> open_app(const Globals& globals, const std::string& app, bool no_wait);
+
 
 // Adds the `-a,--app APP` option every app-scoped command takes.
 CLI::Option* add_app_option(CLI::App* command, std::string& app);

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/cli.hpp"
+#include "runtime/apps.hpp"
 #include "runtime/releaser.hpp"
 
 namespace slipway::cli {
@@ -36,6 +37,18 @@ std::string from_cli11_text(std::string_view text) {
 
 CLI::App* add_command(CLI::App& app, std::string_view name, const std::string& description) {
   return app.add_subcommand(to_cli11_name(name), description);
+}
+
+Expected<AppOperation> open_app(const Globals& globals, const std::string& app, bool no_wait) {
+  auto layout = globals.layout();
+  if (auto exists = require_app(layout, app); !exists) {
+    return std::unexpected(exists.error());
+  }
+  auto config = layout.config();
+  if (!config) {
+    return std::unexpected(config.error());
+  }
+  return AppOperation{layout, std::move(*config), app, !no_wait};
 }
 
 CLI::Option* add_app_option(CLI::App* command, std::string& app) {

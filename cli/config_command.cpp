@@ -59,13 +59,9 @@ Expected<void> get(const Globals& globals, const ConfigArgs& args) {
 }
 
 Expected<void> change(const Globals& globals, const ConfigArgs& args, bool setting) {
-  auto layout = globals.layout();
-  if (auto exists = require_app(layout, args.app); !exists) {
-    return exists;
-  }
-  auto config = globals.config();
-  if (!config) {
-    return std::unexpected(config.error());
+  auto operation = open_app(globals, args.app, args.no_wait);
+  if (!operation) {
+    return std::unexpected(operation.error());
   }
   ConfigVars set;
   std::vector<std::string> unset;
@@ -80,12 +76,7 @@ Expected<void> change(const Globals& globals, const ConfigArgs& args, bool setti
     }
     set[item.substr(0, equals)] = item.substr(equals + 1);
   }
-  auto release = change_config({.layout = layout,
-                                .config = *config,
-                                .app = args.app,
-                                .wait = !args.no_wait,
-                                .on_output = print_line},
-                               set, unset);
+  auto release = change_config(operation->context(), set, unset);
   if (!release) {
     return std::unexpected(release.error());
   }

@@ -24,13 +24,9 @@ struct DeployArgs {
 };
 
 Expected<void> run_deploy(const Globals& globals, const DeployArgs& args) {
-  auto layout = globals.layout();
-  if (auto exists = require_app(layout, args.app); !exists) {
-    return exists;
-  }
-  auto config = globals.config();
-  if (!config) {
-    return std::unexpected(config.error());
+  auto operation = open_app(globals, args.app, args.no_wait);
+  if (!operation) {
+    return std::unexpected(operation.error());
   }
   fs::path source = fs::absolute(args.source);
   std::error_code ec;
@@ -39,12 +35,7 @@ Expected<void> run_deploy(const Globals& globals, const DeployArgs& args) {
   }
   print_line(step_line(fmt::format("Building {}{}", args.app,
                                    args.commit.empty() ? "" : " from " + args.commit.substr(0, 7))));
-  ReleaseContext context{.layout = layout,
-                         .config = *config,
-                         .app = args.app,
-                         .wait = !args.no_wait,
-                         .on_output = print_line};
-  auto release = deploy(context, {.fill_source =
+  auto release = deploy(operation->context(), {.fill_source =
                                       [&](const fs::path& build_dir) {
                                         return copy_source_tree(source, build_dir);
                                       },

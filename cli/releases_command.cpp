@@ -163,13 +163,9 @@ Expected<void> output(const Globals& globals, const ReleasesArgs& args) {
 }
 
 Expected<void> run_rollback(const Globals& globals, const ReleasesArgs& args) {
-  auto layout = globals.layout();
-  if (auto exists = require_app(layout, args.app); !exists) {
-    return exists;
-  }
-  auto config = globals.config();
-  if (!config) {
-    return std::unexpected(config.error());
+  auto operation = open_app(globals, args.app, args.no_wait);
+  if (!operation) {
+    return std::unexpected(operation.error());
   }
   std::optional<int> target;
   if (!args.version.empty()) {
@@ -179,12 +175,7 @@ Expected<void> run_rollback(const Globals& globals, const ReleasesArgs& args) {
     }
     target = *version;
   }
-  auto release = rollback({.layout = layout,
-                           .config = *config,
-                           .app = args.app,
-                           .wait = !args.no_wait,
-                           .on_output = print_line},
-                          target);
+  auto release = rollback(operation->context(), target);
   if (!release) {
     return std::unexpected(release.error());
   }
