@@ -101,6 +101,14 @@ TEST_CASE("a push of the deploy branch builds, releases and shows the build as i
   auto log = push.slipway({"builds:output", "-a", "demo"}).output;
   CHECK(contains(log, "-----> Building demo from " + id.substr(0, 7)));
   CHECK(contains(log, "deployed (v1)"));
+
+  // The build dir outlived the push; post-receive's detached housekeeping removes it.
+  auto tmp = push.root / "apps/demo/tmp";
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!fs::is_empty(tmp) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(fs::is_empty(tmp));
 }
 
 TEST_CASE("a push whose build, release command or Procfile fails is rejected and changes "
