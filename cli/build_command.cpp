@@ -7,9 +7,9 @@
 #include "cli/cli.hpp"
 #include "common/output.hpp"
 #include "common/scratch_dir.hpp"
+#include "common/slug.hpp"
 #include "compiler/compile.hpp"
 #include "compiler/source_tree.hpp"
-#include "common/slug.hpp"
 
 namespace slipway::cli {
 
@@ -95,8 +95,8 @@ Expected<void> run_build(const Globals& globals, const BuildArgs& args) {
     }
     std::puts(out.dump(2).c_str());
   } else {
-    std::printf("slug:          %s\nsha256:        %s\nsize:          %s\n",
-                slug->path.c_str(), slug->sha256.c_str(), format_size(slug->size).c_str());
+    std::printf("slug:          %s\nsha256:        %s\nsize:          %s\n", slug->path.c_str(),
+                slug->sha256.c_str(), format_size(slug->size).c_str());
     for (const auto& [name, command] : built->process_types) {
       std::printf("process type:  %s: %s\n", name.c_str(), command.c_str());
     }
@@ -120,7 +120,9 @@ void add_build_command(CLI::App& app, const Globals& globals, Action& action) {
   cmd->add_option("--env-dir", args->env_dir, "ENV_DIR: one file per config var");
   cmd->add_option("--source-version", args->source_version, "the commit being built");
   cmd->add_flag("--json", args->json, "print the result as JSON on stdout");
-  cmd->callback([&globals, &action, args] { action = [&globals, args] { return run_build(globals, *args); }; });
+  cmd->callback([&globals, &action, args] {
+    action = [&globals, args] { return run_build(globals, *args); };
+  });
 }
 
 } // namespace slipway::cli

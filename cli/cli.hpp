@@ -62,7 +62,6 @@ struct AppOperation {
 };
 Expected<AppOperation> open_app(const Globals& globals, const std::string& app, bool no_wait);
 
-
 // Adds the `-a,--app APP` option every app-scoped command takes.
 CLI::Option* add_app_option(CLI::App* command, std::string& app);
 

@@ -71,8 +71,7 @@ Expected<int> parse_version(std::string_view text) {
   std::string_view digits = text.starts_with('v') ? text.substr(1) : text;
   int version = 0;
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), version);
-  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() ||
-      version < 1) {
+  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || version < 1) {
     return usage_error("invalid release '{}' (expected e.g. v3)", text);
   }
   return version;
@@ -95,7 +94,8 @@ nlohmann::json release_json(const Layout& layout, const Release& release, bool l
       {"stack", release.stack},
       {"release_command", release.release_command},
       {"process_types", types},
-      {"config_vars", [&] {
+      {"config_vars",
+       [&] {
          nlohmann::json names = nlohmann::json::array();
          for (const auto& [name, value] : release.config) {
            names.push_back(name);

@@ -102,8 +102,7 @@ void add_config_commands(CLI::App& app, const Globals& globals, Action& action) 
   add_app_option(set, args->app);
   set->add_option("NAME=VALUE", args->items, "vars to set")->required();
   set->add_flag("--no-wait", args->no_wait, "fail at once if the app is busy");
-  set->callback(
-      [&, args] { action = [&globals, args] { return change(globals, *args, true); }; });
+  set->callback([&, args] { action = [&globals, args] { return change(globals, *args, true); }; });
 
   auto* unset = add_command(app, "config:unset", "unset config vars; makes a new release");
   add_app_option(unset, args->app);

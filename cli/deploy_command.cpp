@@ -33,15 +33,15 @@ Expected<void> run_deploy(const Globals& globals, const DeployArgs& args) {
   if (!fs::is_directory(source, ec)) {
     return usage_error("source '{}' is not a directory", args.source.string());
   }
-  print_line(step_line(fmt::format("Building {}{}", args.app,
-                                   args.commit.empty() ? "" : " from " + args.commit.substr(0, 7))));
-  auto release = deploy(operation->context(), {.fill_source =
-                                      [&](const fs::path& build_dir) {
-                                        return copy_source_tree(source, build_dir);
-                                      },
-                                  .commit = args.commit,
-                                  .description = args.description,
-                                  .buildpacks = buildpack_refs(args.buildpacks)});
+  print_line(step_line(fmt::format(
+      "Building {}{}", args.app, args.commit.empty() ? "" : " from " + args.commit.substr(0, 7))));
+  auto release =
+      deploy(operation->context(),
+             {.fill_source =
+                  [&](const fs::path& build_dir) { return copy_source_tree(source, build_dir); },
+              .commit = args.commit,
+              .description = args.description,
+              .buildpacks = buildpack_refs(args.buildpacks)});
   if (!release) {
     return std::unexpected(release.error());
   }

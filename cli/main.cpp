@@ -1,6 +1,6 @@
 // slipway: a self-hosted "git push to deploy" platform. One binary, Heroku-style commands.
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>

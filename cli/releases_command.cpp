@@ -199,8 +199,8 @@ void add_releases_commands(CLI::App& app, const Globals& globals, Action& action
   show->add_flag("--json", args->json, "print JSON");
   show->callback([&, args] { action = [&globals, args] { return info(globals, *args); }; });
 
-  auto* out = add_command(app, "releases:output",
-                                 "print a release command's output (default: the newest)");
+  auto* out =
+      add_command(app, "releases:output", "print a release command's output (default: the newest)");
   add_app_option(out, args->app);
   out->add_option("VERSION", args->version, "e.g. v3");
   out->callback([&, args] { action = [&globals, args] { return output(globals, *args); }; });

@@ -4,18 +4,17 @@
 // untouched.
 #pragma once
 
-#include <sys/types.h>
-
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <sys/types.h>
 
 #include "common/error.hpp"
 
 namespace slipway {
 
 class AtomicFile {
-public:
+ public:
   static Expected<AtomicFile> create(std::filesystem::path target, mode_t mode = 0644);
 
   AtomicFile(AtomicFile&& other) noexcept;
@@ -29,7 +28,7 @@ public:
   int fd() const { return m_fd; }
   const std::filesystem::path& temp_path() const { return m_temp; }
 
-private:
+ private:
   AtomicFile(std::filesystem::path target, std::filesystem::path temp, int fd);
 
   std::filesystem::path m_target;

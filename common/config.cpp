@@ -1,7 +1,7 @@
 #include "common/config.hpp"
 
-#include <array>
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -18,13 +18,20 @@ namespace {
 
 std::string_view type_name(const toml::node& node) {
   switch (node.type()) {
-  case toml::node_type::string: return "a string";
-  case toml::node_type::integer: return "an integer";
-  case toml::node_type::floating_point: return "a float";
-  case toml::node_type::boolean: return "a boolean";
-  case toml::node_type::array: return "an array";
-  case toml::node_type::table: return "a table";
-  default: return "a date or time";
+  case toml::node_type::string:
+    return "a string";
+  case toml::node_type::integer:
+    return "an integer";
+  case toml::node_type::floating_point:
+    return "a float";
+  case toml::node_type::boolean:
+    return "a boolean";
+  case toml::node_type::array:
+    return "an array";
+  case toml::node_type::table:
+    return "a table";
+  default:
+    return "a date or time";
   }
 }
 
@@ -38,7 +45,6 @@ Expected<T> get(const toml::node& node, std::string_view expected) {
   }
   return fail("expected {}, got {}", expected, type_name(node));
 }
-
 
 Setter duration_key(std::chrono::milliseconds& (*field)(Config&)) {
   return [field](const toml::node& node, Config& config) -> Expected<void> {
@@ -104,7 +110,7 @@ const std::map<std::string, std::map<std::string, Setter>, std::less<>>& schema(
        }},
       {"build",
        {
-           {"timeout", duration_key([](Config& c) -> auto& { return c.build.timeout; })},
+           {"timeout", duration_key([](Config & c) -> auto& { return c.build.timeout; })},
            {"buildpacks",
             [](const toml::node& node, Config& config) -> Expected<void> {
               const auto* array = node.as_array();
@@ -169,7 +175,7 @@ const std::map<std::string, std::map<std::string, Setter>, std::less<>>& schema(
       {"release",
        {
            {"phase_timeout",
-            duration_key([](Config& c) -> auto& { return c.release.phase_timeout; })},
+            duration_key([](Config & c) -> auto& { return c.release.phase_timeout; })},
            {"keep_releases",
             int_key([](Config& c) -> int& { return c.release.keep_releases; }, 1, 100000)},
        }},
@@ -192,16 +198,15 @@ const std::map<std::string, std::map<std::string, Setter>, std::less<>>& schema(
                   !parse(std::string_view(*text).substr(0, dash), low) ||
                   !parse(std::string_view(*text).substr(dash + 1), high) || low < 1 ||
                   high > 65535 || low > high) {
-                return fail("malformed port range '{}' (expected LOW-HIGH within 1-65535)",
-                            *text);
+                return fail("malformed port range '{}' (expected LOW-HIGH within 1-65535)", *text);
               }
               config.runtime.port_min = low;
               config.runtime.port_max = high;
               return {};
             }},
            {"health_timeout",
-            duration_key([](Config& c) -> auto& { return c.runtime.health_timeout; })},
-           {"stop_grace", duration_key([](Config& c) -> auto& { return c.runtime.stop_grace; })},
+            duration_key([](Config & c) -> auto& { return c.runtime.health_timeout; })},
+           {"stop_grace", duration_key([](Config & c) -> auto& { return c.runtime.stop_grace; })},
        }},
   };
   return keys;
@@ -273,7 +278,8 @@ Expected<std::chrono::milliseconds> parse_duration(std::string_view text) {
     }
     rest.remove_prefix(digits);
     std::size_t unit_length = 0;
-    while (unit_length < rest.size() && std::isalpha(static_cast<unsigned char>(rest[unit_length]))) {
+    while (unit_length < rest.size() &&
+           std::isalpha(static_cast<unsigned char>(rest[unit_length]))) {
       ++unit_length;
     }
     auto unit = units.find(rest.substr(0, unit_length));
@@ -291,11 +297,20 @@ Expected<std::chrono::milliseconds> parse_duration(std::string_view text) {
 }
 
 Expected<std::uint64_t> parse_size(std::string_view text) {
-  static const std::map<std::string_view, std::uint64_t> units = {
-      {"", 1},           {"B", 1},           {"K", 1ull << 10},  {"KB", 1ull << 10},
-      {"KiB", 1ull << 10}, {"M", 1ull << 20},  {"MB", 1ull << 20}, {"MiB", 1ull << 20},
-      {"G", 1ull << 30}, {"GB", 1ull << 30}, {"GiB", 1ull << 30}, {"T", 1ull << 40},
-      {"TB", 1ull << 40}, {"TiB", 1ull << 40}};
+  static const std::map<std::string_view, std::uint64_t> units = {{"", 1},
+                                                                  {"B", 1},
+                                                                  {"K", 1ull << 10},
+                                                                  {"KB", 1ull << 10},
+                                                                  {"KiB", 1ull << 10},
+                                                                  {"M", 1ull << 20},
+                                                                  {"MB", 1ull << 20},
+                                                                  {"MiB", 1ull << 20},
+                                                                  {"G", 1ull << 30},
+                                                                  {"GB", 1ull << 30},
+                                                                  {"GiB", 1ull << 30},
+                                                                  {"T", 1ull << 40},
+                                                                  {"TB", 1ull << 40},
+                                                                  {"TiB", 1ull << 40}};
   double value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   // from_chars would also take a sign, "inf" and "nan": a size is digits and a '.' only.
@@ -324,8 +339,8 @@ bool is_branch_name(std::string_view name) {
     return false;
   }
   return std::ranges::none_of(name, [](char c) {
-    return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '~' || c == '^' ||
-           c == ':' || c == '?' || c == '*' || c == '[' || c == '\\';
+    return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '~' || c == '^' || c == ':' ||
+           c == '?' || c == '*' || c == '[' || c == '\\';
   });
 }
 

@@ -1,10 +1,9 @@
 #include "common/file_lock.hpp"
 
+#include <cerrno>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
-
-#include <cerrno>
 #include <utility>
 
 namespace slipway {

@@ -10,7 +10,7 @@
 namespace slipway {
 
 class FileLock {
-public:
+ public:
   enum class Mode { shared, exclusive };
 
   // Blocks until the lock is had.
@@ -23,7 +23,7 @@ public:
   FileLock& operator=(FileLock&&) = delete;
   ~FileLock();
 
-private:
+ private:
   explicit FileLock(int fd) : m_fd(fd) {}
   static Expected<std::optional<FileLock>> lock(const std::filesystem::path& file, Mode mode,
                                                 bool wait);

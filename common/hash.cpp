@@ -1,11 +1,10 @@
 #include "common/hash.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <array>
 #include <cerrno>
+#include <fcntl.h>
 #include <stdexcept>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 

@@ -13,7 +13,7 @@ struct evp_md_ctx_st;
 namespace slipway {
 
 class Sha256 {
-public:
+ public:
   Sha256();
   ~Sha256();
   Sha256(const Sha256&) = delete;
@@ -23,7 +23,7 @@ public:
   void update(const void* data, std::size_t size);
   std::string hex_digest(); // 64 lowercase hex digits; ends the computation
 
-private:
+ private:
   evp_md_ctx_st* m_ctx;
 };
 

@@ -35,8 +35,8 @@ std::vector<std::string> Sandbox::wrap(const std::vector<std::string>& argv) con
     return argv;
   }
   std::vector<std::string> out = {
-      "bwrap",       "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-      "--new-session", "--ro-bind",        "/usr",          "/usr",
+      "bwrap",         "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+      "--new-session", "--ro-bind",         "/usr",          "/usr",
   };
   // Merged-/usr systems (Debian bookworm) have /bin etc. as symlinks into /usr.
   for (const char* dir : {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) {

@@ -13,7 +13,7 @@ namespace slipway {
 enum class SandboxMode { bwrap, none };
 
 class Sandbox {
-public:
+ public:
   enum class Access { read_only, read_write };
 
   Sandbox(SandboxMode mode, std::filesystem::path app_dir, Access app_access = Access::read_write);
@@ -30,7 +30,7 @@ public:
 
   SandboxMode mode() const { return m_mode; }
 
-private:
+ private:
   struct Mount {
     std::filesystem::path host;
     std::string inside;

@@ -1,8 +1,7 @@
 #include "common/scratch_dir.hpp"
 
-#include <stdlib.h>
-
 #include <cerrno>
+#include <stdlib.h>
 #include <utility>
 
 namespace slipway {

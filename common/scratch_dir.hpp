@@ -9,7 +9,7 @@
 namespace slipway {
 
 class ScratchDir {
-public:
+ public:
   // Creates PARENT/PREFIX-XXXXXX (PARENT is created when missing).
   static Expected<ScratchDir> create(const std::filesystem::path& parent, std::string_view prefix);
 
@@ -21,7 +21,7 @@ public:
   // Keeps the directory when the object goes: someone else will remove it.
   void release() { m_keep = true; }
 
-private:
+ private:
   explicit ScratchDir(std::filesystem::path path) : m_path(std::move(path)) {}
   std::filesystem::path m_path;
   bool m_keep = false;

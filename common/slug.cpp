@@ -1,13 +1,12 @@
 #include "common/slug.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
+#include <fcntl.h>
 #include <memory>
+#include <sys/stat.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 #include <archive.h>
@@ -99,7 +98,7 @@ Expected<std::vector<Member>> list_tree(const fs::path& root) {
 }
 
 Expected<void> add_member(archive* out, const Member& member, std::vector<char>& buffer) {
-  struct stat st{};
+  struct stat st {};
   if (lstat(member.path.c_str(), &st) != 0) {
     return fail("cannot read '{}': {}", member.path.string(), errno_text(errno));
   }
@@ -130,8 +129,7 @@ Expected<void> add_member(archive* out, const Member& member, std::vector<char>&
       return fail("cannot read '{}': {}", member.path.string(), errno_text(errno));
     }
   } else {
-    return fail("cannot pack '{}': not a regular file, directory or symlink",
-                member.relative);
+    return fail("cannot pack '{}': not a regular file, directory or symlink", member.relative);
   }
   std::unique_ptr<int, void (*)(int*)> closer(&fd, [](int* f) {
     if (*f >= 0) {
@@ -207,18 +205,15 @@ Expected<SlugInfo> pack_slug(const fs::path& app_dir, const fs::path& output,
     archive_write_add_filter_zstd(out.get());
     int threads = options.threads > 0 ? options.threads
                                       : static_cast<int>(std::thread::hardware_concurrency());
-    filter_options =
-        fmt::format("zstd:compression-level=3,zstd:threads={}", std::max(threads, 1));
+    filter_options = fmt::format("zstd:compression-level=3,zstd:threads={}", std::max(threads, 1));
   } else {
     archive_write_add_filter_gzip(out.get());
     filter_options = "gzip:compression-level=6";
   }
   if (archive_write_set_options(out.get(), filter_options.c_str()) != ARCHIVE_OK) {
-    return fail("cannot set slug compression '{}': {}", filter_options,
-                archive_message(out.get()));
+    return fail("cannot set slug compression '{}': {}", filter_options, archive_message(out.get()));
   }
-  if (archive_write_open2(out.get(), &sink, nullptr, sink_write, nullptr, nullptr) !=
-      ARCHIVE_OK) {
+  if (archive_write_open2(out.get(), &sink, nullptr, sink_write, nullptr, nullptr) != ARCHIVE_OK) {
     return fail("cannot write '{}': {}", output.string(), archive_message(out.get()));
   }
   std::vector<char> buffer(k_block);

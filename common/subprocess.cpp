@@ -1,12 +1,10 @@
 #include "common/subprocess.hpp"
 
+#include <cstdlib>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <climits>
-#include <cstdlib>
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/io_context.hpp>
@@ -21,6 +19,7 @@
 #include <boost/process/extend.hpp>
 #include <boost/process/io.hpp>
 #include <boost/process/start_dir.hpp>
+#include <climits>
 
 namespace slipway {
 
@@ -53,7 +52,7 @@ struct ChildSetup : bp::extend::handler {
 
 // Splits the byte stream into lines and hands them on.
 class LineSplitter {
-public:
+ public:
   explicit LineSplitter(std::function<void(std::string_view)> sink) : m_sink(std::move(sink)) {}
 
   void feed(std::string_view data) {
@@ -81,7 +80,7 @@ public:
     }
   }
 
-private:
+ private:
   void flush() {
     if (!m_pending.empty() && m_pending.back() == '\r') {
       m_pending.pop_back();
@@ -195,11 +194,10 @@ Expected<ExitStatus> run(const Command& command) {
   envp.push_back(nullptr);
   auto launch = [&](auto&&... redirections) {
     return bp::child(bp::exe = exe, bp::args = args,
-                     bp::start_dir = command.cwd.empty()
-                                         ? std::filesystem::current_path().string()
-                                         : command.cwd.string(),
-                     redirections..., bp::std_in < in, bp::on_exit = on_exit, io, ChildSetup{.envp = envp.data()},
-                     launch_error);
+                     bp::start_dir = command.cwd.empty() ? std::filesystem::current_path().string()
+                                                         : command.cwd.string(),
+                     redirections..., bp::std_in < in, bp::on_exit = on_exit, io,
+                     ChildSetup{.envp = envp.data()}, launch_error);
   };
   bp::child child = separate_stderr ? launch(bp::std_out > out, bp::std_err > err)
                                     : launch((bp::std_out & bp::std_err) > out);
@@ -236,7 +234,8 @@ Expected<ExitStatus> run(const Command& command) {
   std::vector<std::unique_ptr<Reader>> readers;
   readers.push_back(std::make_unique<Reader>(Reader{out, std::move(lines), {}}));
   if (separate_stderr) {
-    readers.push_back(std::make_unique<Reader>(Reader{err, LineSplitter(command.on_stderr_line), {}}));
+    readers.push_back(
+        std::make_unique<Reader>(Reader{err, LineSplitter(command.on_stderr_line), {}}));
   }
   std::function<void(Reader&)> read_more = [&](Reader& reader) {
     reader.pipe.async_read_some(asio::buffer(reader.buffer),

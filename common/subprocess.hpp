@@ -17,19 +17,19 @@
 namespace slipway {
 
 struct Command {
-  std::vector<std::string> argv;             // argv[0] is looked up in PATH when it has no '/'
-  std::map<std::string, std::string> env;    // set (or overwrite) in the child
-  std::vector<std::string> env_remove;       // removed from the child's environment
-  bool clear_env = false;                    // start from an empty environment, then `env`
-  std::filesystem::path cwd;                 // empty: inherit
-  std::optional<std::string> stdin_data;     // nullopt: stdin is /dev/null
+  std::vector<std::string> argv;          // argv[0] is looked up in PATH when it has no '/'
+  std::map<std::string, std::string> env; // set (or overwrite) in the child
+  std::vector<std::string> env_remove;    // removed from the child's environment
+  bool clear_env = false;                 // start from an empty environment, then `env`
+  std::filesystem::path cwd;              // empty: inherit
+  std::optional<std::string> stdin_data;  // nullopt: stdin is /dev/null
   // Called for every line of merged stdout+stderr as it arrives, without the newline.
   // A line longer than 64 KiB is delivered in pieces. Unset: output is collected in
   // ExitStatus::output instead.
   std::function<void(std::string_view)> on_line;
   // When set, stderr is kept apart from stdout and its lines are delivered here.
   std::function<void(std::string_view)> on_stderr_line;
-  std::chrono::milliseconds timeout{0};      // 0: none; on expiry the process group is killed
+  std::chrono::milliseconds timeout{0}; // 0: none; on expiry the process group is killed
   // After the child exits, kill whatever it left running in its process group, so a
   // background job cannot keep the output pipe (and the caller) waiting.
   bool kill_group_on_exit = true;

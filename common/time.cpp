@@ -9,11 +9,11 @@ toml::date_time to_toml_time(TimePoint when) {
   std::time_t t = std::chrono::system_clock::to_time_t(when);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  return toml::date_time(
-      toml::date(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday),
-      toml::time(static_cast<std::uint8_t>(tm.tm_hour), static_cast<std::uint8_t>(tm.tm_min),
-                 static_cast<std::uint8_t>(tm.tm_sec)),
-      toml::time_offset(0, 0));
+  return toml::date_time(toml::date(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday),
+                         toml::time(static_cast<std::uint8_t>(tm.tm_hour),
+                                    static_cast<std::uint8_t>(tm.tm_min),
+                                    static_cast<std::uint8_t>(tm.tm_sec)),
+                         toml::time_offset(0, 0));
 }
 
 TimePoint from_toml_time(const toml::date_time& when) {

@@ -10,10 +10,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::array k_app_json_keys = {
-    "name",  "description", "keywords", "website",    "repository",   "logo",  "success_url",
-    "scripts", "env",       "formation", "image",     "addons",       "buildpacks",
-    "environments", "stack"};
+constexpr std::array k_app_json_keys = {"name",       "description",  "keywords",    "website",
+                                        "repository", "logo",         "success_url", "scripts",
+                                        "env",        "formation",    "image",       "addons",
+                                        "buildpacks", "environments", "stack"};
 
 std::string_view json_kind(const nlohmann::json& value) {
   return value.type_name();

@@ -70,7 +70,8 @@ Expected<Buildpack> resolve_buildpack(const std::string& ref, const fs::path& cl
     }
     buildpack.name = base.empty() ? "buildpack" : base;
     fs::create_directories(clone_root, ec);
-    buildpack.dir = clone_root / fmt::format("{}-{}", buildpack.name, sha256_hex(ref).substr(0, 12));
+    buildpack.dir =
+        clone_root / fmt::format("{}-{}", buildpack.name, sha256_hex(ref).substr(0, 12));
     fs::remove_all(buildpack.dir, ec);
     auto commit = git::clone(url, git_ref, buildpack.dir);
     if (!commit) {
@@ -122,7 +123,8 @@ Expected<std::size_t> BuildpackRunner::stage(const Buildpack& buildpack,
   fs::remove_all(stage_dir / ".git", ec);
   fs::remove(stage_dir / "export", ec); // a stale export from the buildpack's own tree
   std::size_t index = m_staged.size();
-  m_staged.push_back({buildpack, fs::absolute(stage_dir), fmt::format("/tmp/buildpacks/{}", index)});
+  m_staged.push_back(
+      {buildpack, fs::absolute(stage_dir), fmt::format("/tmp/buildpacks/{}", index)});
   return index;
 }
 
@@ -163,9 +165,8 @@ Expected<std::string> BuildpackRunner::capture(std::size_t index, const std::str
   m_last_error.clear();
   const Staged& staged = m_staged[index];
   Sandbox box = sandbox();
-  Command command = sandboxed(box, m_context, {box.path(staged.inside + "/bin/" + script),
-                                               box.path("/app")},
-                              timeout);
+  Command command = sandboxed(
+      box, m_context, {box.path(staged.inside + "/bin/" + script), box.path("/app")}, timeout);
   std::string output;
   bool overflow = false;
   command.on_line = [&](std::string_view line) {
@@ -228,7 +229,8 @@ Expected<void> BuildpackRunner::compile(std::size_t index, std::chrono::millisec
   Sandbox box = sandbox();
   // Source every earlier buildpack's `export`, then become bin/compile.
   std::vector<std::string> argv = {
-      "/bin/bash", "-c",
+      "/bin/bash",
+      "-c",
       "bin=$1 app=$2 cache=$3 env=$4; shift 4\n"
       "for f in \"$@\"; do if [ -f \"$f\" ]; then . \"$f\"; fi; done\n"
       "exec \"$bin\" \"$app\" \"$cache\" \"$env\"",
@@ -248,12 +250,10 @@ Expected<void> BuildpackRunner::compile(std::size_t index, std::chrono::millisec
     return std::unexpected(result.error());
   }
   if (result->timed_out) {
-    return fail("buildpack '{}': bin/compile {}", staged.buildpack.name,
-                result->describe(timeout));
+    return fail("buildpack '{}': bin/compile {}", staged.buildpack.name, result->describe(timeout));
   }
   if (!result->ok()) {
-    return fail("buildpack '{}' failed: bin/compile {}", staged.buildpack.name,
-                result->describe());
+    return fail("buildpack '{}' failed: bin/compile {}", staged.buildpack.name, result->describe());
   }
   return {};
 }

@@ -17,10 +17,10 @@
 namespace slipway {
 
 struct Buildpack {
-  std::string ref;             // as named: "nodejs", "/srv/bp", "https://host/bp.git#v2"
-  std::string name;            // short name for messages: "nodejs", "bp"
-  std::filesystem::path dir;   // a local directory holding bin/compile
-  std::string commit;          // the commit a git buildpack was cloned at
+  std::string ref;           // as named: "nodejs", "/srv/bp", "https://host/bp.git#v2"
+  std::string name;          // short name for messages: "nodejs", "bp"
+  std::filesystem::path dir; // a local directory holding bin/compile
+  std::string commit;        // the commit a git buildpack was cloned at
 };
 
 // A git URL: a scheme slipway clones (https, http, git, ssh, file) or scp-style user@host:path.
@@ -43,7 +43,7 @@ struct BuildpackContext {
 };
 
 class BuildpackRunner {
-public:
+ public:
   explicit BuildpackRunner(BuildpackContext context);
 
   // Copies `buildpack` into `stage_dir` (a fresh dir) and mounts it for later steps:
@@ -51,8 +51,7 @@ public:
   Expected<std::size_t> stage(const Buildpack& buildpack, const std::filesystem::path& stage_dir);
 
   // bin/detect: the name it prints when it claims the app, nullopt when it does not.
-  Expected<std::optional<std::string>> detect(std::size_t index,
-                                              std::chrono::milliseconds timeout);
+  Expected<std::optional<std::string>> detect(std::size_t index, std::chrono::milliseconds timeout);
 
   // bin/compile, after sourcing the `export` of every buildpack staged before it.
   Expected<void> compile(std::size_t index, std::chrono::milliseconds timeout,
@@ -64,7 +63,7 @@ public:
   const Buildpack& buildpack(std::size_t index) const { return m_staged[index].buildpack; }
   std::size_t staged_count() const { return m_staged.size(); }
 
-private:
+ private:
   struct Staged {
     Buildpack buildpack;
     std::filesystem::path copy;

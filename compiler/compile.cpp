@@ -19,8 +19,9 @@ namespace {
 
 // The build's time limit counts from its start, across every buildpack.
 class Deadline {
-public:
-  explicit Deadline(std::chrono::milliseconds limit) : m_limit(limit), m_end(Clock::now() + limit) {}
+ public:
+  explicit Deadline(std::chrono::milliseconds limit)
+      : m_limit(limit), m_end(Clock::now() + limit) {}
   std::chrono::milliseconds remaining() const {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(m_end - Clock::now());
     return std::max(left, std::chrono::milliseconds(1));
@@ -28,7 +29,7 @@ public:
   std::chrono::milliseconds limit() const { return m_limit; }
   bool expired() const { return Clock::now() >= m_end; }
 
-private:
+ private:
   std::chrono::milliseconds m_limit;
   Clock::time_point m_end;
 };
@@ -141,8 +142,8 @@ Expected<BuildResult> compile_app(const BuildRequest& request, const Config& con
   for (std::size_t index : chosen) {
     auto compile_start = Clock::now();
     auto ok = runner.compile(index, deadline.remaining(), request.on_output);
-    result.compile_time += std::chrono::duration_cast<std::chrono::milliseconds>(
-        Clock::now() - compile_start);
+    result.compile_time +=
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - compile_start);
     if (!ok) {
       if (deadline.expired()) {
         return fail("build timed out after {} (buildpack '{}' was compiling)",
@@ -159,8 +160,7 @@ Expected<BuildResult> compile_app(const BuildRequest& request, const Config& con
       std::erase_if(defaults, [&](const auto& type) { return type.first == name; });
       defaults.emplace_back(name, command);
     }
-    config_vars.insert(config_vars.end(), release->config_vars.begin(),
-                       release->config_vars.end());
+    config_vars.insert(config_vars.end(), release->config_vars.begin(), release->config_vars.end());
     result.addons.insert(result.addons.end(), release->addons.begin(), release->addons.end());
   }
 
@@ -175,10 +175,9 @@ Expected<BuildResult> compile_app(const BuildRequest& request, const Config& con
       return std::unexpected(types.error());
     }
     result.process_types = std::move(*types);
-    request.on_output(detail_line(fmt::format("Procfile declares types     -> {}",
-                                              result.process_types.empty()
-                                                  ? "(none)"
-                                                  : join_names(result.process_types))));
+    request.on_output(detail_line(
+        fmt::format("Procfile declares types     -> {}",
+                    result.process_types.empty() ? "(none)" : join_names(result.process_types))));
   }
   if (!defaults.empty()) {
     request.on_output(

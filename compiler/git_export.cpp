@@ -1,17 +1,15 @@
 #include "compiler/git_export.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <fcntl.h>
 #include <mutex>
-#include <thread>
-#include <vector>
-
 #include <strings.h>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
 
 namespace slipway::git {
 
@@ -35,7 +33,7 @@ struct Job {
 
 // First pass, on one thread: checks every name, creates every directory, lists the rest.
 class Planner {
-public:
+ public:
   Planner(git_repository* repo, int root_fd) : m_repo(repo), m_root_fd(root_fd) {}
 
   Expected<void> tree(const git_tree* tree, const std::string& prefix) {
@@ -69,7 +67,9 @@ public:
       }
       case GIT_FILEMODE_BLOB:
       case GIT_FILEMODE_BLOB_EXECUTABLE:
-      case GIT_FILEMODE_LINK: m_jobs.push_back({path, *git_tree_entry_id(entry), mode}); break;
+      case GIT_FILEMODE_LINK:
+        m_jobs.push_back({path, *git_tree_entry_id(entry), mode});
+        break;
       case GIT_FILEMODE_COMMIT:
         return fail("submodule '{}' is not supported yet: vendor its files into the app or "
                     "remove it from .gitmodules",
@@ -83,7 +83,7 @@ public:
 
   std::vector<Job>& jobs() { return m_jobs; }
 
-private:
+ private:
   git_repository* m_repo;
   int m_root_fd;
   std::vector<Job> m_jobs;
@@ -92,7 +92,7 @@ private:
 // Second pass, on several threads: reads blobs from the object database (which libgit2
 // lets threads share) and writes them.
 class Writer {
-public:
+ public:
   Writer(git_odb* odb, int root_fd, const std::vector<Job>& jobs)
       : m_odb(odb), m_root_fd(root_fd), m_jobs(jobs) {}
 
@@ -114,10 +114,11 @@ public:
     return ExportStats{m_files, m_bytes};
   }
 
-private:
+ private:
   Expected<void> write(const Job& job) {
     git_odb_object* raw = nullptr;
-    if (auto ok = check(git_odb_read(&raw, m_odb, &job.id), fmt::format("cannot read '{}'", job.path));
+    if (auto ok =
+            check(git_odb_read(&raw, m_odb, &job.id), fmt::format("cannot read '{}'", job.path));
         !ok) {
       return ok;
     }
@@ -227,8 +228,7 @@ Expected<ExportStats> export_commit(git_repository* repo, const std::string& com
     return std::unexpected(planned.error());
   }
   git_odb* raw_odb = nullptr;
-  if (auto ok = check(git_repository_odb(&raw_odb, repo), "cannot open the object database");
-      !ok) {
+  if (auto ok = check(git_repository_odb(&raw_odb, repo), "cannot open the object database"); !ok) {
     return std::unexpected(ok.error());
   }
   Odb odb(raw_odb);

@@ -10,10 +10,14 @@ namespace {
 
 std::string_view kind(const YAML::Node& node) {
   switch (node.Type()) {
-  case YAML::NodeType::Sequence: return "a list";
-  case YAML::NodeType::Map: return "a mapping";
-  case YAML::NodeType::Scalar: return "a scalar";
-  default: return "null";
+  case YAML::NodeType::Sequence:
+    return "a list";
+  case YAML::NodeType::Map:
+    return "a mapping";
+  case YAML::NodeType::Scalar:
+    return "a scalar";
+  default:
+    return "null";
   }
 }
 
@@ -122,8 +126,8 @@ std::string shell_quote(std::string_view value) {
   return quoted;
 }
 
-std::string config_vars_profile_script(
-    const std::vector<std::pair<std::string, std::string>>& vars) {
+std::string
+config_vars_profile_script(const std::vector<std::pair<std::string, std::string>>& vars) {
   std::string script = "# Written by slipway from the buildpacks' bin/release config_vars:\n"
                        "# defaults that the app's own config vars override.\n";
   for (const auto& [name, value] : vars) {

@@ -23,7 +23,8 @@ struct ReleaseInfo {
 Expected<ReleaseInfo> parse_release_yaml(std::string_view text);
 
 // A bash script that exports each config var unless the app's config already set it.
-std::string config_vars_profile_script(const std::vector<std::pair<std::string, std::string>>& vars);
+std::string
+config_vars_profile_script(const std::vector<std::pair<std::string, std::string>>& vars);
 
 // 'it'\''s' — single-quoted for bash.
 std::string shell_quote(std::string_view value);

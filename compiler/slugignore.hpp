@@ -14,7 +14,7 @@
 namespace slipway {
 
 class SlugIgnore {
-public:
+ public:
   static Expected<SlugIgnore> parse(std::string_view text);
 
   // `path` is relative to the app root, '/'-separated.
@@ -26,7 +26,7 @@ public:
 
   bool empty() const { return m_patterns.empty(); }
 
-private:
+ private:
   struct Pattern {
     std::vector<std::string> segments;
     bool anchored = false;       // matched against the whole path, not just the basename

@@ -88,32 +88,31 @@ bool deploy_commit(const Layout& layout, const Config& config, const std::string
                          .defer_deletions = true};
   std::string short_id = update.new_id.substr(0, 7);
   auto release = deploy(
-      context, {.fill_source =
-                    [&](const fs::path& build_dir) -> Expected<void> {
-                      // Another push may have moved the branch while this one waited for
-                      // the lock: git would then refuse this push after it went live.
-                      if (auto unchanged = check_ref_unchanged(layout, app, repo, update);
-                          !unchanged) {
-                        return unchanged;
-                      }
-                      auto exported = git::export_commit(repo, update.new_id, build_dir);
-                      if (!exported) {
-                        return std::unexpected(exported.error());
-                      }
-                      return {};
-                    },
-                .commit = update.new_id,
-                .description = user && *user ? fmt::format("Deploy {} by {}", short_id, user)
-                                             : fmt::format("Deploy {}", short_id),
-                .on_built = [&](const BuildResult& built) { log->set_compile_time(built.compile_time); },
-                .on_live =
-                    [&](const Release&) {
-                      if (update.ref == deploy_ref) {
-                        // The branch's value before this push; git moves it once we exit.
-                        [[maybe_unused]] auto written = write_file_atomic(
-                            inflight_file(layout, app), update.old_id + "\n", 0600);
-                      }
-                    }});
+      context,
+      {.fill_source = [&](const fs::path& build_dir) -> Expected<void> {
+         // Another push may have moved the branch while this one waited for
+         // the lock: git would then refuse this push after it went live.
+         if (auto unchanged = check_ref_unchanged(layout, app, repo, update); !unchanged) {
+           return unchanged;
+         }
+         auto exported = git::export_commit(repo, update.new_id, build_dir);
+         if (!exported) {
+           return std::unexpected(exported.error());
+         }
+         return {};
+       },
+       .commit = update.new_id,
+       .description = user && *user ? fmt::format("Deploy {} by {}", short_id, user)
+                                    : fmt::format("Deploy {}", short_id),
+       .on_built = [&](const BuildResult& built) { log->set_compile_time(built.compile_time); },
+       .on_live =
+           [&](const Release&) {
+             if (update.ref == deploy_ref) {
+               // The branch's value before this push; git moves it once we exit.
+               [[maybe_unused]] auto written =
+                   write_file_atomic(inflight_file(layout, app), update.old_id + "\n", 0600);
+             }
+           }});
   if (!release) {
     output(failure_line(release.error().message));
     [[maybe_unused]] auto recorded = log->finish(std::nullopt, release.error().message);
@@ -179,8 +178,8 @@ int run_post_receive(const Layout& layout, std::string_view) {
     say(failure_line(app.error().message));
     return 1;
   }
-  auto started = spawn_detached({self_executable().string(), "--root", layout.root().string(),
-                                 "housekeep", "-a", *app});
+  auto started = spawn_detached(
+      {self_executable().string(), "--root", layout.root().string(), "housekeep", "-a", *app});
   if (!started) {
     say(failure_line(started.error().message));
     return 1;

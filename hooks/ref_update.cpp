@@ -7,8 +7,9 @@ namespace slipway {
 namespace {
 
 bool is_object_id(std::string_view id) {
-  return (id.size() == 40 || id.size() == 64) &&
-         std::ranges::all_of(id, [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  return (id.size() == 40 || id.size() == 64) && std::ranges::all_of(id, [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
 }
 
 bool all_zero(std::string_view id) {

@@ -8,8 +8,8 @@ Expected<void> validate_app_name(std::string_view name) {
   auto printable = [&] {
     std::string shown;
     for (char c : name.substr(0, 40)) {
-      shown += (c >= 0x20 && c < 0x7f) ? std::string(1, c) : fmt::format("\\x{:02x}",
-                                                                          static_cast<unsigned char>(c));
+      shown += (c >= 0x20 && c < 0x7f) ? std::string(1, c)
+                                       : fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
     }
     return name.size() > 40 ? shown + "..." : shown;
   };

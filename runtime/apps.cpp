@@ -1,9 +1,8 @@
 #include "runtime/apps.hpp"
 
+#include <algorithm>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <algorithm>
 
 #include <toml++/toml.h>
 
@@ -36,9 +35,9 @@ Expected<void> create_app(const Layout& layout, const std::string& name) {
     return fail("cannot create '{}': {}", layout.app_dir(name).string(), ec.message());
   }
   // app.toml last: an app dir without it is a creation that did not finish.
-  return write_file_atomic(layout.app_file(name),
-                           fmt::format("created_at = {}\n",
-                                       format_time(std::chrono::system_clock::now())));
+  return write_file_atomic(
+      layout.app_file(name),
+      fmt::format("created_at = {}\n", format_time(std::chrono::system_clock::now())));
 }
 
 std::vector<std::string> list_apps(const Layout& layout) {

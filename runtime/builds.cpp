@@ -1,12 +1,11 @@
 #include "runtime/builds.hpp"
 
-#include <fcntl.h>
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <charconv>
+#include <fcntl.h>
 #include <sstream>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <utility>
 
 #include <toml++/toml.h>
@@ -48,8 +47,8 @@ fs::path build_log_path(const Layout& layout, const std::string& app, int id) {
   return builds_dir(layout, app) / fmt::format("{}.log", id);
 }
 
-Expected<BuildLog> BuildLog::start(const Layout& layout, const std::string& app,
-                                   std::string commit, std::string ref) {
+Expected<BuildLog> BuildLog::start(const Layout& layout, const std::string& app, std::string commit,
+                                   std::string ref) {
   fs::path dir = builds_dir(layout, app);
   std::error_code ec;
   fs::create_directories(dir, ec);

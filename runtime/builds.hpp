@@ -27,10 +27,10 @@ struct BuildRecord {
 };
 
 class BuildLog {
-public:
+ public:
   // Allocates the next build id and opens its log.
-  static Expected<BuildLog> start(const Layout& layout, const std::string& app,
-                                  std::string commit, std::string ref);
+  static Expected<BuildLog> start(const Layout& layout, const std::string& app, std::string commit,
+                                  std::string ref);
 
   BuildLog(BuildLog&& other) noexcept;
   BuildLog& operator=(BuildLog&&) = delete;
@@ -41,7 +41,7 @@ public:
   Expected<void> finish(std::optional<int> release, const std::string& reason);
   int id() const { return m_record.id; }
 
-private:
+ private:
   BuildLog(std::filesystem::path dir, int fd, BuildRecord record)
       : m_dir(std::move(dir)), m_fd(fd), m_record(std::move(record)) {}
 

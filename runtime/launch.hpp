@@ -14,9 +14,9 @@ namespace slipway {
 
 struct LaunchSpec {
   SandboxMode sandbox = SandboxMode::bwrap;
-  std::filesystem::path app_dir;             // the unpacked slug
-  std::string command;                       // a Procfile command line
-  std::map<std::string, std::string> env;    // config vars, PORT, DYNO, ...
+  std::filesystem::path app_dir;          // the unpacked slug
+  std::string command;                    // a Procfile command line
+  std::map<std::string, std::string> env; // config vars, PORT, DYNO, ...
 };
 
 // A Command ready for run() or for a supervisor; its output settings are the caller's.

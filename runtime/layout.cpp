@@ -10,8 +10,8 @@ namespace fs = std::filesystem;
 
 Expected<void> init_root(const Layout& layout, const InitOptions& options) {
   std::error_code ec;
-  for (const auto& dir : {layout.root(), layout.apps_dir(), layout.slugs_dir(),
-                          layout.repos_dir(), layout.run_dir()}) {
+  for (const auto& dir : {layout.root(), layout.apps_dir(), layout.slugs_dir(), layout.repos_dir(),
+                          layout.run_dir()}) {
     fs::create_directories(dir, ec);
     if (ec) {
       return fail("cannot create '{}': {}", dir.string(), ec.message());

@@ -11,7 +11,7 @@
 namespace slipway {
 
 class Layout {
-public:
+ public:
   explicit Layout(std::filesystem::path root) : m_root(std::move(root)) {}
 
   const std::filesystem::path& root() const { return m_root; }
@@ -42,13 +42,13 @@ public:
   // ROOT/slipway.toml, or every default when the file does not exist.
   Expected<Config> config() const { return load_config(config_file()); }
 
-private:
+ private:
   std::filesystem::path m_root;
 };
 
 struct InitOptions {
-  std::string domain;  // empty: the default
-  int http_port = 0;   // 0: the default
+  std::string domain; // empty: the default
+  int http_port = 0;  // 0: the default
 };
 
 // Creates ROOT's directories and, when missing, its slipway.toml. Asking for settings

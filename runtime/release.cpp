@@ -1,13 +1,13 @@
 #include "runtime/release.hpp"
 
-#include "common/time.hpp"
-
 #include <algorithm>
 #include <limits>
 #include <set>
 #include <sstream>
 
 #include <toml++/toml.h>
+
+#include "common/time.hpp"
 
 namespace slipway {
 
@@ -50,9 +50,12 @@ string_table(const toml::table& table, std::string_view key, std::string_view or
 
 std::string_view to_string(ReleaseStatus status) {
   switch (status) {
-  case ReleaseStatus::pending: return "pending";
-  case ReleaseStatus::succeeded: return "succeeded";
-  case ReleaseStatus::failed: return "failed";
+  case ReleaseStatus::pending:
+    return "pending";
+  case ReleaseStatus::succeeded:
+    return "succeeded";
+  case ReleaseStatus::failed:
+    return "failed";
   }
   return "unknown";
 }
@@ -109,9 +112,9 @@ Expected<Release> release_from_toml(std::string_view text, std::string_view orig
                 error.description());
   }
   static const std::set<std::string, std::less<>> known = {
-      "version", "status", "description", "created_at", "commit", "slug", "slug_file",
-      "stack", "release_command", "reason", "user", "buildpacks", "process_order",
-      "process_types", "config"};
+      "version", "status",     "description",   "created_at",      "commit",
+      "slug",    "slug_file",  "stack",         "release_command", "reason",
+      "user",    "buildpacks", "process_order", "process_types",   "config"};
   for (const auto& [key, value] : table) {
     if (!known.contains(key.str())) {
       return fail("{}: unknown key '{}'", origin, key.str());
@@ -141,10 +144,13 @@ Expected<Release> release_from_toml(std::string_view text, std::string_view orig
   release.description = *description;
   release.created_at = from_toml_time(*created);
 
-  for (auto [key, field] : {std::pair{"commit", &release.commit}, {"slug", &release.slug},
-                            {"slug_file", &release.slug_file}, {"stack", &release.stack},
+  for (auto [key, field] : {std::pair{"commit", &release.commit},
+                            {"slug", &release.slug},
+                            {"slug_file", &release.slug_file},
+                            {"stack", &release.stack},
                             {"release_command", &release.release_command},
-                            {"reason", &release.reason}, {"user", &release.user}}) {
+                            {"reason", &release.reason},
+                            {"user", &release.user}}) {
     auto value = optional_string(table, key, origin);
     if (!value) {
       return std::unexpected(value.error());

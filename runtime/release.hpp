@@ -26,16 +26,16 @@ struct Release {
   ReleaseStatus status = ReleaseStatus::pending;
   std::string description;
   std::chrono::system_clock::time_point created_at;
-  std::string commit;                  // empty: a config-only release before the first build
-  std::string slug;                    // "sha256:<hex>"; empty before the first build
-  std::string slug_file;               // its file name in slugs/ ("<hex>.tar.zst")
+  std::string commit;    // empty: a config-only release before the first build
+  std::string slug;      // "sha256:<hex>"; empty before the first build
+  std::string slug_file; // its file name in slugs/ ("<hex>.tar.zst")
   std::vector<std::string> buildpacks;
   std::string stack;
-  std::string release_command;         // the Procfile's `release:` entry
-  ProcessTypes process_types;          // without `release`
+  std::string release_command; // the Procfile's `release:` entry
+  ProcessTypes process_types;  // without `release`
   ConfigVars config;
-  std::string reason;                  // why it failed
-  std::string user;                    // who made it, when known
+  std::string reason; // why it failed
+  std::string user;   // who made it, when known
 
   bool has_slug() const { return !slug.empty(); }
 };

@@ -17,12 +17,12 @@ namespace slipway {
 
 struct ReleasePhase {
   SandboxMode sandbox = SandboxMode::bwrap;
-  std::filesystem::path app_dir;  // the release's files, at /app; its writes are thrown away
+  std::filesystem::path app_dir; // the release's files, at /app; its writes are thrown away
   std::string command;
   ConfigVars config;
   int version = 0;
   std::chrono::milliseconds timeout{0};
-  std::filesystem::path log;      // the whole output, kept for `releases:output`
+  std::filesystem::path log; // the whole output, kept for `releases:output`
   std::function<void(std::string_view)> on_output;
 };
 

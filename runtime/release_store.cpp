@@ -1,10 +1,9 @@
 #include "runtime/release_store.hpp"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <charconv>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/atomic_file.hpp"
 

@@ -13,7 +13,7 @@
 namespace slipway {
 
 class ReleaseStore {
-public:
+ public:
   ReleaseStore(const Layout& layout, std::string app);
 
   // Every readable release, oldest first. A record that cannot be read is reported in
@@ -45,7 +45,7 @@ public:
   std::filesystem::path dir(int version) const { return m_layout.release_dir(m_app, version); }
   std::filesystem::path output_log(int version) const { return dir(version) / "release.log"; }
 
-private:
+ private:
   std::vector<int> versions() const;
   Expected<void> write(const Release& release);
 

@@ -1,8 +1,7 @@
 #include "runtime/releaser.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
+#include <unistd.h>
 
 #include "common/atomic_file.hpp"
 #include "common/file_lock.hpp"
@@ -25,7 +24,7 @@ namespace {
 
 // One operation on one app, from the lock to the end.
 class Operation {
-public:
+ public:
   static Expected<Operation> begin(const ReleaseContext& context) {
     auto lock = lock_app(context.layout, context.app, context.wait, context.on_output);
     if (!lock) {
@@ -79,13 +78,12 @@ public:
         m_context.on_output(failure_line("warning: " + pruned.error().message));
       }
     }
-    m_context.on_output(detail_line(fmt::format("{} deployed (v{})",
-                                                app_url(m_context.config, m_context.app),
-                                                release.version)));
+    m_context.on_output(detail_line(fmt::format(
+        "{} deployed (v{})", app_url(m_context.config, m_context.app), release.version)));
     return release;
   }
 
-private:
+ private:
   Operation(const ReleaseContext& context, FileLock lock)
       : m_context(context), m_lock(std::move(lock)), m_releases(context.layout, context.app),
         m_slugs(context.layout) {}
@@ -256,8 +254,8 @@ Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& req
 
   std::string description = request.description;
   if (description.empty()) {
-    description = request.commit.empty() ? "Deploy"
-                                         : fmt::format("Deploy {}", request.commit.substr(0, 7));
+    description =
+        request.commit.empty() ? "Deploy" : fmt::format("Deploy {}", request.commit.substr(0, 7));
   }
   Release release = draft(context, description);
   release.commit = request.commit;
@@ -288,7 +286,8 @@ Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& req
   if (!slug) {
     return std::unexpected(slug.error());
   }
-  context.on_output(step_line(fmt::format("Compressing slug... done, {}", format_size(slug->size))));
+  context.on_output(
+      step_line(fmt::format("Compressing slug... done, {}", format_size(slug->size))));
   // The build dir is exactly the slug's content, and a one-off copy nobody else uses.
   auto published = operation->publish(std::move(release), build_dir);
   if (published && request.on_live) {
@@ -335,8 +334,8 @@ Expected<Release> change_config(const ReleaseContext& context, const ConfigVars&
     release.config[name] = value;
     names.push_back(name);
   }
-  release.description = fmt::format("{} {} config vars", unset.empty() ? "Set" : "Unset",
-                                    join(names));
+  release.description =
+      fmt::format("{} {} config vars", unset.empty() ? "Set" : "Unset", join(names));
   auto created = operation->releases().create(release);
   if (!created) {
     return std::unexpected(created.error());

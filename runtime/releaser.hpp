@@ -22,9 +22,9 @@ namespace slipway {
 struct ReleaseContext {
   const Layout& layout;
   const Config& config;
-  std::string app;   // must exist (require_app)
-  bool wait = true;  // for another operation on the app to finish; false: fail at once
-  std::string user;  // recorded as who made the release, when known
+  std::string app;  // must exist (require_app)
+  bool wait = true; // for another operation on the app to finish; false: fail at once
+  std::string user; // recorded as who made the release, when known
   std::function<void(std::string_view)> on_output; // the operation's log, line by line
   // Leave deletions (scratch dirs, unneeded slugs) to housekeep(), after the caller has
   // answered: the git hook's post-receive. Otherwise they happen before returning.
@@ -34,8 +34,8 @@ struct ReleaseContext {
 struct DeployRequest {
   // Fills the (new, empty) build dir with the app's source; runs under the deploy lock.
   std::function<Expected<void>(const std::filesystem::path& build_dir)> fill_source;
-  std::string commit;              // SOURCE_VERSION
-  std::string description;         // empty: "Deploy <short commit>"
+  std::string commit;                  // SOURCE_VERSION
+  std::string description;             // empty: "Deploy <short commit>"
   std::vector<std::string> buildpacks; // empty: the app's own, else detection
   // Told what the build made, before the slug is packed.
   std::function<void(const BuildResult&)> on_built;

@@ -1,8 +1,7 @@
 #include "runtime/slug_store.hpp"
 
-#include <unistd.h>
-
 #include <chrono>
+#include <unistd.h>
 
 #include "common/atomic_file.hpp"
 
@@ -51,8 +50,8 @@ bool SlugStore::has(const Release& release) const {
   return release.has_slug() && fs::exists(path(release), ec);
 }
 
-Expected<std::size_t> SlugStore::prune(
-    const std::function<Expected<std::set<std::string>>()>& in_use) {
+Expected<std::size_t>
+SlugStore::prune(const std::function<Expected<std::set<std::string>>()>& in_use) {
   auto lock = FileLock::acquire(lock_file(), FileLock::Mode::exclusive);
   if (!lock) {
     return std::unexpected(lock.error());

@@ -16,7 +16,7 @@
 namespace slipway {
 
 class SlugStore {
-public:
+ public:
   explicit SlugStore(const Layout& layout) : m_layout(layout) {}
 
   // Packs `app_dir` into the store, then runs `record` (which writes the release that
@@ -33,7 +33,7 @@ public:
   // use, then removes every other slug (and stale temp file). Returns how many slugs went.
   Expected<std::size_t> prune(const std::function<Expected<std::set<std::string>>()>& referenced);
 
-private:
+ private:
   std::filesystem::path lock_file() const { return m_layout.slugs_dir() / ".lock"; }
   const Layout& m_layout;
 };

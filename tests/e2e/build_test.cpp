@@ -27,8 +27,8 @@ struct Workspace {
   void config(const std::string& toml) const { write_file(root() / "slipway.toml", toml); }
 
   ExitStatus build(std::vector<std::string> extra = {}) const {
-    std::vector<std::string> args = {"--root", root().string(), "build", app().string(), "-o",
-                                     slug().string(), "--json"};
+    std::vector<std::string> args = {"--root", root().string(), "build", app().string(),
+                                     "-o",     slug().string(), "--json"};
     args.insert(args.end(), extra.begin(), extra.end());
     return run_slipway(args);
   }
@@ -69,12 +69,12 @@ TEST_CASE("a failing buildpack fails the build, naming it and its exit status", 
   auto status = ws.build({"--buildpack", buildpack("failing")});
   CHECK(status.code == 1);
   CHECK(contains(status.output, "about to fail"));
-  CHECK(contains(status.output, " !     buildpack 'failing' failed: bin/compile exited with status 3"));
+  CHECK(contains(status.output,
+                 " !     buildpack 'failing' failed: bin/compile exited with status 3"));
   CHECK_FALSE(fs::exists(ws.slug()));
 }
 
-TEST_CASE("a buildpack that hangs past the build timeout is killed with its children",
-          "[build]") {
+TEST_CASE("a buildpack that hangs past the build timeout is killed with its children", "[build]") {
   Workspace ws;
   ws.config("[build]\ntimeout = \"3s\"\n");
   int before = count_processes("^sleep 1000$");
@@ -83,7 +83,8 @@ TEST_CASE("a buildpack that hangs past the build timeout is killed with its chil
   auto took = std::chrono::steady_clock::now() - start;
   CHECK(status.code == 1);
   CHECK(contains(status.output, "hanging"));
-  CHECK(contains(status.output, " !     build timed out after 3s (buildpack 'hanging' was compiling)"));
+  CHECK(contains(status.output,
+                 " !     build timed out after 3s (buildpack 'hanging' was compiling)"));
   CHECK(took < std::chrono::seconds(15));
   CHECK(count_processes("^sleep 1000$") == before);
 }
@@ -98,8 +99,8 @@ TEST_CASE("a buildpack that prints 50 MB streams all of it and the build succeed
 
 TEST_CASE("the second buildpack of a chain sees the first one's export", "[build]") {
   Workspace ws;
-  auto status = ws.build({"--buildpack", buildpack("exporter"), "--buildpack",
-                          buildpack("export-reader")});
+  auto status =
+      ws.build({"--buildpack", buildpack("exporter"), "--buildpack", buildpack("export-reader")});
   INFO(status.output);
   REQUIRE(status.code == 0);
   auto result = Workspace::result(status);
@@ -112,8 +113,7 @@ TEST_CASE("the second buildpack of a chain sees the first one's export", "[build
   CHECK_FALSE(fs::exists(fixture("buildpacks/exporter/export")));
 }
 
-TEST_CASE("ENV_DIR holds one file per config var and none is exported to compile",
-          "[build]") {
+TEST_CASE("ENV_DIR holds one file per config var and none is exported to compile", "[build]") {
   Workspace ws;
   auto env = ws.dir / "env";
   write_file(env / "DATABASE_URL", "postgres://db/x");
@@ -123,8 +123,7 @@ TEST_CASE("ENV_DIR holds one file per config var and none is exported to compile
   REQUIRE(status.code == 0);
   auto app = ws.unpack();
   CHECK(read_text(app / "env-dir.txt") == "DATABASE_URL=postgres://db/x\nEMPTY=\n");
-  CHECK(read_text(app / "env-exported.txt") ==
-        "DATABASE_URL=not-exported\nEMPTY=not-exported\n");
+  CHECK(read_text(app / "env-exported.txt") == "DATABASE_URL=not-exported\nEMPTY=not-exported\n");
 }
 
 TEST_CASE("bin/release config_vars reach .profile.d and default types fill the Procfile's gaps",
@@ -150,7 +149,8 @@ TEST_CASE("malformed bin/release YAML fails the build and names the buildpack", 
   Workspace ws;
   auto status = ws.build({"--buildpack", buildpack("bad-release")});
   CHECK(status.code == 1);
-  CHECK(contains(status.output, " !     buildpack 'bad-release': bin/release printed malformed YAML"));
+  CHECK(contains(status.output,
+                 " !     buildpack 'bad-release': bin/release printed malformed YAML"));
 }
 
 TEST_CASE("when no buildpack claims the app the error lists every one tried", "[build]") {
@@ -176,8 +176,8 @@ TEST_CASE("a buildpack named explicitly must still pass its bin/detect", "[build
 TEST_CASE("the app's .buildpacks or app.json chooses its buildpacks", "[build]") {
   SECTION(".buildpacks") {
     Workspace ws;
-    write_file(ws.app() / ".buildpacks",
-               "# the chain\n" + buildpack("exporter") + "\n\n" + buildpack("export-reader") + "\n");
+    write_file(ws.app() / ".buildpacks", "# the chain\n" + buildpack("exporter") + "\n\n" +
+                                             buildpack("export-reader") + "\n");
     auto status = ws.build();
     INFO(status.output);
     REQUIRE(status.code == 0);
@@ -185,10 +185,11 @@ TEST_CASE("the app's .buildpacks or app.json chooses its buildpacks", "[build]")
   }
   SECTION("app.json") {
     Workspace ws;
-    write_file(ws.app() / "app.json",
-               json{{"name", "x"},
-                    {"buildpacks", {{{"url", buildpack("exporter")}}, {{"url", "heroku/procfile"}}}}}
-                   .dump());
+    write_file(
+        ws.app() / "app.json",
+        json{{"name", "x"},
+             {"buildpacks", {{{"url", buildpack("exporter")}}, {{"url", "heroku/procfile"}}}}}
+            .dump());
     write_file(ws.app() / "Procfile", "web: true\n");
     auto status = ws.build();
     INFO(status.output);
@@ -251,8 +252,8 @@ TEST_CASE("a malformed Procfile fails the build and names the line", "[build]") 
   write_file(ws.app() / "Procfile", "web: ./server\nthis line has no colon\n");
   auto status = ws.build();
   CHECK(status.code == 1);
-  CHECK(contains(status.output,
-                 " !     Procfile line 2: malformed entry 'this line has no colon'"));
+  CHECK(
+      contains(status.output, " !     Procfile line 2: malformed entry 'this line has no colon'"));
 }
 
 TEST_CASE(".slugignore removes files before any buildpack runs", "[build]") {
@@ -281,8 +282,7 @@ TEST_CASE(".slugignore removes files before any buildpack runs", "[build]") {
   CHECK(contains(status.output, " !     .slugignore line 1: negation is not supported"));
 }
 
-TEST_CASE("a symlink to /etc/passwd and a newline in a file name survive as they are",
-          "[build]") {
+TEST_CASE("a symlink to /etc/passwd and a newline in a file name survive as they are", "[build]") {
   Workspace ws;
   write_file(ws.app() / "Procfile", "web: true\n");
   write_file(ws.app() / "odd\nname.txt", "newline\n");
@@ -317,8 +317,8 @@ TEST_CASE("bad configuration and bad arguments are refused before anything runs"
 TEST_CASE("the none sandbox builds on the host and says so", "[build]") {
   Workspace ws;
   ws.config("[build]\nsandbox = \"none\"\n");
-  auto status = ws.build({"--buildpack", buildpack("exporter"), "--buildpack",
-                          buildpack("export-reader")});
+  auto status =
+      ws.build({"--buildpack", buildpack("exporter"), "--buildpack", buildpack("export-reader")});
   INFO(status.output);
   REQUIRE(status.code == 0);
   CHECK(contains(status.output, "warning: sandbox = \"none\""));
@@ -330,8 +330,8 @@ TEST_CASE("a slug written into a directory is named by its SHA-256", "[build]") 
   write_file(ws.app() / "Procfile", "web: true\n");
   auto store = ws.dir / "slugs";
   fs::create_directories(store);
-  auto status = run_slipway({"--root", ws.root().string(), "build", ws.app().string(), "-o",
-                             store.string(), "--json"});
+  auto status = run_slipway(
+      {"--root", ws.root().string(), "build", ws.app().string(), "-o", store.string(), "--json"});
   INFO(status.output);
   REQUIRE(status.code == 0);
   auto result = Workspace::result(status);

@@ -1,8 +1,7 @@
 // The built-in buildpacks end to end: each fixture app is built with detection, its slug
 // unpacked, its `web` process started in the sandbox with a PORT, and answered over HTTP.
-#include <signal.h>
-
 #include <future>
+#include <signal.h>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -26,9 +25,9 @@ struct Built {
 
 Built build(const fs::path& app, const fs::path& slug, const fs::path& cache) {
   auto start = std::chrono::steady_clock::now();
-  auto status = run_slipway({"--root", (slug.parent_path() / "root").string(), "build",
-                             app.string(), "-o", slug.string(), "--cache", cache.string(),
-                             "--json"});
+  auto status =
+      run_slipway({"--root", (slug.parent_path() / "root").string(), "build", app.string(), "-o",
+                   slug.string(), "--cache", cache.string(), "--json"});
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - start);
   json result;
@@ -40,7 +39,7 @@ Built build(const fs::path& app, const fs::path& slug, const fs::path& cache) {
 
 // The web process of an unpacked slug, running until the scope ends.
 class WebProcess {
-public:
+ public:
   WebProcess(const fs::path& app, const std::string& command, int port) {
     Command launch = launch_command({.app_dir = app,
                                      .command = command,
@@ -57,7 +56,8 @@ public:
     kill(m_pid, SIGTERM); // bwrap takes its sandbox down with it
     m_exit.wait();
   }
-private:
+
+ private:
   int m_pid = 0;
   std::future<Expected<ExitStatus>> m_exit;
 };
@@ -104,7 +104,7 @@ TEST_CASE("the nodejs buildpack installs, builds, prunes and serves", "[buildpac
   REQUIRE(unpack_slug(dir / "warm.tar.zst", app));
   CHECK(fs::exists(app / "node_modules/express"));
   CHECK_FALSE(fs::exists(app / "node_modules/is-number")); // the dev dependency is pruned
-  CHECK(fs::exists(app / "build/message.txt"));             // the build script ran
+  CHECK(fs::exists(app / "build/message.txt"));            // the build script ran
   int port = free_port();
   WebProcess web(app, "npm start", port);
   auto response = http_get(port);

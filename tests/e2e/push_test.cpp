@@ -83,7 +83,8 @@ TEST_CASE("a push of the deploy branch builds, releases and shows the build as i
   auto status = push.push();
   INFO(status.output);
   REQUIRE(status.ok());
-  CHECK(contains(status.output, "remote: -----> Building demo from " + id.substr(0, 7) + " (main)"));
+  CHECK(
+      contains(status.output, "remote: -----> Building demo from " + id.substr(0, 7) + " (main)"));
   CHECK(contains(status.output, "remote: -----> Procfile app detected"));
   CHECK(contains(status.output, "remote: -----> Launching v1... done"));
   CHECK(push.remote_main() == id);
@@ -160,7 +161,8 @@ TEST_CASE("other branches and tags are accepted without deploying and deleting m
   auto status = push.push({"feature", "v1.0"});
   INFO(status.output);
   REQUIRE(status.ok());
-  CHECK(contains(status.output, "remote: -----> Accepted feature without deploying: only main deploys"));
+  CHECK(contains(status.output,
+                 "remote: -----> Accepted feature without deploying: only main deploys"));
   CHECK(contains(status.output, "remote: -----> Accepted tag v1.0 without deploying"));
   CHECK(push.releases().size() == 1);
 

@@ -1,11 +1,10 @@
 // Releases end to end with the real binary: deploy, config, rollback, the release phase,
 // retention, locking and crash safety.
-#include <signal.h>
-
 #include <future>
 #include <random>
-#include <set>
 #include <regex>
+#include <set>
+#include <signal.h>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -108,7 +107,7 @@ void check_only_live(const json& releases, int version) {
 
 // Runs slipway in the background; kill() ends it with SIGKILL.
 class Background {
-public:
+ public:
   explicit Background(std::vector<std::string> args) {
     Command command{.argv = {slipway_binary().string()}};
     command.argv.insert(command.argv.end(), args.begin(), args.end());
@@ -129,7 +128,7 @@ public:
     return m_done.wait_for(time) == std::future_status::ready;
   }
 
-private:
+ private:
   int m_pid = 0;
   std::future<Expected<ExitStatus>> m_done;
 };
@@ -201,11 +200,13 @@ TEST_CASE("deploy, config:set, deploy, rollback, rollback vN and config:unset ea
   CHECK(server.slug_count() == 2); // rollback and config changes reuse slugs
 }
 
-TEST_CASE("config values keep '=', spaces, newlines and emptiness, and the output is shell-quotable",
-          "[releases]") {
+TEST_CASE(
+    "config values keep '=', spaces, newlines and emptiness, and the output is shell-quotable",
+    "[releases]") {
   Server server;
-  REQUIRE(server.run({"config:set", "-a", "demo", "A=x=y", "B=two words", "C=line1\nline2",
-                      "D=", "E=it's"})
+  REQUIRE(server
+              .run({"config:set", "-a", "demo", "A=x=y", "B=two words", "C=line1\nline2",
+                    "D=", "E=it's"})
               .ok());
   CHECK(server.config() ==
         json{{"A", "x=y"}, {"B", "two words"}, {"C", "line1\nline2"}, {"D", ""}, {"E", "it's"}});
@@ -214,8 +215,9 @@ TEST_CASE("config values keep '=', spaces, newlines and emptiness, and the outpu
   CHECK(v1["slug"] == "");
   CHECK(server.current() == "releases/v1");
   auto shown = server.run({"config", "-a", "demo"});
-  auto replayed = run_program({"bash", "-c", "eval \"$1\"; printf '%s|%s|%s|%s|%s' \"$A\" \"$B\" "
-                                             "\"$C\" \"$D\" \"$E\"",
+  auto replayed = run_program({"bash", "-c",
+                               "eval \"$1\"; printf '%s|%s|%s|%s|%s' \"$A\" \"$B\" "
+                               "\"$C\" \"$D\" \"$E\"",
                                "bash", shown.output});
   CHECK(replayed.output == "x=y|two words|line1\nline2||it's");
   auto mode = fs::status(server.root / "apps/demo/releases/v1/release.toml").permissions();
@@ -260,8 +262,7 @@ TEST_CASE("a hanging release command is killed at phase_timeout and the live rel
   auto status = server.deploy(k_commit_b);
   CHECK(std::chrono::steady_clock::now() - start < 20s);
   CHECK(status.code == 1);
-  CHECK(contains(status.output,
-                 " !     release command timed out after 2s; v1 is still live"));
+  CHECK(contains(status.output, " !     release command timed out after 2s; v1 is still live"));
   CHECK(server.current() == "releases/v1");
   CHECK(server.release(2)["status"] == "failed");
   CHECK(server.run({"releases:output", "-a", "demo", "v2"}).output == "started\n");
@@ -281,8 +282,7 @@ TEST_CASE("config changes and rollbacks run the release phase too, from the stor
   CHECK(server.run({"releases:output", "-a", "demo", "v3"}).output == "phase\n");
 }
 
-TEST_CASE("two concurrent config:set of different keys both land, in two versions",
-          "[releases]") {
+TEST_CASE("two concurrent config:set of different keys both land, in two versions", "[releases]") {
   Server server;
   REQUIRE(server.deploy(k_commit_a).ok());
   Background first({"--root", server.root.string(), "config:set", "-a", "demo", "ALPHA=1"});
@@ -338,7 +338,8 @@ TEST_CASE("slugs beyond keep_releases are pruned and their releases expire", "[r
 
 TEST_CASE("bad input is refused with a message and nothing changes", "[releases]") {
   Server server;
-  for (const std::string& name : std::vector<std::string>{"../x", "A", "-x", std::string(31, 'a'), "", "a", "x_y", "x/y"}) {
+  for (const std::string& name :
+       std::vector<std::string>{"../x", "A", "-x", std::string(31, 'a'), "", "a", "x_y", "x/y"}) {
     INFO(name);
     auto created = server.run({"apps:create", "--", name});
     CHECK(created.code == 2);
@@ -374,7 +375,9 @@ TEST_CASE("bad input is refused with a message and nothing changes", "[releases]
   write_file(server.root / "apps/demo/releases/v2/release.toml", "version = [\n", 0600);
   auto listed = server.run({"releases", "-a", "demo"});
   CHECK(listed.ok());
-  CHECK(contains(listed.output, "warning: " + (server.root / "apps/demo/releases/v2/release.toml").string() + " is corrupt"));
+  CHECK(contains(listed.output,
+                 "warning: " + (server.root / "apps/demo/releases/v2/release.toml").string() +
+                     " is corrupt"));
   auto info = server.run({"releases:info", "-a", "demo", "v2"});
   CHECK(info.code == 1);
   CHECK(contains(info.output, "release.toml is corrupt"));
@@ -415,8 +418,12 @@ TEST_CASE("SIGKILL at any moment leaves each app consistent and the next deploy 
       server.procfile(fmt::format("web: echo {}\nrelease: sleep 0.1; echo released\n", round));
       args.insert(args.end(), {"deploy", "-a", "demo", server.source.string()});
       break;
-    case 1: args.insert(args.end(), {"config:set", "-a", "demo", fmt::format("R={}", round)}); break;
-    default: args.insert(args.end(), {"rollback", "-a", "demo"}); break;
+    case 1:
+      args.insert(args.end(), {"config:set", "-a", "demo", fmt::format("R={}", round)});
+      break;
+    default:
+      args.insert(args.end(), {"rollback", "-a", "demo"});
+      break;
     }
     Background victim(args);
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(random)));

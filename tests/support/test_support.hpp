@@ -13,7 +13,7 @@ namespace slipway::test {
 
 // A fresh directory under $TMPDIR, removed with everything in it at scope exit.
 class TempDir {
-public:
+ public:
   TempDir();
   ~TempDir();
   TempDir(const TempDir&) = delete;
@@ -21,7 +21,7 @@ public:
   const std::filesystem::path& path() const { return m_path; }
   std::filesystem::path operator/(const std::string& name) const { return m_path / name; }
 
-private:
+ private:
   std::filesystem::path m_path;
 };
 
@@ -37,8 +37,7 @@ ExitStatus run_slipway(const std::vector<std::string>& args,
                        std::chrono::milliseconds timeout = std::chrono::minutes(10));
 
 // Runs any program (argv) and returns its status and merged output.
-ExitStatus run_program(const std::vector<std::string>& argv,
-                       const std::filesystem::path& cwd = {},
+ExitStatus run_program(const std::vector<std::string>& argv, const std::filesystem::path& cwd = {},
                        std::chrono::milliseconds timeout = std::chrono::minutes(5));
 
 // A TCP port on 127.0.0.1 that nothing listens on right now.

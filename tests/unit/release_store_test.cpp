@@ -1,7 +1,6 @@
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <filesystem>
+#include <sys/stat.h>
 
 #include <catch2/catch.hpp>
 
@@ -200,11 +199,11 @@ TEST_CASE("the live release is an error when its record is unreadable", "[releas
 TEST_CASE("recover settles every pending release and every vN dir without a record",
           "[release_store]") {
   Fixture f;
-  f.settle(f.make("old"), ReleaseStatus::succeeded);    // v1
-  Release live = f.make("went live before the crash");  // v2, pending
+  f.settle(f.make("old"), ReleaseStatus::succeeded);     // v1
+  Release live = f.make("went live before the crash");   // v2, pending
   Release lost = f.make("crashed in the release phase"); // v3, pending
-  f.settle(f.make("failed"), ReleaseStatus::failed);    // v4
-  fs::create_directory(f.store.dir(5));                 // v5: mkdir, then the crash
+  f.settle(f.make("failed"), ReleaseStatus::failed);     // v4
+  fs::create_directory(f.store.dir(5));                  // v5: mkdir, then the crash
   REQUIRE(f.store.activate(live.version));
   fs::path app = f.layout.app_dir("demo");
   fs::create_symlink("releases/v3", app / "current.new-12345");
@@ -277,8 +276,7 @@ TEST_CASE("recover leaves a corrupt record as it is", "[release_store]") {
   CHECK(test::read_text(f.record(1)) == "garbage = [");
 }
 
-TEST_CASE("list reports an unreadable record in problems and leaves it out",
-          "[release_store]") {
+TEST_CASE("list reports an unreadable record in problems and leaves it out", "[release_store]") {
   Fixture f;
   f.make("one");
   f.make("two");
@@ -312,8 +310,7 @@ TEST_CASE("list gives releases oldest first, in numeric order", "[release_store]
   }
 }
 
-TEST_CASE("get of a record whose version does not match its dir is an error",
-          "[release_store]") {
+TEST_CASE("get of a record whose version does not match its dir is an error", "[release_store]") {
   Fixture f;
   f.make("one");
   f.make("two");

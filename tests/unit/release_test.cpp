@@ -107,8 +107,7 @@ TEST_CASE("every status survives a round trip", "[release]") {
   CHECK(to_string(ReleaseStatus::failed) == "failed");
 }
 
-TEST_CASE("a config-only release without slug, commit or process types round-trips",
-          "[release]") {
+TEST_CASE("a config-only release without slug, commit or process types round-trips", "[release]") {
   Release release;
   release.version = 1;
   release.status = ReleaseStatus::pending;
@@ -152,8 +151,7 @@ TEST_CASE("process types missing from process_order follow the ordered ones", "[
                                          "worker = \"bin/worker\"\n"),
                                   "release.toml");
   REQUIRE(parsed);
-  CHECK(parsed->process_types ==
-        ProcessTypes{{"worker", "bin/worker"}, {"web", "bin/web"}});
+  CHECK(parsed->process_types == ProcessTypes{{"worker", "bin/worker"}, {"web", "bin/web"}});
 }
 
 TEST_CASE("created_at is read as UTC and honours an offset", "[release]") {
@@ -184,8 +182,7 @@ TEST_CASE("an unknown key in release.toml is an error that names it", "[release]
   CHECK(contains(message, "unknown key 'colour'"));
 }
 
-TEST_CASE("a record without version, status, description or created_at is corrupt",
-          "[release]") {
+TEST_CASE("a record without version, status, description or created_at is corrupt", "[release]") {
   const std::string lines[] = {"version = 3\n", "status = \"succeeded\"\n",
                                "description = \"Deploy abc\"\n",
                                "created_at = 2026-11-26T07:00:00Z\n"};
@@ -204,8 +201,8 @@ TEST_CASE("a record without version, status, description or created_at is corrup
 }
 
 TEST_CASE("a version that is not a positive integer is corrupt", "[release]") {
-  for (std::string version : {"\"3\"", "3.0", "0", "-1", "true", "2147483648",
-                              "9223372036854775807"}) {
+  for (std::string version :
+       {"\"3\"", "3.0", "0", "-1", "true", "2147483648", "9223372036854775807"}) {
     INFO("version = " << version);
     std::string text = "version = " + version + "\n" + record().substr(record().find('\n') + 1);
     auto message = parse_error(text);
@@ -235,8 +232,8 @@ TEST_CASE("description and created_at of the wrong type are corrupt", "[release]
 }
 
 TEST_CASE("an optional string field of another type is an error that names it", "[release]") {
-  for (std::string key : {"commit", "slug", "slug_file", "stack", "release_command", "reason",
-                          "user"}) {
+  for (std::string key :
+       {"commit", "slug", "slug_file", "stack", "release_command", "reason", "user"}) {
     INFO("key: " << key);
     auto message = parse_error(record(key + " = 12\n"));
     CHECK(contains(message, "'" + key + "' must be a string"));
@@ -255,12 +252,11 @@ TEST_CASE("buildpacks must be an array of strings", "[release]") {
 TEST_CASE("config and process_types must be tables of strings", "[release]") {
   CHECK(contains(parse_error(record("config = \"FOO=bar\"\n")), "'config' must be a table"));
   CHECK(contains(parse_error(record("[config]\nFOO = 1\n")), "'config.FOO' must be a string"));
-  CHECK(contains(parse_error(record("[config]\nFOO = [\"a\"]\n")),
-                 "'config.FOO' must be a string"));
+  CHECK(
+      contains(parse_error(record("[config]\nFOO = [\"a\"]\n")), "'config.FOO' must be a string"));
   CHECK(contains(parse_error(record("[config.FOO]\nBAR = \"x\"\n")),
                  "'config.FOO' must be a string"));
-  CHECK(contains(parse_error(record("process_types = 1\n")),
-                 "'process_types' must be a table"));
+  CHECK(contains(parse_error(record("process_types = 1\n")), "'process_types' must be a table"));
   CHECK(contains(parse_error(record("[process_types]\nweb = true\n")),
                  "'process_types.web' must be a string"));
 }
@@ -272,12 +268,12 @@ TEST_CASE("a slug without slug_file is corrupt", "[release]") {
 }
 
 TEST_CASE("a slug_file that is a path is corrupt", "[release]") {
-  for (std::string file : {std::string("../../etc/passwd"), std::string("/etc/passwd"),
-                           "../" + k_hex + ".tar.zst",
-                           "sub/" + k_hex + ".tar.zst", k_hex + ".tar.zst/..", std::string(".")}) {
+  for (std::string file :
+       {std::string("../../etc/passwd"), std::string("/etc/passwd"), "../" + k_hex + ".tar.zst",
+        "sub/" + k_hex + ".tar.zst", k_hex + ".tar.zst/..", std::string(".")}) {
     INFO("slug_file: " << file);
-    auto message = parse_error(
-        record("slug = \"sha256:" + k_hex + "\"\nslug_file = \"" + file + "\"\n"));
+    auto message =
+        parse_error(record("slug = \"sha256:" + k_hex + "\"\nslug_file = \"" + file + "\"\n"));
     CHECK(contains(message, "do not name a slug"));
   }
 }
@@ -290,9 +286,9 @@ TEST_CASE("a slug_file that does not match the slug's hex is corrupt", "[release
   CHECK(contains(parse_error(record("slug = \"sha256:" + k_hex + "\"\nslug_file = \"" + k_hex +
                                     ".tar.xz\"\n")),
                  "do not name a slug"));
-  CHECK(contains(parse_error(record("slug = \"sha256:" + k_hex + "\"\nslug_file = \"" + k_hex +
-                                    "\"\n")),
-                 "do not name a slug"));
+  CHECK(contains(
+      parse_error(record("slug = \"sha256:" + k_hex + "\"\nslug_file = \"" + k_hex + "\"\n")),
+      "do not name a slug"));
 }
 
 TEST_CASE("both slug file extensions are accepted", "[release]") {
@@ -306,8 +302,7 @@ TEST_CASE("both slug file extensions are accepted", "[release]") {
   }
 }
 
-TEST_CASE("a slug that is not sha256 and 64 lowercase hex characters is corrupt",
-          "[release]") {
+TEST_CASE("a slug that is not sha256 and 64 lowercase hex characters is corrupt", "[release]") {
   std::string upper = k_hex;
   for (auto& c : upper) {
     c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -327,8 +322,8 @@ TEST_CASE("a slug that is not sha256 and 64 lowercase hex characters is corrupt"
   };
   for (const auto& [slug, hex] : cases) {
     INFO("slug: " << slug);
-    auto message = parse_error(
-        record("slug = \"" + slug + "\"\nslug_file = \"" + hex + ".tar.zst\"\n"));
+    auto message =
+        parse_error(record("slug = \"" + slug + "\"\nslug_file = \"" + hex + ".tar.zst\"\n"));
     CHECK(contains(message, "do not name a slug"));
   }
 }

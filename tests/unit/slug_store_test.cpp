@@ -87,7 +87,9 @@ struct Fixture {
   }
 };
 
-Expected<std::set<std::string>> none() { return std::set<std::string>(); }
+Expected<std::set<std::string>> none() {
+  return std::set<std::string>();
+}
 
 void age(const fs::path& path, std::chrono::hours by) {
   fs::last_write_time(path, fs::file_time_type::clock::now() - by);
@@ -106,8 +108,8 @@ TEST_CASE("add stores the slug under its SHA-256 name and records it", "[slug_st
     // The slug is in place before the record is written...
     CHECK(fs::exists(info.path));
     // ...and no prune can run until the record is: the store is locked shared.
-    auto exclusive = FileLock::try_acquire(f.layout.slugs_dir() / ".lock",
-                                           FileLock::Mode::exclusive);
+    auto exclusive =
+        FileLock::try_acquire(f.layout.slugs_dir() / ".lock", FileLock::Mode::exclusive);
     REQUIRE(exclusive);
     CHECK_FALSE(exclusive->has_value());
     return {};
@@ -126,8 +128,7 @@ TEST_CASE("add stores the slug under its SHA-256 name and records it", "[slug_st
   // Only the slug and the lock are left: no pending file.
   CHECK(f.names() == std::set<std::string>{".lock", added->sha256 + ".tar.zst"});
   // The lock is free again.
-  auto exclusive =
-      FileLock::try_acquire(f.layout.slugs_dir() / ".lock", FileLock::Mode::exclusive);
+  auto exclusive = FileLock::try_acquire(f.layout.slugs_dir() / ".lock", FileLock::Mode::exclusive);
   REQUIRE(exclusive);
   CHECK(exclusive->has_value());
 }
@@ -136,9 +137,8 @@ TEST_CASE("add names a gzip slug .tar.gz", "[slug_store]") {
   Fixture f;
   PackOptions gzip = options();
   gzip.compression = SlugCompression::gzip;
-  auto added = f.slugs.add(f.source("gz"), gzip, [](const SlugInfo&) -> Expected<void> {
-    return {};
-  });
+  auto added =
+      f.slugs.add(f.source("gz"), gzip, [](const SlugInfo&) -> Expected<void> { return {}; });
   REQUIRE(added);
   CHECK(added->path.filename() == added->sha256 + ".tar.gz");
 }
@@ -218,8 +218,7 @@ TEST_CASE("prune removes unreferenced slugs and keeps referenced ones and the lo
   CHECK(f.names() == std::set<std::string>{".lock", kept_name});
 }
 
-TEST_CASE("prune keeps temp files younger than a day and removes older ones",
-          "[slug_store]") {
+TEST_CASE("prune keeps temp files younger than a day and removes older ones", "[slug_store]") {
   Fixture f;
   fs::path slugs = f.layout.slugs_dir();
   test::write_file(slugs / ".pending-123.slug", "packing");
@@ -237,34 +236,31 @@ TEST_CASE("prune keeps temp files younger than a day and removes older ones",
         std::set<std::string>{".lock", ".pending-123.slug", ".pending-124.slug.tmp.AbC123"});
 }
 
-TEST_CASE("prune removes nothing when the referenced slugs cannot be counted",
-          "[slug_store]") {
+TEST_CASE("prune removes nothing when the referenced slugs cannot be counted", "[slug_store]") {
   Fixture f;
   SlugInfo slug = f.slug("a");
-  auto removed = f.slugs.prune([]() -> Expected<std::set<std::string>> {
-    return fail("cannot read releases");
-  });
+  auto removed = f.slugs.prune(
+      []() -> Expected<std::set<std::string>> { return fail("cannot read releases"); });
   REQUIRE_FALSE(removed);
   CHECK(removed.error().message == "cannot read releases");
   CHECK(f.stored(slug));
 }
 
-TEST_CASE("prune_slugs keeps the newest releases and the live one across apps",
-          "[slug_store]") {
+TEST_CASE("prune_slugs keeps the newest releases and the live one across apps", "[slug_store]") {
   Fixture f;
   Config config;
   config.release.keep_releases = 2;
-  SlugInfo s1 = f.slug("1"), s2 = f.slug("2"), s3 = f.slug("3"), s4 = f.slug("4"),
-           s5 = f.slug("5"), orphan = f.slug("orphan");
+  SlugInfo s1 = f.slug("1"), s2 = f.slug("2"), s3 = f.slug("3"), s4 = f.slug("4"), s5 = f.slug("5"),
+           orphan = f.slug("orphan");
   f.app("alpha");
   f.app("beta");
-  f.release("alpha", &s1); // v1: live again after a rollback
-  f.release("alpha", &s2); // v2: too old in alpha, but beta's newest uses it
-  f.release("alpha", &s3); // v3
+  f.release("alpha", &s1);                        // v1: live again after a rollback
+  f.release("alpha", &s2);                        // v2: too old in alpha, but beta's newest uses it
+  f.release("alpha", &s3);                        // v3
   f.release("alpha", &s4, ReleaseStatus::failed); // v4: the newest counts, whatever its status
   f.activate("alpha", 1);
-  f.release("beta", &s5);    // v1: too old
-  f.release("beta", &s2);    // v2
+  f.release("beta", &s5);     // v1: too old
+  f.release("beta", &s2);     // v2
   f.release("beta", nullptr); // v3: config-only
   f.activate("beta", 3);
 
@@ -313,8 +309,7 @@ TEST_CASE("prune_slugs removes nothing when any app has a corrupt record", "[slu
   f.release("alpha", &s1);
   f.release("alpha", &s2);
   f.release("beta", &s2);
-  test::write_file(ReleaseStore(f.layout, "beta").dir(1) / "release.toml", "version = [\n",
-                   0600);
+  test::write_file(ReleaseStore(f.layout, "beta").dir(1) / "release.toml", "version = [\n", 0600);
   auto names = f.names();
   names.insert(".lock"); // taken by the prune
 

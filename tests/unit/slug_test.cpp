@@ -1,6 +1,5 @@
-#include <sys/stat.h>
-
 #include <sstream>
+#include <sys/stat.h>
 
 #include <archive.h>
 #include <archive_entry.h>

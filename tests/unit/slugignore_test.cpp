@@ -165,7 +165,8 @@ TEST_CASE("negation is rejected with the line number", "[slugignore]") {
   CHECK(contains(message, "'!keep.log'"));
 }
 
-TEST_CASE("an unterminated bracket expression is rejected with the line and the pattern", "[slugignore]") {
+TEST_CASE("an unterminated bracket expression is rejected with the line and the pattern",
+          "[slugignore]") {
   auto message = parse_error("# c\nfile[abc\n");
   CHECK(contains(message, ".slugignore line 2"));
   CHECK(contains(message, "unterminated '['"));

@@ -1,9 +1,8 @@
+#include <chrono>
 #include <fcntl.h>
 #include <signal.h>
-#include <unistd.h>
-
-#include <chrono>
 #include <thread>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
@@ -52,8 +51,9 @@ TEST_CASE("output lines reach the callback one at a time as they come", "[subpro
 
 TEST_CASE("stderr can be kept apart from stdout", "[subprocess]") {
   std::vector<std::string> errors;
-  auto status = must_run({.argv = {"sh", "-c", "echo out; echo err >&2"},
-                          .on_stderr_line = [&](std::string_view line) { errors.emplace_back(line); }});
+  auto status =
+      must_run({.argv = {"sh", "-c", "echo out; echo err >&2"},
+                .on_stderr_line = [&](std::string_view line) { errors.emplace_back(line); }});
   CHECK(status.output == "out\n");
   CHECK(errors == std::vector<std::string>{"err"});
 }
@@ -80,14 +80,13 @@ TEST_CASE("stdin data and the working directory are given to the child", "[subpr
   CHECK(no_stdin.output.empty());
 }
 
-TEST_CASE("a timeout kills the whole process group, background children included",
-          "[subprocess]") {
+TEST_CASE("a timeout kills the whole process group, background children included", "[subprocess]") {
   test::TempDir dir;
   auto pid_file = dir / "background.pid";
   auto start = std::chrono::steady_clock::now();
-  auto status = must_run({.argv = {"sh", "-c",
-                                   "sleep 1000 & echo $! > " + pid_file.string() + "; sleep 1000"},
-                          .timeout = 500ms});
+  auto status = must_run(
+      {.argv = {"sh", "-c", "sleep 1000 & echo $! > " + pid_file.string() + "; sleep 1000"},
+       .timeout = 500ms});
   CHECK(std::chrono::steady_clock::now() - start < 5s);
   CHECK(status.timed_out);
   CHECK_FALSE(status.ok());
