@@ -3,6 +3,7 @@
 #include <array>
 
 #include "common/atomic_file.hpp"
+#include "common/lines.hpp"
 
 namespace slipway {
 
@@ -56,12 +57,7 @@ Expected<AppJson> parse_app_json(std::string_view text) {
 
 Expected<std::vector<std::string>> parse_buildpacks_file(std::string_view text) {
   std::vector<std::string> buildpacks;
-  int number = 0;
-  while (!text.empty()) {
-    auto newline = text.find('\n');
-    std::string_view line = text.substr(0, newline);
-    text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
-    ++number;
+  for (auto [line, number] : split_lines(text)) {
     auto first = line.find_first_not_of(" \t\r");
     if (first == std::string_view::npos || line[first] == '#') {
       continue;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/lines.hpp"
+
 namespace slipway {
 
 namespace {
@@ -30,12 +32,7 @@ bool is_process_type_name(std::string_view name) {
 
 Expected<ProcessTypes> parse_procfile(std::string_view text) {
   ProcessTypes types;
-  int number = 0;
-  while (!text.empty()) {
-    auto newline = text.find('\n');
-    std::string_view raw = text.substr(0, newline);
-    text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
-    ++number;
+  for (auto [raw, number] : split_lines(text)) {
     if (!raw.empty() && raw.back() == '\r') {
       raw.remove_suffix(1);
     }

@@ -2,6 +2,8 @@
 
 #include <fnmatch.h>
 
+#include "common/lines.hpp"
+
 namespace slipway {
 
 namespace fs = std::filesystem;
@@ -80,12 +82,7 @@ bool match_segments(const std::vector<std::string>& pattern, std::size_t p,
 
 Expected<SlugIgnore> SlugIgnore::parse(std::string_view text) {
   SlugIgnore ignore;
-  int number = 0;
-  while (!text.empty()) {
-    auto newline = text.find('\n');
-    std::string_view line = text.substr(0, newline);
-    text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
-    ++number;
+  for (auto [line, number] : split_lines(text)) {
     if (!line.empty() && line.back() == '\r') {
       line.remove_suffix(1);
     }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/lines.hpp"
+
 namespace slipway {
 
 namespace {
@@ -28,12 +30,7 @@ bool RefUpdate::is_creation() const {
 
 Expected<std::vector<RefUpdate>> parse_ref_updates(std::string_view input) {
   std::vector<RefUpdate> updates;
-  int number = 0;
-  while (!input.empty()) {
-    auto newline = input.find('\n');
-    std::string_view line = input.substr(0, newline);
-    input.remove_prefix(newline == std::string_view::npos ? input.size() : newline + 1);
-    ++number;
+  for (auto [line, number] : split_lines(input)) {
     auto first = line.find(' ');
     auto second = first == std::string_view::npos ? first : line.find(' ', first + 1);
     if (second == std::string_view::npos) {
