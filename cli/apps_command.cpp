@@ -5,6 +5,7 @@
 #include "common/paths.hpp"
 #include "hooks/repo.hpp"
 #include "runtime/apps.hpp"
+#include "runtime/daemon_client.hpp"
 #include "runtime/release_store.hpp"
 #include "runtime/releaser.hpp"
 
@@ -108,6 +109,11 @@ void add_apps_commands(CLI::App& app, const Globals& globals, Action& action) {
       }
       if (auto removed = remove_repo(globals.layout(), args->app); !removed) {
         return removed;
+      }
+      // A running daemon stops the app's processes and drops its route.
+      if (auto synced = call_daemon(globals.layout(), {{"command", "sync"}, {"app", args->app}});
+          !synced) {
+        return std::unexpected(synced.error());
       }
       std::printf("Destroyed %s\n", args->app.c_str());
       return {};

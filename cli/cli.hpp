@@ -12,6 +12,7 @@
 
 #include "common/config.hpp"
 #include "common/error.hpp"
+#include "runtime/apps.hpp"
 #include "runtime/layout.hpp"
 #include "runtime/release.hpp"
 #include "runtime/releaser.hpp"
@@ -37,6 +38,10 @@ void add_deploy_command(CLI::App& app, const Globals& globals, Action& action);
 void add_releases_commands(CLI::App& app, const Globals& globals, Action& action);
 void add_config_commands(CLI::App& app, const Globals& globals, Action& action);
 void add_hook_commands(CLI::App& app, const Globals& globals, Action& action);
+void add_daemon_command(CLI::App& app, const Globals& globals, Action& action);
+void add_ps_commands(CLI::App& app, const Globals& globals, Action& action);
+void add_logs_command(CLI::App& app, const Globals& globals, Action& action);
+void add_domains_commands(CLI::App& app, const Globals& globals, Action& action);
 
 // CLI11 refuses ':' in a subcommand's name, so "apps:create" is registered with a look-alike
 // (U+2236) and main() translates the command word and every message between the two.
@@ -68,6 +73,11 @@ CLI::Option* add_app_option(CLI::App* command, std::string& app);
 // --buildpack values as the compiler wants them: a relative local path ("./bp", "x/bp" that
 // is a directory) made absolute against the caller's working directory; others unchanged.
 std::vector<std::string> buildpack_refs(const std::vector<std::string>& refs);
+
+// Tells a running daemon that the app's settings (formation, domains) changed; nothing
+// when no daemon runs. Takes the app's deploy lock for `change` meanwhile.
+Expected<void> change_app_settings(const AppOperation& operation,
+                                   const std::function<Expected<std::string>(AppInfo&)>& change);
 
 // "v3" or "3".
 Expected<int> parse_version(std::string_view text);

@@ -3,7 +3,10 @@
 #include <cstdio>
 
 #include "cli/cli.hpp"
+#include "runtime/app_log.hpp"
 #include "runtime/apps.hpp"
+#include "runtime/daemon_client.hpp"
+#include "runtime/deploy_lock.hpp"
 #include "runtime/releaser.hpp"
 
 namespace slipway::cli {
@@ -65,6 +68,35 @@ std::vector<std::string> buildpack_refs(const std::vector<std::string>& refs) {
     out.push_back(local ? std::filesystem::absolute(ref).lexically_normal().string() : ref);
   }
   return out;
+}
+
+Expected<void> change_app_settings(const AppOperation& operation,
+                                   const std::function<Expected<std::string>(AppInfo&)>& change) {
+  {
+    auto lock = lock_app(operation.layout, operation.app, operation.wait, print_line);
+    if (!lock) {
+      return std::unexpected(lock.error());
+    }
+    auto info = app_info(operation.layout, operation.app);
+    if (!info) {
+      return std::unexpected(info.error());
+    }
+    auto event = change(*info);
+    if (!event) {
+      return std::unexpected(event.error());
+    }
+    if (auto saved = save_app_info(operation.layout, *info); !saved) {
+      return saved;
+    }
+    AppLog(operation.layout.log_dir(operation.app), operation.config.runtime.log_size)
+        .append("slipway[api]", *event);
+  }
+  auto synced = call_daemon(operation.layout, {{"command", "sync"}, {"app", operation.app}},
+                            print_line);
+  if (!synced) {
+    return std::unexpected(synced.error());
+  }
+  return {};
 }
 
 Expected<int> parse_version(std::string_view text) {

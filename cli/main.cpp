@@ -40,6 +40,10 @@ int main(int argc, char** argv) {
   add_releases_commands(app, globals, action);
   add_config_commands(app, globals, action);
   add_hook_commands(app, globals, action);
+  add_daemon_command(app, globals, action);
+  add_ps_commands(app, globals, action);
+  add_logs_command(app, globals, action);
+  add_domains_commands(app, globals, action);
 
   // The command word: "config:set" becomes the name CLI11 knows it by.
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -70,7 +74,10 @@ int main(int argc, char** argv) {
   }
   auto done = action();
   if (!done) {
-    std::fprintf(stderr, "%s\n", slipway::failure_line(done.error().message).c_str());
+    // An empty message: the exit code speaks for itself (`run` returns its command's).
+    if (!done.error().message.empty()) {
+      std::fprintf(stderr, "%s\n", slipway::failure_line(done.error().message).c_str());
+    }
     return done.error().exit_code;
   }
   return 0;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <arpa/inet.h>
 #include <charconv>
 #include <cmath>
 #include <functional>
@@ -61,6 +62,21 @@ Setter duration_key(std::chrono::milliseconds& (*field)(Config&)) {
   };
 }
 
+Setter size_key(std::uint64_t& (*field)(Config&)) {
+  return [field](const toml::node& node, Config& config) -> Expected<void> {
+    auto text = get<std::string>(node, "a size string such as \"500MB\"");
+    if (!text) {
+      return std::unexpected(text.error());
+    }
+    auto size = parse_size(*text);
+    if (!size) {
+      return std::unexpected(size.error());
+    }
+    field(config) = *size;
+    return {};
+  };
+}
+
 Setter int_key(int& (*field)(Config&), long min, long max) {
   return [=](const toml::node& node, Config& config) -> Expected<void> {
     auto value = get<std::int64_t>(node, "an integer");
@@ -95,6 +111,19 @@ const std::map<std::string, std::map<std::string, Setter>, std::less<>>& schema(
        {
            {"domain", text_key([](Config& c) -> std::string& { return c.server.domain; })},
            {"http_port", int_key([](Config& c) -> int& { return c.server.http_port; }, 1, 65535)},
+           {"http_address",
+            [](const toml::node& node, Config& config) -> Expected<void> {
+              auto value = get<std::string>(node, "an IPv4 address such as \"0.0.0.0\"");
+              if (!value) {
+                return std::unexpected(value.error());
+              }
+              in_addr parsed{};
+              if (inet_pton(AF_INET, value->c_str(), &parsed) != 1) {
+                return fail("invalid IPv4 address '{}'", *value);
+              }
+              config.server.http_address = *value;
+              return {};
+            }},
            {"deploy_branch",
             [](const toml::node& node, Config& config) -> Expected<void> {
               auto value = get<std::string>(node, "a branch name");
@@ -143,19 +172,7 @@ const std::map<std::string, std::map<std::string, Setter>, std::less<>>& schema(
               }
               return {};
             }},
-           {"max_slug_size",
-            [](const toml::node& node, Config& config) -> Expected<void> {
-              auto text = get<std::string>(node, "a size string such as \"500MB\"");
-              if (!text) {
-                return std::unexpected(text.error());
-              }
-              auto size = parse_size(*text);
-              if (!size) {
-                return std::unexpected(size.error());
-              }
-              config.build.max_slug_size = *size;
-              return {};
-            }},
+           {"max_slug_size", size_key([](Config & c) -> auto& { return c.build.max_slug_size; })},
            {"sandbox",
             [](const toml::node& node, Config& config) -> Expected<void> {
               auto value = get<std::string>(node, "\"bwrap\" or \"none\"");
@@ -207,6 +224,7 @@ const std::map<std::string, std::map<std::string, Setter>, std::less<>>& schema(
            {"health_timeout",
             duration_key([](Config & c) -> auto& { return c.runtime.health_timeout; })},
            {"stop_grace", duration_key([](Config & c) -> auto& { return c.runtime.stop_grace; })},
+           {"log_size", size_key([](Config & c) -> auto& { return c.runtime.log_size; })},
        }},
   };
   return keys;

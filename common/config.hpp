@@ -20,6 +20,7 @@ struct Config {
   struct Server {
     std::string domain = "localhost";
     int http_port = 8080;
+    std::string http_address = "0.0.0.0"; // where the router listens
     std::string deploy_branch = "main";
   } server;
   struct Build {
@@ -38,6 +39,8 @@ struct Config {
     int port_max = 29999;
     std::chrono::milliseconds health_timeout = std::chrono::seconds(30);
     std::chrono::milliseconds stop_grace = std::chrono::seconds(30);
+    // Each app's log is rotated at this size; one rotated file is kept.
+    std::uint64_t log_size = 16ull * 1024 * 1024;
   } runtime;
 };
 

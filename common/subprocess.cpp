@@ -2,7 +2,13 @@
 
 #include <cstdlib>
 #include <fcntl.h>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <set>
 #include <signal.h>
+#include <sys/syscall.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -315,6 +321,153 @@ Expected<void> spawn_detached(const std::vector<std::string>& argv) {
   while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
   return {};
+}
+
+Expected<SpawnedProcess> spawn(const Command& command, const SpawnOptions& options) {
+  if (command.argv.empty()) {
+    return fail("cannot run an empty command");
+  }
+  std::string exe = command.argv[0];
+  if (exe.find('/') == std::string::npos) {
+    exe = find_in_path(command.argv[0]);
+    if (exe.empty()) {
+      return fail("cannot run '{}': not found in PATH", command.argv[0]);
+    }
+  }
+  // Everything the child needs is prepared before fork: after it, only async-signal-safe
+  // calls (the daemon forks while other threads run).
+  std::vector<std::string> env_entries = child_environment(command);
+  std::vector<char*> envp;
+  for (auto& entry : env_entries) {
+    envp.push_back(entry.data());
+  }
+  envp.push_back(nullptr);
+  std::vector<char*> argv;
+  for (const auto& arg : command.argv) {
+    argv.push_back(const_cast<char*>(arg.c_str()));
+  }
+  argv.push_back(nullptr);
+  std::string cwd = command.cwd.string();
+  int output[2] = {-1, -1};
+  int null_fd = -1;
+  if (options.capture_output) {
+    if (pipe2(output, O_CLOEXEC) != 0) {
+      return fail("cannot create a pipe: {}", errno_text(errno));
+    }
+    null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  }
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) {
+    int error = errno;
+    close(output[0]);
+    close(output[1]);
+    close(null_fd);
+    return fail("cannot start '{}': {}", command.argv[0], errno_text(error));
+  }
+  if (pid == 0) {
+    if (options.death_signal != 0) {
+      prctl(PR_SET_PDEATHSIG, options.death_signal);
+      if (getppid() != parent) {
+        _exit(127); // the parent is already gone
+      }
+    }
+    if (options.new_process_group) {
+      setpgid(0, 0);
+    }
+    if (options.capture_output) {
+      dup2(null_fd, 0);
+      dup2(output[1], 1);
+      dup2(output[1], 2);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    signal(SIGPIPE, SIG_DFL);
+    if (!cwd.empty() && chdir(cwd.c_str()) != 0) {
+      _exit(127);
+    }
+    close_range(3, UINT_MAX, 0);
+    execve(exe.c_str(), argv.data(), envp.data());
+    _exit(127);
+  }
+  close(output[1]);
+  close(null_fd);
+  // (glibc 2.36 declares pidfd_open without C linkage for C++, so the syscall itself.)
+  SpawnedProcess process{.pid = pid,
+                         .pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0)),
+                         .output_fd = output[0]};
+  if (process.pidfd < 0) {
+    int error = errno;
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    close(process.output_fd);
+    return fail("cannot watch '{}': pidfd_open: {}", command.argv[0], errno_text(error));
+  }
+  fcntl(process.pidfd, F_SETFD, FD_CLOEXEC);
+  return process;
+}
+
+ExitStatus exit_status_of(int native_status) {
+  ExitStatus status;
+  if (WIFSIGNALED(native_status)) {
+    status.signal = WTERMSIG(native_status);
+    status.code = 128 + status.signal;
+  } else {
+    status.code = WEXITSTATUS(native_status);
+  }
+  return status;
+}
+
+ExitStatus wait_spawned(SpawnedProcess& process) {
+  int native_status = 0;
+  while (waitpid(process.pid, &native_status, 0) < 0 && errno == EINTR) {
+  }
+  if (process.pidfd >= 0) {
+    close(process.pidfd);
+    process.pidfd = -1;
+  }
+  return exit_status_of(native_status);
+}
+
+std::vector<int> descendant_pids(int pid) {
+  // Parent of every process, then a walk down from `pid`.
+  std::multimap<int, int> children;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    std::ifstream stat(entry.path() / "stat");
+    std::string text;
+    std::getline(stat, text);
+    // "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses.
+    auto close_paren = text.rfind(')');
+    if (close_paren == std::string::npos) {
+      continue;
+    }
+    int ppid = 0;
+    char state = 0;
+    if (std::sscanf(text.c_str() + close_paren + 1, " %c %d", &state, &ppid) == 2) {
+      children.emplace(ppid, std::stoi(name));
+    }
+  }
+  std::vector<int> found;
+  std::vector<int> queue{pid};
+  std::set<int> seen{pid};
+  while (!queue.empty()) {
+    int parent = queue.back();
+    queue.pop_back();
+    auto [begin, end] = children.equal_range(parent);
+    for (auto it = begin; it != end; ++it) {
+      if (seen.insert(it->second).second) {
+        found.push_back(it->second);
+        queue.push_back(it->second);
+      }
+    }
+  }
+  return found;
 }
 
 std::string ExitStatus::describe(std::chrono::milliseconds timeout) const {

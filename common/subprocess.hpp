@@ -58,6 +58,38 @@ Expected<ExitStatus> run(const Command& command);
 // (git waits for everything that holds its stderr).
 Expected<void> spawn_detached(const std::vector<std::string>& argv);
 
+// A started child that the caller supervises (the daemon's processes, `slipway run`).
+struct SpawnedProcess {
+  int pid = -1;
+  int pidfd = -1;     // readable once the child has exited; the caller closes it
+  int output_fd = -1; // merged stdout+stderr, when captured; the caller closes it
+};
+
+struct SpawnOptions {
+  // Merge stdout and stderr into a pipe (output_fd) and give stdin /dev/null. Otherwise the
+  // child shares this process's stdio.
+  bool capture_output = true;
+  // Its own process group (as run() does), so a signal to the group reaches its whole tree.
+  // Off for a foreground child of a terminal.
+  bool new_process_group = true;
+  // Sent to the child when this process dies (0: none).
+  int death_signal = 0;
+};
+
+// Starts the command (Command's output callbacks and timeout do not apply) and returns at
+// once. The child is ours to reap: waitpid(pid) once pidfd is readable, or wait_spawned().
+Expected<SpawnedProcess> spawn(const Command& command, const SpawnOptions& options = {});
+
+// Waits for a spawned child, closes its pidfd, and returns how it ended.
+ExitStatus wait_spawned(SpawnedProcess& process);
+
+// How a waitpid() status ended.
+ExitStatus exit_status_of(int native_status);
+
+// Every process below `pid` in the process tree (children, their children, ...), read from
+// /proc; `pid` itself is not included.
+std::vector<int> descendant_pids(int pid);
+
 // "15m", "1h30m", "90s", "250ms" — the inverse of parse_duration in config.hpp.
 std::string format_duration(std::chrono::milliseconds duration);
 

@@ -1,5 +1,6 @@
 #include "compiler/app_manifest.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "common/atomic_file.hpp"
@@ -14,10 +15,59 @@ namespace {
 constexpr std::array k_app_json_keys = {"name",       "description",  "keywords",    "website",
                                         "repository", "logo",         "success_url", "scripts",
                                         "env",        "formation",    "image",       "addons",
-                                        "buildpacks", "environments", "stack"};
+                                        "buildpacks", "environments", "stack",      "healthchecks"};
+
+// What Dokku's startup checks may say that slipway honours. Its timing keys (attempts,
+// wait, timeout) are refused rather than ignored: slipway uses [runtime].health_timeout.
+constexpr std::array k_health_check_keys = {"type", "name", "path", "content"};
 
 std::string_view json_kind(const nlohmann::json& value) {
   return value.type_name();
+}
+
+Expected<HealthCheck> parse_health_checks(const nlohmann::json& checks) {
+  if (!checks.is_object()) {
+    return fail("app.json: 'healthchecks' must be an object, got {}", json_kind(checks));
+  }
+  HealthCheck result;
+  for (const auto& [type, list] : checks.items()) {
+    if (type != "web") {
+      return fail("app.json: healthchecks for '{}': only the web process type is checked", type);
+    }
+    if (!list.is_array() || list.size() > 1) {
+      return fail("app.json: 'healthchecks.web' must be a list of one check");
+    }
+    for (const auto& check : list) {
+      if (!check.is_object()) {
+        return fail("app.json: 'healthchecks.web[0]' must be an object, got {}",
+                    json_kind(check));
+      }
+      for (const auto& [key, value] : check.items()) {
+        if (std::ranges::find(k_health_check_keys, key) == k_health_check_keys.end()) {
+          return fail("app.json: 'healthchecks.web[0].{}' is not supported (use type, name, "
+                      "path, content)",
+                      key);
+        }
+        if (!value.is_string()) {
+          return fail("app.json: 'healthchecks.web[0].{}' must be a string", key);
+        }
+      }
+      if (check.value("type", "startup") != "startup") {
+        return fail("app.json: health check type '{}' is not supported (only \"startup\")",
+                    check["type"].get<std::string>());
+      }
+      std::string path = check.value("path", "");
+      bool printable = std::ranges::all_of(
+          path, [](char c) { return static_cast<unsigned char>(c) > 0x20 && c != 0x7f; });
+      if (!path.starts_with('/') || !printable || path.size() > 1024) {
+        return fail("app.json: 'healthchecks.web[0].path' must be a URL path such as "
+                    "\"/health\", got '{}'",
+                    path);
+      }
+      result = {.path = path, .content = check.value("content", ""), .declared = true};
+    }
+  }
+  return result;
 }
 
 } // namespace
@@ -52,7 +102,30 @@ Expected<AppJson> parse_app_json(std::string_view text) {
       manifest.buildpacks.push_back(url->get<std::string>());
     }
   }
+  if (auto it = manifest.document.find("healthchecks"); it != manifest.document.end()) {
+    auto checked = parse_health_checks(*it);
+    if (!checked) {
+      return std::unexpected(checked.error());
+    }
+    manifest.health_check = *checked;
+  }
   return manifest;
+}
+
+Expected<HealthCheck> web_health_check(const fs::path& app_dir) {
+  std::error_code ec;
+  if (!fs::is_regular_file(app_dir / "app.json", ec)) {
+    return HealthCheck{};
+  }
+  auto text = read_file(app_dir / "app.json");
+  if (!text) {
+    return std::unexpected(text.error());
+  }
+  auto manifest = parse_app_json(*text);
+  if (!manifest) {
+    return std::unexpected(manifest.error());
+  }
+  return manifest->health_check;
 }
 
 Expected<std::vector<std::string>> parse_buildpacks_file(std::string_view text) {

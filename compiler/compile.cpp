@@ -85,6 +85,11 @@ Expected<BuildResult> compile_app(const BuildRequest& request, const Config& con
     return std::unexpected(ok.error());
   }
 
+  // A malformed health check fails the build, not the launch.
+  if (auto checked = web_health_check(app); !checked) {
+    return std::unexpected(checked.error());
+  }
+
   // The buildpacks: as asked, else as the app names them, else the first that detects.
   std::vector<std::string> refs = request.buildpacks;
   bool detecting = false;

@@ -1,6 +1,7 @@
 #include "runtime/apps.hpp"
 
 #include <algorithm>
+#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 
 #include "common/atomic_file.hpp"
 #include "common/time.hpp"
+#include "compiler/procfile.hpp"
 #include "runtime/app_name.hpp"
 #include "runtime/deploy_lock.hpp"
 #include "runtime/release.hpp"
@@ -64,6 +66,87 @@ Expected<void> require_app(const Layout& layout, const std::string& name) {
   return {};
 }
 
+int default_scale(std::string_view type) { return type == "web" ? 1 : 0; }
+
+Expected<void> validate_domain(std::string_view host) {
+  auto refuse = [&](std::string_view why) {
+    return usage_error("invalid domain '{}': {}", host, why);
+  };
+  if (host.empty() || host.size() > 253) {
+    return refuse("a host name has 1 to 253 characters");
+  }
+  int labels = 0;
+  for (std::size_t start = 0;; ++labels) {
+    auto dot = host.find('.', start);
+    std::string_view label =
+        host.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    if (label.empty() || label.size() > 63) {
+      return refuse("each dot-separated label has 1 to 63 characters");
+    }
+    for (char c : label) {
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+        return refuse("use lowercase letters, digits, '-' and '.'");
+      }
+    }
+    if (label.front() == '-' || label.back() == '-') {
+      return refuse("a label cannot start or end with '-'");
+    }
+    if (dot == std::string_view::npos) {
+      ++labels;
+      break;
+    }
+    start = dot + 1;
+  }
+  if (labels < 2) {
+    return refuse("name a host such as www.example.com");
+  }
+  return {};
+}
+
+namespace {
+
+Expected<void> read_formation(const toml::table& table, const std::string& origin,
+                              AppInfo& info) {
+  const toml::node* node = table.get("formation");
+  if (!node) {
+    return {};
+  }
+  const toml::table* formation = node->as_table();
+  if (!formation) {
+    return fail("{}: 'formation' must be a table of process type = count", origin);
+  }
+  for (const auto& [type, count] : *formation) {
+    auto value = count.value_exact<int64_t>();
+    if (!is_process_type_name(type.str()) || !value || *value < 0 || *value > k_max_scale) {
+      return fail("{}: formation.{} must be a count from 0 to {}", origin, type.str(),
+                  k_max_scale);
+    }
+    info.formation[std::string(type.str())] = static_cast<int>(*value);
+  }
+  return {};
+}
+
+Expected<void> read_domains(const toml::table& table, const std::string& origin, AppInfo& info) {
+  const toml::node* node = table.get("domains");
+  if (!node) {
+    return {};
+  }
+  const toml::array* domains = node->as_array();
+  if (!domains) {
+    return fail("{}: 'domains' must be a list of host names", origin);
+  }
+  for (const auto& entry : *domains) {
+    auto host = entry.value_exact<std::string>();
+    if (!host || !validate_domain(*host)) {
+      return fail("{}: 'domains' holds an invalid host name", origin);
+    }
+    info.domains.push_back(*host);
+  }
+  return {};
+}
+
+} // namespace
+
 Expected<AppInfo> app_info(const Layout& layout, const std::string& name) {
   if (auto exists = require_app(layout, name); !exists) {
     return std::unexpected(exists.error());
@@ -77,7 +160,8 @@ Expected<AppInfo> app_info(const Layout& layout, const std::string& name) {
   try {
     auto table = toml::parse(*text, origin);
     for (const auto& [key, value] : table) {
-      if (key.str() != "created_at" && key.str() != "deploy_branch") {
+      if (key.str() != "created_at" && key.str() != "deploy_branch" && key.str() != "formation" &&
+          key.str() != "domains") {
         return fail("{}: unknown key '{}'", origin, key.str());
       }
     }
@@ -93,10 +177,41 @@ Expected<AppInfo> app_info(const Layout& layout, const std::string& name) {
       }
       info.deploy_branch = *value;
     }
+    if (auto read = read_formation(table, origin, info); !read) {
+      return std::unexpected(read.error());
+    }
+    if (auto read = read_domains(table, origin, info); !read) {
+      return std::unexpected(read.error());
+    }
   } catch (const toml::parse_error& error) {
     return fail("{} is corrupt: {}", layout.app_file(name).string(), error.description());
   }
   return info;
+}
+
+Expected<void> save_app_info(const Layout& layout, const AppInfo& info) {
+  toml::table table;
+  table.insert("created_at", to_toml_time(info.created_at));
+  if (!info.deploy_branch.empty()) {
+    table.insert("deploy_branch", info.deploy_branch);
+  }
+  if (!info.domains.empty()) {
+    toml::array domains;
+    for (const auto& host : info.domains) {
+      domains.push_back(host);
+    }
+    table.insert("domains", std::move(domains));
+  }
+  if (!info.formation.empty()) {
+    toml::table formation;
+    for (const auto& [type, count] : info.formation) {
+      formation.insert(type, count);
+    }
+    table.insert("formation", std::move(formation));
+  }
+  std::ostringstream out;
+  out << table << "\n";
+  return write_file_atomic(layout.app_file(info.name), out.str());
 }
 
 Expected<void> destroy_app(const Layout& layout, const Config& config, const std::string& name) {

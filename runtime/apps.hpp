@@ -2,7 +2,9 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/error.hpp"
@@ -14,7 +16,20 @@ struct AppInfo {
   std::string name;
   std::chrono::system_clock::time_point created_at;
   std::string deploy_branch; // app.toml's override of [server].deploy_branch; empty: none
+  // `ps:scale`'s counts by process type. A type not named runs its default: 1 for web, 0
+  // for the others (Heroku's).
+  std::map<std::string, int> formation;
+  std::vector<std::string> domains; // `domains:add` hosts, in the order they were added
 };
+
+inline constexpr int k_max_scale = 100; // processes of one type
+
+// How many `type` processes run when the formation does not say.
+int default_scale(std::string_view type);
+
+// A host name `domains:add` accepts: lowercase DNS labels (letters, digits, inner '-'),
+// at least two of them, at most 253 characters.
+Expected<void> validate_domain(std::string_view host);
 
 Expected<void> create_app(const Layout& layout, const std::string& name);
 
@@ -25,6 +40,9 @@ std::vector<std::string> list_apps(const Layout& layout);
 Expected<void> require_app(const Layout& layout, const std::string& name);
 
 Expected<AppInfo> app_info(const Layout& layout, const std::string& name);
+
+// Rewrites app.toml (atomically). Callers hold the app's deploy lock.
+Expected<void> save_app_info(const Layout& layout, const AppInfo& info);
 
 // Removes the app (after its deploy lock, so not in the middle of a release) and prunes
 // the slugs only it used.

@@ -38,6 +38,19 @@ class Layout {
   std::filesystem::path lock_file(const std::string& app) const {
     return app_dir(app) / "deploy.lock";
   }
+  std::filesystem::path log_dir(const std::string& app) const { return app_dir(app) / "logs"; }
+  // The release's slug unpacked, read by every process of the release; never written.
+  std::filesystem::path unpacked_dir(const std::string& app, int version) const {
+    return release_dir(app, version) / "app";
+  }
+
+  // The daemon's: its socket and lock, nginx's prefix, the processes' scratch copies.
+  std::filesystem::path daemon_socket() const { return run_dir() / "slipway.sock"; }
+  std::filesystem::path daemon_lock() const { return run_dir() / "daemon.lock"; }
+  std::filesystem::path nginx_dir() const { return run_dir() / "nginx"; }
+  std::filesystem::path dynos_dir() const { return run_dir() / "dynos"; }
+  // `slipway run`'s one-off copies; apart from dynos/, which a starting daemon clears.
+  std::filesystem::path oneoff_dir() const { return run_dir() / "oneoff"; }
 
   // ROOT/slipway.toml, or every default when the file does not exist.
   Expected<Config> config() const { return load_config(config_file()); }

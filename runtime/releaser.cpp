@@ -10,6 +10,8 @@
 #include "common/slug.hpp"
 #include "compiler/compile.hpp"
 #include "compiler/release_yaml.hpp"
+#include "runtime/app_log.hpp"
+#include "runtime/daemon_client.hpp"
 #include "runtime/deploy_lock.hpp"
 #include "runtime/release_phase.hpp"
 #include "runtime/release_store.hpp"
@@ -62,13 +64,15 @@ class Operation {
     if (!release.release_command.empty()) {
       auto ran = run_phase(release, phase_dir);
       if (!ran) {
+        log_event(fmt::format("Release v{} failed: {}", release.version, ran.error().message));
         return failed(ran.error());
       }
     }
-    if (auto activated = m_releases.activate(release.version); !activated) {
+    if (auto activated = activate(release.version); !activated) {
+      log_event(fmt::format("Release v{} failed: {}", release.version,
+                            activated.error().message));
       return failed(activated.error());
     }
-    m_context.on_output(step_line(fmt::format("Launching v{}... done", release.version)));
     release.status = ReleaseStatus::succeeded;
     if (auto written = m_releases.finish(release); !written) {
       return std::unexpected(written.error());
@@ -78,6 +82,9 @@ class Operation {
         m_context.on_output(failure_line("warning: " + pruned.error().message));
       }
     }
+    log_event(fmt::format("Release v{} created{}: {}", release.version,
+                          release.user.empty() ? "" : " by " + release.user,
+                          release.description));
     m_context.on_output(detail_line(fmt::format(
         "{} deployed (v{})", app_url(m_context.config, m_context.app), release.version)));
     return release;
@@ -87,6 +94,39 @@ class Operation {
   Operation(const ReleaseContext& context, FileLock lock)
       : m_context(context), m_lock(std::move(lock)), m_releases(context.layout, context.app),
         m_slugs(context.layout) {}
+
+  // Puts `version` live. With the daemon running, it starts the release's processes, and
+  // switches the router and `current` only once they answer; without it, `current` moves
+  // and a daemon started later runs it.
+  Expected<void> activate(int version) {
+    auto answer = call_daemon(m_context.layout,
+                              {{"command", "activate"}, {"app", m_context.app}, {"version", version}},
+                              m_context.on_output);
+    if (!answer) {
+      // The daemon may have died after moving `current`: then the release is live.
+      if (m_releases.live_version() == version) {
+        return {};
+      }
+      return std::unexpected(answer.error());
+    }
+    if (!*answer) {
+      if (auto moved = m_releases.activate(version); !moved) {
+        return moved;
+      }
+      m_context.on_output(step_line(fmt::format("Launching v{}... done", version)));
+      return {};
+    }
+    const nlohmann::json& result = **answer;
+    m_context.on_output(step_line(fmt::format(
+        "Launching v{}... health check passed ({:.1f}s), traffic switched in {} ms", version,
+        result.value("health_ms", 0L) / 1000.0, result.value("switch_ms", 0L))));
+    return {};
+  }
+
+  void log_event(std::string_view text) {
+    AppLog(m_context.layout.log_dir(m_context.app), m_context.config.runtime.log_size)
+        .append("slipway[api]", text);
+  }
 
   Expected<void> run_phase(const Release& release, const fs::path& given_dir) {
     fs::path app_dir = given_dir;

@@ -1,0 +1,160 @@
+#include "runtime/app_log.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "common/atomic_file.hpp"
+#include "common/file_lock.hpp"
+#include "common/lines.hpp"
+
+namespace slipway {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path current_file(const fs::path& dir) { return dir / "current.log"; }
+fs::path rotated_file(const fs::path& dir) { return dir / "current.log.1"; }
+
+} // namespace
+
+std::string format_log_line(TimePoint when, std::string_view source, std::string_view text) {
+  std::string line = fmt::format("{} {}: ", format_time(when), source);
+  line.reserve(line.size() + text.size() + 1);
+  for (char c : text) {
+    bool control = (static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f;
+    line.push_back(control ? '?' : c);
+  }
+  line.push_back('\n');
+  return line;
+}
+
+AppLog::AppLog(fs::path dir, std::uint64_t max_size)
+    : m_dir(std::move(dir)), m_max_size(max_size) {}
+
+AppLog::~AppLog() {
+  if (m_fd >= 0) {
+    close(m_fd);
+  }
+}
+
+void AppLog::open_file() {
+  std::error_code ec;
+  fs::create_directories(m_dir, ec);
+  m_fd = open(current_file(m_dir).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  struct stat info {};
+  m_size = m_fd >= 0 && fstat(m_fd, &info) == 0 ? static_cast<std::uint64_t>(info.st_size) : 0;
+}
+
+void AppLog::rotate() {
+  // Several processes append (the daemon, a deploy's events): the one that rotates holds
+  // the lock and checks the size again, so a file is never rotated twice.
+  auto lock = FileLock::acquire(m_dir / ".lock", FileLock::Mode::exclusive);
+  struct stat info {};
+  if (stat(current_file(m_dir).c_str(), &info) == 0 &&
+      static_cast<std::uint64_t>(info.st_size) >= m_max_size) {
+    std::error_code ec;
+    fs::rename(current_file(m_dir), rotated_file(m_dir), ec);
+  }
+  close(m_fd);
+  open_file();
+}
+
+void AppLog::append(std::string_view source, std::string_view text) {
+  if (m_fd < 0) {
+    open_file();
+  }
+  if (m_fd >= 0 && m_size >= m_max_size) {
+    // Another writer may have rotated already: follow the path before deciding.
+    struct stat by_path {};
+    struct stat by_fd {};
+    if (stat(current_file(m_dir).c_str(), &by_path) != 0 || fstat(m_fd, &by_fd) != 0 ||
+        by_path.st_ino != by_fd.st_ino) {
+      close(m_fd);
+      open_file();
+    }
+    if (m_size >= m_max_size) {
+      rotate();
+    }
+  }
+  if (m_fd < 0) {
+    return;
+  }
+  std::string line = format_log_line(std::chrono::system_clock::now(), source, text);
+  // O_APPEND: one write() per line, so lines from several writers never interleave.
+  if (write(m_fd, line.data(), line.size()) > 0) {
+    m_size += line.size();
+  }
+}
+
+std::vector<std::string> read_log_tail(const fs::path& dir, std::size_t count) {
+  std::vector<std::string> lines;
+  for (const auto& file : {current_file(dir), rotated_file(dir)}) {
+    if (lines.size() >= count) {
+      break;
+    }
+    auto text = read_file(file);
+    if (!text) {
+      continue;
+    }
+    std::vector<std::string> these;
+    for (auto [line, number] : split_lines(*text)) {
+      these.emplace_back(line);
+    }
+    std::size_t take = std::min(count - lines.size(), these.size());
+    lines.insert(lines.begin(), these.end() - static_cast<std::ptrdiff_t>(take), these.end());
+  }
+  return lines;
+}
+
+void follow_log(const fs::path& dir, const std::function<void(std::string_view)>& on_line,
+                const std::atomic<bool>& stop, std::chrono::milliseconds interval) {
+  int fd = -1;
+  ino_t inode = 0;
+  std::string pending;
+  auto open_current = [&](bool at_end) {
+    if (fd >= 0) {
+      close(fd);
+    }
+    fd = open(current_file(dir).c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat info {};
+    inode = fd >= 0 && fstat(fd, &info) == 0 ? info.st_ino : 0;
+    if (fd >= 0 && at_end) {
+      lseek(fd, 0, SEEK_END);
+    }
+  };
+  auto drain = [&] {
+    char buffer[65536];
+    ssize_t n = 0;
+    while (fd >= 0 && (n = read(fd, buffer, sizeof buffer)) > 0) {
+      pending.append(buffer, static_cast<std::size_t>(n));
+      std::size_t start = 0;
+      for (auto newline = pending.find('\n'); newline != std::string::npos;
+           newline = pending.find('\n', start)) {
+        on_line(std::string_view(pending).substr(start, newline - start));
+        start = newline + 1;
+      }
+      pending.erase(0, start);
+    }
+  };
+  open_current(true);
+  while (!stop) {
+    drain();
+    struct stat info {};
+    if (stat(current_file(dir).c_str(), &info) == 0 && (fd < 0 || info.st_ino != inode)) {
+      drain(); // the rest of the rotated file, then the new one from its start
+      open_current(false);
+      continue;
+    }
+    std::this_thread::sleep_for(interval);
+  }
+  if (fd >= 0) {
+    close(fd);
+  }
+}
+
+} // namespace slipway

@@ -1,0 +1,1334 @@
+#include <utility> // Boost.Asio 1.74's awaitable.hpp uses std::exchange without including it
+
+#include "runtime/daemon.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <set>
+
+#include <boost/asio.hpp>
+#include <nlohmann/json.hpp>
+
+#include "common/atomic_file.hpp"
+#include "common/file_lock.hpp"
+#include "common/output.hpp"
+#include "common/subprocess.hpp"
+#include "common/time.hpp"
+#include "compiler/app_manifest.hpp"
+#include "runtime/app_log.hpp"
+#include "runtime/app_name.hpp"
+#include "runtime/apps.hpp"
+#include "runtime/dyno.hpp"
+#include "runtime/release_store.hpp"
+#include "runtime/router.hpp"
+
+namespace slipway {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+using asio::awaitable;
+using asio::use_awaitable;
+using json = nlohmann::json;
+using SteadyClock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr milliseconds k_poll{20};
+constexpr milliseconds k_probe_timeout{2000};
+constexpr milliseconds k_router_timeout{10000};
+constexpr std::size_t k_max_request = 64 * 1024;
+constexpr int k_crashes_before_backoff = 1; // the first crash restarts at once
+constexpr milliseconds k_max_backoff = std::chrono::minutes(5);
+constexpr auto k_stable_after = std::chrono::seconds(60); // up this long: crashes forgotten
+
+enum class DynoState { starting, up, crashed, stopping, down };
+
+std::string_view to_string(DynoState state) {
+  switch (state) {
+  case DynoState::starting:
+    return "starting";
+  case DynoState::up:
+    return "up";
+  case DynoState::crashed:
+    return "crashed";
+  case DynoState::stopping:
+    return "stopping";
+  case DynoState::down:
+    return "down";
+  }
+  return "?";
+}
+
+awaitable<void> sleep_for(milliseconds duration) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  timer.expires_after(duration);
+  boost::system::error_code ignored;
+  co_await timer.async_wait(asio::redirect_error(use_awaitable, ignored));
+}
+
+std::string seconds_text(SteadyClock::duration elapsed) {
+  return fmt::format("{:.1f}s",
+                     std::chrono::duration_cast<milliseconds>(elapsed).count() / 1000.0);
+}
+
+long elapsed_ms(SteadyClock::time_point since) {
+  return static_cast<long>(
+      std::chrono::duration_cast<milliseconds>(SteadyClock::now() - since).count());
+}
+
+// One process of an app: "web.1". The object outlives restarts; `pid` is the current run.
+struct Dyno {
+  explicit Dyno(asio::io_context& io) : restart_timer(io) {}
+
+  std::string app;
+  std::string type;
+  int index = 0;
+  std::shared_ptr<const Release> release;
+  std::string command;
+
+  int pid = -1;
+  int port = 0;
+  bool running = false;
+  bool wanted = true;     // false once it is being stopped on purpose: no restart
+  bool probation = false; // an activation is judging it: a crash fails the activation
+  DynoState state = DynoState::starting;
+  ExitStatus last_exit;
+  int crashes = 0; // in a row
+  TimePoint started_at;
+  SteadyClock::time_point started_steady;
+  fs::path dir;
+  std::string exit_reason; // why it stopped, for an activation's message
+  asio::steady_timer restart_timer;
+
+  std::string name() const { return fmt::format("{}.{}", type, index); }
+  bool web() const { return type == "web"; }
+};
+using DynoPtr = std::shared_ptr<Dyno>;
+
+struct AppState {
+  std::shared_ptr<const Release> release; // what its processes run; null: nothing live
+  std::vector<DynoPtr> dynos;             // the live generation
+  std::vector<std::string> hosts;
+  HealthCheck health;
+  std::shared_ptr<AppLog> log;
+  bool busy = false; // an activation, scaling or restart is under way
+};
+
+// An HTTP answer's status and body (up to 64 KiB), or why there was none.
+struct HttpAnswer {
+  int status = 0;
+  std::string body;
+  std::string problem; // "connection refused", "timed out", ...
+};
+
+// Closes `socket` when `timer` expires (made outside the coroutine: see unpack()).
+template <class Socket>
+void close_on_expiry(asio::steady_timer& timer, std::shared_ptr<Socket> socket, bool& expired) {
+  timer.async_wait([socket, &expired](const boost::system::error_code& error) {
+    if (!error) {
+      expired = true;
+      boost::system::error_code ignored;
+      socket->close(ignored);
+    }
+  });
+}
+
+template <class Socket>
+awaitable<HttpAnswer> exchange_http(std::shared_ptr<Socket> socket, std::string request,
+                                    milliseconds timeout) {
+  HttpAnswer answer;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  timer.expires_after(timeout);
+  bool expired = false;
+  close_on_expiry(timer, socket, expired);
+  boost::system::error_code error;
+  co_await asio::async_write(*socket, asio::buffer(request),
+                             asio::redirect_error(use_awaitable, error));
+  std::string received;
+  std::array<char, 8192> buffer{};
+  while (!error && received.size() < 64 * 1024) {
+    std::size_t n = co_await socket->async_read_some(asio::buffer(buffer),
+                                                      asio::redirect_error(use_awaitable, error));
+    received.append(buffer.data(), n);
+  }
+  timer.cancel();
+  if (expired) {
+    answer.problem = fmt::format("no answer within {}", format_duration(timeout));
+    co_return answer;
+  }
+  // "HTTP/1.1 200 OK\r\n...\r\n\r\nbody"
+  if (!received.starts_with("HTTP/1.") || received.size() < 12) {
+    answer.problem = received.empty() ? "the connection closed without an answer"
+                                      : "the answer was not HTTP";
+    co_return answer;
+  }
+  auto [end, ec] = std::from_chars(received.data() + 9, received.data() + 12, answer.status);
+  if (ec != std::errc()) {
+    answer.problem = "the answer was not HTTP";
+    co_return answer;
+  }
+  auto body = received.find("\r\n\r\n");
+  answer.body = body == std::string::npos ? "" : received.substr(body + 4);
+  co_return answer;
+}
+
+awaitable<HttpAnswer> http_get_tcp(int port, std::string host, std::string path) {
+  auto socket = std::make_shared<asio::ip::tcp::socket>(co_await asio::this_coro::executor);
+  boost::system::error_code error;
+  co_await socket->async_connect({asio::ip::address_v4::loopback(), static_cast<uint16_t>(port)},
+                                 asio::redirect_error(use_awaitable, error));
+  if (error) {
+    co_return HttpAnswer{.problem = error == asio::error::connection_refused
+                                        ? "connection refused"
+                                        : error.message()};
+  }
+  co_return co_await exchange_http(socket,
+                                   fmt::format("GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: "
+                                               "slipway-health-check\r\nConnection: close\r\n\r\n",
+                                               path, host),
+                                   k_probe_timeout);
+}
+
+awaitable<HttpAnswer> http_get_unix(fs::path socket_path, std::string path) {
+  auto socket =
+      std::make_shared<asio::local::stream_protocol::socket>(co_await asio::this_coro::executor);
+  boost::system::error_code error;
+  co_await socket->async_connect(socket_path.string(), asio::redirect_error(use_awaitable, error));
+  if (error) {
+    co_return HttpAnswer{.problem = error.message()};
+  }
+  co_return co_await exchange_http(
+      socket, fmt::format("GET {} HTTP/1.0\r\nHost: control\r\n\r\n", path), k_probe_timeout);
+}
+
+// The first line of a file, for "pid starttime" records.
+long process_start_time(int pid) {
+  auto text = read_file(fmt::format("/proc/{}/stat", pid));
+  if (!text) {
+    return -1;
+  }
+  auto close_paren = text->rfind(')');
+  if (close_paren == std::string::npos) {
+    return -1;
+  }
+  // Field 22 (starttime) is the 20th after the command name.
+  std::string_view rest = std::string_view(*text).substr(close_paren + 2);
+  for (int field = 3; field < 22; ++field) {
+    auto space = rest.find(' ');
+    if (space == std::string_view::npos) {
+      return -1;
+    }
+    rest.remove_prefix(space + 1);
+  }
+  long start = -1;
+  std::from_chars(rest.data(), rest.data() + rest.size(), start);
+  return start;
+}
+
+class Daemon {
+ public:
+  Daemon(const Layout& layout, Config config)
+      : m_layout(layout), m_config(std::move(config)), m_signals(m_io, SIGTERM, SIGINT),
+        m_acceptor(m_io), m_next_port(m_config.runtime.port_min) {
+    m_router.prefix = layout.nginx_dir();
+  }
+
+  Expected<void> run() {
+    if (auto ready = prepare(); !ready) {
+      return ready;
+    }
+    say("slipway daemon {} serving {} (pid {})", "0.1.0", m_layout.root().string(), getpid());
+    m_signals.async_wait([this](const boost::system::error_code& error, int signal_number) {
+      if (!error) {
+        say("received signal {}: stopping every process", signal_number);
+        asio::co_spawn(m_io, shutdown(), asio::detached);
+      }
+    });
+    asio::co_spawn(m_io, main(), [this](std::exception_ptr error) {
+      if (error) {
+        try {
+          std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          m_failure = e.what();
+        }
+        m_io.stop();
+      }
+    });
+    m_io.run();
+    m_pool.join();
+    std::error_code ec;
+    fs::remove(m_layout.daemon_socket(), ec);
+    if (!m_failure.empty()) {
+      return fail("{}", m_failure);
+    }
+    say("stopped");
+    return {};
+  }
+
+ private:
+  template <class... Args>
+  void say(fmt::format_string<Args...> format, Args&&... args) {
+    std::string line = fmt::format("{} slipway[daemon]: {}\n",
+                                   format_time(std::chrono::system_clock::now()),
+                                   fmt::format(format, std::forward<Args>(args)...));
+    std::fwrite(line.data(), 1, line.size(), stderr);
+    std::fflush(stderr);
+  }
+
+  // ---------------------------------------------------------------- startup, shutdown
+
+  Expected<void> prepare() {
+    std::error_code ec;
+    fs::create_directories(m_layout.run_dir(), ec);
+    auto lock = FileLock::try_acquire(m_layout.daemon_lock(), FileLock::Mode::exclusive);
+    if (!lock) {
+      return std::unexpected(lock.error());
+    }
+    if (!*lock) {
+      return fail("a slipway daemon is already running for {}", m_layout.root().string());
+    }
+    m_lock.emplace(std::move(**lock));
+    kill_leftovers();
+    fs::remove_all(m_layout.dynos_dir(), ec);
+    fs::create_directories(m_layout.dynos_dir(), ec);
+    fs::create_directories(m_router.prefix, ec);
+
+    // The socket last: a client that can connect finds a daemon ready for it.
+    fs::remove(m_layout.daemon_socket(), ec);
+    boost::system::error_code error;
+    asio::local::stream_protocol::endpoint endpoint(m_layout.daemon_socket().string());
+    m_acceptor.open(endpoint.protocol(), error);
+    if (!error) {
+      m_acceptor.bind(endpoint, error);
+    }
+    if (!error) {
+      m_acceptor.listen(64, error);
+    }
+    if (error) {
+      return fail("cannot listen on '{}': {}", m_layout.daemon_socket().string(), error.message());
+    }
+    chmod(m_layout.daemon_socket().c_str(), 0600);
+    return {};
+  }
+
+  // Processes a daemon killed with SIGKILL left behind (those not in a sandbox that dies
+  // with it), recognised by pid and start time; and its nginx.
+  void kill_leftovers() {
+    std::error_code ec;
+    for (const auto& app : fs::directory_iterator(m_layout.dynos_dir(), ec)) {
+      for (const auto& entry : fs::directory_iterator(app.path(), ec)) {
+        if (entry.path().extension() != ".pid") {
+          continue;
+        }
+        auto text = read_file(entry.path());
+        int pid = 0;
+        long start = 0;
+        if (text && std::sscanf(text->c_str(), "%d %ld", &pid, &start) == 2 && pid > 1 &&
+            process_start_time(pid) == start) {
+          for (int child : descendant_pids(pid)) {
+            kill(child, SIGKILL);
+          }
+          killpg(pid, SIGKILL);
+          say("killed pid {}, left running by an earlier daemon", pid);
+        }
+      }
+    }
+    auto text = read_file(m_router.pid());
+    int pid = 0;
+    if (text && std::sscanf(text->c_str(), "%d", &pid) == 1 && pid > 1) {
+      auto comm = read_file(fmt::format("/proc/{}/comm", pid));
+      if (comm && comm->starts_with("nginx")) {
+        kill(pid, SIGQUIT);
+        for (int i = 0; i < 250 && kill(pid, 0) == 0; ++i) {
+          usleep(20000);
+        }
+        kill(pid, SIGKILL);
+        say("stopped nginx pid {}, left running by an earlier daemon", pid);
+      }
+    }
+  }
+
+  awaitable<void> main() {
+    if (auto started = co_await start_nginx(); !started) {
+      throw std::runtime_error(started.error().message);
+    }
+    asio::co_spawn(m_io, accept_loop(), asio::detached);
+    for (const auto& app : list_apps(m_layout)) {
+      co_await load_app(app);
+    }
+    co_await update_router();
+  }
+
+  // Starts the app's live release in the background; its web processes join the router as
+  // they pass their health checks.
+  awaitable<void> load_app(const std::string& name) {
+    AppState& app = state(name);
+    refresh_settings(name, app);
+    auto live = ReleaseStore(m_layout, name).live();
+    if (!live) {
+      say("{}: {}", name, live.error().message);
+      co_return;
+    }
+    if (!*live || !(*live)->has_slug()) {
+      co_return;
+    }
+    app.release = std::make_shared<const Release>(std::move(**live));
+    if (auto unpacked = co_await unpack(name, *app.release); !unpacked) {
+      app.log->append("slipway[api]", fmt::format("Cannot start v{}: {}", app.release->version,
+                                                  unpacked.error().message));
+      say("{}: {}", name, unpacked.error().message);
+      co_return;
+    }
+    auto health = web_health_check(m_layout.unpacked_dir(name, app.release->version));
+    if (health) {
+      app.health = *health;
+    }
+    for (auto& [type, count] : formation(name, *app.release)) {
+      for (int index = 1; index <= count; ++index) {
+        auto dyno = make_dyno(name, app.release, type, index);
+        app.dynos.push_back(dyno);
+        asio::co_spawn(m_io, bring_up(dyno), asio::detached);
+      }
+    }
+  }
+
+  awaitable<void> shutdown() {
+    m_stopping = true;
+    boost::system::error_code ignored;
+    m_acceptor.close(ignored);
+    std::vector<DynoPtr> all;
+    for (auto& [name, app] : m_apps) {
+      all.insert(all.end(), app.dynos.begin(), app.dynos.end());
+    }
+    all.insert(all.end(), m_retiring.begin(), m_retiring.end());
+    for (const auto& dyno : all) {
+      asio::co_spawn(m_io, stop(dyno), asio::detached);
+    }
+    while (std::ranges::any_of(all, [](const DynoPtr& dyno) { return dyno->running; })) {
+      co_await sleep_for(k_poll);
+    }
+    if (m_nginx_pid > 0) {
+      kill(m_nginx_pid, SIGQUIT);
+      auto deadline = SteadyClock::now() + m_config.runtime.stop_grace;
+      while (m_nginx_running && SteadyClock::now() < deadline) {
+        co_await sleep_for(k_poll);
+      }
+      if (m_nginx_running) {
+        kill(m_nginx_pid, SIGKILL);
+      }
+    }
+    m_io.stop();
+  }
+
+  // ---------------------------------------------------------------- apps
+
+  AppState& state(const std::string& name) {
+    AppState& app = m_apps[name];
+    if (!app.log) {
+      app.log = std::make_shared<AppLog>(m_layout.log_dir(name), m_config.runtime.log_size);
+    }
+    return app;
+  }
+
+  void refresh_settings(const std::string& name, AppState& app) {
+    app.hosts = {fmt::format("{}.{}", name, m_config.server.domain)};
+    if (auto info = app_info(m_layout, name)) {
+      app.hosts.insert(app.hosts.end(), info->domains.begin(), info->domains.end());
+    }
+  }
+
+  // How many processes of each of the release's types run, in the Procfile's order.
+  std::vector<std::pair<std::string, int>> formation(const std::string& name,
+                                                     const Release& release) {
+    std::map<std::string, int> scale;
+    if (auto info = app_info(m_layout, name)) {
+      scale = info->formation;
+    }
+    std::vector<std::pair<std::string, int>> counts;
+    for (const auto& [type, command] : release.process_types) {
+      auto it = scale.find(type);
+      counts.emplace_back(type, it != scale.end() ? it->second : default_scale(type));
+    }
+    return counts;
+  }
+
+  // Waits for the app's other activation, scaling or restart to finish, then marks it busy
+  // until the returned guard goes.
+  awaitable<std::shared_ptr<void>> claim(const std::string& name) {
+    while (state(name).busy) {
+      co_await sleep_for(k_poll);
+    }
+    co_return busy_guard(name);
+  }
+
+  // Runs `work` (a copy or an unpack: slow disk work) on the thread pool; the returned
+  // awaitable resumes on the loop with its result. A timer that never expires serves as the
+  // completion event: the pool cancels it through the loop. Not a coroutine itself, so the
+  // work never lives in a coroutine frame (g++ 12 destroys captured-by-value coroutine
+  // arguments wrongly), and frames stay on the loop's thread (Boost 1.74 recycles their
+  // memory per thread).
+  awaitable<Expected<void>> off_loop(std::function<Expected<void>()> work) {
+    auto job = std::make_shared<Job>(m_io);
+    asio::post(m_pool, [work = std::move(work), job] {
+      job->result = work();
+      asio::post(job->done.get_executor(), [job] { job->done.cancel(); });
+    });
+    return wait_for(job);
+  }
+
+  struct Job {
+    explicit Job(asio::io_context& io) : done(io, asio::steady_timer::time_point::max()) {}
+    asio::steady_timer done;
+    Expected<void> result;
+  };
+
+  static awaitable<Expected<void>> wait_for(std::shared_ptr<Job> job) {
+    boost::system::error_code cancelled;
+    co_await job->done.async_wait(asio::redirect_error(use_awaitable, cancelled));
+    co_return job->result;
+  }
+
+  // g++ 12 miscompiles a lambda that copies locals when it is made inside a coroutine
+  // body, so every such closure below is made in a plain function like this one.
+  awaitable<Expected<void>> unpack(const std::string& name, const Release& release) {
+    return off_loop([layout = m_layout, name, release]() -> Expected<void> {
+      auto unpacked = ensure_unpacked(layout, name, release);
+      if (!unpacked) {
+        return std::unexpected(unpacked.error());
+      }
+      return {};
+    });
+  }
+
+  awaitable<Expected<void>> copy_files(const fs::path& unpacked, const fs::path& dir) {
+    return off_loop([unpacked, dir] { return make_process_copy(unpacked, dir); });
+  }
+
+  void remove_later(const fs::path& dir) {
+    asio::post(m_pool, [dir] {
+      std::error_code ignored;
+      fs::remove_all(dir, ignored);
+    });
+  }
+
+  std::shared_ptr<void> busy_guard(const std::string& name) {
+    state(name).busy = true;
+    return std::shared_ptr<void>(nullptr, [this, name](void*) { state(name).busy = false; });
+  }
+
+  // ---------------------------------------------------------------- processes
+
+  DynoPtr make_dyno(const std::string& app, std::shared_ptr<const Release> release,
+                    const std::string& type, int index) {
+    auto dyno = std::make_shared<Dyno>(m_io);
+    dyno->app = app;
+    dyno->type = type;
+    dyno->index = index;
+    dyno->release = std::move(release);
+    for (const auto& [name, command] : dyno->release->process_types) {
+      if (name == type) {
+        dyno->command = command;
+      }
+    }
+    return dyno;
+  }
+
+  Expected<int> allocate_port() {
+    const int span = m_config.runtime.port_max - m_config.runtime.port_min + 1;
+    for (int tried = 0; tried < span; ++tried) {
+      int port = m_next_port;
+      m_next_port = port == m_config.runtime.port_max ? m_config.runtime.port_min : port + 1;
+      if (m_ports.contains(port)) {
+        continue;
+      }
+      // Free on the host too: something else may listen inside the range.
+      int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_in address{};
+      address.sin_family = AF_INET;
+      address.sin_port = htons(static_cast<uint16_t>(port));
+      bool free = fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+      close(fd);
+      if (free) {
+        m_ports.insert(port);
+        return port;
+      }
+    }
+    return fail("no free port left in [runtime].port_range {}-{}", m_config.runtime.port_min,
+                m_config.runtime.port_max);
+  }
+
+  void log(const Dyno& dyno, std::string_view text) {
+    state(dyno.app).log->append(fmt::format("slipway[{}]", dyno.name()), text);
+  }
+
+  void set_state(Dyno& dyno, DynoState next) {
+    if (dyno.state != next) {
+      log(dyno, fmt::format("State changed from {} to {}", to_string(dyno.state),
+                            to_string(next)));
+      dyno.state = next;
+    }
+  }
+
+  // Starts one run of the dyno: a fresh copy of the release's files, a port for web, the
+  // sandboxed process, and the coroutines that read its output and wait for its exit.
+  awaitable<Expected<void>> launch(DynoPtr dyno) {
+    auto unpacked = m_layout.unpacked_dir(dyno->app, dyno->release->version);
+    dyno->dir = m_layout.dynos_dir() / dyno->app / fmt::format("{}-{}", dyno->name(), ++m_runs);
+    auto copied = co_await copy_files(unpacked, dyno->dir);
+    if (!copied) {
+      co_return copied;
+    }
+    if (dyno->web()) {
+      auto port = allocate_port();
+      if (!port) {
+        co_return std::unexpected(port.error());
+      }
+      dyno->port = *port;
+    }
+    Command command = process_command(m_config, {.release = *dyno->release,
+                                                 .dyno = dyno->name(),
+                                                 .command = dyno->command,
+                                                 .port = dyno->port,
+                                                 .app_dir = dyno->dir});
+    auto process = spawn(command, {.capture_output = true,
+                                   .new_process_group = true,
+                                   .death_signal = SIGKILL});
+    if (!process) {
+      release_port(*dyno);
+      co_return std::unexpected(process.error());
+    }
+    dyno->pid = process->pid;
+    dyno->running = true;
+    dyno->started_at = std::chrono::system_clock::now();
+    dyno->started_steady = SteadyClock::now();
+    write_file_atomic(dyno->dir.string() + ".pid",
+                      fmt::format("{} {}\n", dyno->pid, process_start_time(dyno->pid)));
+    log(*dyno, fmt::format("Starting process with command `{}`{}", dyno->command,
+                           dyno->port ? fmt::format(" on port {}", dyno->port) : ""));
+    auto output = std::make_shared<asio::posix::stream_descriptor>(m_io, process->output_fd);
+    auto pidfd = std::make_shared<asio::posix::stream_descriptor>(m_io, process->pidfd);
+    asio::co_spawn(m_io, read_output(dyno, output), asio::detached);
+    asio::co_spawn(m_io, wait_exit(dyno, pidfd, process->pid), asio::detached);
+    co_return Expected<void>();
+  }
+
+  void release_port(Dyno& dyno) {
+    if (dyno.port != 0) {
+      m_ports.erase(dyno.port);
+      dyno.port = 0;
+    }
+  }
+
+  awaitable<void> read_output(DynoPtr dyno, std::shared_ptr<asio::posix::stream_descriptor> pipe) {
+    std::string source = fmt::format("app[{}]", dyno->name());
+    std::string pending;
+    std::array<char, 16384> buffer{};
+    std::shared_ptr<AppLog> keep = state(dyno->app).log;
+    AppLog& app_log = *keep;
+    while (true) {
+      boost::system::error_code error;
+      std::size_t n = co_await pipe->async_read_some(asio::buffer(buffer),
+                                                     asio::redirect_error(use_awaitable, error));
+      pending.append(buffer.data(), n);
+      std::size_t start = 0;
+      for (auto newline = pending.find('\n'); newline != std::string::npos;
+           newline = pending.find('\n', start)) {
+        std::string_view line = std::string_view(pending).substr(start, newline - start);
+        if (line.ends_with('\r')) {
+          line.remove_suffix(1);
+        }
+        app_log.append(source, line);
+        start = newline + 1;
+      }
+      pending.erase(0, start);
+      if (pending.size() > 16384) {
+        app_log.append(source, pending);
+        pending.clear();
+      }
+      if (error) {
+        break;
+      }
+    }
+    if (!pending.empty()) {
+      app_log.append(source, pending);
+    }
+  }
+
+  awaitable<void> wait_exit(DynoPtr dyno, std::shared_ptr<asio::posix::stream_descriptor> pidfd,
+                            int pid) {
+    boost::system::error_code error;
+    co_await pidfd->async_wait(asio::posix::descriptor_base::wait_read,
+                               asio::redirect_error(use_awaitable, error));
+    int native_status = 0;
+    while (waitpid(pid, &native_status, 0) < 0 && errno == EINTR) {
+    }
+    dyno->running = false;
+    dyno->last_exit = exit_status_of(native_status);
+    dyno->exit_reason = dyno->last_exit.describe();
+    log(*dyno, fmt::format("Process {}", dyno->exit_reason));
+    std::error_code ec;
+    fs::remove(dyno->dir.string() + ".pid", ec);
+    remove_later(dyno->dir);
+    bool was_routed = dyno->web() && dyno->state == DynoState::up;
+    release_port(*dyno);
+    if (!dyno->wanted || m_stopping) {
+      set_state(*dyno, DynoState::down);
+      co_return;
+    }
+    // A crash. Forget old crashes after a long enough run.
+    if (SteadyClock::now() - dyno->started_steady > k_stable_after) {
+      dyno->crashes = 0;
+    }
+    ++dyno->crashes;
+    set_state(*dyno, DynoState::crashed);
+    if (was_routed) {
+      asio::co_spawn(m_io, update_router_logged(), asio::detached);
+    }
+    if (dyno->probation) {
+      co_return; // the activation that started it decides
+    }
+    milliseconds delay{0};
+    if (dyno->crashes > k_crashes_before_backoff) {
+      delay = std::min<milliseconds>(
+          k_max_backoff, milliseconds(1000L << std::min(dyno->crashes - 2, 16)));
+      log(*dyno, fmt::format("Crashed {} times in a row: restarting in {}", dyno->crashes,
+                             format_duration(delay)));
+    }
+    dyno->restart_timer.expires_after(delay);
+    boost::system::error_code cancelled;
+    co_await dyno->restart_timer.async_wait(asio::redirect_error(use_awaitable, cancelled));
+    if (!cancelled && dyno->wanted && !m_stopping) {
+      co_await bring_up(dyno);
+    }
+  }
+
+  // Sends `signal` to every process of the dyno. Inside bubblewrap the app runs in its own
+  // session below bwrap, so the processes are found by walking the tree; killing bwrap
+  // itself would SIGKILL the sandbox at once, so SIGTERM spares it.
+  void signal_dyno(const Dyno& dyno, int signal_number) {
+    if (!dyno.running || dyno.pid <= 0) {
+      return;
+    }
+    for (int pid : descendant_pids(dyno.pid)) {
+      kill(pid, signal_number);
+    }
+    if (signal_number == SIGKILL || m_config.build.sandbox == SandboxMode::none) {
+      killpg(dyno.pid, signal_number);
+    }
+  }
+
+  awaitable<void> stop(DynoPtr dyno) {
+    dyno->wanted = false;
+    dyno->restart_timer.cancel();
+    if (!dyno->running) {
+      set_state(*dyno, DynoState::down);
+      co_return;
+    }
+    set_state(*dyno, DynoState::stopping);
+    log(*dyno, "Stopping all processes with SIGTERM");
+    signal_dyno(*dyno, SIGTERM);
+    auto deadline = SteadyClock::now() + m_config.runtime.stop_grace;
+    while (dyno->running && SteadyClock::now() < deadline) {
+      co_await sleep_for(k_poll);
+    }
+    if (dyno->running) {
+      log(*dyno, fmt::format("Error R12 (Exit timeout) -> still running {} after SIGTERM: "
+                             "SIGKILL",
+                             format_duration(m_config.runtime.stop_grace)));
+      signal_dyno(*dyno, SIGKILL);
+      while (dyno->running) {
+        co_await sleep_for(k_poll);
+      }
+    }
+  }
+
+  // Until the dyno's web process answers its health check, or why not.
+  awaitable<Expected<void>> wait_healthy(DynoPtr dyno, const HealthCheck& check,
+                                         const std::string& host) {
+    auto deadline = SteadyClock::now() + m_config.runtime.health_timeout;
+    std::string last = "it never answered";
+    while (true) {
+      if (!dyno->running) {
+        co_return fail("{} {} before it answered on port {}", dyno->name(), dyno->exit_reason,
+                       dyno->port);
+      }
+      HttpAnswer answer = co_await http_get_tcp(dyno->port, host, check.path);
+      if (answer.status != 0) {
+        bool healthy = check.declared ? (answer.status >= 200 && answer.status < 400 &&
+                                         answer.body.find(check.content) != std::string::npos)
+                                      : answer.status < 500;
+        if (healthy) {
+          co_return Expected<void>();
+        }
+        last = fmt::format("{} {} answered {}{}", check.path, dyno->name(), answer.status,
+                           check.declared && answer.status < 400
+                               ? fmt::format(" without '{}'", check.content)
+                               : "");
+      } else if (answer.problem != "connection refused") {
+        last = fmt::format("{}: {}", check.path, answer.problem);
+      }
+      if (SteadyClock::now() >= deadline) {
+        break;
+      }
+      co_await sleep_for(milliseconds(50));
+    }
+    co_return fail("{} did not pass its health check on port {} within {} ({})", dyno->name(),
+                   dyno->port, format_duration(m_config.runtime.health_timeout),
+                   last == "it never answered" ? "nothing listened on it" : last);
+  }
+
+  // Starts the dyno outside an activation (daemon start, scaling, a crash's restart): a web
+  // process joins the router once healthy; one that never gets healthy is killed and
+  // restarted as a crash.
+  awaitable<void> bring_up(DynoPtr dyno) {
+    dyno->wanted = true;
+    set_state(*dyno, DynoState::starting);
+    if (auto launched = co_await launch(dyno); !launched) {
+      log(*dyno, fmt::format("Cannot start: {}", launched.error().message));
+      ++dyno->crashes;
+      set_state(*dyno, DynoState::crashed);
+      co_return;
+    }
+    if (!dyno->web()) {
+      set_state(*dyno, DynoState::up);
+      co_return;
+    }
+    AppState& app = state(dyno->app);
+    auto healthy = co_await wait_healthy(dyno, app.health, app.hosts.front());
+    if (!dyno->wanted || !dyno->running) {
+      co_return;
+    }
+    if (!healthy) {
+      log(*dyno, healthy.error().message);
+      signal_dyno(*dyno, SIGKILL); // its exit counts as a crash and restarts it
+      co_return;
+    }
+    set_state(*dyno, DynoState::up);
+    co_await update_router_logged();
+  }
+
+  // ---------------------------------------------------------------- the router
+
+  std::vector<Route> routes() {
+    std::vector<Route> routes;
+    for (auto& [name, app] : m_apps) {
+      if (app.hosts.empty()) {
+        continue;
+      }
+      Route route{.app = name, .hosts = app.hosts};
+      for (const auto& dyno : app.dynos) {
+        if (dyno->web() && dyno->state == DynoState::up && dyno->running) {
+          route.ports.push_back(dyno->port);
+        }
+      }
+      routes.push_back(std::move(route));
+    }
+    return routes;
+  }
+
+  awaitable<Expected<void>> start_nginx() {
+    std::error_code ec;
+    for (const char* dir : {"client_body", "proxy", "fastcgi", "uwsgi", "scgi"}) {
+      fs::create_directories(m_router.prefix / dir, ec);
+    }
+    long generation = ++m_generation;
+    if (auto written =
+            write_file_atomic(m_router.config(), nginx_config(m_config, m_router, {}, generation));
+        !written) {
+      co_return written;
+    }
+    fs::remove(m_router.control_socket(), ec);
+    std::string nginx = fs::exists("/usr/sbin/nginx", ec) ? "/usr/sbin/nginx" : "nginx";
+    Command command{.argv = {nginx, "-p", m_router.prefix.string(), "-c",
+                             m_router.config().string(), "-e", m_router.error_log().string()}};
+    auto process = spawn(command, {.capture_output = true,
+                                   .new_process_group = true,
+                                   .death_signal = SIGTERM});
+    if (!process) {
+      co_return std::unexpected(process.error());
+    }
+    m_nginx_pid = process->pid;
+    m_nginx_running = true;
+    auto output = std::make_shared<asio::posix::stream_descriptor>(m_io, process->output_fd);
+    auto pidfd = std::make_shared<asio::posix::stream_descriptor>(m_io, process->pidfd);
+    asio::co_spawn(m_io, relay_nginx_output(output), asio::detached);
+    asio::co_spawn(m_io, watch_nginx(pidfd, process->pid), asio::detached);
+    auto reached = co_await wait_generation(generation);
+    if (!reached) {
+      co_return fail("nginx did not start: {} (see {})", reached.error().message,
+                     m_router.error_log().string());
+    }
+    m_router_ready = true;
+    say("router listening on {}:{}", m_config.server.http_address, m_config.server.http_port);
+    co_return Expected<void>();
+  }
+
+  awaitable<void> relay_nginx_output(std::shared_ptr<asio::posix::stream_descriptor> pipe) {
+    std::array<char, 4096> buffer{};
+    std::string pending;
+    while (true) {
+      boost::system::error_code error;
+      std::size_t n = co_await pipe->async_read_some(asio::buffer(buffer),
+                                                     asio::redirect_error(use_awaitable, error));
+      pending.append(buffer.data(), n);
+      for (auto newline = pending.find('\n'); newline != std::string::npos;
+           newline = pending.find('\n')) {
+        say("nginx: {}", pending.substr(0, newline));
+        pending.erase(0, newline + 1);
+      }
+      if (error) {
+        co_return;
+      }
+    }
+  }
+
+  awaitable<void> watch_nginx(std::shared_ptr<asio::posix::stream_descriptor> pidfd, int pid) {
+    boost::system::error_code error;
+    co_await pidfd->async_wait(asio::posix::descriptor_base::wait_read,
+                               asio::redirect_error(use_awaitable, error));
+    int native_status = 0;
+    while (waitpid(pid, &native_status, 0) < 0 && errno == EINTR) {
+    }
+    m_nginx_running = false;
+    if (m_stopping || !m_router_ready) {
+      co_return; // stopping, or it never started: start_nginx reports that
+    }
+    say("nginx {}: starting it again", exit_status_of(native_status).describe());
+    co_await sleep_for(milliseconds(500));
+    if (auto started = co_await start_nginx(); started) {
+      co_await update_router_logged();
+    } else {
+      say("{}", started.error().message);
+    }
+  }
+
+  awaitable<Expected<void>> wait_generation(long generation) {
+    auto deadline = SteadyClock::now() + k_router_timeout;
+    std::string problem = "no answer";
+    while (SteadyClock::now() < deadline && m_nginx_running) {
+      HttpAnswer answer = co_await http_get_unix(m_router.control_socket(), "/generation");
+      long seen = 0;
+      if (answer.status == 200) {
+        std::from_chars(answer.body.data(), answer.body.data() + answer.body.size(), seen);
+        if (seen >= generation) {
+          co_return Expected<void>();
+        }
+        problem = fmt::format("it still serves configuration {}", seen);
+      } else if (!answer.problem.empty()) {
+        problem = answer.problem;
+      }
+      co_await sleep_for(milliseconds(10));
+    }
+    co_return fail("{}", m_nginx_running ? problem : "nginx exited");
+  }
+
+  // Writes the configuration for the routes as they are now and reloads nginx gracefully;
+  // returns once nginx answers with it. The old workers finish their requests meanwhile.
+  awaitable<Expected<void>> update_router() {
+    long generation = ++m_generation;
+    if (auto written = write_file_atomic(m_router.config(),
+                                         nginx_config(m_config, m_router, routes(), generation));
+        !written) {
+      co_return written;
+    }
+    if (!m_nginx_running) {
+      co_return fail("nginx is not running");
+    }
+    for (int worker : descendant_pids(m_nginx_pid)) {
+      m_old_workers.insert(worker);
+    }
+    kill(m_nginx_pid, SIGHUP);
+    auto reached = co_await wait_generation(generation);
+    if (!reached) {
+      co_return fail("nginx did not load the new configuration: {} (see {})",
+                     reached.error().message, m_router.error_log().string());
+    }
+    co_return Expected<void>();
+  }
+
+  awaitable<void> update_router_logged() {
+    if (auto updated = co_await update_router(); !updated) {
+      say("{}", updated.error().message);
+    }
+  }
+
+  // Once the nginx workers that served before the last switch are gone (they finish their
+  // requests first), stops the processes they may have been talking to.
+  awaitable<void> retire(std::vector<DynoPtr> dynos) {
+    for (const auto& dyno : dynos) {
+      dyno->wanted = false;
+      m_retiring.push_back(dyno);
+    }
+    auto deadline = SteadyClock::now() + m_config.runtime.stop_grace;
+    while (SteadyClock::now() < deadline) {
+      std::erase_if(m_old_workers, [](int pid) {
+        return kill(pid, 0) != 0 || !fs::exists(fmt::format("/proc/{}/status", pid));
+      });
+      if (m_old_workers.empty()) {
+        break;
+      }
+      co_await sleep_for(k_poll);
+    }
+    for (const auto& dyno : dynos) {
+      co_await stop(dyno);
+    }
+    std::erase_if(m_retiring, [&](const DynoPtr& dyno) {
+      return std::ranges::find(dynos, dyno) != dynos.end();
+    });
+  }
+
+  // ---------------------------------------------------------------- requests
+
+  class Reply {
+   public:
+    explicit Reply(asio::local::stream_protocol::socket& socket) : m_socket(socket) {}
+
+    awaitable<void> output(std::string text) {
+      json message; // (g++ 12 cannot co_await a call with a braced json argument)
+      message["output"] = std::move(text);
+      co_await send(message);
+    }
+    awaitable<void> send(const json& message) {
+      if (m_gone) {
+        co_return; // the caller went away; the work goes on
+      }
+      std::string line = message.dump() + "\n";
+      boost::system::error_code error;
+      co_await asio::async_write(m_socket, asio::buffer(line),
+                                 asio::redirect_error(use_awaitable, error));
+      m_gone = static_cast<bool>(error);
+    }
+
+   private:
+    asio::local::stream_protocol::socket& m_socket;
+    bool m_gone = false;
+  };
+
+  awaitable<void> accept_loop() {
+    while (!m_stopping) {
+      boost::system::error_code error;
+      auto socket = co_await m_acceptor.async_accept(asio::redirect_error(use_awaitable, error));
+      if (error) {
+        if (m_stopping) {
+          co_return;
+        }
+        co_await sleep_for(milliseconds(100));
+        continue;
+      }
+      asio::co_spawn(m_io, serve(std::move(socket)), asio::detached);
+    }
+  }
+
+  awaitable<void> serve(asio::local::stream_protocol::socket socket) {
+    Reply reply(socket);
+    asio::streambuf buffer(k_max_request);
+    boost::system::error_code error;
+    co_await asio::async_read_until(socket, buffer, '\n',
+                                    asio::redirect_error(use_awaitable, error));
+    if (error) {
+      json message;
+      message["error"] = "the request must be one line of JSON of at most 64 KiB";
+      co_await reply.send(message);
+      co_return;
+    }
+    std::string line(asio::buffers_begin(buffer.data()), asio::buffers_end(buffer.data()));
+    json request = json::parse(line, nullptr, false);
+    Expected<json> result = co_await dispatch(request, reply);
+    json message;
+    if (result) {
+      message["result"] = *result;
+    } else {
+      message["error"] = result.error().message;
+    }
+    co_await reply.send(message);
+  }
+
+  awaitable<Expected<json>> dispatch(const json& request, Reply& reply) {
+    if (!request.is_object() || !request.contains("command") ||
+        !request["command"].is_string()) {
+      co_return fail("malformed request: expected {{\"command\": ...}}");
+    }
+    std::string command = request["command"];
+    if (command == "status") {
+      co_return json{{"pid", getpid()}, {"apps", m_apps.size()}};
+    }
+    std::string app = request.value("app", "");
+    if (!request.contains("app") || !request["app"].is_string() ||
+        !validate_app_name(app)) {
+      co_return fail("malformed request: '{}' needs a valid \"app\"", command);
+    }
+    if (command == "activate") {
+      if (!request.contains("version") || !request["version"].is_number_integer()) {
+        co_return fail("malformed request: 'activate' needs a \"version\"");
+      }
+      co_return co_await activate(app, request["version"].get<int>(), reply);
+    }
+    if (command == "sync") {
+      co_return co_await sync(app, reply);
+    }
+    if (command == "restart") {
+      co_return co_await restart(app, request.value("type", ""), reply);
+    }
+    if (command == "ps") {
+      co_return ps(app);
+    }
+    co_return fail("unknown command '{}'", command);
+  }
+
+  // Starts vN beside the live release, and switches to it only if it is healthy.
+  awaitable<Expected<json>> activate(const std::string& name, int version, Reply& reply) {
+    if (auto exists = require_app(m_layout, name); !exists) {
+      co_return std::unexpected(exists.error());
+    }
+    auto guard = co_await claim(name);
+    auto record = ReleaseStore(m_layout, name).get(version);
+    if (!record) {
+      co_return std::unexpected(record.error());
+    }
+    AppState& app = state(name);
+    refresh_settings(name, app);
+    auto release = std::make_shared<const Release>(std::move(*record));
+    auto unpacked = co_await unpack(name, *release);
+    if (!unpacked) {
+      co_return std::unexpected(unpacked.error());
+    }
+    auto health = web_health_check(m_layout.unpacked_dir(name, version));
+    if (!health) {
+      co_return std::unexpected(health.error());
+    }
+    auto started = SteadyClock::now();
+    std::vector<DynoPtr> fresh;
+    Expected<void> outcome;
+    for (auto& [type, count] : formation(name, *release)) {
+      for (int index = 1; index <= count && outcome; ++index) {
+        auto dyno = make_dyno(name, release, type, index);
+        dyno->probation = true;
+        fresh.push_back(dyno);
+        outcome = co_await launch(dyno);
+      }
+    }
+    for (const auto& dyno : fresh) {
+      if (!outcome) {
+        break;
+      }
+      if (dyno->web()) {
+        outcome = co_await wait_healthy(dyno, *health, app.hosts.front());
+        if (outcome) {
+          co_await reply.output(detail_line(fmt::format(
+              "{} answered on port {} after {}", dyno->name(), dyno->port,
+              seconds_text(SteadyClock::now() - started))));
+        }
+      } else if (!dyno->running) {
+        outcome = fail("{} {} at once", dyno->name(), dyno->exit_reason);
+      }
+    }
+    long health_ms = elapsed_ms(started);
+    if (!outcome) {
+      app.log->append("slipway[api]", fmt::format("Release v{} failed its launch: {}", version,
+                                                  outcome.error().message));
+      for (const auto& dyno : fresh) {
+        co_await stop(dyno);
+      }
+      co_return std::unexpected(outcome.error());
+    }
+    // Healthy: the new processes take the traffic, then `current` moves.
+    for (const auto& dyno : fresh) {
+      dyno->probation = false;
+      set_state(*dyno, DynoState::up);
+    }
+    std::vector<DynoPtr> old = std::move(app.dynos);
+    app.dynos = fresh;
+    app.release = release;
+    app.health = *health;
+    auto switching = SteadyClock::now();
+    auto routed = co_await update_router();
+    if (!routed) {
+      app.dynos = std::move(old);
+      co_await update_router_logged();
+      for (const auto& dyno : fresh) {
+        co_await stop(dyno);
+      }
+      co_return std::unexpected(routed.error());
+    }
+    long switch_ms = elapsed_ms(switching);
+    if (auto moved = ReleaseStore(m_layout, name).activate(version); !moved) {
+      say("{}: {}", name, moved.error().message);
+    }
+    app.log->append("slipway[router]",
+                    fmt::format("Routing {} to v{} ({} web processes), switched in {} ms",
+                                app.hosts.front(), version,
+                                std::ranges::count_if(fresh, [](auto& d) { return d->web(); }),
+                                switch_ms));
+    asio::co_spawn(m_io, retire(std::move(old)), asio::detached);
+    co_return json{{"health_ms", health_ms}, {"switch_ms", switch_ms}};
+  }
+
+  // Makes the app's processes match app.toml (formation, domains); stops everything of an
+  // app that no longer exists.
+  awaitable<Expected<json>> sync(const std::string& name, Reply&) {
+    auto guard = co_await claim(name);
+    AppState& app = state(name);
+    if (!require_app(m_layout, name)) {
+      auto dynos = std::move(app.dynos);
+      app.hosts.clear();
+      co_await update_router_logged();
+      for (const auto& dyno : dynos) {
+        co_await stop(dyno);
+      }
+      m_apps.erase(name);
+      co_return json{{"removed", true}};
+    }
+    refresh_settings(name, app);
+    std::vector<DynoPtr> surplus;
+    if (app.release) {
+      for (auto& [type, count] : formation(name, *app.release)) {
+        for (int index = 1; index <= count; ++index) {
+          bool present = std::ranges::any_of(app.dynos, [&](const DynoPtr& dyno) {
+            return dyno->type == type && dyno->index == index;
+          });
+          if (!present) {
+            auto dyno = make_dyno(name, app.release, type, index);
+            app.dynos.push_back(dyno);
+            asio::co_spawn(m_io, bring_up(dyno), asio::detached);
+          }
+        }
+        std::erase_if(app.dynos, [&](const DynoPtr& dyno) {
+          bool extra = dyno->type == type && dyno->index > count;
+          if (extra) {
+            surplus.push_back(dyno);
+          }
+          return extra;
+        });
+      }
+    }
+    auto routed = co_await update_router();
+    asio::co_spawn(m_io, retire(std::move(surplus)), asio::detached);
+    if (!routed) {
+      co_return std::unexpected(routed.error());
+    }
+    co_return json{{"processes", app.dynos.size()}};
+  }
+
+  // Restarts the app's processes (of one type): web ones one at a time, each replaced by a
+  // healthy new one before it stops, so a restart drops no request.
+  awaitable<Expected<json>> restart(const std::string& name, const std::string& type,
+                                    Reply& reply) {
+    auto guard = co_await claim(name);
+    AppState& app = state(name);
+    refresh_settings(name, app);
+    std::vector<DynoPtr> targets;
+    for (const auto& dyno : app.dynos) {
+      if (type.empty() || dyno->type == type) {
+        targets.push_back(dyno);
+      }
+    }
+    if (!type.empty() && targets.empty()) {
+      co_return fail("{} has no {} processes", name, type);
+    }
+    int restarted = 0;
+    for (const auto& old : targets) {
+      auto replacement = make_dyno(name, old->release, old->type, old->index);
+      if (!old->web()) {
+        co_await stop(old);
+        std::ranges::replace(app.dynos, old, replacement);
+        asio::co_spawn(m_io, bring_up(replacement), asio::detached);
+        ++restarted;
+        continue;
+      }
+      replacement->probation = true;
+      Expected<void> ready = co_await launch(replacement);
+      if (ready) {
+        ready = co_await wait_healthy(replacement, app.health, app.hosts.front());
+      }
+      if (!ready) {
+        co_await stop(replacement);
+        co_return fail("{} was not restarted: {}", old->name(), ready.error().message);
+      }
+      replacement->probation = false;
+      set_state(*replacement, DynoState::up);
+      std::ranges::replace(app.dynos, old, replacement);
+      co_await update_router_logged();
+      co_await reply.output(detail_line(fmt::format("{} restarted (pid {})", old->name(),
+                                                    replacement->pid)));
+      asio::co_spawn(m_io, retire({old}), asio::detached);
+      ++restarted;
+    }
+    co_return json{{"restarted", restarted}};
+  }
+
+  json ps(const std::string& name) {
+    json list = json::array();
+    auto it = m_apps.find(name);
+    if (it == m_apps.end()) {
+      return list;
+    }
+    std::vector<DynoPtr> shown = it->second.dynos;
+    for (const auto& dyno : m_retiring) {
+      if (dyno->app == name && dyno->running) {
+        shown.push_back(dyno);
+      }
+    }
+    for (const auto& dyno : shown) {
+      json entry{{"name", dyno->name()},
+                 {"type", dyno->type},
+                 {"state", to_string(dyno->state)},
+                 {"release", dyno->release->version},
+                 {"command", dyno->command},
+                 {"crashes", dyno->crashes}};
+      if (dyno->running) {
+        entry["pid"] = dyno->pid;
+        entry["started_at"] = format_time(dyno->started_at);
+        entry["uptime_seconds"] = elapsed_ms(dyno->started_steady) / 1000;
+      }
+      if (dyno->port != 0) {
+        entry["port"] = dyno->port;
+      }
+      list.push_back(entry);
+    }
+    return list;
+  }
+
+  Layout m_layout;
+  Config m_config;
+  asio::io_context m_io;
+  asio::thread_pool m_pool{2};
+  asio::signal_set m_signals;
+  asio::local::stream_protocol::acceptor m_acceptor;
+  std::optional<FileLock> m_lock;
+  RouterFiles m_router;
+  std::map<std::string, AppState> m_apps;
+  std::vector<DynoPtr> m_retiring;
+  std::set<int> m_ports;
+  int m_next_port;
+  long m_runs = 0;
+  long m_generation = 0;
+  int m_nginx_pid = -1;
+  bool m_nginx_running = false;
+  bool m_router_ready = false;
+  std::set<int> m_old_workers;
+  bool m_stopping = false;
+  std::string m_failure;
+};
+
+} // namespace
+
+Expected<void> run_daemon(const Layout& layout) {
+  auto config = layout.config();
+  if (!config) {
+    return std::unexpected(config.error());
+  }
+  signal(SIGPIPE, SIG_IGN);
+  Daemon daemon(layout, std::move(*config));
+  return daemon.run();
+}
+
+} // namespace slipway

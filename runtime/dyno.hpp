@@ -1,0 +1,39 @@
+// What the daemon's processes and `slipway run`'s one-off process share: the release's
+// files unpacked once, a throwaway copy per process start (writes vanish at restart and never
+// reach the release), and the environment a process of the release gets.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "common/config.hpp"
+#include "common/error.hpp"
+#include "common/subprocess.hpp"
+#include "runtime/layout.hpp"
+#include "runtime/release.hpp"
+
+namespace slipway {
+
+// releases/vN/app, unpacked from the release's slug the first time it is needed. Safe to
+// call from several processes at once: each unpacks aside and the first rename wins.
+Expected<std::filesystem::path> ensure_unpacked(const Layout& layout, const std::string& app,
+                                                const Release& release);
+
+// Copies the unpacked release into `dir` (a fresh directory) for one process start.
+Expected<void> make_process_copy(const std::filesystem::path& unpacked,
+                                 const std::filesystem::path& dir);
+
+struct ProcessSpec {
+  const Release& release;
+  std::string dyno; // "web.1", "run.4711"
+  std::string command;
+  int port = 0; // 0: no PORT
+  std::filesystem::path app_dir;
+};
+
+// The sandboxed command that runs `spec` the way a dyno runs: config vars, PORT, DYNO,
+// SLIPWAY_RELEASE, .profile.d sourced.
+Command process_command(const Config& config, const ProcessSpec& spec);
+
+} // namespace slipway

@@ -1,0 +1,101 @@
+#include "runtime/router.hpp"
+
+#include <fmt/format.h>
+
+namespace slipway {
+
+std::string nginx_config(const Config& config, const RouterFiles& files,
+                         const std::vector<Route>& routes, long generation) {
+  const std::string prefix = files.prefix.string();
+  const std::string listen =
+      fmt::format("{}:{}", config.server.http_address, config.server.http_port);
+  std::string out = fmt::format(R"(# Written by slipway daemon: every reload replaces it.
+daemon off;
+master_process on;
+worker_processes auto;
+worker_shutdown_timeout {grace}s;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+
+events {{
+  worker_connections 4096;
+}}
+
+http {{
+  access_log off;
+  client_body_temp_path {prefix}/client_body;
+  proxy_temp_path {prefix}/proxy;
+  fastcgi_temp_path {prefix}/fastcgi;
+  uwsgi_temp_path {prefix}/uwsgi;
+  scgi_temp_path {prefix}/scgi;
+  server_tokens off;
+  server_names_hash_bucket_size 128;
+  client_max_body_size 100m;
+
+  proxy_http_version 1.1;
+  proxy_set_header Host $host;
+  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+  proxy_set_header X-Forwarded-Proto $scheme;
+  proxy_set_header X-Forwarded-Port $server_port;
+  proxy_set_header X-Request-Id $request_id;
+  proxy_set_header Upgrade $http_upgrade;
+  proxy_set_header Connection $slipway_connection;
+  proxy_connect_timeout 5s;
+  proxy_read_timeout 60s;
+  map $http_upgrade $slipway_connection {{
+    default upgrade;
+    '' '';
+  }}
+
+  server {{
+    listen unix:{prefix}/control.sock;
+    location = /generation {{
+      default_type text/plain;
+      return 200 "{generation}";
+    }}
+  }}
+
+  server {{
+    listen {listen} default_server;
+    server_name _;
+    location / {{
+      default_type text/plain;
+      return 404 "no app is served at this host name\n";
+    }}
+  }}
+)",
+                                fmt::arg("prefix", prefix), fmt::arg("listen", listen),
+                                fmt::arg("generation", generation),
+                                fmt::arg("grace", std::max<long>(1, static_cast<long>(
+                                                                        config.runtime.stop_grace
+                                                                            .count() /
+                                                                        1000))));
+  for (const auto& route : routes) {
+    std::string names;
+    for (const auto& host : route.hosts) {
+      names += " " + host;
+    }
+    out += "\n";
+    if (!route.ports.empty()) {
+      out += fmt::format("  upstream slipway-{} {{\n", route.app);
+      for (int port : route.ports) {
+        out += fmt::format("    server 127.0.0.1:{} max_fails=0;\n", port);
+      }
+      out += "  }\n";
+    }
+    out += fmt::format("  server {{\n    listen {};\n    server_name{};\n", listen, names);
+    if (route.ports.empty()) {
+      out += fmt::format("    location / {{\n      default_type text/plain;\n      return 503 "
+                         "\"{} has no web processes running\\n\";\n    }}\n",
+                         route.app);
+    } else {
+      out += fmt::format("    location / {{\n      proxy_pass http://slipway-{};\n    }}\n",
+                         route.app);
+    }
+    out += "  }\n";
+  }
+  out += "}\n";
+  return out;
+}
+
+} // namespace slipway

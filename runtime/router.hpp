@@ -1,0 +1,33 @@
+// The router: nginx's configuration for every app, as the daemon writes it under
+// ROOT/run/nginx/. One server per app answering APP.DOMAIN and its own domains on
+// [server].http_address:http_port, proxying to an upstream of its healthy web processes,
+// or a plain 503 when it has none. A control server on a unix socket reports the
+// configuration's generation, so the daemon knows when a reload has taken effect.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "common/config.hpp"
+
+namespace slipway {
+
+struct Route {
+  std::string app;
+  std::vector<std::string> hosts; // APP.DOMAIN first, then its domains
+  std::vector<int> ports;         // its web processes that passed their health check
+};
+
+struct RouterFiles {
+  std::filesystem::path prefix; // ROOT/run/nginx
+  std::filesystem::path config() const { return prefix / "nginx.conf"; }
+  std::filesystem::path pid() const { return prefix / "nginx.pid"; }
+  std::filesystem::path error_log() const { return prefix / "error.log"; }
+  std::filesystem::path control_socket() const { return prefix / "control.sock"; }
+};
+
+std::string nginx_config(const Config& config, const RouterFiles& files,
+                         const std::vector<Route>& routes, long generation);
+
+} // namespace slipway
