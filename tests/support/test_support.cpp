@@ -1,5 +1,7 @@
 #include "tests/support/test_support.hpp"
 
+#include <csignal>
+#include <cstring>
 #include <fstream>
 #include <netinet/in.h>
 #include <sstream>
@@ -7,6 +9,11 @@
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "runtime/daemon_client.hpp"
+#include "runtime/layout.hpp"
 
 namespace slipway::test {
 
@@ -110,6 +117,92 @@ HttpResponse http_get(int port, const std::string& path, std::chrono::millisecon
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
+}
+
+HttpResponse http_request(int port, const std::string& host, const std::string& path) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval timeout{.tv_sec = 10, .tv_usec = 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    HttpResponse failed{.status = 0, .body = std::string("connect: ") + std::strerror(errno)};
+    close(fd);
+    return failed;
+  }
+  std::string request =
+      "GET " + path + " HTTP/1.0\r\nHost: " + host + "\r\nUser-Agent: slipway-test\r\n\r\n";
+  std::string received;
+  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
+    char buffer[8192];
+    ssize_t n = 0;
+    while ((n = read(fd, buffer, sizeof buffer)) > 0) {
+      received.append(buffer, static_cast<std::size_t>(n));
+    }
+  }
+  close(fd);
+  HttpResponse response;
+  if (!received.starts_with("HTTP/1.") || received.size() < 12) {
+    response.body = received.empty() ? "no answer" : received;
+    return response;
+  }
+  response.status = std::stoi(received.substr(9, 3));
+  auto body = received.find("\r\n\r\n");
+  response.body = body == std::string::npos ? "" : received.substr(body + 4);
+  return response;
+}
+
+DaemonProcess::DaemonProcess(std::filesystem::path root) : m_root(std::move(root)) {}
+
+DaemonProcess::~DaemonProcess() {
+  if (m_process.pid > 0) {
+    stop();
+  }
+}
+
+void DaemonProcess::start() {
+  std::string log = (m_root.parent_path() / "daemon.log").string();
+  auto started = spawn({.argv = {"/bin/sh", "-c", "exec \"$0\" --root \"$1\" daemon >>\"$2\" 2>&1",
+                                 slipway_binary().string(), m_root.string(), log}},
+                       {.capture_output = true});
+  REQUIRE(started);
+  m_process = *started;
+  close(m_process.output_fd);
+  m_process.output_fd = -1;
+  Layout layout(m_root);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto answer = call_daemon(layout, {{"command", "status"}});
+    if (answer && *answer) {
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  INFO(this->log());
+  FAIL("the daemon did not start within 30s");
+}
+
+int DaemonProcess::stop() {
+  if (m_process.pid <= 0) {
+    return -1;
+  }
+  ::kill(m_process.pid, SIGTERM);
+  auto status = wait_spawned(m_process);
+  m_process = {};
+  return status.code;
+}
+
+void DaemonProcess::kill() {
+  ::kill(m_process.pid, SIGKILL);
+  wait_spawned(m_process);
+  m_process = {};
+}
+
+std::string DaemonProcess::log() const {
+  std::ifstream in(m_root.parent_path() / "daemon.log");
+  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 bool contains(const std::string& haystack, const std::string& needle) {

@@ -51,6 +51,29 @@ struct HttpResponse {
 HttpResponse http_get(int port, const std::string& path = "/",
                       std::chrono::milliseconds wait = std::chrono::seconds(30));
 
+// One GET of http://127.0.0.1:PORT/PATH with a Host header, over a raw socket (fast enough
+// to keep a server busy); status 0 and the reason in `body` when there was no answer.
+HttpResponse http_request(int port, const std::string& host, const std::string& path = "/");
+
+// `slipway --root ROOT daemon`, started by the test and stopped by pid (SIGTERM, or SIGKILL
+// with kill()). Its output goes to ROOT/../daemon.log.
+class DaemonProcess {
+ public:
+  explicit DaemonProcess(std::filesystem::path root);
+  ~DaemonProcess();
+  DaemonProcess(const DaemonProcess&) = delete;
+  DaemonProcess& operator=(const DaemonProcess&) = delete;
+
+  void start();        // returns once the daemon answers on its socket
+  int stop();          // SIGTERM; returns its exit code
+  void kill();         // SIGKILL, as a crash
+  std::string log() const;
+
+ private:
+  std::filesystem::path m_root;
+  SpawnedProcess m_process;
+};
+
 bool contains(const std::string& haystack, const std::string& needle);
 
 } // namespace slipway::test

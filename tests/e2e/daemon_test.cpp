@@ -1,0 +1,330 @@
+// The daemon with a real nginx in front: pushes go live only when healthy, traffic switches
+// without a failed request, processes are scaled, restarted and brought back after crashes.
+#include <atomic>
+#include <csignal>
+#include <set>
+#include <thread>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "runtime/daemon_client.hpp"
+#include "tests/support/test_support.hpp"
+
+using namespace slipway;
+using namespace slipway::test;
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A root with the `versioned` app pushed from a git work tree, and its daemon.
+struct Server {
+  TempDir dir;
+  fs::path root = dir / "root";
+  fs::path work = dir / "work";
+  int http_port = free_port();
+  DaemonProcess daemon{root};
+
+  Server() {
+    REQUIRE(slipway({"init", "--http-port", std::to_string(http_port)}).ok());
+    // Loopback only, and short waits so the failure cases finish quickly.
+    std::string config = read_text(root / "slipway.toml");
+    config.replace(config.find("[server]\n"), 9, "[server]\nhttp_address = \"127.0.0.1\"\n");
+    write_file(root / "slipway.toml",
+               config + "[runtime]\nhealth_timeout = \"4s\"\nstop_grace = \"3s\"\n");
+    REQUIRE(slipway({"apps:create", "demo"}).ok());
+    fs::copy(fixture("apps/versioned"), work, fs::copy_options::recursive);
+    git({"init", "-q", "-b", "main"});
+    daemon.start();
+  }
+
+  ExitStatus slipway(std::vector<std::string> args) const {
+    args.insert(args.begin(), {"--root", root.string()});
+    return run_slipway(args);
+  }
+  void git(std::vector<std::string> args) const {
+    args.insert(args.begin(), {"git", "-c", "user.name=t", "-c", "user.email=t@example.com"});
+    auto status = run_program(args, work);
+    INFO(status.output);
+    REQUIRE(status.ok());
+  }
+  // Commits the work tree with version.txt = `version` and pushes it.
+  ExitStatus push(const std::string& version) const {
+    write_file(work / "version.txt", version + "\n");
+    git({"add", "-A"});
+    git({"commit", "-qm", version, "--allow-empty"});
+    return run_program({"git", "push", "-q", (root / "repos/demo.git").string(), "main"}, work);
+  }
+  HttpResponse get(const std::string& path = "/", const std::string& host = "demo.localhost") const {
+    return http_request(http_port, host, path);
+  }
+  json ps() const {
+    auto status = slipway({"ps", "-a", "demo", "--json"});
+    INFO(status.output);
+    REQUIRE(status.ok());
+    return json::parse(status.output);
+  }
+  json releases() const {
+    return json::parse(slipway({"releases", "-a", "demo", "--json", "-n", "0"}).output);
+  }
+  // Waits until the app serves a body starting with `prefix`.
+  bool serves(const std::string& prefix, std::chrono::milliseconds wait = 15s) const {
+    auto deadline = std::chrono::steady_clock::now() + wait;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (get().body.starts_with(prefix)) {
+        return true;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  }
+};
+
+// Requests without pause from another thread, counting failures and what answered.
+class Load {
+ public:
+  explicit Load(const Server& server)
+      : m_thread([this, &server] {
+          while (!m_stop) {
+            auto response = server.get();
+            std::lock_guard lock(m_mutex);
+            ++m_requests;
+            if (response.status != 200) {
+              ++m_failures;
+              m_problems.insert(std::to_string(response.status) + " " + response.body);
+            } else {
+              m_bodies.insert(response.body.substr(0, response.body.find('\n')));
+            }
+          }
+        }) {}
+  ~Load() { finish(); }
+
+  void finish() {
+    m_stop = true;
+    if (m_thread.joinable()) {
+      m_thread.join();
+    }
+  }
+  long requests() const { return m_requests; }
+  long failures() const { return m_failures; }
+  std::set<std::string> bodies() const { return m_bodies; }
+  std::string problems() const {
+    std::string out;
+    for (const auto& problem : m_problems) {
+      out += problem + "\n";
+    }
+    return out;
+  }
+
+ private:
+  std::atomic<bool> m_stop{false};
+  mutable std::mutex m_mutex;
+  long m_requests = 0;
+  long m_failures = 0;
+  std::set<std::string> m_bodies;
+  std::set<std::string> m_problems;
+  std::thread m_thread;
+};
+
+} // namespace
+
+TEST_CASE("a pushed app answers through nginx at its host name, and only there", "[daemon]") {
+  Server server;
+  auto pushed = server.push("v-one");
+  INFO(pushed.output);
+  REQUIRE(pushed.ok());
+  CHECK(contains(pushed.output, "health check passed"));
+  auto response = server.get();
+  CHECK(response.status == 200);
+  CHECK(response.body == "v-one web.1\n");
+  CHECK(server.get("/", "other.localhost").status == 404);
+  // A domain of its own, then not.
+  REQUIRE(server.slipway({"domains:add", "-a", "demo", "www.example.com"}).ok());
+  CHECK(server.get("/", "www.example.com").body == "v-one web.1\n");
+  CHECK(contains(server.slipway({"domains", "-a", "demo"}).output, "www.example.com"));
+  REQUIRE(server.slipway({"domains:remove", "-a", "demo", "www.example.com"}).ok());
+  CHECK(server.get("/", "www.example.com").status == 404);
+  auto bad = server.slipway({"domains:add", "-a", "demo", "Bad_Host"});
+  CHECK(bad.code == 2);
+  CHECK(contains(bad.output, "invalid domain 'Bad_Host'"));
+}
+
+TEST_CASE("ten deploys in a row under constant load drop no request", "[daemon]") {
+  Server server;
+  REQUIRE(server.push("release-0").ok());
+  REQUIRE(server.serves("release-0"));
+  Load load(server);
+  for (int i = 1; i <= 10; ++i) {
+    auto pushed = server.push(fmt::format("release-{}", i));
+    INFO(pushed.output);
+    REQUIRE(pushed.ok());
+    // The push returns once the new release serves.
+    CHECK(server.get().body.starts_with(fmt::format("release-{} ", i)));
+  }
+  std::this_thread::sleep_for(300ms);
+  load.finish();
+  WARN(fmt::format("zero-downtime: {} requests across 10 deploys, {} failed", load.requests(),
+                   load.failures()));
+  INFO(load.problems());
+  CHECK(load.failures() == 0);
+  CHECK(load.requests() > 100);
+  for (int i = 0; i <= 10; ++i) {
+    CHECK(load.bodies().contains(fmt::format("release-{} web.1", i)));
+  }
+}
+
+TEST_CASE("an unhealthy release is rejected and the old one keeps serving", "[daemon]") {
+  Server server;
+  REQUIRE(server.push("good").ok());
+  REQUIRE(server.serves("good"));
+
+  SECTION("its web process never binds PORT") {
+    write_file(server.work / "Procfile", "web: sleep 600\n");
+    auto pushed = server.push("never-binds");
+    INFO(pushed.output);
+    CHECK_FALSE(pushed.ok());
+    CHECK(contains(pushed.output, "web.1 did not pass its health check on port"));
+    CHECK(contains(pushed.output, "within 4s (nothing listened on it); v1 is still live"));
+  }
+  SECTION("its web process exits at once") {
+    write_file(server.work / "Procfile", "web: echo bye; exit 3\n");
+    auto pushed = server.push("exits");
+    INFO(pushed.output);
+    CHECK_FALSE(pushed.ok());
+    CHECK(contains(pushed.output, "web.1 exited with status 3 before it answered"));
+  }
+  SECTION("its declared health check answers 500") {
+    write_file(server.work / "unhealthy", "");
+    write_file(server.work / "app.json",
+               R"({"healthchecks": {"web": [{"type": "startup", "path": "/health"}]}})");
+    auto pushed = server.push("unhealthy");
+    INFO(pushed.output);
+    CHECK_FALSE(pushed.ok());
+    CHECK(contains(pushed.output, "/health web.1 answered 500"));
+  }
+  CHECK(server.get().body == "good web.1\n");
+  auto releases = server.releases();
+  REQUIRE(releases.size() == 2); // newest first
+  CHECK(releases[0]["status"] == "failed");
+  CHECK(contains(releases[0]["reason"].get<std::string>(), "web.1"));
+  CHECK(releases[1]["live"] == true);
+  auto ps = server.ps();
+  REQUIRE(ps.size() == 1);
+  CHECK(ps[0]["release"] == 1);
+}
+
+TEST_CASE("scaling, rolling restarts and crashed processes", "[daemon]") {
+  Server server;
+  REQUIRE(server.push("scaled").ok());
+  REQUIRE(server.serves("scaled"));
+
+  REQUIRE(server.slipway({"ps:scale", "-a", "demo", "web=2"}).ok());
+  std::set<std::string> dynos;
+  for (int i = 0; i < 200 && dynos.size() < 2; ++i) {
+    dynos.insert(server.get().body);
+    std::this_thread::sleep_for(20ms);
+  }
+  CHECK(dynos == std::set<std::string>{"scaled web.1\n", "scaled web.2\n"});
+  CHECK(server.slipway({"ps:scale", "-a", "demo", "worker=1"}).code == 1);
+  CHECK(server.slipway({"ps:scale", "-a", "demo", "web=-1"}).code == 2);
+
+  std::set<int> before;
+  for (const auto& process : server.ps()) {
+    before.insert(process["pid"].get<int>());
+  }
+  {
+    Load load(server);
+    auto restarted = server.slipway({"ps:restart", "-a", "demo"});
+    INFO(restarted.output);
+    CHECK(restarted.ok());
+    load.finish();
+    INFO(load.problems());
+    CHECK(load.failures() == 0);
+  }
+  json after = server.ps();
+  for (const auto& process : after) {
+    if (process["state"] == "up") {
+      CHECK_FALSE(before.contains(process["pid"].get<int>()));
+    }
+  }
+
+  // SIGKILL: back within seconds, with a new pid.
+  int victim = after[0]["pid"];
+  ::kill(victim, SIGKILL);
+  bool back = false;
+  for (int i = 0; i < 100 && !back; ++i) {
+    std::this_thread::sleep_for(100ms);
+    for (const auto& process : server.ps()) {
+      back = back || (process["name"] == after[0]["name"] && process["state"] == "up" &&
+                      process["pid"] != victim);
+    }
+  }
+  CHECK(back);
+
+  REQUIRE(server.slipway({"ps:scale", "-a", "demo", "web=0"}).ok());
+  auto none = server.get();
+  CHECK(none.status == 503);
+  CHECK(contains(none.body, "demo has no web processes running"));
+}
+
+TEST_CASE("a daemon killed with SIGKILL brings every app back on its live release", "[daemon]") {
+  Server server;
+  REQUIRE(server.push("first").ok());
+  REQUIRE(server.push("second").ok());
+  REQUIRE(server.serves("second"));
+  server.daemon.kill();
+  CHECK(server.get().status == 0); // the router went with it
+  server.daemon.start();
+  CHECK(server.serves("second"));
+  auto releases = server.releases();
+  REQUIRE(releases.size() == 2); // newest first
+  CHECK(releases[0]["live"] == true);
+  CHECK(releases[0]["status"] == "succeeded");
+  CHECK(server.daemon.stop() == 0);
+}
+
+TEST_CASE("logs show the app's lines and its release events; run returns the status",
+          "[daemon]") {
+  Server server;
+  REQUIRE(server.push("logged").ok());
+  REQUIRE(server.serves("logged"));
+  REQUIRE(server.slipway({"config:set", "-a", "demo", "GREETING=hi there"}).ok());
+  REQUIRE(server.serves("logged"));
+  auto logs = server.slipway({"logs", "-a", "demo", "-n", "50"});
+  INFO(logs.output);
+  CHECK(contains(logs.output, "app[web.1]: listening on "));
+  CHECK(contains(logs.output, "app[web.1]: GET /"));
+  CHECK(contains(logs.output, "slipway[api]: Release v1 created: Deploy "));
+  CHECK(contains(logs.output, "slipway[api]: Release v2 created: Set GREETING config vars"));
+  CHECK(contains(logs.output, "slipway[router]: Routing demo.localhost to v2"));
+  CHECK(contains(logs.output, "slipway[web.1]: State changed from starting to up"));
+
+  auto env = server.slipway({"run", "-a", "demo", "--", "env"});
+  INFO(env.output);
+  CHECK(env.ok());
+  CHECK(contains(env.output, "GREETING=hi there"));
+  CHECK(contains(env.output, "SLIPWAY_RELEASE=v2"));
+  auto exited = server.slipway({"run", "-a", "demo", "--", "sh", "-c", "echo out; exit 7"});
+  CHECK(exited.code == 7);
+  CHECK(contains(exited.output, "out"));
+  // A one-off's writes vanish with it, as a dyno's do.
+  REQUIRE(server.slipway({"run", "-a", "demo", "--", "touch /app/scribble"}).ok());
+  CHECK(server.slipway({"run", "-a", "demo", "--", "test -e /app/scribble"}).code == 1);
+}
+
+TEST_CASE("the daemon refuses malformed requests", "[daemon]") {
+  Server server;
+  Layout layout(server.root);
+  CHECK(contains(server.slipway({"ps", "-a", "demo"}).output, "no processes running"));
+  for (const json& request :
+       {json{{"command", "launch-missiles"}, {"app", "demo"}}, json{{"command", "ps"}},
+        json{{"command", "activate"}, {"app", "../etc"}, {"version", 1}},
+        json{{"command", "activate"}, {"app", "demo"}}, json::array({1, 2}),
+        json{{"command", "activate"}, {"app", "demo"}, {"version", 99}}}) {
+    INFO(request.dump());
+    auto answer = require_daemon(layout, request);
+    CHECK_FALSE(answer);
+  }
+}
