@@ -966,6 +966,8 @@ class Daemon {
   awaitable<void> retire(std::vector<DynoPtr> dynos) {
     for (const auto& dyno : dynos) {
       dyno->wanted = false;
+      dyno->restart_timer.cancel();
+      set_state(*dyno, DynoState::stopping);
       m_retiring.push_back(dyno);
     }
     auto deadline = SteadyClock::now() + m_config.runtime.stop_grace;
