@@ -285,7 +285,7 @@ TEST_CASE("a daemon killed with SIGKILL brings every app back on its live releas
   CHECK(server.daemon.stop() == 0);
 }
 
-TEST_CASE("logs show the app's lines and its release events; run returns the status",
+TEST_CASE("logs show the app's lines and release events, and run returns the status",
           "[daemon]") {
   Server server;
   REQUIRE(server.push("logged").ok());

@@ -208,3 +208,44 @@ TEST_CASE("a malformed .buildpacks or app.json in the app is reported", "[app_ma
   REQUIRE_FALSE(both);
   CHECK(contains(both.error().message, "unknown key 'colour'"));
 }
+
+TEST_CASE("app.json declares the web health check the way Dokku reads it", "[app_manifest]") {
+  auto none = parse_app_json("{}");
+  REQUIRE(none);
+  CHECK_FALSE(none->health_check.declared);
+  CHECK(none->health_check.path == "/");
+  auto declared = parse_app_json(
+      R"({"healthchecks": {"web": [{"type": "startup", "name": "up", "path": "/health", "content": "ok"}]}})");
+  REQUIRE(declared);
+  CHECK(declared->health_check.declared);
+  CHECK(declared->health_check.path == "/health");
+  CHECK(declared->health_check.content == "ok");
+  auto untyped = parse_app_json(R"({"healthchecks": {"web": [{"path": "/up"}]}})");
+  REQUIRE(untyped);
+  CHECK(untyped->health_check.path == "/up");
+}
+
+TEST_CASE("a malformed health check is refused with what is wrong", "[app_manifest]") {
+  CHECK(contains(app_json_error(R"({"healthchecks": []})"), "'healthchecks' must be an object"));
+  CHECK(contains(app_json_error(R"({"healthchecks": {"worker": []}})"),
+                 "healthchecks for 'worker': only the web process type is checked"));
+  CHECK(contains(app_json_error(R"({"healthchecks": {"web": {}}})"), "must be a list of one"));
+  CHECK(contains(app_json_error(R"({"healthchecks": {"web": [{"path": "/a"}, {"path": "/b"}]}})"),
+                 "must be a list of one"));
+  CHECK(contains(app_json_error(R"({"healthchecks": {"web": ["/health"]}})"),
+                 "'healthchecks.web[0]' must be an object"));
+  CHECK(contains(app_json_error(R"({"healthchecks": {"web": [{"path": "/h", "attempts": "3"}]}})"),
+                 "'healthchecks.web[0].attempts' is not supported"));
+  CHECK(contains(app_json_error(R"({"healthchecks": {"web": [{"path": 5}]}})"),
+                 "'healthchecks.web[0].path' must be a string"));
+  CHECK(contains(app_json_error(R"({"healthchecks": {"web": [{"type": "liveness", "path": "/h"}]}})"),
+                 "health check type 'liveness' is not supported"));
+  CHECK(contains(app_json_error(R"({"healthchecks": {"web": [{"path": "health"}]}})"),
+                 "must be a URL path such as \"/health\", got 'health'"));
+  CHECK(contains(app_json_error(R"({"healthchecks": {"web": [{"path": "/a b"}]}})"),
+                 "must be a URL path"));
+  CHECK(contains(app_json_error(R"({"healthchecks": {"web": [{"path": "/a\r\nHost: x"}]}})"),
+                 "must be a URL path"));
+  CHECK(contains(app_json_error(R"({"healthchecks": {"web": [{"name": "no path"}]}})"),
+                 "must be a URL path"));
+}

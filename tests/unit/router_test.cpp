@@ -1,0 +1,50 @@
+#include <catch2/catch.hpp>
+
+#include "runtime/router.hpp"
+#include "tests/support/test_support.hpp"
+
+using namespace slipway;
+using namespace slipway::test;
+
+TEST_CASE("each app gets a server for its hosts and an upstream of its web processes",
+          "[router]") {
+  Config config;
+  config.server.http_address = "127.0.0.1";
+  config.server.http_port = 18080;
+  RouterFiles files{.prefix = "/srv/slipway/run/nginx"};
+  std::string text = nginx_config(
+      config, files,
+      {{.app = "demo", .hosts = {"demo.localhost", "www.example.com"}, .ports = {20001, 20002}},
+       {.app = "idle", .hosts = {"idle.localhost"}, .ports = {}}},
+      7);
+  CHECK(contains(text, "pid /srv/slipway/run/nginx/nginx.pid;"));
+  CHECK(contains(text, "listen unix:/srv/slipway/run/nginx/control.sock;"));
+  CHECK(contains(text, "return 200 \"7\";"));
+  CHECK(contains(text, "listen 127.0.0.1:18080 default_server;"));
+  CHECK(contains(text, "upstream slipway-demo {\n    server 127.0.0.1:20001 max_fails=0;\n"
+                       "    server 127.0.0.1:20002 max_fails=0;\n  }"));
+  CHECK(contains(text, "server_name demo.localhost www.example.com;"));
+  CHECK(contains(text, "proxy_pass http://slipway-demo;"));
+  CHECK_FALSE(contains(text, "upstream slipway-idle"));
+  CHECK(contains(text, "return 503 \"idle has no web processes running\\n\";"));
+}
+
+TEST_CASE("the generated configuration is one nginx accepts", "[router]") {
+  TempDir dir;
+  Config config;
+  config.server.http_port = free_port();
+  config.server.http_address = "127.0.0.1";
+  RouterFiles files{.prefix = dir.path()};
+  for (const char* sub : {"client_body", "proxy", "fastcgi", "uwsgi", "scgi"}) {
+    std::filesystem::create_directories(dir / sub);
+  }
+  write_file(files.config(),
+             nginx_config(config, files,
+                          {{.app = "demo", .hosts = {"demo.localhost"}, .ports = {20001}},
+                           {.app = "idle-app", .hosts = {"idle-app.localhost"}, .ports = {}}},
+                          1));
+  auto checked = run_program({"/usr/sbin/nginx", "-t", "-p", dir.path().string(), "-c",
+                              files.config().string(), "-e", files.error_log().string()});
+  INFO(checked.output);
+  CHECK(checked.ok());
+}
