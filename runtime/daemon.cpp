@@ -267,6 +267,7 @@ class Daemon {
     m_pool.join();
     std::error_code ec;
     fs::remove(m_layout.daemon_socket(), ec);
+    fs::remove(m_layout.run_dir() / "daemon.pid", ec);
     if (!m_failure.empty()) {
       return fail("{}", m_failure);
     }
@@ -297,6 +298,7 @@ class Daemon {
       return fail("a slipway daemon is already running for {}", m_layout.root().string());
     }
     m_lock.emplace(std::move(**lock));
+    write_file_atomic(m_layout.run_dir() / "daemon.pid", fmt::format("{}\n", getpid()));
     kill_leftovers();
     fs::remove_all(m_layout.dynos_dir(), ec);
     fs::create_directories(m_layout.dynos_dir(), ec);
