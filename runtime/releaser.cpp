@@ -78,6 +78,7 @@ class Operation {
       return std::unexpected(written.error());
     }
     if (!m_context.defer_deletions) {
+      prune_unpacked(m_context.layout, m_context.config, m_context.app);
       if (auto pruned = prune_slugs(m_context.layout, m_context.config); !pruned) {
         m_context.on_output(failure_line("warning: " + pruned.error().message));
       }
@@ -230,6 +231,7 @@ Expected<void> housekeep(const Layout& layout, const Config& config, const std::
   for (const auto& entry : fs::directory_iterator(trash, ec)) {
     fs::remove_all(entry.path(), ec);
   }
+  prune_unpacked(layout, config, app);
   auto pruned = prune_slugs(layout, config);
   if (!pruned) {
     return std::unexpected(pruned.error());

@@ -36,4 +36,26 @@ Expected<std::size_t> prune_slugs(const Layout& layout, const Config& config) {
   return SlugStore(layout).prune(in_use);
 }
 
+std::size_t prune_unpacked(const Layout& layout, const Config& config, const std::string& app) {
+  ReleaseStore store(layout, app);
+  auto releases = store.list();
+  auto live = store.live_version();
+  std::ranges::sort(releases, std::greater{}, &Release::version);
+  std::size_t removed = 0;
+  for (std::size_t i = static_cast<std::size_t>(config.release.keep_releases);
+       i < releases.size(); ++i) {
+    std::filesystem::path unpacked = layout.unpacked_dir(app, releases[i].version);
+    std::error_code ec;
+    if (releases[i].version != live && std::filesystem::exists(unpacked, ec)) {
+      // Out of the way in one rename (a reader sees all of it or none), then deleted.
+      std::filesystem::path doomed = unpacked.parent_path() / ".app-pruned";
+      std::filesystem::remove_all(doomed, ec);
+      std::filesystem::rename(unpacked, doomed, ec);
+      std::filesystem::remove_all(doomed, ec);
+      removed += ec ? 0 : 1;
+    }
+  }
+  return removed;
+}
+
 } // namespace slipway

@@ -13,4 +13,8 @@ namespace slipway {
 // Returns how many slugs were removed.
 Expected<std::size_t> prune_slugs(const Layout& layout, const Config& config);
 
+// Removes the unpacked files (releases/vN/app) of the app's releases that keep no slug:
+// those beyond the newest `keep_releases`, except the live one. Returns how many went.
+std::size_t prune_unpacked(const Layout& layout, const Config& config, const std::string& app);
+
 } // namespace slipway

@@ -6,6 +6,7 @@
 
 #include "runtime/layout.hpp"
 #include "runtime/release_store.hpp"
+#include "runtime/retention.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace slipway;
@@ -335,4 +336,23 @@ TEST_CASE("get of a version that does not exist is an error", "[release_store]")
 TEST_CASE("the release log lives in the release dir", "[release_store]") {
   Fixture f;
   CHECK(f.store.output_log(4) == f.layout.apps_dir() / "demo" / "releases" / "v4" / "release.log");
+}
+
+TEST_CASE("unpacked release files go with the releases that keep no slug, never the live one",
+          "[release_store]") {
+  Fixture fixture;
+  for (int i = 1; i <= 4; ++i) {
+    fixture.settle(fixture.make("r"), ReleaseStatus::succeeded);
+    fs::create_directories(fixture.layout.unpacked_dir("demo", i));
+  }
+  REQUIRE(fixture.store.activate(1));
+  Config config;
+  config.release.keep_releases = 2;
+  CHECK(prune_unpacked(fixture.layout, config, "demo") == 1); // v2; v1 is live
+  CHECK(fs::exists(fixture.layout.unpacked_dir("demo", 1)));
+  CHECK_FALSE(fs::exists(fixture.layout.unpacked_dir("demo", 2)));
+  CHECK(fs::exists(fixture.layout.unpacked_dir("demo", 3)));
+  CHECK(fs::exists(fixture.layout.unpacked_dir("demo", 4)));
+  CHECK(fs::exists(fixture.record(2))); // the record stays
+  CHECK(prune_unpacked(fixture.layout, config, "demo") == 0);
 }
