@@ -91,8 +91,8 @@ Expected<void> change_app_settings(const AppOperation& operation,
     AppLog(operation.layout.log_dir(operation.app), operation.config.runtime.log_size)
         .append("slipway[api]", *event);
   }
-  auto synced = call_daemon(operation.layout, {{"command", "sync"}, {"app", operation.app}},
-                            print_line);
+  auto synced =
+      call_daemon(operation.layout, {{"command", "sync"}, {"app", operation.app}}, print_line);
   if (!synced) {
     return std::unexpected(synced.error());
   }

@@ -58,8 +58,8 @@ Expected<void> add(const Globals& globals, const DomainsArgs& args) {
     return std::unexpected(operation.error());
   }
   // One lock for every app's domains, so two apps cannot claim a host at once.
-  auto lock = FileLock::acquire(operation->layout.run_dir() / "domains.lock",
-                                FileLock::Mode::exclusive);
+  auto lock =
+      FileLock::acquire(operation->layout.run_dir() / "domains.lock", FileLock::Mode::exclusive);
   if (!lock) {
     return std::unexpected(lock.error());
   }
@@ -114,8 +114,7 @@ void add_domains_commands(CLI::App& app, const Globals& globals, Action& action)
   auto* remove_cmd = add_command(app, "domains:remove", "stop routing a host name to an app");
   add_app_option(remove_cmd, args->app);
   remove_cmd->add_option("HOST", args->host, "a host name domains lists")->required();
-  remove_cmd->callback(
-      [&, args] { action = [&globals, args] { return remove(globals, *args); }; });
+  remove_cmd->callback([&, args] { action = [&globals, args] { return remove(globals, *args); }; });
 }
 
 } // namespace slipway::cli

@@ -57,21 +57,19 @@ Expected<void> list(const Globals& globals, const PsArgs& args) {
     std::printf("%s has no processes running\n", args.app.c_str());
     return {};
   }
-  std::printf("%-12s %-9s %-8s %-9s %-8s %-6s %s\n", "PROCESS", "STATE", "RELEASE", "UPTIME",
-              "PID", "PORT", "COMMAND");
+  std::printf("%-12s %-9s %-8s %-9s %-8s %-6s %s\n", "PROCESS", "STATE", "RELEASE", "UPTIME", "PID",
+              "PORT", "COMMAND");
   for (const auto& process : *processes) {
     auto text = [&](const char* key, auto show) -> std::string {
       return process.contains(key) ? show(process[key]) : "-";
     };
-    std::printf("%-12s %-9s %-8s %-9s %-8s %-6s %s\n",
-                process.value("name", "").c_str(), process.value("state", "").c_str(),
-                fmt::format("v{}", process.value("release", 0)).c_str(),
-                text("uptime_seconds", [](auto& v) { return uptime_text(v.template get<long>()); })
-                    .c_str(),
-                text("pid", [](auto& v) { return std::to_string(v.template get<int>()); }).c_str(),
-                text("port", [](auto& v) { return std::to_string(v.template get<int>()); })
-                    .c_str(),
-                process.value("command", "").c_str());
+    std::printf(
+        "%-12s %-9s %-8s %-9s %-8s %-6s %s\n", process.value("name", "").c_str(),
+        process.value("state", "").c_str(), fmt::format("v{}", process.value("release", 0)).c_str(),
+        text("uptime_seconds", [](auto& v) { return uptime_text(v.template get<long>()); }).c_str(),
+        text("pid", [](auto& v) { return std::to_string(v.template get<int>()); }).c_str(),
+        text("port", [](auto& v) { return std::to_string(v.template get<int>()); }).c_str(),
+        process.value("command", "").c_str());
   }
   return {};
 }
@@ -104,8 +102,9 @@ Expected<void> scale(const Globals& globals, const PsArgs& args) {
     return std::unexpected(live.error());
   }
   for (const auto& [type, count] : counts) {
-    bool known = *live && std::ranges::any_of((*live)->process_types,
-                                              [&](const auto& entry) { return entry.first == type; });
+    bool known = *live && std::ranges::any_of((*live)->process_types, [&](const auto& entry) {
+      return entry.first == type;
+    });
     if (!known) {
       return fail("{} has no process type '{}'{}", args.app, type,
                   *live ? "" : " (nothing was deployed yet)");
@@ -139,11 +138,10 @@ Expected<void> restart(const Globals& globals, const PsArgs& args) {
   if (!lock) {
     return std::unexpected(lock.error());
   }
-  print_line(step_line(fmt::format("Restarting {} processes of {}", type.empty() ? "all" : type,
-                                   args.app)));
-  auto restarted = require_daemon(operation->layout,
-                                  {{"command", "restart"}, {"app", args.app}, {"type", type}},
-                                  print_line);
+  print_line(step_line(
+      fmt::format("Restarting {} processes of {}", type.empty() ? "all" : type, args.app)));
+  auto restarted = require_daemon(
+      operation->layout, {{"command", "restart"}, {"app", args.app}, {"type", type}}, print_line);
   if (!restarted) {
     return std::unexpected(restarted.error());
   }
@@ -182,13 +180,11 @@ Expected<void> run_oneoff(const Globals& globals, const PsArgs& args) {
     command += (i == 0 ? "" : " ") + shell_quote(args.items[i]);
   }
   AppLog log(operation->layout.log_dir(args.app), operation->config.runtime.log_size);
-  log.append("slipway[api]", fmt::format("Starting process with command `{}` ({})", command,
-                                         dyno));
-  auto process = spawn(process_command(operation->config, {.release = release,
-                                                           .dyno = dyno,
-                                                           .command = command,
-                                                           .app_dir = dir}),
-                       {.capture_output = false, .new_process_group = false});
+  log.append("slipway[api]", fmt::format("Starting process with command `{}` ({})", command, dyno));
+  auto process =
+      spawn(process_command(operation->config,
+                            {.release = release, .dyno = dyno, .command = command, .app_dir = dir}),
+            {.capture_output = false, .new_process_group = false});
   if (!process) {
     std::error_code ec;
     fs::remove_all(dir, ec);
@@ -234,7 +230,8 @@ void add_ps_commands(CLI::App& app, const Globals& globals, Action& action) {
   add_app_option(run_cmd, args->app);
   run_cmd->add_option("COMMAND", args->items, "the command and its arguments (after --)")
       ->required();
-  run_cmd->callback([&, args] { action = [&globals, args] { return run_oneoff(globals, *args); }; });
+  run_cmd->callback(
+      [&, args] { action = [&globals, args] { return run_oneoff(globals, *args); }; });
 }
 
 } // namespace slipway::cli

@@ -1,9 +1,9 @@
 #include "common/config.hpp"
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <array>
 #include <cctype>
-#include <arpa/inet.h>
 #include <charconv>
 #include <cmath>
 #include <functional>

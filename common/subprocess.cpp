@@ -1,14 +1,14 @@
 #include "common/subprocess.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 #include <fcntl.h>
-#include <cstdio>
 #include <fstream>
 #include <map>
 #include <set>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 

@@ -12,10 +12,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::array k_app_json_keys = {"name",       "description",  "keywords",    "website",
-                                        "repository", "logo",         "success_url", "scripts",
-                                        "env",        "formation",    "image",       "addons",
-                                        "buildpacks", "environments", "stack",      "healthchecks"};
+constexpr std::array k_app_json_keys = {
+    "name",        "description",  "keywords", "website",     "repository", "logo",
+    "success_url", "scripts",      "env",      "formation",   "image",      "addons",
+    "buildpacks",  "environments", "stack",    "healthchecks"};
 
 // What Dokku's startup checks may say that slipway honours. Its timing keys (attempts,
 // wait, timeout) are refused rather than ignored: slipway uses [runtime].health_timeout.
@@ -39,8 +39,7 @@ Expected<HealthCheck> parse_health_checks(const nlohmann::json& checks) {
     }
     for (const auto& check : list) {
       if (!check.is_object()) {
-        return fail("app.json: 'healthchecks.web[0]' must be an object, got {}",
-                    json_kind(check));
+        return fail("app.json: 'healthchecks.web[0]' must be an object, got {}", json_kind(check));
       }
       for (const auto& [key, value] : check.items()) {
         if (std::ranges::find(k_health_check_keys, key) == k_health_check_keys.end()) {

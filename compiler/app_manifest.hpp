@@ -27,7 +27,7 @@ struct HealthCheck {
 struct AppJson {
   std::vector<std::string> buildpacks; // the `url` of each entry, in order
   HealthCheck health_check;
-  nlohmann::json document;             // the whole manifest, validated at the top level
+  nlohmann::json document; // the whole manifest, validated at the top level
 };
 
 // Rejects malformed JSON, a top level that is not an object, keys outside Heroku's app.json

@@ -17,8 +17,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path current_file(const fs::path& dir) { return dir / "current.log"; }
-fs::path rotated_file(const fs::path& dir) { return dir / "current.log.1"; }
+fs::path current_file(const fs::path& dir) {
+  return dir / "current.log";
+}
+fs::path rotated_file(const fs::path& dir) {
+  return dir / "current.log.1";
+}
 
 } // namespace
 

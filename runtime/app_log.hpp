@@ -47,8 +47,7 @@ std::vector<std::string> read_log_tail(const std::filesystem::path& dir, std::si
 // Calls `on_line` for every line appended from now on, across rotations, until `stop`
 // is set. Polls every `interval`.
 void follow_log(const std::filesystem::path& dir,
-                const std::function<void(std::string_view)>& on_line,
-                const std::atomic<bool>& stop,
+                const std::function<void(std::string_view)>& on_line, const std::atomic<bool>& stop,
                 std::chrono::milliseconds interval = std::chrono::milliseconds(200));
 
 } // namespace slipway

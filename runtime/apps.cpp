@@ -66,7 +66,9 @@ Expected<void> require_app(const Layout& layout, const std::string& name) {
   return {};
 }
 
-int default_scale(std::string_view type) { return type == "web" ? 1 : 0; }
+int default_scale(std::string_view type) {
+  return type == "web" ? 1 : 0;
+}
 
 Expected<void> validate_domain(std::string_view host) {
   auto refuse = [&](std::string_view why) {
@@ -105,8 +107,7 @@ Expected<void> validate_domain(std::string_view host) {
 
 namespace {
 
-Expected<void> read_formation(const toml::table& table, const std::string& origin,
-                              AppInfo& info) {
+Expected<void> read_formation(const toml::table& table, const std::string& origin, AppInfo& info) {
   const toml::node* node = table.get("formation");
   if (!node) {
     return {};
@@ -118,8 +119,7 @@ Expected<void> read_formation(const toml::table& table, const std::string& origi
   for (const auto& [type, count] : *formation) {
     auto value = count.value_exact<int64_t>();
     if (!is_process_type_name(type.str()) || !value || *value < 0 || *value > k_max_scale) {
-      return fail("{}: formation.{} must be a count from 0 to {}", origin, type.str(),
-                  k_max_scale);
+      return fail("{}: formation.{} must be a count from 0 to {}", origin, type.str(), k_max_scale);
     }
     info.formation[std::string(type.str())] = static_cast<int>(*value);
   }

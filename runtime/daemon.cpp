@@ -1,18 +1,16 @@
-#include <utility> // Boost.Asio 1.74's awaitable.hpp uses std::exchange without including it
-
 #include "runtime/daemon.hpp"
 
+#include <charconv>
+#include <cstdio>
 #include <fcntl.h>
+#include <map>
+#include <memory>
+#include <set>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <charconv>
-#include <cstdio>
-#include <map>
-#include <memory>
-#include <set>
+#include <utility> // Boost.Asio 1.74's awaitable.hpp uses std::exchange without including it
 
 #include <boost/asio.hpp>
 #include <nlohmann/json.hpp>
@@ -76,8 +74,7 @@ awaitable<void> sleep_for(milliseconds duration) {
 }
 
 std::string seconds_text(SteadyClock::duration elapsed) {
-  return fmt::format("{:.1f}s",
-                     std::chrono::duration_cast<milliseconds>(elapsed).count() / 1000.0);
+  return fmt::format("{:.1f}s", std::chrono::duration_cast<milliseconds>(elapsed).count() / 1000.0);
 }
 
 long elapsed_ms(SteadyClock::time_point since) {
@@ -157,7 +154,7 @@ awaitable<HttpAnswer> exchange_http(std::shared_ptr<Socket> socket, std::string 
   std::array<char, 8192> buffer{};
   while (!error && received.size() < 64 * 1024) {
     std::size_t n = co_await socket->async_read_some(asio::buffer(buffer),
-                                                      asio::redirect_error(use_awaitable, error));
+                                                     asio::redirect_error(use_awaitable, error));
     received.append(buffer.data(), n);
   }
   timer.cancel();
@@ -167,8 +164,8 @@ awaitable<HttpAnswer> exchange_http(std::shared_ptr<Socket> socket, std::string 
   }
   // "HTTP/1.1 200 OK\r\n...\r\n\r\nbody"
   if (!received.starts_with("HTTP/1.") || received.size() < 12) {
-    answer.problem = received.empty() ? "the connection closed without an answer"
-                                      : "the answer was not HTTP";
+    answer.problem =
+        received.empty() ? "the connection closed without an answer" : "the answer was not HTTP";
     co_return answer;
   }
   auto [end, ec] = std::from_chars(received.data() + 9, received.data() + 12, answer.status);
@@ -187,9 +184,8 @@ awaitable<HttpAnswer> http_get_tcp(int port, std::string host, std::string path)
   co_await socket->async_connect({asio::ip::address_v4::loopback(), static_cast<uint16_t>(port)},
                                  asio::redirect_error(use_awaitable, error));
   if (error) {
-    co_return HttpAnswer{.problem = error == asio::error::connection_refused
-                                        ? "connection refused"
-                                        : error.message()};
+    co_return HttpAnswer{.problem = error == asio::error::connection_refused ? "connection refused"
+                                                                             : error.message()};
   }
   co_return co_await exchange_http(socket,
                                    fmt::format("GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: "
@@ -278,9 +274,9 @@ class Daemon {
  private:
   template <class... Args>
   void say(fmt::format_string<Args...> format, Args&&... args) {
-    std::string line = fmt::format("{} slipway[daemon]: {}\n",
-                                   format_time(std::chrono::system_clock::now()),
-                                   fmt::format(format, std::forward<Args>(args)...));
+    std::string line =
+        fmt::format("{} slipway[daemon]: {}\n", format_time(std::chrono::system_clock::now()),
+                    fmt::format(format, std::forward<Args>(args)...));
     std::fwrite(line.data(), 1, line.size(), stderr);
     std::fflush(stderr);
   }
@@ -574,8 +570,7 @@ class Daemon {
 
   void set_state(Dyno& dyno, DynoState next) {
     if (dyno.state != next) {
-      log(dyno, fmt::format("State changed from {} to {}", to_string(dyno.state),
-                            to_string(next)));
+      log(dyno, fmt::format("State changed from {} to {}", to_string(dyno.state), to_string(next)));
       dyno.state = next;
     }
   }
@@ -601,9 +596,8 @@ class Daemon {
                                                  .command = dyno->command,
                                                  .port = dyno->port,
                                                  .app_dir = dyno->dir});
-    auto process = spawn(command, {.capture_output = true,
-                                   .new_process_group = true,
-                                   .death_signal = SIGKILL});
+    auto process = spawn(
+        command, {.capture_output = true, .new_process_group = true, .death_signal = SIGKILL});
     if (!process) {
       release_port(*dyno);
       co_return std::unexpected(process.error());
@@ -700,8 +694,8 @@ class Daemon {
     }
     milliseconds delay{0};
     if (dyno->crashes > k_crashes_before_backoff) {
-      delay = std::min<milliseconds>(
-          k_max_backoff, milliseconds(1000L << std::min(dyno->crashes - 2, 16)));
+      delay = std::min<milliseconds>(k_max_backoff,
+                                     milliseconds(1000L << std::min(dyno->crashes - 2, 16)));
       log(*dyno, fmt::format("Crashed {} times in a row: restarting in {}", dyno->crashes,
                              format_duration(delay)));
     }
@@ -852,9 +846,8 @@ class Daemon {
     std::string nginx = fs::exists("/usr/sbin/nginx", ec) ? "/usr/sbin/nginx" : "nginx";
     Command command{.argv = {nginx, "-p", m_router.prefix.string(), "-c",
                              m_router.config().string(), "-e", m_router.error_log().string()}};
-    auto process = spawn(command, {.capture_output = true,
-                                   .new_process_group = true,
-                                   .death_signal = SIGTERM});
+    auto process = spawn(
+        command, {.capture_output = true, .new_process_group = true, .death_signal = SIGTERM});
     if (!process) {
       co_return std::unexpected(process.error());
     }
@@ -1057,8 +1050,7 @@ class Daemon {
   }
 
   awaitable<Expected<json>> dispatch(const json& request, Reply& reply) {
-    if (!request.is_object() || !request.contains("command") ||
-        !request["command"].is_string()) {
+    if (!request.is_object() || !request.contains("command") || !request["command"].is_string()) {
       co_return fail("malformed request: expected {{\"command\": ...}}");
     }
     std::string command = request["command"];
@@ -1066,8 +1058,7 @@ class Daemon {
       co_return json{{"pid", getpid()}, {"apps", m_apps.size()}};
     }
     std::string app = request.value("app", "");
-    if (!request.contains("app") || !request["app"].is_string() ||
-        !validate_app_name(app)) {
+    if (!request.contains("app") || !request["app"].is_string() || !validate_app_name(app)) {
       co_return fail("malformed request: '{}' needs a valid \"app\"", command);
     }
     if (command == "activate") {
@@ -1101,6 +1092,13 @@ class Daemon {
     AppState& app = state(name);
     refresh_settings(name, app);
     auto release = std::make_shared<const Release>(std::move(*record));
+    if (!release->has_slug()) {
+      // Config vars set before the first build: nothing to run yet.
+      if (auto moved = ReleaseStore(m_layout, name).activate(version); !moved) {
+        co_return std::unexpected(moved.error());
+      }
+      co_return json{{"web", 0}, {"health_ms", 0}, {"switch_ms", 0}};
+    }
     auto unpacked = co_await unpack(name, *release);
     if (!unpacked) {
       co_return std::unexpected(unpacked.error());
@@ -1127,9 +1125,9 @@ class Daemon {
       if (dyno->web()) {
         outcome = co_await wait_healthy(dyno, *health, app.hosts.front());
         if (outcome) {
-          co_await reply.output(detail_line(fmt::format(
-              "{} answered on port {} after {}", dyno->name(), dyno->port,
-              seconds_text(SteadyClock::now() - started))));
+          co_await reply.output(
+              detail_line(fmt::format("{} answered on port {} after {}", dyno->name(), dyno->port,
+                                      seconds_text(SteadyClock::now() - started))));
         }
       } else if (!dyno->running) {
         outcome = fail("{} {} at once", dyno->name(), dyno->exit_reason);
@@ -1164,16 +1162,15 @@ class Daemon {
       co_return std::unexpected(routed.error());
     }
     long switch_ms = elapsed_ms(switching);
+    long web = std::ranges::count_if(fresh, [](const DynoPtr& dyno) { return dyno->web(); });
     if (auto moved = ReleaseStore(m_layout, name).activate(version); !moved) {
       say("{}: {}", name, moved.error().message);
     }
     app.log->append("slipway[router]",
                     fmt::format("Routing {} to v{} ({} web processes), switched in {} ms",
-                                app.hosts.front(), version,
-                                std::ranges::count_if(fresh, [](auto& d) { return d->web(); }),
-                                switch_ms));
+                                app.hosts.front(), version, web, switch_ms));
     asio::co_spawn(m_io, retire(std::move(old)), asio::detached);
-    co_return json{{"health_ms", health_ms}, {"switch_ms", switch_ms}};
+    co_return json{{"web", web}, {"health_ms", health_ms}, {"switch_ms", switch_ms}};
   }
 
   // Makes the app's processes match app.toml (formation, domains); stops everything of an
@@ -1261,8 +1258,8 @@ class Daemon {
       set_state(*replacement, DynoState::up);
       std::ranges::replace(app.dynos, old, replacement);
       co_await update_router_logged();
-      co_await reply.output(detail_line(fmt::format("{} restarted (pid {})", old->name(),
-                                                    replacement->pid)));
+      co_await reply.output(
+          detail_line(fmt::format("{} restarted (pid {})", old->name(), replacement->pid)));
       asio::co_spawn(m_io, retire({old}), asio::detached);
       ++restarted;
     }

@@ -1,11 +1,10 @@
 #include "runtime/daemon_client.hpp"
 
+#include <cstring>
+#include <string>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-#include <cstring>
-#include <string>
 
 namespace slipway {
 

@@ -21,7 +21,8 @@ call_daemon(const Layout& layout, const nlohmann::json& request,
             const std::function<void(std::string_view)>& on_output = {});
 
 // As call_daemon, for commands that need the daemon: not running is an error.
-Expected<nlohmann::json> require_daemon(const Layout& layout, const nlohmann::json& request,
-                                        const std::function<void(std::string_view)>& on_output = {});
+Expected<nlohmann::json>
+require_daemon(const Layout& layout, const nlohmann::json& request,
+               const std::function<void(std::string_view)>& on_output = {});
 
 } // namespace slipway

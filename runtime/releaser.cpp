@@ -69,8 +69,7 @@ class Operation {
       }
     }
     if (auto activated = activate(release.version); !activated) {
-      log_event(fmt::format("Release v{} failed: {}", release.version,
-                            activated.error().message));
+      log_event(fmt::format("Release v{} failed: {}", release.version, activated.error().message));
       return failed(activated.error());
     }
     release.status = ReleaseStatus::succeeded;
@@ -84,8 +83,7 @@ class Operation {
       }
     }
     log_event(fmt::format("Release v{} created{}: {}", release.version,
-                          release.user.empty() ? "" : " by " + release.user,
-                          release.description));
+                          release.user.empty() ? "" : " by " + release.user, release.description));
     m_context.on_output(detail_line(fmt::format(
         "{} deployed (v{})", app_url(m_context.config, m_context.app), release.version)));
     return release;
@@ -100,9 +98,9 @@ class Operation {
   // switches the router and `current` only once they answer; without it, `current` moves
   // and a daemon started later runs it.
   Expected<void> activate(int version) {
-    auto answer = call_daemon(m_context.layout,
-                              {{"command", "activate"}, {"app", m_context.app}, {"version", version}},
-                              m_context.on_output);
+    auto answer = call_daemon(
+        m_context.layout, {{"command", "activate"}, {"app", m_context.app}, {"version", version}},
+        m_context.on_output);
     if (!answer) {
       // The daemon may have died after moving `current`: then the release is live.
       if (m_releases.live_version() == version) {
@@ -118,6 +116,10 @@ class Operation {
       return {};
     }
     const nlohmann::json& result = **answer;
+    if (result.value("web", 0) == 0) {
+      m_context.on_output(step_line(fmt::format("Launching v{}... done", version)));
+      return {};
+    }
     m_context.on_output(step_line(fmt::format(
         "Launching v{}... health check passed ({:.1f}s), traffic switched in {} ms", version,
         result.value("health_ms", 0L) / 1000.0, result.value("switch_ms", 0L))));

@@ -42,8 +42,8 @@ std::size_t prune_unpacked(const Layout& layout, const Config& config, const std
   auto live = store.live_version();
   std::ranges::sort(releases, std::greater{}, &Release::version);
   std::size_t removed = 0;
-  for (std::size_t i = static_cast<std::size_t>(config.release.keep_releases);
-       i < releases.size(); ++i) {
+  for (std::size_t i = static_cast<std::size_t>(config.release.keep_releases); i < releases.size();
+       ++i) {
     std::filesystem::path unpacked = layout.unpacked_dir(app, releases[i].version);
     std::error_code ec;
     if (releases[i].version != live && std::filesystem::exists(unpacked, ec)) {

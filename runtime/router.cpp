@@ -9,7 +9,8 @@ std::string nginx_config(const Config& config, const RouterFiles& files,
   const std::string prefix = files.prefix.string();
   const std::string listen =
       fmt::format("{}:{}", config.server.http_address, config.server.http_port);
-  std::string out = fmt::format(R"(# Written by slipway daemon: every reload replaces it.
+  std::string out = fmt::format(
+      R"(# Written by slipway daemon: every reload replaces it.
 daemon off;
 master_process on;
 worker_processes auto;
@@ -64,12 +65,9 @@ http {{
     }}
   }}
 )",
-                                fmt::arg("prefix", prefix), fmt::arg("listen", listen),
-                                fmt::arg("generation", generation),
-                                fmt::arg("grace", std::max<long>(1, static_cast<long>(
-                                                                        config.runtime.stop_grace
-                                                                            .count() /
-                                                                        1000))));
+      fmt::arg("prefix", prefix), fmt::arg("listen", listen), fmt::arg("generation", generation),
+      fmt::arg("grace",
+               std::max<long>(1, static_cast<long>(config.runtime.stop_grace.count() / 1000))));
   for (const auto& route : routes) {
     std::string names;
     for (const auto& host : route.hosts) {

@@ -57,7 +57,8 @@ struct Server {
     git({"commit", "-qm", version, "--allow-empty"});
     return run_program({"git", "push", "-q", (root / "repos/demo.git").string(), "main"}, work);
   }
-  HttpResponse get(const std::string& path = "/", const std::string& host = "demo.localhost") const {
+  HttpResponse get(const std::string& path = "/",
+                   const std::string& host = "demo.localhost") const {
     return http_request(http_port, host, path);
   }
   json ps() const {
@@ -285,8 +286,7 @@ TEST_CASE("a daemon killed with SIGKILL brings every app back on its live releas
   CHECK(server.daemon.stop() == 0);
 }
 
-TEST_CASE("logs show the app's lines and release events, and run returns the status",
-          "[daemon]") {
+TEST_CASE("logs show the app's lines and release events, and run returns the status", "[daemon]") {
   Server server;
   REQUIRE(server.push("logged").ok());
   REQUIRE(server.serves("logged"));

@@ -135,7 +135,8 @@ HttpResponse http_request(int port, const std::string& host, const std::string& 
   std::string request =
       "GET " + path + " HTTP/1.0\r\nHost: " + host + "\r\nUser-Agent: slipway-test\r\n\r\n";
   std::string received;
-  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
+  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+      static_cast<ssize_t>(request.size())) {
     char buffer[8192];
     ssize_t n = 0;
     while ((n = read(fd, buffer, sizeof buffer)) > 0) {

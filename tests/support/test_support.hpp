@@ -64,9 +64,9 @@ class DaemonProcess {
   DaemonProcess(const DaemonProcess&) = delete;
   DaemonProcess& operator=(const DaemonProcess&) = delete;
 
-  void start();        // returns once the daemon answers on its socket
-  int stop();          // SIGTERM; returns its exit code
-  void kill();         // SIGKILL, as a crash
+  void start(); // returns once the daemon answers on its socket
+  int stop();   // SIGTERM; returns its exit code
+  void kill();  // SIGKILL, as a crash
   std::string log() const;
 
  private:

@@ -49,8 +49,9 @@ TEST_CASE("following the log sees new lines across a rotation", "[app_log]") {
   std::atomic<bool> stop{false};
   std::vector<std::string> seen;
   std::thread follower([&] {
-    follow_log(dir.path(), [&](std::string_view line) { seen.emplace_back(line); }, stop,
-               std::chrono::milliseconds(10));
+    follow_log(
+        dir.path(), [&](std::string_view line) { seen.emplace_back(line); }, stop,
+        std::chrono::milliseconds(10));
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   for (int i = 0; i < 20; ++i) {

@@ -238,8 +238,9 @@ TEST_CASE("a malformed health check is refused with what is wrong", "[app_manife
                  "'healthchecks.web[0].attempts' is not supported"));
   CHECK(contains(app_json_error(R"({"healthchecks": {"web": [{"path": 5}]}})"),
                  "'healthchecks.web[0].path' must be a string"));
-  CHECK(contains(app_json_error(R"({"healthchecks": {"web": [{"type": "liveness", "path": "/h"}]}})"),
-                 "health check type 'liveness' is not supported"));
+  CHECK(
+      contains(app_json_error(R"({"healthchecks": {"web": [{"type": "liveness", "path": "/h"}]}})"),
+               "health check type 'liveness' is not supported"));
   CHECK(contains(app_json_error(R"({"healthchecks": {"web": [{"path": "health"}]}})"),
                  "must be a URL path such as \"/health\", got 'health'"));
   CHECK(contains(app_json_error(R"({"healthchecks": {"web": [{"path": "/a b"}]}})"),

@@ -13,9 +13,9 @@ TEST_CASE("domain names are lowercase DNS names of two labels or more", "[apps]"
     INFO(good);
     CHECK(validate_domain(good));
   }
-  for (const char* bad : {"", "localhost", "Example.com", "-a.example.com", "a-.example.com",
-                          "a..b", ".a.b", "a.b.", "a b.com", "a_b.com", "*.example.com",
-                          "a.b;rm", "xn--\xc3\xa9.com", "a/b.com"}) {
+  for (const char* bad :
+       {"", "localhost", "Example.com", "-a.example.com", "a-.example.com", "a..b", ".a.b", "a.b.",
+        "a b.com", "a_b.com", "*.example.com", "a.b;rm", "xn--\xc3\xa9.com", "a/b.com"}) {
     INFO(bad);
     auto valid = validate_domain(bad);
     REQUIRE_FALSE(valid);
@@ -57,7 +57,8 @@ TEST_CASE("a malformed app.toml names what is wrong", "[apps]") {
     return info.error().message;
   };
   CHECK(contains(error_for("formation = 3\n"), "'formation' must be a table"));
-  CHECK(contains(error_for("[formation]\nweb = -1\n"), "formation.web must be a count from 0 to 100"));
+  CHECK(contains(error_for("[formation]\nweb = -1\n"),
+                 "formation.web must be a count from 0 to 100"));
   CHECK(contains(error_for("[formation]\nweb = 101\n"), "formation.web"));
   CHECK(contains(error_for("[formation]\nweb = \"2\"\n"), "formation.web"));
   CHECK(contains(error_for("[formation]\n\"we b\" = 1\n"), "must be a count"));

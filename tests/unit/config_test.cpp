@@ -369,15 +369,16 @@ TEST_CASE("the deploy branch must be a name git accepts for a branch", "[config]
 }
 
 TEST_CASE("the router's address and the log size are checked", "[config]") {
-  auto config = parse_config("[server]\nhttp_address = \"127.0.0.1\"\n[runtime]\nlog_size = \"1MB\"\n");
+  auto config =
+      parse_config("[server]\nhttp_address = \"127.0.0.1\"\n[runtime]\nlog_size = \"1MB\"\n");
   REQUIRE(config);
   CHECK(config->server.http_address == "127.0.0.1");
   CHECK(config->runtime.log_size == 1024 * 1024);
   CHECK(parse_config("")->server.http_address == "0.0.0.0");
   CHECK(contains(config_error("[server]\nhttp_address = \"localhost\"\n"),
                  "invalid IPv4 address 'localhost'"));
-  CHECK(contains(config_error("[server]\nhttp_address = \"10.0.0.300\"\n"),
-                 "invalid IPv4 address"));
+  CHECK(
+      contains(config_error("[server]\nhttp_address = \"10.0.0.300\"\n"), "invalid IPv4 address"));
   CHECK(contains(config_error("[runtime]\nlog_size = 5\n"), "expected a size string"));
   CHECK(contains(config_error("[runtime]\nlog_size = \"lots\"\n"), "lots"));
 }

@@ -6,8 +6,7 @@
 using namespace slipway;
 using namespace slipway::test;
 
-TEST_CASE("each app gets a server for its hosts and an upstream of its web processes",
-          "[router]") {
+TEST_CASE("each app gets a server for its hosts and an upstream of its web processes", "[router]") {
   Config config;
   config.server.http_address = "127.0.0.1";
   config.server.http_port = 18080;
