@@ -206,7 +206,8 @@ awaitable<HttpAnswer> http_get_unix(fs::path socket_path, std::string path) {
       socket, fmt::format("GET {} HTTP/1.0\r\nHost: control\r\n\r\n", path), k_probe_timeout);
 }
 
-// The first line of a file, for "pid starttime" records.
+// When the process started (clock ticks since boot, field 22 of /proc/PID/stat): with the
+// pid, it tells a process from a later one that reuses its pid. -1 when it is gone.
 long process_start_time(int pid) {
   auto text = read_file(fmt::format("/proc/{}/stat", pid));
   if (!text) {
@@ -306,7 +307,9 @@ class Daemon {
     asio::local::stream_protocol::endpoint endpoint(m_layout.daemon_socket().string());
     m_acceptor.open(endpoint.protocol(), error);
     if (!error) {
+      mode_t umask_before = umask(0177); // the socket is the owner's from its first instant
       m_acceptor.bind(endpoint, error);
+      umask(umask_before);
     }
     if (!error) {
       m_acceptor.listen(64, error);
@@ -314,7 +317,6 @@ class Daemon {
     if (error) {
       return fail("cannot listen on '{}': {}", m_layout.daemon_socket().string(), error.message());
     }
-    chmod(m_layout.daemon_socket().c_str(), 0600);
     return {};
   }
 
@@ -369,6 +371,7 @@ class Daemon {
   // Starts the app's live release in the background; its web processes join the router as
   // they pass their health checks.
   awaitable<void> load_app(const std::string& name) {
+    auto guard = co_await claim(name); // a push may already be activating it
     AppState& app = state(name);
     refresh_settings(name, app);
     auto live = ReleaseStore(m_layout, name).live();
@@ -751,7 +754,7 @@ class Daemon {
   awaitable<Expected<void>> wait_healthy(DynoPtr dyno, const HealthCheck& check,
                                          const std::string& host) {
     auto deadline = SteadyClock::now() + m_config.runtime.health_timeout;
-    std::string last = "it never answered";
+    std::string last = "nothing listened on it";
     while (true) {
       if (!dyno->running) {
         co_return fail("{} {} before it answered on port {}", dyno->name(), dyno->exit_reason,
@@ -765,12 +768,12 @@ class Daemon {
         if (healthy) {
           co_return Expected<void>();
         }
-        last = fmt::format("{} {} answered {}{}", check.path, dyno->name(), answer.status,
+        last = fmt::format("it answered {} on {}{}", answer.status, check.path,
                            check.declared && answer.status < 400
                                ? fmt::format(" without '{}'", check.content)
                                : "");
       } else if (answer.problem != "connection refused") {
-        last = fmt::format("{}: {}", check.path, answer.problem);
+        last = fmt::format("{} on {}", answer.problem, check.path);
       }
       if (SteadyClock::now() >= deadline) {
         break;
@@ -778,8 +781,7 @@ class Daemon {
       co_await sleep_for(milliseconds(50));
     }
     co_return fail("{} did not pass its health check on port {} within {} ({})", dyno->name(),
-                   dyno->port, format_duration(m_config.runtime.health_timeout),
-                   last == "it never answered" ? "nothing listened on it" : last);
+                   dyno->port, format_duration(m_config.runtime.health_timeout), last);
   }
 
   // Starts the dyno outside an activation (daemon start, scaling, a crash's restart): a web
