@@ -474,9 +474,8 @@ class Daemon {
   // Runs `work` (a copy or an unpack: slow disk work) on the thread pool; the returned
   // awaitable resumes on the loop with its result. A timer that never expires serves as the
   // completion event: the pool cancels it through the loop. Not a coroutine itself, so the
-  // work never lives in a coroutine frame (g++ 12 destroys captured-by-value coroutine
-  // arguments wrongly), and frames stay on the loop's thread (Boost 1.74 recycles their
-  // memory per thread).
+  // work never lives in a coroutine frame (see unpack()), and every coroutine runs on the
+  // loop's thread: the pool only ever runs plain functions.
   awaitable<Expected<void>> off_loop(std::function<Expected<void>()> work) {
     auto job = std::make_shared<Job>(m_io);
     asio::post(m_pool, [work = std::move(work), job] {
