@@ -2,6 +2,7 @@
 // registers itself.
 #pragma once
 
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -62,7 +63,14 @@ struct AppOperation {
 
   // The releaser's context, logging to stderr; valid while this object lives.
   ReleaseContext context() const {
-    return {.layout = layout, .config = config, .app = app, .wait = wait, .on_output = print_line};
+    // Over ssh, `ssh-command` names the key's owner in SLIPWAY_USER: the release records it.
+    const char* user = std::getenv("SLIPWAY_USER");
+    return {.layout = layout,
+            .config = config,
+            .app = app,
+            .wait = wait,
+            .user = user ? user : "",
+            .on_output = print_line};
   }
 };
 Expected<AppOperation> open_app(const Globals& globals, const std::string& app, bool no_wait);
