@@ -43,6 +43,7 @@ void add_daemon_command(CLI::App& app, const Globals& globals, Action& action);
 void add_ps_commands(CLI::App& app, const Globals& globals, Action& action);
 void add_logs_command(CLI::App& app, const Globals& globals, Action& action);
 void add_domains_commands(CLI::App& app, const Globals& globals, Action& action);
+void add_keys_commands(CLI::App& app, const Globals& globals, Action& action);
 
 // CLI11 refuses ':' in a subcommand's name, so "apps:create" is registered with a look-alike
 // (U+2236) and main() translates the command word and every message between the two.

@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   add_ps_commands(app, globals, action);
   add_logs_command(app, globals, action);
   add_domains_commands(app, globals, action);
+  add_keys_commands(app, globals, action);
 
   // The command word: "config:set" becomes the name CLI11 knows it by.
   std::vector<std::string> args(argv + 1, argv + argc);

@@ -189,6 +189,21 @@ const std::map<std::string, std::map<std::string, Setter>, std::less<>>& schema(
               return {};
             }},
        }},
+      {"ssh",
+       {
+           {"authorized_keys",
+            [](const toml::node& node, Config& config) -> Expected<void> {
+              auto value = get<std::string>(node, "an absolute path");
+              if (!value) {
+                return std::unexpected(value.error());
+              }
+              if (!value->starts_with('/')) {
+                return fail("'{}' is not an absolute path", *value);
+              }
+              config.ssh.authorized_keys = *value;
+              return {};
+            }},
+       }},
       {"release",
        {
            {"phase_timeout",

@@ -42,6 +42,11 @@ struct Config {
     // Each app's log is rotated at this size; one rotated file is kept.
     std::uint64_t log_size = 16ull * 1024 * 1024;
   } runtime;
+  struct Ssh {
+    // The authorized_keys file slipway keeps its keys' lines in; empty: the running user's
+    // ~/.ssh/authorized_keys.
+    std::filesystem::path authorized_keys;
+  } ssh;
 };
 
 // Parses slipway.toml text; `origin` names it in messages.

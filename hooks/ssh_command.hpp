@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "runtime/layout.hpp"
 
 namespace slipway {
 
@@ -29,5 +30,11 @@ struct GitRequest {
 // words are not a git request at all (a slipway command); an error when they are one that
 // is malformed.
 Expected<std::optional<GitRequest>> parse_git_request(const std::vector<std::string>& words);
+
+// `slipway ssh-command KEYNAME`, sshd's forced command for that key: reads
+// SSH_ORIGINAL_COMMAND, checks it against the key's rights, records it in the audit log,
+// and execs git-receive-pack/git-upload-pack on the app's repository or the slipway command,
+// with SLIPWAY_USER=KEYNAME. Returns only when it does not exec (a refusal, or the help).
+Expected<void> run_ssh_command(const Layout& layout, const std::string& key_name);
 
 } // namespace slipway

@@ -145,6 +145,29 @@ Expected<void> read_domains(const toml::table& table, const std::string& origin,
   return {};
 }
 
+Expected<void> read_access(const toml::table& table, const std::string& origin, AppInfo& info) {
+  const toml::node* node = table.get("access");
+  if (!node) {
+    return {};
+  }
+  const toml::array* names = node->as_array();
+  if (!names) {
+    return fail("{}: 'access' must be a list of key names", origin);
+  }
+  for (const auto& entry : *names) {
+    auto name = entry.value_exact<std::string>();
+    bool valid = name && !name->empty() && name->size() <= 32 && (*name)[0] >= 'a' &&
+                 (*name)[0] <= 'z' && std::ranges::all_of(*name, [](char c) {
+                   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+                 });
+    if (!valid) {
+      return fail("{}: 'access' holds an invalid key name", origin);
+    }
+    info.access.push_back(*name);
+  }
+  return {};
+}
+
 } // namespace
 
 Expected<AppInfo> app_info(const Layout& layout, const std::string& name) {
@@ -161,7 +184,7 @@ Expected<AppInfo> app_info(const Layout& layout, const std::string& name) {
     auto table = toml::parse(*text, origin);
     for (const auto& [key, value] : table) {
       if (key.str() != "created_at" && key.str() != "deploy_branch" && key.str() != "formation" &&
-          key.str() != "domains") {
+          key.str() != "domains" && key.str() != "access") {
         return fail("{}: unknown key '{}'", origin, key.str());
       }
     }
@@ -183,6 +206,9 @@ Expected<AppInfo> app_info(const Layout& layout, const std::string& name) {
     if (auto read = read_domains(table, origin, info); !read) {
       return std::unexpected(read.error());
     }
+    if (auto read = read_access(table, origin, info); !read) {
+      return std::unexpected(read.error());
+    }
   } catch (const toml::parse_error& error) {
     return fail("{} is corrupt: {}", layout.app_file(name).string(), error.description());
   }
@@ -201,6 +227,13 @@ Expected<void> save_app_info(const Layout& layout, const AppInfo& info) {
       domains.push_back(host);
     }
     table.insert("domains", std::move(domains));
+  }
+  if (!info.access.empty()) {
+    toml::array access;
+    for (const auto& name : info.access) {
+      access.push_back(name);
+    }
+    table.insert("access", std::move(access));
   }
   if (!info.formation.empty()) {
     toml::table formation;

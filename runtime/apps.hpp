@@ -20,6 +20,7 @@ struct AppInfo {
   // for the others (Heroku's).
   std::map<std::string, int> formation;
   std::vector<std::string> domains; // `domains:add` hosts, in the order they were added
+  std::vector<std::string> access;  // names of the ssh keys that may use the app (collaborators)
 };
 
 inline constexpr int k_max_scale = 100; // processes of one type

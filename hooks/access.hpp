@@ -1,0 +1,55 @@
+// Who may do what over ssh. Keys live in ROOT/keys/keys.toml (name, public key, fingerprint,
+// admin); an app's collaborators are the key names in its app.toml `access`. slipway keeps
+// one line per key in the authorized_keys file sshd reads, each a forced command
+// `command="SLIPWAY --root ROOT ssh-command NAME",restrict,pty KEY`; lines it does not own
+// are kept as they are.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/config.hpp"
+#include "common/error.hpp"
+#include "common/time.hpp"
+#include "runtime/layout.hpp"
+
+namespace slipway {
+
+struct SshKey {
+  std::string name;
+  bool admin = false;
+  std::string public_key;  // "ssh-ed25519 AAAA..." (type and data; the comment is dropped)
+  std::string fingerprint; // "SHA256:..."
+  TimePoint added_at;
+};
+
+// Key names: ^[a-z][a-z0-9_-]{0,31}$ (they appear in authorized_keys and releases).
+Expected<void> validate_key_name(std::string_view name);
+
+// Checks one public key line (`TYPE BASE64 [COMMENT]`, no options) with ssh-keygen and
+// returns it as "TYPE BASE64" with its fingerprint.
+Expected<SshKey> parse_public_key(std::string_view text);
+
+std::vector<SshKey> list_keys(const Layout& layout);
+Expected<SshKey> find_key(const Layout& layout, const std::string& name);
+
+// Adds a key (a duplicate name or key is refused) or removes one, then rewrites
+// authorized_keys. Removing a key also removes it from every app's access list.
+Expected<SshKey> add_key(const Layout& layout, const Config& config, const std::string& name,
+                         std::string_view public_key, bool admin);
+Expected<void> remove_key(const Layout& layout, const Config& config, const std::string& name);
+
+// Rewrites slipway's lines of authorized_keys from keys.toml.
+Expected<void> write_authorized_keys(const Layout& layout, const Config& config);
+std::filesystem::path authorized_keys_path(const Config& config);
+
+// Whether `key` may act on `app`: an admin key always, another when app.toml names it.
+bool may_access(const Layout& layout, const SshKey& key, const std::string& app);
+
+// Appends one line to ROOT/logs/ssh.log.
+void audit(const Layout& layout, const std::string& key, bool accepted, std::string_view command,
+           std::string_view detail);
+
+} // namespace slipway

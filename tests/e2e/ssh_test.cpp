@@ -1,0 +1,241 @@
+// The ssh git server: a real sshd on loopback whose authorized_keys slipway writes, and the
+// stock ssh and git clients with per-test keys.
+#include <csignal>
+#include <pwd.h>
+#include <thread>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "runtime/apps.hpp"
+#include "tests/support/test_support.hpp"
+
+using namespace slipway;
+using namespace slipway::test;
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string user_name() {
+  const passwd* entry = getpwuid(getuid());
+  REQUIRE(entry);
+  return entry->pw_name;
+}
+
+struct SshServer {
+  TempDir dir;
+  fs::path root = dir / "root";
+  fs::path keys = dir / "keys";
+  int port = free_port();
+  std::string user = user_name();
+  SpawnedProcess sshd;
+
+  SshServer() {
+    REQUIRE(slipway({"init"}).ok());
+    write_file(root / "slipway.toml", read_text(root / "slipway.toml") +
+                                          "[ssh]\nauthorized_keys = \"" +
+                                          (dir / "authorized_keys").string() + "\"\n");
+    // A line slipway does not own, which it must keep.
+    write_file(dir / "authorized_keys", "# someone else's\n", 0600);
+    fs::create_directories(keys);
+    REQUIRE(run_program(
+                {"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", (dir / "host_key").string()})
+                .ok());
+    for (const char* name : {"admin", "alice", "bob", "stranger"}) {
+      REQUIRE(run_program({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f",
+                           (keys / name).string()})
+                  .ok());
+    }
+    fs::create_directories("/run/sshd"); // sshd's privilege separation dir
+    write_file(dir / "sshd_config",
+               fmt::format("Port {}\nListenAddress 127.0.0.1\nHostKey {}\nPidFile {}\n"
+                           "AuthorizedKeysFile {}\nStrictModes no\nUsePAM no\n"
+                           "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+                           "PermitRootLogin prohibit-password\nAllowUsers {}\n",
+                           port, (dir / "host_key").string(), (dir / "sshd.pid").string(),
+                           (dir / "authorized_keys").string(), user));
+    auto started = spawn({.argv = {"/bin/sh", "-c", "exec /usr/sbin/sshd -D -e -f \"$0\" 2>>\"$1\"",
+                                   (dir / "sshd_config").string(), (dir / "sshd.log").string()}},
+                         {.capture_output = true});
+    REQUIRE(started);
+    sshd = *started;
+    close(sshd.output_fd);
+    for (int i = 0; i < 100 && http_request(port, "x").body.starts_with("connect:"); ++i) {
+      std::this_thread::sleep_for(50ms);
+    }
+  }
+  ~SshServer() {
+    ::kill(sshd.pid, SIGTERM);
+    wait_spawned(sshd);
+  }
+
+  ExitStatus slipway(std::vector<std::string> args, const std::string& stdin_data = "") const {
+    std::vector<std::string> argv = {slipway_binary().string(), "--root", root.string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    Command command{.argv = argv, .stdin_data = stdin_data, .timeout = 2min};
+    auto status = run(command);
+    REQUIRE(status);
+    return *status;
+  }
+  void add_key(const std::string& name, bool admin) const {
+    std::vector<std::string> args = {"keys:add", name};
+    if (admin) {
+      args.push_back("--admin");
+    }
+    auto added = slipway(args, read_text(keys / (name + ".pub")));
+    INFO(added.output);
+    REQUIRE(added.ok());
+  }
+  std::string ssh_options(const std::string& key) const {
+    return fmt::format("ssh -F /dev/null -i {} -o StrictHostKeyChecking=no -o "
+                       "UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes -o BatchMode=yes "
+                       "-o LogLevel=ERROR",
+                       (keys / key).string());
+  }
+  // `ssh -p PORT USER@127.0.0.1 COMMAND` with `key`.
+  ExitStatus ssh(const std::string& key, const std::string& command) const {
+    return run_program({"sh", "-c", ssh_options(key) + " -p \"$0\" \"$1\" \"$2\"",
+                        std::to_string(port), user + "@127.0.0.1", command});
+  }
+  // git with `key` for ssh.
+  ExitStatus git(const std::string& key, std::vector<std::string> args,
+                 const fs::path& cwd = {}) const {
+    args.insert(args.begin(),
+                {"env", "GIT_SSH_COMMAND=" + ssh_options(key) + " -p " + std::to_string(port),
+                 "git", "-c", "user.name=t", "-c", "user.email=t@example.com"});
+    return run_program(args, cwd);
+  }
+  std::string url(const std::string& app) const {
+    return fmt::format("ssh://{}@127.0.0.1:{}/{}", user, port, app);
+  }
+  // A work tree with a Procfile app, committed.
+  fs::path work_tree(const std::string& name, const std::string& text) const {
+    fs::path work = dir / name;
+    write_file(work / "Procfile", "web: echo " + text + "\n");
+    REQUIRE(git("admin", {"init", "-q", "-b", "main", work.string()}).ok());
+    REQUIRE(git("admin", {"add", "-A"}, work).ok());
+    REQUIRE(git("admin", {"commit", "-qm", text}, work).ok());
+    return work;
+  }
+};
+
+} // namespace
+
+TEST_CASE("an admin key pushes a new app over ssh and clones it back", "[ssh]") {
+  SshServer server;
+  server.add_key("admin", true);
+  CHECK(contains(read_text(server.dir / "authorized_keys"), "# someone else's\n"));
+  CHECK(contains(read_text(server.dir / "authorized_keys"), "ssh-command admin\",restrict,pty"));
+  fs::path work = server.work_tree("work", "one");
+
+  auto pushed = server.git("admin", {"push", server.url("demo"), "main"}, work);
+  INFO(pushed.output);
+  REQUIRE(pushed.ok());
+  CHECK(contains(pushed.output, "Created app demo"));
+  CHECK(contains(pushed.output, "deployed (v1)"));
+
+  // The scp-like form, with the port from GIT_SSH_COMMAND.
+  write_file(work / "Procfile", "web: echo two\n");
+  REQUIRE(server.git("admin", {"commit", "-qam", "two"}, work).ok());
+  auto again = server.git("admin", {"push", server.user + "@127.0.0.1:demo.git", "main"}, work);
+  INFO(again.output);
+  REQUIRE(again.ok());
+
+  auto releases = server.ssh("admin", "releases -a demo --json");
+  INFO(releases.output);
+  REQUIRE(releases.ok());
+  json list = json::parse(releases.output);
+  REQUIRE(list.size() == 2);
+  CHECK(contains(list[0]["description"].get<std::string>(), " by admin"));
+  CHECK(list[0]["user"] == "admin");
+
+  auto cloned =
+      server.git("admin", {"clone", "-q", server.url("demo"), (server.dir / "copy").string()});
+  INFO(cloned.output);
+  CHECK(cloned.ok());
+  CHECK(read_text(server.dir / "copy" / "Procfile") == "web: echo two\n");
+}
+
+TEST_CASE("a collaborator may use its apps only; strangers and removed keys nothing", "[ssh]") {
+  SshServer server;
+  server.add_key("admin", true);
+  server.add_key("alice", false);
+  server.add_key("bob", false);
+  fs::path work = server.work_tree("work", "one");
+  REQUIRE(server.git("admin", {"push", server.url("demo"), "main"}, work).ok());
+  REQUIRE(server.git("admin", {"push", server.url("other"), "main"}, work).ok());
+  REQUIRE(server.slipway({"access:add", "-a", "demo", "alice"}).ok());
+  CHECK(contains(server.slipway({"access", "-a", "demo"}).output, "alice"));
+
+  // alice: pushes, rolls back and sets config on demo.
+  write_file(work / "Procfile", "web: echo two\n");
+  REQUIRE(server.git("alice", {"commit", "-qam", "two"}, work).ok());
+  auto pushed = server.git("alice", {"push", server.url("demo"), "main"}, work);
+  INFO(pushed.output);
+  CHECK(pushed.ok());
+  auto config = server.ssh("alice", "config:set -a demo 'GREETING=hi there'");
+  INFO(config.output);
+  CHECK(config.ok());
+  auto rolled = server.ssh("alice", "rollback -a demo v1");
+  INFO(rolled.output);
+  CHECK(rolled.ok());
+  json releases = json::parse(server.slipway({"releases", "-a", "demo", "--json"}).output);
+  CHECK(releases[0]["description"] == "Rollback to v1");
+  CHECK(releases[0]["user"] == "alice");
+  CHECK(
+      server.git("alice", {"clone", "-q", server.url("demo"), (server.dir / "c1").string()}).ok());
+
+  // ... but nothing else.
+  auto other = server.git("alice", {"push", server.url("other"), "main"}, work);
+  CHECK_FALSE(other.ok());
+  CHECK(contains(other.output, "key 'alice' has no access to app 'other'"));
+  auto create = server.git("alice", {"push", server.url("newapp"), "main"}, work);
+  CHECK_FALSE(create.ok());
+  CHECK(contains(create.output, "only an admin key may create apps"));
+  CHECK(contains(server.ssh("alice", "releases -a other").output, "no access to app 'other'"));
+  CHECK(
+      contains(server.ssh("alice", "apps:create evil").output, "'apps:create' needs an admin key"));
+  CHECK(contains(server.ssh("alice", "keys:remove admin").output, "needs an admin key"));
+  CHECK(contains(server.ssh("bob", "config -a demo").output, "key 'bob' has no access"));
+  CHECK(contains(server.ssh("alice", "").output, "you are 'alice'"));
+  CHECK_FALSE(server.ssh("stranger", "releases -a demo").ok());
+  CHECK_FALSE(
+      server.git("stranger", {"clone", "-q", server.url("demo"), (server.dir / "c2").string()})
+          .ok());
+  CHECK(list_apps(Layout(server.root)) == std::vector<std::string>{"demo", "other"});
+
+  // A removed key stops working at once.
+  REQUIRE(server.slipway({"keys:remove", "alice"}).ok());
+  CHECK_FALSE(server.ssh("alice", "releases -a demo").ok());
+  CHECK_FALSE(contains(server.slipway({"access", "-a", "demo"}).output, "alice"));
+
+  std::string audit = read_text(server.root / "logs" / "ssh.log");
+  CHECK(contains(audit, "key=alice from=127.0.0.1 accepted command=\"rollback -a demo v1\""));
+  CHECK(contains(audit, "key=alice from=127.0.0.1 refused command=\"apps:create evil\""));
+}
+
+TEST_CASE("hostile commands over ssh are refused and change nothing", "[ssh]") {
+  SshServer server;
+  server.add_key("admin", true);
+  fs::path marker = server.dir / "pwned";
+  for (const std::string& command : std::vector<std::string>{
+           "git-receive-pack 'x; touch " + marker.string() + "'",
+           std::string("git-receive-pack '../etc'"), "releases -a demo; touch " + marker.string(),
+           "git-receive-pack '$(touch " + marker.string() + ")'",
+           std::string("git-upload-pack '--upload-pack=touch /tmp/x'"), std::string("git-shell"),
+           std::string("daemon"), std::string("hook pre-receive"), std::string("ssh-command admin"),
+           std::string("releases -a demo --root /tmp"),
+           std::string("init --domain evil.example.com")}) {
+    INFO(command);
+    auto status = server.ssh("admin", command);
+    INFO(status.output);
+    CHECK_FALSE(status.ok());
+    CHECK(contains(status.output, " !     "));
+  }
+  CHECK_FALSE(fs::exists(marker));
+  CHECK(list_apps(Layout(server.root)).empty());
+  CHECK(contains(read_text(server.root / "logs" / "ssh.log"), "refused"));
+}
