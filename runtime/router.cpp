@@ -19,7 +19,7 @@ pid {prefix}/nginx.pid;
 error_log {prefix}/error.log warn;
 
 events {{
-  worker_connections 4096;
+  worker_connections 1024;
 }}
 
 http {{
