@@ -159,7 +159,7 @@ TEST_CASE("an admin key pushes a new app over ssh and clones it back", "[ssh]") 
   CHECK(read_text(server.dir / "copy" / "Procfile") == "web: echo two\n");
 }
 
-TEST_CASE("a collaborator may use its apps only; strangers and removed keys nothing", "[ssh]") {
+TEST_CASE("a collaborator may use its apps only, strangers and removed keys nothing", "[ssh]") {
   SshServer server;
   server.add_key("admin", true);
   server.add_key("alice", false);
