@@ -144,6 +144,13 @@ TEST_CASE("an admin key pushes a new app over ssh and clones it back", "[ssh]") 
   INFO(again.output);
   REQUIRE(again.ok());
 
+  // A new app through the scp-like form too.
+  auto second = server.git("admin", {"push", server.user + "@127.0.0.1:second", "main"}, work);
+  INFO(second.output);
+  CHECK(second.ok());
+  CHECK(contains(second.output, "Created app second"));
+  CHECK(list_apps(Layout(server.root)) == std::vector<std::string>{"demo", "second"});
+
   auto releases = server.ssh("admin", "releases -a demo --json");
   INFO(releases.output);
   REQUIRE(releases.ok());
