@@ -375,6 +375,9 @@ Expected<SpawnedProcess> spawn(const Command& command, const SpawnOptions& optio
     if (options.new_process_group) {
       setpgid(0, 0);
     }
+    if (!options.keep_capabilities) {
+      prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    }
     if (options.capture_output) {
       dup2(null_fd, 0);
       dup2(output[1], 1);

@@ -74,6 +74,10 @@ struct SpawnOptions {
   bool new_process_group = true;
   // Sent to the child when this process dies (0: none).
   int death_signal = 0;
+  // Pass on this process's ambient capabilities (systemd's AmbientCapabilities, e.g.
+  // CAP_NET_BIND_SERVICE for nginx on port 80). Off: the child starts without them, as
+  // bubblewrap requires of a non-setuid caller.
+  bool keep_capabilities = false;
 };
 
 // Starts the command (Command's output callbacks and timeout do not apply) and returns at

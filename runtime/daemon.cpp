@@ -847,8 +847,11 @@ class Daemon {
     std::string nginx = fs::exists("/usr/sbin/nginx", ec) ? "/usr/sbin/nginx" : "nginx";
     Command command{.argv = {nginx, "-p", m_router.prefix.string(), "-c",
                              m_router.config().string(), "-e", m_router.error_log().string()}};
-    auto process = spawn(
-        command, {.capture_output = true, .new_process_group = true, .death_signal = SIGTERM});
+    // nginx keeps the daemon's ambient capabilities: it may have to bind port 80.
+    auto process = spawn(command, {.capture_output = true,
+                                   .new_process_group = true,
+                                   .death_signal = SIGTERM,
+                                   .keep_capabilities = true});
     if (!process) {
       co_return std::unexpected(process.error());
     }

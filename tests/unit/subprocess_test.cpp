@@ -1,6 +1,9 @@
 #include <chrono>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <thread>
 #include <unistd.h>
 
@@ -146,4 +149,44 @@ TEST_CASE("durations are printed the way slipway.toml spells them", "[subprocess
   CHECK(format_duration(1h) == "1h");
   CHECK(format_duration(250ms) == "250ms");
   CHECK(format_duration(0ms) == "0s");
+}
+
+namespace {
+
+// What a spawned child's /proc/self/status says its ambient capabilities are.
+std::string child_ambient_caps(bool keep) {
+  auto child = spawn({.argv = {"grep", "CapAmb", "/proc/self/status"}},
+                     {.capture_output = true, .keep_capabilities = keep});
+  REQUIRE(child);
+  std::string output;
+  char buffer[256];
+  ssize_t n = 0;
+  while ((n = read(child->output_fd, buffer, sizeof buffer)) > 0) {
+    output.append(buffer, static_cast<std::size_t>(n));
+  }
+  close(child->output_fd);
+  wait_spawned(*child);
+  return output;
+}
+
+} // namespace
+
+TEST_CASE("spawned children do not inherit ambient capabilities unless asked to", "[subprocess]") {
+  // As systemd's AmbientCapabilities=CAP_NET_BIND_SERVICE would give them to the daemon;
+  // bubblewrap refuses to run with capabilities it was not given as setuid.
+  __user_cap_header_struct header{.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  __user_cap_data_struct data[2]{};
+  REQUIRE(syscall(SYS_capget, &header, data) == 0);
+  if ((data[0].permitted & (1u << CAP_NET_BIND_SERVICE)) == 0) {
+    WARN("not permitted CAP_NET_BIND_SERVICE here (not root?): skipped");
+    return;
+  }
+  data[0].inheritable |= 1u << CAP_NET_BIND_SERVICE;
+  REQUIRE(syscall(SYS_capset, &header, data) == 0);
+  REQUIRE(prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_BIND_SERVICE, 0, 0) == 0);
+  std::string dropped = child_ambient_caps(false);
+  std::string kept = child_ambient_caps(true);
+  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  CHECK(test::contains(dropped, "CapAmb:\t0000000000000000"));
+  CHECK(test::contains(kept, "CapAmb:\t0000000000000400"));
 }
