@@ -140,19 +140,41 @@ std::vector<std::string> child_environment(const Command& command) {
   return entries;
 }
 
-} // namespace
-
-Expected<ExitStatus> run(const Command& command) {
+// argv[0] as a path to exec: itself when it has a '/', else looked up in PATH.
+Expected<std::string> executable(const Command& command) {
   if (command.argv.empty()) {
     return fail("cannot run an empty command");
   }
-  std::string exe = command.argv[0];
-  if (exe.find('/') == std::string::npos) {
-    exe = find_in_path(command.argv[0]);
-    if (exe.empty()) {
-      return fail("cannot run '{}': not found in PATH", command.argv[0]);
-    }
+  const std::string& name = command.argv[0];
+  if (name.find('/') != std::string::npos) {
+    return name;
   }
+  std::string found = find_in_path(name);
+  if (found.empty()) {
+    return fail("cannot run '{}': not found in PATH", name);
+  }
+  return found;
+}
+
+// The char* array execve wants, pointing into `strings` (which must outlive it).
+std::vector<char*> null_terminated(const std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  pointers.reserve(strings.size() + 1);
+  for (const auto& text : strings) {
+    pointers.push_back(const_cast<char*>(text.c_str()));
+  }
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
+} // namespace
+
+Expected<ExitStatus> run(const Command& command) {
+  auto found = executable(command);
+  if (!found) {
+    return std::unexpected(found.error());
+  }
+  const std::string& exe = *found;
   std::vector<std::string> args(command.argv.begin() + 1, command.argv.end());
 
   asio::io_context io;
@@ -193,11 +215,7 @@ Expected<ExitStatus> run(const Command& command) {
     finish_when_done();
   };
   std::vector<std::string> env_entries = child_environment(command);
-  std::vector<char*> envp;
-  for (auto& entry : env_entries) {
-    envp.push_back(entry.data());
-  }
-  envp.push_back(nullptr);
+  std::vector<char*> envp = null_terminated(env_entries);
   auto launch = [&](auto&&... redirections) {
     return bp::child(bp::exe = exe, bp::args = args,
                      bp::start_dir = command.cwd.empty() ? std::filesystem::current_path().string()
@@ -294,11 +312,7 @@ Expected<void> spawn_detached(const std::vector<std::string>& argv) {
   if (argv.empty()) {
     return fail("cannot run an empty command");
   }
-  std::vector<char*> args;
-  for (const auto& arg : argv) {
-    args.push_back(const_cast<char*>(arg.c_str()));
-  }
-  args.push_back(nullptr);
+  std::vector<char*> args = null_terminated(argv);
   // Fork twice so the worker is adopted by init and never waited for by us.
   pid_t child = fork();
   if (child < 0) {
@@ -324,29 +338,16 @@ Expected<void> spawn_detached(const std::vector<std::string>& argv) {
 }
 
 Expected<SpawnedProcess> spawn(const Command& command, const SpawnOptions& options) {
-  if (command.argv.empty()) {
-    return fail("cannot run an empty command");
+  auto found = executable(command);
+  if (!found) {
+    return std::unexpected(found.error());
   }
-  std::string exe = command.argv[0];
-  if (exe.find('/') == std::string::npos) {
-    exe = find_in_path(command.argv[0]);
-    if (exe.empty()) {
-      return fail("cannot run '{}': not found in PATH", command.argv[0]);
-    }
-  }
+  const std::string& exe = *found;
   // Everything the child needs is prepared before fork: after it, only async-signal-safe
   // calls (the daemon forks while other threads run).
   std::vector<std::string> env_entries = child_environment(command);
-  std::vector<char*> envp;
-  for (auto& entry : env_entries) {
-    envp.push_back(entry.data());
-  }
-  envp.push_back(nullptr);
-  std::vector<char*> argv;
-  for (const auto& arg : command.argv) {
-    argv.push_back(const_cast<char*>(arg.c_str()));
-  }
-  argv.push_back(nullptr);
+  std::vector<char*> envp = null_terminated(env_entries);
+  std::vector<char*> argv = null_terminated(command.argv);
   std::string cwd = command.cwd.string();
   int output[2] = {-1, -1};
   int null_fd = -1;
