@@ -942,16 +942,28 @@ class Daemon {
     if (!m_nginx_running) {
       co_return fail("nginx is not running");
     }
-    for (int worker : descendant_pids(m_nginx_pid)) {
-      m_old_workers.insert(worker);
-    }
+    std::vector<int> before = descendant_pids(m_nginx_pid);
+    m_old_workers.insert(before.begin(), before.end());
     kill(m_nginx_pid, SIGHUP);
     auto reached = co_await wait_generation(generation);
     if (!reached) {
       co_return fail("nginx did not load the new configuration: {} (see {})",
                      reached.error().message, m_router.error_log().string());
     }
+    // A new worker answers; an old one may still accept a new connection for a few ms, until
+    // it gets the master's QUIT, retitles itself "shutting down" and closes its listeners.
+    auto deadline = SteadyClock::now() + milliseconds(2000);
+    while (SteadyClock::now() < deadline && std::ranges::any_of(before, still_listening)) {
+      co_await sleep_for(milliseconds(2));
+    }
     co_return Expected<void>();
+  }
+
+  // An nginx worker that has not begun its graceful shutdown (so still takes connections).
+  static bool still_listening(int pid) {
+    auto title = read_file(fmt::format("/proc/{}/cmdline", pid));
+    return title && title->find("worker process") != std::string::npos &&
+           title->find("shutting down") == std::string::npos;
   }
 
   awaitable<void> update_router_logged() {
