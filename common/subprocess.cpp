@@ -298,13 +298,9 @@ Expected<ExitStatus> run(const Command& command) {
   }
 
   child.wait();
-  int native_status = child.native_exit_code();
-  if (WIFSIGNALED(native_status)) {
-    status.signal = WTERMSIG(native_status);
-    status.code = 128 + status.signal;
-  } else {
-    status.code = WEXITSTATUS(native_status);
-  }
+  ExitStatus ended = exit_status_of(child.native_exit_code());
+  status.code = ended.code;
+  status.signal = ended.signal;
   return status;
 }
 
