@@ -1,6 +1,7 @@
 // slipway build SRC_DIR -o SLUG: the standalone slug compiler.
 #include <cstdio>
 #include <cstdlib>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -10,6 +11,7 @@
 #include "common/slug.hpp"
 #include "compiler/compile.hpp"
 #include "compiler/source_tree.hpp"
+#include "runtime/apps.hpp"
 
 namespace slipway::cli {
 
@@ -35,7 +37,7 @@ Expected<void> run_build(const Globals& globals, const BuildArgs& args) {
   std::error_code ec;
   auto buildpacks = buildpack_refs(args.buildpacks);
 
-  auto work = ScratchDir::create(fs::temp_directory_path(), "slipway-build");
+  auto work = ScratchDir::create(fs::temp_directory_path(), "slipway-build", 0711);
   if (!work) {
     return std::unexpected(work.error());
   }
@@ -55,8 +57,14 @@ Expected<void> run_build(const Globals& globals, const BuildArgs& args) {
       .buildpacks = buildpacks,
       .source_version = args.source_version,
       .on_output = print_line,
+      .identity = build_identity(*config),
+      .cgroups =
+          SandboxCgroups::create(globals.layout().id(), "build", fmt::format("build-{}", getpid()),
+                                 config->build.memory, config->runtime.processes),
+      .trusted_source = true,
   };
   auto built = compile_app(request, *config);
+  request.cgroups->remove();
   if (!built) {
     return std::unexpected(built.error());
   }

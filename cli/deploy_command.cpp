@@ -41,7 +41,8 @@ Expected<void> run_deploy(const Globals& globals, const DeployArgs& args) {
                   [&](const fs::path& build_dir) { return copy_source_tree(source, build_dir); },
               .commit = args.commit,
               .description = args.description,
-              .buildpacks = buildpack_refs(args.buildpacks)});
+              .buildpacks = buildpack_refs(args.buildpacks),
+              .trusted_source = true});
   if (!release) {
     return std::unexpected(release.error());
   }

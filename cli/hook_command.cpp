@@ -32,7 +32,7 @@ Expected<void> hook(const Globals& globals, const std::string& which) {
   }
   std::string input(std::istreambuf_iterator<char>(std::cin), {});
   int status = which == "pre-receive" ? run_pre_receive(globals.layout(), *config, input)
-                                      : run_post_receive(globals.layout(), input);
+                                      : run_post_receive(globals.layout(), *config, input);
   // The hook has said what failed on git's channel already.
   std::fflush(stderr);
   std::exit(status);

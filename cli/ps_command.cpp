@@ -6,12 +6,14 @@
 
 #include "cli/cli.hpp"
 #include "common/output.hpp"
+#include "common/tree.hpp"
 #include "compiler/procfile.hpp"
 #include "compiler/release_yaml.hpp"
 #include "runtime/app_log.hpp"
 #include "runtime/daemon_client.hpp"
 #include "runtime/deploy_lock.hpp"
 #include "runtime/dyno.hpp"
+#include "runtime/launch.hpp"
 #include "runtime/release_store.hpp"
 
 namespace slipway::cli {
@@ -170,7 +172,11 @@ Expected<void> run_oneoff(const Globals& globals, const PsArgs& args) {
   }
   std::string dyno = fmt::format("run.{}", getpid());
   fs::path dir = operation->layout.oneoff_dir() / fmt::format("{}-{}", args.app, dyno);
-  if (auto copied = make_process_copy(*unpacked, dir); !copied) {
+  auto sandbox = process_sandbox(operation->layout, operation->config, args.app, dyno);
+  if (!sandbox) {
+    return std::unexpected(sandbox.error());
+  }
+  if (auto copied = make_process_copy(*unpacked, dir, sandbox->identity); !copied) {
     return copied;
   }
   // One word is a command line for the shell (`run -a APP -- 'rake db:migrate && ls'`);
@@ -181,21 +187,28 @@ Expected<void> run_oneoff(const Globals& globals, const PsArgs& args) {
   }
   AppLog log(operation->layout.log_dir(args.app), operation->config.runtime.log_size);
   log.append("slipway[api]", fmt::format("Starting process with command `{}` ({})", command, dyno));
-  auto process =
-      spawn(process_command(operation->config,
-                            {.release = release, .dyno = dyno, .command = command, .app_dir = dir}),
-            {.capture_output = false, .new_process_group = false});
+  auto cleanup = [&] {
+    [[maybe_unused]] auto removed = remove_tree(dir);
+    if (sandbox->cgroups) {
+      sandbox->cgroups->remove();
+    }
+  };
+  auto prepared = process_command(
+      {.release = release, .dyno = dyno, .command = command, .app_dir = dir, .sandbox = *sandbox});
+  if (!prepared) {
+    cleanup();
+    return std::unexpected(prepared.error());
+  }
+  auto process = spawn(*prepared, {.capture_output = false, .new_process_group = false});
   if (!process) {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
+    cleanup();
     return std::unexpected(process.error());
   }
   // Like system(3): a ^C at the terminal is for the command; we wait for it.
   signal(SIGINT, SIG_IGN);
   signal(SIGQUIT, SIG_IGN);
   ExitStatus status = wait_spawned(*process);
-  std::error_code ec;
-  fs::remove_all(dir, ec);
+  cleanup();
   log.append(fmt::format("slipway[{}]", dyno), fmt::format("Process {}", status.describe()));
   if (status.code != 0) {
     return std::unexpected(Error{"", status.code});

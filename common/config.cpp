@@ -8,10 +8,12 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <optional>
 
 #include <toml++/toml.h>
 
 #include "common/atomic_file.hpp"
+#include "common/subprocess.hpp"
 
 namespace slipway {
 
@@ -47,8 +49,10 @@ Expected<T> get(const toml::node& node, std::string_view expected) {
   return fail("expected {}, got {}", expected, type_name(node));
 }
 
-Setter duration_key(std::chrono::milliseconds& (*field)(Config&)) {
-  return [field](const toml::node& node, Config& config) -> Expected<void> {
+Setter duration_key(std::chrono::milliseconds& (*field)(Config&),
+                    std::chrono::milliseconds min = std::chrono::seconds(1),
+                    std::chrono::milliseconds max = std::chrono::days(7)) {
+  return [=](const toml::node& node, Config& config) -> Expected<void> {
     auto text = get<std::string>(node, "a duration string such as \"15m\"");
     if (!text) {
       return std::unexpected(text.error());
@@ -57,13 +61,16 @@ Setter duration_key(std::chrono::milliseconds& (*field)(Config&)) {
     if (!duration) {
       return std::unexpected(duration.error());
     }
+    if (*duration < min || *duration > max) {
+      return fail("'{}' is out of range {}-{}", *text, format_duration(min), format_duration(max));
+    }
     field(config) = *duration;
     return {};
   };
 }
 
-Setter size_key(std::uint64_t& (*field)(Config&)) {
-  return [field](const toml::node& node, Config& config) -> Expected<void> {
+Setter size_key(std::uint64_t& (*field)(Config&), std::uint64_t min = 1) {
+  return [=](const toml::node& node, Config& config) -> Expected<void> {
     auto text = get<std::string>(node, "a size string such as \"500MB\"");
     if (!text) {
       return std::unexpected(text.error());
@@ -71,6 +78,9 @@ Setter size_key(std::uint64_t& (*field)(Config&)) {
     auto size = parse_size(*text);
     if (!size) {
       return std::unexpected(size.error());
+    }
+    if (*size < min) {
+      return fail("'{}' is below the least that works, {}", *text, format_size(min));
     }
     field(config) = *size;
     return {};
@@ -91,25 +101,39 @@ Setter int_key(int& (*field)(Config&), long min, long max) {
   };
 }
 
-Setter text_key(std::string& (*field)(Config&)) {
-  return [field](const toml::node& node, Config& config) -> Expected<void> {
-    auto value = get<std::string>(node, "a string");
-    if (!value) {
-      return std::unexpected(value.error());
-    }
-    if (value->empty()) {
-      return fail("must not be empty");
-    }
-    field(config) = *value;
-    return {};
+// "LOW-HIGH" with min <= LOW <= HIGH <= max.
+std::optional<std::pair<int, int>> parse_range(std::string_view text, int min, int max) {
+  auto dash = text.find('-');
+  int low = 0;
+  int high = 0;
+  auto parse = [](std::string_view s, int& out) {
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return !s.empty() && std::isdigit(static_cast<unsigned char>(s.front())) && ec == std::errc() &&
+           end == s.data() + s.size();
   };
+  if (dash == std::string_view::npos || !parse(text.substr(0, dash), low) ||
+      !parse(text.substr(dash + 1), high) || low < min || high > max || low > high) {
+    return std::nullopt;
+  }
+  return std::pair(low, high);
 }
 
 const std::map<std::string, std::map<std::string, Setter>, std::less<>>& schema() {
   static const std::map<std::string, std::map<std::string, Setter>, std::less<>> keys = {
       {"server",
        {
-           {"domain", text_key([](Config& c) -> std::string& { return c.server.domain; })},
+           {"domain",
+            [](const toml::node& node, Config& config) -> Expected<void> {
+              auto value = get<std::string>(node, "a host name such as \"example.com\"");
+              if (!value) {
+                return std::unexpected(value.error());
+              }
+              if (auto checked = check_host_name(*value); !checked) {
+                return fail("invalid host name '{}': {}", *value, checked.error().message);
+              }
+              config.server.domain = *value;
+              return {};
+            }},
            {"http_port", int_key([](Config& c) -> int& { return c.server.http_port; }, 1, 65535)},
            {"http_address",
             [](const toml::node& node, Config& config) -> Expected<void> {
@@ -157,6 +181,26 @@ const std::map<std::string, std::map<std::string, Setter>, std::less<>>& schema(
               config.build.buildpacks = std::move(names);
               return {};
             }},
+           {"local_buildpacks",
+            [](const toml::node& node, Config& config) -> Expected<void> {
+              const auto* array = node.as_array();
+              if (!array) {
+                return fail("expected an array of absolute paths, got {}", type_name(node));
+              }
+              std::vector<std::filesystem::path> dirs;
+              for (const auto& item : *array) {
+                auto dir = get<std::string>(item, "an array of absolute paths");
+                if (!dir) {
+                  return std::unexpected(dir.error());
+                }
+                if (!dir->starts_with('/')) {
+                  return fail("'{}' is not an absolute path", *dir);
+                }
+                dirs.emplace_back(std::filesystem::path(*dir).lexically_normal());
+              }
+              config.build.local_buildpacks = std::move(dirs);
+              return {};
+            }},
            {"slug_compression",
             [](const toml::node& node, Config& config) -> Expected<void> {
               auto value = get<std::string>(node, "\"zstd\" or \"gzip\"");
@@ -173,6 +217,12 @@ const std::map<std::string, std::map<std::string, Setter>, std::less<>>& schema(
               return {};
             }},
            {"max_slug_size", size_key([](Config & c) -> auto& { return c.build.max_slug_size; })},
+           {"memory", size_key(
+                          [](Config & c) -> auto& { return c.build.memory; }, 64ull << 20)},
+           {"max_disk", size_key(
+                            [](Config & c) -> auto& { return c.build.max_disk; }, 16ull << 20)},
+           {"min_free_disk", size_key(
+                                 [](Config & c) -> auto& { return c.build.min_free_disk; }, 0)},
            {"sandbox",
             [](const toml::node& node, Config& config) -> Expected<void> {
               auto value = get<std::string>(node, "\"bwrap\" or \"none\"");
@@ -219,27 +269,44 @@ const std::map<std::string, std::map<std::string, Setter>, std::less<>>& schema(
               if (!text) {
                 return std::unexpected(text.error());
               }
-              auto dash = text->find('-');
-              int low = 0;
-              int high = 0;
-              auto parse = [](std::string_view s, int& out) {
-                auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-                return ec == std::errc() && end == s.data() + s.size();
-              };
-              if (dash == std::string::npos ||
-                  !parse(std::string_view(*text).substr(0, dash), low) ||
-                  !parse(std::string_view(*text).substr(dash + 1), high) || low < 1 ||
-                  high > 65535 || low > high) {
+              auto range = parse_range(*text, 1, 65535);
+              if (!range) {
                 return fail("malformed port range '{}' (expected LOW-HIGH within 1-65535)", *text);
               }
-              config.runtime.port_min = low;
-              config.runtime.port_max = high;
+              config.runtime.port_min = range->first;
+              config.runtime.port_max = range->second;
               return {};
             }},
-           {"health_timeout",
-            duration_key([](Config & c) -> auto& { return c.runtime.health_timeout; })},
-           {"stop_grace", duration_key([](Config & c) -> auto& { return c.runtime.stop_grace; })},
-           {"log_size", size_key([](Config & c) -> auto& { return c.runtime.log_size; })},
+           {"health_timeout", duration_key(
+                                  [](Config & c) -> auto& { return c.runtime.health_timeout; },
+                                  std::chrono::seconds(1), std::chrono::hours(1))},
+           {"stop_grace", duration_key(
+                              [](Config & c) -> auto& { return c.runtime.stop_grace; },
+                              std::chrono::milliseconds(0), std::chrono::hours(1))},
+           {"log_size", size_key(
+                            [](Config & c) -> auto& { return c.runtime.log_size; }, 4096)},
+           {"memory", size_key(
+                          [](Config & c) -> auto& { return c.runtime.memory; }, 16ull << 20)},
+           {"processes",
+            int_key([](Config& c) -> int& { return c.runtime.processes; }, 16, 1 << 20)},
+           {"max_disk", size_key(
+                            [](Config & c) -> auto& { return c.runtime.max_disk; }, 1ull << 20)},
+           {"uid_range",
+            [](const toml::node& node, Config& config) -> Expected<void> {
+              auto text = get<std::string>(node, "a range string such as \"200000-299999\"");
+              if (!text) {
+                return std::unexpected(text.error());
+              }
+              auto range = parse_range(*text, 1000, 0x7fffffff);
+              if (!range || range->second - range->first < 1) {
+                return fail("malformed uid range '{}' (expected LOW-HIGH within 1000-2147483647, "
+                            "at least two uids)",
+                            *text);
+              }
+              config.runtime.uid_min = range->first;
+              config.runtime.uid_max = range->second;
+              return {};
+            }},
        }},
   };
   return keys;
@@ -360,6 +427,38 @@ Expected<std::uint64_t> parse_size(std::string_view text) {
     return fail("size '{}' is too large", text);
   }
   return static_cast<std::uint64_t>(bytes);
+}
+
+Expected<void> check_host_name(std::string_view host, int min_labels) {
+  if (host.empty() || host.size() > 253) {
+    return fail("a host name has 1 to 253 characters");
+  }
+  int labels = 0;
+  for (std::size_t start = 0;; ++labels) {
+    auto dot = host.find('.', start);
+    std::string_view label =
+        host.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    if (label.empty() || label.size() > 63) {
+      return fail("each dot-separated label has 1 to 63 characters");
+    }
+    for (char c : label) {
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+        return fail("use lowercase letters, digits, '-' and '.'");
+      }
+    }
+    if (label.front() == '-' || label.back() == '-') {
+      return fail("a label cannot start or end with '-'");
+    }
+    if (dot == std::string_view::npos) {
+      ++labels;
+      break;
+    }
+    start = dot + 1;
+  }
+  if (labels < min_labels) {
+    return fail("name a host such as www.example.com");
+  }
+  return {};
 }
 
 bool is_branch_name(std::string_view name) {

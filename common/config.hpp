@@ -29,6 +29,11 @@ struct Config {
     SlugCompression slug_compression = SlugCompression::zstd;
     std::uint64_t max_slug_size = 500ull * 1024 * 1024;
     SandboxMode sandbox = SandboxMode::bwrap;
+    std::uint64_t memory = 2ull << 30;        // a build's sandbox, all its processes
+    std::uint64_t max_disk = 2ull << 30;      // what a build may write: build dir and cache
+    std::uint64_t min_free_disk = 1ull << 30; // a deploy refuses to start with less free
+    // Directories whose buildpacks a pushed app may name by path or file:// URL.
+    std::vector<std::filesystem::path> local_buildpacks;
   } build;
   struct Release {
     std::chrono::milliseconds phase_timeout = std::chrono::hours(1);
@@ -41,6 +46,13 @@ struct Config {
     std::chrono::milliseconds stop_grace = std::chrono::seconds(30);
     // Each app's log is rotated at this size; one rotated file is kept.
     std::uint64_t log_size = 16ull * 1024 * 1024;
+    std::uint64_t memory = 512ull << 20; // each process (dyno): killed and restarted past it
+    int processes = 512;                 // processes and threads of one app at once
+    std::uint64_t max_disk = 1ull << 30; // what each process may write to its /app and /tmp
+    // Host uids (and gids) of apps when slipway runs as root, one per app; the first is
+    // for `slipway build`, which builds for no app.
+    int uid_min = 200000;
+    int uid_max = 299999;
   } runtime;
   struct Ssh {
     // The authorized_keys file slipway keeps its keys' lines in; empty: the running user's
@@ -60,6 +72,11 @@ Expected<std::chrono::milliseconds> parse_duration(std::string_view text);
 
 // "500MB", "1.5GB", "300KiB", "1024" (bytes). K/M/G are binary (1024-based), as in `du -h`.
 Expected<std::uint64_t> parse_size(std::string_view text);
+
+// A host name: lowercase DNS labels (letters, digits, inner '-') of 1 to 63 characters,
+// joined by '.', at least `min_labels` of them, at most 253 characters. The error says
+// what is wrong, without the name.
+Expected<void> check_host_name(std::string_view host, int min_labels = 1);
 
 // A name git accepts for a branch (refs/heads/NAME), as far as a deploy branch needs.
 bool is_branch_name(std::string_view name);

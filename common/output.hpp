@@ -21,4 +21,11 @@ inline std::string failure_line(std::string_view text) {
   return " !     " + std::string(text);
 }
 
+// `text` safe to print on a terminal: control characters, DEL and bytes that are not
+// UTF-8 become \xNN, so a quoted value cannot move the cursor or change colours.
+std::string printable(std::string_view text);
+
+// Whether `text` is well-formed UTF-8 (no overlong forms, no surrogates).
+bool is_utf8(std::string_view text);
+
 } // namespace slipway

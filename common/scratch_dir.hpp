@@ -1,8 +1,10 @@
-// A fresh directory (mkdtemp) that is removed, with everything in it, when the object goes.
+// A fresh directory (mkdtemp) that is removed, with everything in it, when the object goes
+// (whatever the sandbox that used it left there: remove_tree in tree.hpp).
 #pragma once
 
 #include <filesystem>
 #include <string_view>
+#include <sys/types.h>
 
 #include "common/error.hpp"
 
@@ -10,8 +12,10 @@ namespace slipway {
 
 class ScratchDir {
  public:
-  // Creates PARENT/PREFIX-XXXXXX (PARENT is created when missing).
-  static Expected<ScratchDir> create(const std::filesystem::path& parent, std::string_view prefix);
+  // Creates PARENT/PREFIX-XXXXXX (PARENT is created when missing) with `mode` (0711 lets a
+  // sandbox's uid reach what is bound from inside it).
+  static Expected<ScratchDir> create(const std::filesystem::path& parent, std::string_view prefix,
+                                     mode_t mode = 0700);
 
   ScratchDir(ScratchDir&& other) noexcept;
   ScratchDir& operator=(ScratchDir&&) = delete;

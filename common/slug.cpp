@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <memory>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -13,6 +15,7 @@
 #include <archive_entry.h>
 
 #include "common/atomic_file.hpp"
+#include "common/fd.hpp"
 #include "common/hash.hpp"
 
 namespace slipway {
@@ -97,51 +100,60 @@ Expected<std::vector<Member>> list_tree(const fs::path& root) {
   return members;
 }
 
-Expected<void> add_member(archive* out, const Member& member, std::vector<char>& buffer) {
+// Opens ROOT/RELATIVE without following any symlink on the way or at its end.
+UniqueFd open_member(int root_fd, const std::string& relative, int flags) {
+  open_how how{};
+  how.flags = static_cast<std::uint64_t>(flags | O_NOFOLLOW | O_CLOEXEC);
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
+  std::string path = relative.empty() ? "." : relative;
+  return UniqueFd(static_cast<int>(syscall(SYS_openat2, root_fd, path.c_str(), &how, sizeof how)));
+}
+
+Expected<void> add_member(archive* out, int root_fd, const Member& member,
+                          std::vector<char>& buffer) {
+  // A regular file or directory opens; a symlink (ELOOP) opens as itself with O_PATH.
+  UniqueFd fd = open_member(root_fd, member.relative, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+  if (!fd && errno == ELOOP) {
+    fd = open_member(root_fd, member.relative, O_PATH);
+  }
   struct stat st {};
-  if (lstat(member.path.c_str(), &st) != 0) {
+  if (!fd || fstat(fd.get(), &st) != 0) {
     return fail("cannot read '{}': {}", member.path.string(), errno_text(errno));
   }
   Entry entry(archive_entry_new());
   std::string name = member.relative.empty() ? std::string(k_prefix) + "/"
                                              : fmt::format("{}/{}", k_prefix, member.relative);
   archive_entry_copy_pathname(entry.get(), name.c_str());
-  archive_entry_set_perm(entry.get(), st.st_mode & 07777);
+  archive_entry_set_perm(entry.get(), st.st_mode & 01777);
   archive_entry_set_mtime(entry.get(), st.st_mtim.tv_sec, 0);
   archive_entry_set_uid(entry.get(), 0);
   archive_entry_set_gid(entry.get(), 0);
-  int fd = -1;
+  bool has_data = false;
   if (S_ISDIR(st.st_mode)) {
     archive_entry_set_filetype(entry.get(), AE_IFDIR);
   } else if (S_ISLNK(st.st_mode)) {
-    std::error_code ec;
-    auto target = fs::read_symlink(member.path, ec);
-    if (ec) {
-      return fail("cannot read symlink '{}': {}", member.path.string(), ec.message());
+    std::string target(static_cast<std::size_t>(st.st_size) + 1, '\0');
+    ssize_t n = readlinkat(fd.get(), "", target.data(), target.size());
+    if (n < 0 || static_cast<std::size_t>(n) >= target.size()) {
+      return fail("cannot read symlink '{}': {}", member.path.string(),
+                  errno_text(n < 0 ? errno : EOVERFLOW));
     }
+    target.resize(static_cast<std::size_t>(n));
     archive_entry_set_filetype(entry.get(), AE_IFLNK);
     archive_entry_copy_symlink(entry.get(), target.c_str());
   } else if (S_ISREG(st.st_mode)) {
     archive_entry_set_filetype(entry.get(), AE_IFREG);
     archive_entry_set_size(entry.get(), st.st_size);
-    fd = open(member.path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      return fail("cannot read '{}': {}", member.path.string(), errno_text(errno));
-    }
+    has_data = true;
   } else {
     return fail("cannot pack '{}': not a regular file, directory or symlink", member.relative);
   }
-  std::unique_ptr<int, void (*)(int*)> closer(&fd, [](int* f) {
-    if (*f >= 0) {
-      close(*f);
-    }
-  });
   if (archive_write_header(out, entry.get()) != ARCHIVE_OK) {
     return fail("cannot pack '{}': {}", member.relative, archive_message(out));
   }
-  if (fd >= 0) {
+  if (has_data) {
     ssize_t n = 0;
-    while ((n = read(fd, buffer.data(), buffer.size())) > 0) {
+    while ((n = read(fd.get(), buffer.data(), buffer.size())) > 0) {
       if (archive_write_data(out, buffer.data(), static_cast<size_t>(n)) < 0) {
         return fail("cannot pack '{}': {}", member.relative, archive_message(out));
       }
@@ -151,6 +163,28 @@ Expected<void> add_member(archive* out, const Member& member, std::vector<char>&
     }
   }
   return {};
+}
+
+// Feeds libarchive the slug's bytes, hashing them on the way.
+struct HashingSource {
+  int fd;
+  Sha256 hash;
+  std::vector<char> buffer = std::vector<char>(k_block);
+};
+
+la_ssize_t hashing_read(archive* a, void* context, const void** block) {
+  auto* source = static_cast<HashingSource*>(context);
+  ssize_t n = 0;
+  do {
+    n = ::read(source->fd, source->buffer.data(), source->buffer.size());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    archive_set_error(a, errno, "%s", std::strerror(errno));
+    return -1;
+  }
+  source->hash.update(source->buffer.data(), static_cast<std::size_t>(n));
+  *block = source->buffer.data();
+  return n;
 }
 
 // Maps a slug entry name to where it goes under `dest`, or says why it may not.
@@ -220,8 +254,15 @@ Expected<SlugInfo> pack_slug(const fs::path& app_dir, const fs::path& output,
   auto too_large = [&] {
     return fail("slug is larger than max_slug_size ({})", format_size(options.max_size));
   };
+  UniqueFd root_fd(::open(app_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root_fd) {
+    return fail("cannot read '{}': {}", app_dir.string(), errno_text(errno));
+  }
   for (const auto& member : *members) {
-    if (auto added = add_member(out.get(), member, buffer); !added) {
+    if (options.deadline.expired()) {
+      return fail("packing the slug did not finish within the build's time limit");
+    }
+    if (auto added = add_member(out.get(), root_fd.get(), member, buffer); !added) {
       if (sink.too_large) {
         return too_large();
       }
@@ -257,7 +298,8 @@ Expected<SlugInfo> pack_slug_into_store(const fs::path& app_dir, const fs::path&
   return slug;
 }
 
-Expected<void> unpack_slug(const fs::path& slug, const fs::path& dest) {
+Expected<void> unpack_slug(const fs::path& slug, const fs::path& dest,
+                           std::string_view expected_sha256) {
   std::error_code ec;
   fs::create_directories(dest, ec);
   if (ec) {
@@ -269,10 +311,15 @@ Expected<void> unpack_slug(const fs::path& slug, const fs::path& dest) {
   if (ec) {
     return fail("cannot resolve '{}': {}", dest.string(), ec.message());
   }
+  UniqueFd slug_fd(::open(slug.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!slug_fd) {
+    return fail("cannot read slug '{}': {}", slug.string(), errno_text(errno));
+  }
+  HashingSource source{.fd = slug_fd.get()};
   ReadArchive in(archive_read_new());
   archive_read_support_filter_all(in.get());
   archive_read_support_format_tar(in.get());
-  if (archive_read_open_filename(in.get(), slug.c_str(), k_block) != ARCHIVE_OK) {
+  if (archive_read_open(in.get(), &source, nullptr, hashing_read, nullptr) != ARCHIVE_OK) {
     return fail("cannot read slug '{}': {}", slug.string(), archive_message(in.get()));
   }
   WriteArchive disk(archive_write_disk_new());
@@ -289,12 +336,16 @@ Expected<void> unpack_slug(const fs::path& slug, const fs::path& dest) {
       return std::unexpected(target.error());
     }
     archive_entry_copy_pathname(entry, target->c_str());
+    archive_entry_set_perm(entry, archive_entry_perm(entry) & 01777);
     if (const char* link = archive_entry_hardlink(entry)) {
       auto link_target = destination(link, root);
       if (!link_target) {
         return std::unexpected(link_target.error());
       }
       archive_entry_copy_hardlink(entry, link_target->c_str());
+    } else if (auto type = archive_entry_filetype(entry);
+               type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) {
+      return fail("slug entry '{}' is not a file, directory or symlink", name);
     }
     if (archive_write_header(disk.get(), entry) != ARCHIVE_OK) {
       return fail("cannot unpack '{}': {}", name, archive_message(disk.get()));
@@ -320,6 +371,18 @@ Expected<void> unpack_slug(const fs::path& slug, const fs::path& dest) {
   }
   if (archive_write_close(disk.get()) != ARCHIVE_OK) {
     return fail("cannot unpack slug '{}': {}", slug.string(), archive_message(disk.get()));
+  }
+  if (!expected_sha256.empty()) {
+    // What follows the archive's end (padding) counts too: the hash is of the whole file.
+    const void* block = nullptr;
+    while (hashing_read(in.get(), &source, &block) > 0) {
+    }
+    std::string actual = source.hash.hex_digest();
+    if (actual != expected_sha256) {
+      return fail("slug '{}' is damaged or was replaced: its SHA-256 is {}, the release "
+                  "recorded {}",
+                  slug.filename().string(), actual, expected_sha256);
+    }
   }
   return {};
 }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/config.hpp"
+#include "common/deadline.hpp"
 #include "common/error.hpp"
 
 namespace slipway {
@@ -21,10 +22,13 @@ struct PackOptions {
   SlugCompression compression = SlugCompression::zstd;
   std::uint64_t max_size = 500ull * 1024 * 1024; // refused when the slug grows past it
   int threads = 0;                               // zstd worker threads; 0: one per core
+  Deadline deadline;                             // packing stops with an error past it
 };
 
 // Packs `app_dir` into `output` (written atomically: a temp file renamed into place once
-// complete). Special files (sockets, fifos, devices) are refused.
+// complete). Special files (sockets, fifos, devices) are refused; set-user-ID and
+// set-group-ID bits are dropped. Every member is opened beneath `app_dir` without following
+// a symlink (the tree is what the buildpacks left).
 Expected<SlugInfo> pack_slug(const std::filesystem::path& app_dir,
                              const std::filesystem::path& output, const PackOptions& options);
 
@@ -35,8 +39,12 @@ Expected<SlugInfo> pack_slug_into_store(const std::filesystem::path& app_dir,
                                         const PackOptions& options);
 
 // Extracts a slug's ./app/ into `dest` (created; must not exist or be empty). Refuses
-// absolute paths, '..', entries outside ./app/ and writes through symlinks.
-Expected<void> unpack_slug(const std::filesystem::path& slug, const std::filesystem::path& dest);
+// absolute paths, '..', entries outside ./app/, writes through symlinks and entries that
+// are not files, directories or links; drops set-user-ID and set-group-ID bits. With
+// `expected_sha256`, the file's SHA-256 is checked as it is read: a slug that is not the
+// one recorded is an error (the caller discards what was extracted).
+Expected<void> unpack_slug(const std::filesystem::path& slug, const std::filesystem::path& dest,
+                           std::string_view expected_sha256 = {});
 
 // "SHA256.tar.zst" or "SHA256.tar.gz": the slug's name in the content-addressed store.
 std::string slug_file_name(const std::string& sha256, SlugCompression compression);

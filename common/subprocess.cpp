@@ -1,13 +1,16 @@
 #include "common/subprocess.hpp"
 
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <fcntl.h>
 #include <fstream>
+#include <grp.h>
 #include <map>
 #include <set>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,22 +40,72 @@ namespace {
 constexpr std::size_t k_max_line = 64 * 1024;
 constexpr std::chrono::seconds k_drain_grace{5};
 
+// Marks every descriptor from 3 up close-on-exec, then lets the child keep those it was
+// given. Async-signal-safe: runs between fork and exec.
+void keep_only_inherited(const ChildSetup& setup) {
+  if (close_range(3, UINT_MAX, CLOSE_RANGE_CLOEXEC) != 0) {
+    for (int fd = 3, max = static_cast<int>(sysconf(_SC_OPEN_MAX)); fd < max; ++fd) {
+      fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+  }
+  for (const auto& fd : setup.inherit) {
+    fcntl(fd->get(), F_SETFD, 0);
+  }
+}
+
+// The cgroups, limits and user of ChildSetup, in the child. Async-signal-safe; false (with
+// errno set) when one cannot be applied: the child must not run without it.
+bool apply_child_setup(const ChildSetup& setup) {
+  for (const auto& procs : setup.cgroups) {
+    if (write(procs->get(), "0", 1) != 1) {
+      return false;
+    }
+  }
+  for (const auto& [resource, value] : setup.rlimits) {
+    rlimit limit{static_cast<rlim_t>(value), static_cast<rlim_t>(value)};
+    if (setrlimit(resource, &limit) != 0) {
+      return false;
+    }
+  }
+  if (setup.user) {
+    if (setgroups(0, nullptr) != 0 || setgid(setup.user->gid) != 0 ||
+        setuid(setup.user->uid) != 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// A child that changes its user must still be able to open its stdio by name
+// (/dev/stdout, which many servers log to, reopens the pipe): the pipes become its own.
+void give_pipes(const ChildSetup& setup, std::initializer_list<int> fds) {
+  if (setup.user) {
+    for (int fd : fds) {
+      if (fd >= 0) {
+        [[maybe_unused]] int rc = fchown(fd, setup.user->uid, setup.user->gid);
+      }
+    }
+  }
+}
+
 // Runs in the child between fork and exec, after the stdio redirections: a process group
 // of its own (so a timeout can kill the whole tree) and no inherited descriptors beyond
-// 0-2 (Boost.Process's limit_handles is broken in 1.74; see DESIGN.md).
-struct ChildSetup : bp::extend::handler {
+// 0-2 and those it was given (Boost.Process's limit_handles is broken in 1.74; see
+// DESIGN.md).
+struct ChildSetupHandler : bp::extend::handler {
   char** envp; // prepared by the parent: Boost.Process 1.74's environment reads out of bounds
+  const ChildSetup* setup;
 
   template <class Executor>
   void on_exec_setup(Executor& executor) const {
     executor.env = envp;
     setpgid(0, 0);
     signal(SIGPIPE, SIG_DFL);
-    if (close_range(3, UINT_MAX, CLOSE_RANGE_CLOEXEC) != 0) {
-      for (int fd = 3, max = static_cast<int>(sysconf(_SC_OPEN_MAX)); fd < max; ++fd) {
-        fcntl(fd, F_SETFD, FD_CLOEXEC);
-      }
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    if (!apply_child_setup(*setup)) {
+      _exit(126);
     }
+    keep_only_inherited(*setup);
   }
 };
 
@@ -181,6 +234,7 @@ Expected<ExitStatus> run(const Command& command) {
   bp::async_pipe out(io);
   bp::async_pipe err(io);
   bp::async_pipe in(io);
+  give_pipes(command.child, {out.native_sink(), err.native_sink(), in.native_source()});
   const bool separate_stderr = static_cast<bool>(command.on_stderr_line);
   ExitStatus status;
   LineSplitter lines(command.on_line);
@@ -189,6 +243,7 @@ Expected<ExitStatus> run(const Command& command) {
   int open_pipes = separate_stderr ? 2 : 1;
   bool eof = false;
   asio::steady_timer timer(io);
+  asio::steady_timer watch_timer(io);
   auto finish_when_done = [&] {
     if (exited && eof) {
       timer.cancel();
@@ -212,6 +267,7 @@ Expected<ExitStatus> run(const Command& command) {
         }
       });
     }
+    watch_timer.cancel();
     finish_when_done();
   };
   std::vector<std::string> env_entries = child_environment(command);
@@ -221,7 +277,7 @@ Expected<ExitStatus> run(const Command& command) {
                      bp::start_dir = command.cwd.empty() ? std::filesystem::current_path().string()
                                                          : command.cwd.string(),
                      redirections..., bp::std_in < in, bp::on_exit = on_exit, io,
-                     ChildSetup{.envp = envp.data()}, launch_error);
+                     ChildSetupHandler{.envp = envp.data(), .setup = &command.child}, launch_error);
   };
   bp::child child = separate_stderr ? launch(bp::std_out > out, bp::std_err > err)
                                     : launch((bp::std_out & bp::std_err) > out);
@@ -291,6 +347,24 @@ Expected<ExitStatus> run(const Command& command) {
     });
   }
 
+  std::function<void()> watch_later = [&] {
+    watch_timer.expires_after(command.watch_interval);
+    watch_timer.async_wait([&](const boost::system::error_code& error) {
+      if (error || exited) {
+        return;
+      }
+      if (auto reason = command.watch()) {
+        status.stopped_because = *reason;
+        killpg(pgid, SIGKILL);
+        return;
+      }
+      watch_later();
+    });
+  };
+  if (command.watch) {
+    watch_later();
+  }
+
   // Runs until the child has exited and every writer of its output pipe is gone.
   io.run();
   for (auto& reader : readers) {
@@ -352,6 +426,7 @@ Expected<SpawnedProcess> spawn(const Command& command, const SpawnOptions& optio
       return fail("cannot create a pipe: {}", errno_text(errno));
     }
     null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    give_pipes(command.child, {output[1]});
   }
   pid_t parent = getpid();
   pid_t pid = fork();
@@ -384,10 +459,13 @@ Expected<SpawnedProcess> spawn(const Command& command, const SpawnOptions& optio
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     signal(SIGPIPE, SIG_DFL);
+    if (!apply_child_setup(command.child)) {
+      _exit(126);
+    }
     if (!cwd.empty() && chdir(cwd.c_str()) != 0) {
       _exit(127);
     }
-    close_range(3, UINT_MAX, 0);
+    keep_only_inherited(command.child);
     execve(exe.c_str(), argv.data(), envp.data());
     _exit(127);
   }
@@ -428,6 +506,42 @@ ExitStatus wait_spawned(SpawnedProcess& process) {
     process.pidfd = -1;
   }
   return exit_status_of(native_status);
+}
+
+long process_start_time(int pid) {
+  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+  std::string text;
+  if (!std::getline(stat, text)) {
+    return -1;
+  }
+  auto close_paren = text.rfind(')');
+  if (close_paren == std::string::npos || close_paren + 2 > text.size()) {
+    return -1;
+  }
+  // After "PID (COMM) ": field 3 (state) ... field 22 (starttime).
+  std::string_view rest = std::string_view(text).substr(close_paren + 2);
+  for (int field = 3; field < 22; ++field) {
+    auto space = rest.find(' ');
+    if (space == std::string_view::npos) {
+      return -1;
+    }
+    rest.remove_prefix(space + 1);
+  }
+  long start = -1;
+  std::from_chars(rest.data(), rest.data() + rest.size(), start);
+  return start;
+}
+
+bool process_alive(int pid, long start_time) {
+  if (pid <= 0 || process_start_time(pid) != start_time) {
+    return false;
+  }
+  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+  std::string text;
+  std::getline(stat, text);
+  auto close_paren = text.rfind(')');
+  return close_paren != std::string::npos && close_paren + 2 < text.size() &&
+         text[close_paren + 2] != 'Z' && text[close_paren + 2] != 'X';
 }
 
 std::vector<int> descendant_pids(int pid) {
@@ -471,6 +585,9 @@ std::vector<int> descendant_pids(int pid) {
 }
 
 std::string ExitStatus::describe(std::chrono::milliseconds timeout) const {
+  if (!stopped_because.empty()) {
+    return stopped_because;
+  }
   if (timed_out) {
     return timeout.count() > 0 ? fmt::format("timed out after {}", format_duration(timeout))
                                : "timed out";

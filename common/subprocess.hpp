@@ -4,17 +4,35 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/fd.hpp"
+#include "common/owner.hpp"
 
 namespace slipway {
+
+// What a child does between fork and exec beyond the usual (its own process group, no
+// descriptors of ours): how the sandbox launcher is started.
+struct ChildSetup {
+  // Descriptors the child keeps, under the same numbers (the argv names them): bubblewrap's
+  // --args, --seccomp and data files. Shared, so copies of a Command keep them open.
+  std::vector<std::shared_ptr<UniqueFd>> inherit;
+  // Opened cgroup.procs files the child writes itself into before anything else.
+  std::vector<std::shared_ptr<UniqueFd>> cgroups;
+  // setrlimit(resource, value) for soft and hard limit, before the user changes.
+  std::vector<std::pair<int, std::uint64_t>> rlimits;
+  // Drop to this uid and gid, with no supplementary groups (slipway as root only).
+  std::optional<Owner> user;
+};
 
 struct Command {
   std::vector<std::string> argv;          // argv[0] is looked up in PATH when it has no '/'
@@ -30,21 +48,27 @@ struct Command {
   // When set, stderr is kept apart from stdout and its lines are delivered here.
   std::function<void(std::string_view)> on_stderr_line;
   std::chrono::milliseconds timeout{0}; // 0: none; on expiry the process group is killed
+  // Asked every `watch_interval` while the command runs: a reason to stop it (the process
+  // group is killed, and ExitStatus::stopped_because says why), or nullopt to go on.
+  std::function<std::optional<std::string>()> watch;
+  std::chrono::milliseconds watch_interval{1000};
   // After the child exits, kill whatever it left running in its process group, so a
   // background job cannot keep the output pipe (and the caller) waiting.
   bool kill_group_on_exit = true;
   // Told the child's pid (also its process group id) once it has started, so another
   // thread can signal it while run() waits.
   std::function<void(int pid)> on_start;
+  ChildSetup child;
 };
 
 struct ExitStatus {
-  int code = 0;           // exit code, or 128 + signal
-  int signal = 0;         // the signal that ended it, 0 if it exited
-  bool timed_out = false; // killed because Command::timeout passed
-  std::string output;     // merged output, when no on_line callback was given
+  int code = 0;                // exit code, or 128 + signal
+  int signal = 0;              // the signal that ended it, 0 if it exited
+  bool timed_out = false;      // killed because Command::timeout passed
+  std::string stopped_because; // killed because Command::watch said so, and why
+  std::string output;          // merged output, when no on_line callback was given
 
-  bool ok() const { return code == 0 && !timed_out; }
+  bool ok() const { return code == 0 && !timed_out && stopped_because.empty(); }
   // "exited with status 3", "was killed by signal 9", "timed out after 15m"
   std::string describe(std::chrono::milliseconds timeout = {}) const;
 };
@@ -89,6 +113,13 @@ ExitStatus wait_spawned(SpawnedProcess& process);
 
 // How a waitpid() status ended.
 ExitStatus exit_status_of(int native_status);
+
+// When the process started (clock ticks since boot, field 22 of /proc/PID/stat): with the
+// pid, it tells a process from a later one that reuses its pid. -1 when it is gone.
+long process_start_time(int pid);
+
+// Whether the process `pid` that started at `start_time` still runs (a zombie does not).
+bool process_alive(int pid, long start_time);
 
 // Every process below `pid` in the process tree (children, their children, ...), read from
 // /proc; `pid` itself is not included.

@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <array>
 
-#include "common/atomic_file.hpp"
 #include "common/lines.hpp"
+#include "common/output.hpp"
+#include "common/tree.hpp"
 
 namespace slipway {
 
@@ -84,7 +85,7 @@ Expected<AppJson> parse_app_json(std::string_view text) {
   }
   for (const auto& [key, value] : manifest.document.items()) {
     if (std::ranges::find(k_app_json_keys, key) == k_app_json_keys.end()) {
-      return fail("app.json: unknown key '{}'", key);
+      return fail("app.json: unknown key '{}'", printable(key));
     }
   }
   if (auto it = manifest.document.find("buildpacks"); it != manifest.document.end()) {
@@ -112,15 +113,14 @@ Expected<AppJson> parse_app_json(std::string_view text) {
 }
 
 Expected<HealthCheck> web_health_check(const fs::path& app_dir) {
-  std::error_code ec;
-  if (!fs::is_regular_file(app_dir / "app.json", ec)) {
-    return HealthCheck{};
-  }
-  auto text = read_file(app_dir / "app.json");
+  auto text = read_beneath(app_dir, "app.json");
   if (!text) {
     return std::unexpected(text.error());
   }
-  auto manifest = parse_app_json(*text);
+  if (!*text) {
+    return HealthCheck{};
+  }
+  auto manifest = parse_app_json(**text);
   if (!manifest) {
     return std::unexpected(manifest.error());
   }
@@ -136,7 +136,8 @@ Expected<std::vector<std::string>> parse_buildpacks_file(std::string_view text) 
     }
     line = line.substr(first, line.find_last_not_of(" \t\r") - first + 1);
     if (line.find_first_of(" \t") != std::string_view::npos) {
-      return fail(".buildpacks line {}: '{}' is not a buildpack URL or name", number, line);
+      return fail(".buildpacks line {}: '{}' is not a buildpack URL or name", number,
+                  printable(line));
     }
     buildpacks.emplace_back(line);
   }
@@ -144,26 +145,25 @@ Expected<std::vector<std::string>> parse_buildpacks_file(std::string_view text) 
 }
 
 Expected<std::optional<std::vector<std::string>>> app_buildpacks(const fs::path& app) {
-  std::error_code ec;
   std::optional<std::vector<std::string>> from_file;
-  if (fs::is_regular_file(app / ".buildpacks", ec)) {
-    auto text = read_file(app / ".buildpacks");
-    if (!text) {
-      return std::unexpected(text.error());
-    }
-    auto list = parse_buildpacks_file(*text);
+  auto buildpacks_text = read_beneath(app, ".buildpacks");
+  if (!buildpacks_text) {
+    return std::unexpected(buildpacks_text.error());
+  }
+  if (*buildpacks_text) {
+    auto list = parse_buildpacks_file(**buildpacks_text);
     if (!list) {
       return std::unexpected(list.error());
     }
     from_file = std::move(*list);
   }
   std::optional<std::vector<std::string>> from_manifest;
-  if (fs::is_regular_file(app / "app.json", ec)) {
-    auto text = read_file(app / "app.json");
-    if (!text) {
-      return std::unexpected(text.error());
-    }
-    auto manifest = parse_app_json(*text);
+  auto manifest_text = read_beneath(app, "app.json");
+  if (!manifest_text) {
+    return std::unexpected(manifest_text.error());
+  }
+  if (*manifest_text) {
+    auto manifest = parse_app_json(**manifest_text);
     if (!manifest) {
       return std::unexpected(manifest.error());
     }

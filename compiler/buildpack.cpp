@@ -1,10 +1,13 @@
 #include "compiler/buildpack.hpp"
 
 #include <algorithm>
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #include "common/hash.hpp"
 #include "common/paths.hpp"
 #include "common/subprocess.hpp"
+#include "common/tree.hpp"
 #include "compiler/git.hpp"
 
 namespace slipway {
@@ -25,9 +28,19 @@ bool is_builtin_name(std::string_view ref) {
          std::ranges::all_of(ref, [](char c) { return is_lower_alnum(c) || c == '-'; });
 }
 
+// Whether DIR/RELATIVE is a regular file, resolved inside DIR: a buildpack is a tree its
+// author controls, and its bin/ may be a symlink to anywhere.
+bool has_file(const fs::path& dir, std::string_view relative) {
+  auto opened = open_beneath(dir, relative, O_PATH);
+  if (!opened || !*opened) {
+    return false;
+  }
+  struct stat st {};
+  return fstat((*opened)->get(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
 Expected<void> check_layout(const fs::path& dir, std::string_view ref) {
-  std::error_code ec;
-  if (!fs::is_regular_file(dir / "bin/compile", ec)) {
+  if (!has_file(dir, "bin/compile")) {
     return fail("buildpack '{}' has no bin/compile", ref);
   }
   return {};
@@ -115,13 +128,13 @@ Expected<std::size_t> BuildpackRunner::stage(const Buildpack& buildpack,
                                              const fs::path& stage_dir) {
   std::error_code ec;
   fs::create_directories(stage_dir.parent_path(), ec);
-  fs::copy(buildpack.dir, stage_dir, fs::copy_options::recursive | fs::copy_options::copy_symlinks,
-           ec);
-  if (ec) {
-    return fail("cannot copy buildpack '{}': {}", buildpack.ref, ec.message());
+  CopyOptions options{.skip_top = {".git", "export"}}; // not a stale export of its own tree
+  if (sandbox_switches_user()) {
+    options.owner = m_context.sandbox.identity;
   }
-  fs::remove_all(stage_dir / ".git", ec);
-  fs::remove(stage_dir / "export", ec); // a stale export from the buildpack's own tree
+  if (auto copied = copy_tree(buildpack.dir, stage_dir, options); !copied) {
+    return fail("cannot copy buildpack '{}': {}", buildpack.ref, copied.error().message);
+  }
   std::size_t index = m_staged.size();
   m_staged.push_back(
       {buildpack, fs::absolute(stage_dir), fmt::format("/tmp/buildpacks/{}", index)});
@@ -138,26 +151,24 @@ Sandbox BuildpackRunner::sandbox() const {
   return box;
 }
 
-namespace {
-
-Command sandboxed(const Sandbox& box, const BuildpackContext& context,
-                  const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
-  Command command;
-  command.argv = box.wrap(argv);
-  command.clear_env = true;
-  command.env = {
-      {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
-      {"HOME", box.path("/app")},
-      {"LANG", "C.UTF-8"},
-      {"STACK", context.stack},
-      {"SOURCE_VERSION", context.source_version},
-  };
-  command.cwd = context.build_dir;
-  command.timeout = timeout;
+Expected<Command> BuildpackRunner::sandboxed(const Sandbox& box,
+                                             const std::vector<std::string>& argv,
+                                             std::chrono::milliseconds timeout) const {
+  auto command = box.command(argv, {
+                                       {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:"
+                                                "/usr/bin:/sbin:/bin"},
+                                       {"HOME", box.path("/app")},
+                                       {"LANG", "C.UTF-8"},
+                                       {"STACK", m_context.stack},
+                                       {"SOURCE_VERSION", m_context.source_version},
+                                   });
+  if (!command) {
+    return fail("cannot start the sandbox: {}", command.error().message);
+  }
+  command->timeout = timeout;
+  command->watch = m_context.watch;
   return command;
 }
-
-} // namespace
 
 Expected<std::string> BuildpackRunner::capture(std::size_t index, const std::string& script,
                                                std::chrono::milliseconds timeout, int& status,
@@ -165,8 +176,12 @@ Expected<std::string> BuildpackRunner::capture(std::size_t index, const std::str
   m_last_error.clear();
   const Staged& staged = m_staged[index];
   Sandbox box = sandbox();
-  Command command = sandboxed(
-      box, m_context, {box.path(staged.inside + "/bin/" + script), box.path("/app")}, timeout);
+  auto prepared =
+      sandboxed(box, {box.path(staged.inside + "/bin/" + script), box.path("/app")}, timeout);
+  if (!prepared) {
+    return std::unexpected(prepared.error());
+  }
+  Command& command = *prepared;
   std::string output;
   bool overflow = false;
   command.on_line = [&](std::string_view line) {
@@ -187,7 +202,7 @@ Expected<std::string> BuildpackRunner::capture(std::size_t index, const std::str
   if (!result) {
     return std::unexpected(result.error());
   }
-  if (result->timed_out) {
+  if (result->timed_out || !result->stopped_because.empty()) {
     return fail("buildpack '{}': bin/{} {}", staged.buildpack.name, script,
                 result->describe(timeout));
   }
@@ -204,8 +219,7 @@ Expected<std::string> BuildpackRunner::capture(std::size_t index, const std::str
 
 Expected<std::optional<std::string>> BuildpackRunner::detect(std::size_t index,
                                                              std::chrono::milliseconds timeout) {
-  std::error_code ec;
-  if (!fs::exists(m_staged[index].copy / "bin/detect", ec)) {
+  if (!has_file(m_staged[index].copy, "bin/detect")) {
     return m_staged[index].buildpack.name;
   }
   int status = 0;
@@ -243,13 +257,16 @@ Expected<void> BuildpackRunner::compile(std::size_t index, std::chrono::millisec
   for (std::size_t i = 0; i < index; ++i) {
     argv.push_back(box.path(m_staged[i].inside + "/export"));
   }
-  Command command = sandboxed(box, m_context, argv, timeout);
-  command.on_line = on_line;
-  auto result = run(command);
+  auto command = sandboxed(box, argv, timeout);
+  if (!command) {
+    return std::unexpected(command.error());
+  }
+  command->on_line = on_line;
+  auto result = run(*command);
   if (!result) {
     return std::unexpected(result.error());
   }
-  if (result->timed_out) {
+  if (result->timed_out || !result->stopped_because.empty()) {
     return fail("buildpack '{}': bin/compile {}", staged.buildpack.name, result->describe(timeout));
   }
   if (!result->ok()) {
@@ -260,8 +277,7 @@ Expected<void> BuildpackRunner::compile(std::size_t index, std::chrono::millisec
 
 Expected<ReleaseInfo> BuildpackRunner::release(std::size_t index,
                                                std::chrono::milliseconds timeout) {
-  std::error_code ec;
-  if (!fs::exists(m_staged[index].copy / "bin/release", ec)) {
+  if (!has_file(m_staged[index].copy, "bin/release")) {
     return ReleaseInfo{};
   }
   int status = 0;

@@ -34,12 +34,14 @@ Expected<Buildpack> resolve_buildpack(const std::string& ref,
 // What a buildpack's scripts run against: the app at /app, the cache at /cache, the env dir
 // at /env, and the buildpacks of this build (writable copies) under /tmp/buildpacks/N.
 struct BuildpackContext {
-  SandboxMode sandbox;
+  SandboxSettings sandbox;
   std::filesystem::path build_dir;
   std::filesystem::path cache_dir;
   std::filesystem::path env_dir;
   std::string source_version;
   std::string stack;
+  // Asked every second while a script runs: a reason to stop the build (disk budget).
+  std::function<std::optional<std::string>()> watch;
 };
 
 class BuildpackRunner {
@@ -48,6 +50,7 @@ class BuildpackRunner {
 
   // Copies `buildpack` into `stage_dir` (a fresh dir) and mounts it for later steps:
   // the copy is what runs, so the original is never written to and `export` lands in it.
+  // The copy belongs to the sandbox's uid when processes switch to it.
   Expected<std::size_t> stage(const Buildpack& buildpack, const std::filesystem::path& stage_dir);
 
   // bin/detect: the name it prints when it claims the app, nullopt when it does not.
@@ -71,6 +74,8 @@ class BuildpackRunner {
   };
 
   Sandbox sandbox() const;
+  Expected<Command> sandboxed(const Sandbox& box, const std::vector<std::string>& argv,
+                              std::chrono::milliseconds timeout) const;
   Expected<std::string> capture(std::size_t index, const std::string& script,
                                 std::chrono::milliseconds timeout, int& status,
                                 std::string_view what);

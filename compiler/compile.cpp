@@ -2,10 +2,10 @@
 
 #include <chrono>
 
-#include "common/atomic_file.hpp"
 #include "common/output.hpp"
 #include "common/sandbox.hpp"
 #include "common/subprocess.hpp"
+#include "common/tree.hpp"
 #include "compiler/app_manifest.hpp"
 #include "compiler/buildpack.hpp"
 #include "compiler/slugignore.hpp"
@@ -17,37 +17,20 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// The build's time limit counts from its start, across every buildpack.
-class Deadline {
- public:
-  explicit Deadline(std::chrono::milliseconds limit)
-      : m_limit(limit), m_end(Clock::now() + limit) {}
-  std::chrono::milliseconds remaining() const {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(m_end - Clock::now());
-    return std::max(left, std::chrono::milliseconds(1));
+Expected<void> apply_slugignore(const fs::path& app, const BuildRequest& request,
+                                const Deadline& deadline) {
+  auto text = read_beneath(app, ".slugignore");
+  if (!text) {
+    return prefixed(text.error(), ".slugignore");
   }
-  std::chrono::milliseconds limit() const { return m_limit; }
-  bool expired() const { return Clock::now() >= m_end; }
-
- private:
-  std::chrono::milliseconds m_limit;
-  Clock::time_point m_end;
-};
-
-Expected<void> apply_slugignore(const fs::path& app, const BuildRequest& request) {
-  std::error_code ec;
-  if (!fs::is_regular_file(app / ".slugignore", ec)) {
+  if (!*text) {
     return {};
   }
-  auto text = read_file(app / ".slugignore");
-  if (!text) {
-    return std::unexpected(text.error());
-  }
-  auto ignore = SlugIgnore::parse(*text);
+  auto ignore = SlugIgnore::parse(**text);
   if (!ignore) {
     return std::unexpected(ignore.error());
   }
-  auto removed = ignore->apply(app);
+  auto removed = ignore->apply(app, deadline);
   if (!removed) {
     return std::unexpected(removed.error());
   }
@@ -66,22 +49,102 @@ std::string join_names(const ProcessTypes& types) {
   return names;
 }
 
+// A buildpack that the app's own files name may not be a directory of this server (a
+// path or a file:// URL: it would copy the server's files into the build) unless the admin
+// allowed where it is.
+Expected<void> check_app_named(const std::string& ref, const Config& config,
+                               std::string_view source) {
+  std::string path;
+  if (ref.starts_with("file://")) {
+    path =
+        ref.substr(7, ref.find('#') == std::string::npos ? std::string::npos : ref.find('#') - 7);
+  } else if (ref.starts_with('/')) {
+    path = ref;
+  } else {
+    return {};
+  }
+  fs::path normal = fs::path(path).lexically_normal();
+  for (const auto& allowed : config.build.local_buildpacks) {
+    auto relative = normal.lexically_relative(allowed);
+    if (!relative.empty() && *relative.begin() != "..") {
+      return {};
+    }
+  }
+  return fail("buildpack '{}' named by {} is a path on this server; a pushed app may name "
+              "built-in buildpacks and git URLs (an admin may allow a directory with [build] "
+              "local_buildpacks)",
+              ref, source);
+}
+
+// The build dir, cache and env dir belong to the uid the buildpacks run as.
+Expected<void> hand_over(const BuildRequest& request, const fs::path& env_dir) {
+  if (!sandbox_switches_user()) {
+    return {};
+  }
+  for (const auto& dir : {request.build_dir, request.cache_dir, env_dir}) {
+    if (auto given = chown_tree(dir, request.identity); !given) {
+      return given;
+    }
+  }
+  return {};
+}
+
+// Stops a build that writes more than [build].max_disk, or that would leave less free
+// space than half of what a deploy needs to start.
+std::function<std::optional<std::string>()> disk_watch(const BuildRequest& request,
+                                                       const Config& config) {
+  return [dirs = std::vector<fs::path>{request.build_dir, request.cache_dir, request.work_dir},
+          limit = config.build.max_disk,
+          reserve = config.build.min_free_disk / 2]() -> std::optional<std::string> {
+    std::uint64_t used = 0;
+    for (const auto& dir : dirs) {
+      used += disk_usage(dir, limit - std::min(used, limit));
+      if (used > limit) {
+        return fmt::format("was stopped: the build wrote more than [build] max_disk ({})",
+                           format_size(limit));
+      }
+    }
+    auto free = free_disk(dirs.front());
+    if (free && *free < reserve) {
+      return fmt::format("was stopped: the disk has only {} free", format_size(*free));
+    }
+    return std::nullopt;
+  };
+}
+
 } // namespace
 
 Expected<BuildResult> compile_app(const BuildRequest& request, const Config& config) {
   const fs::path& app = request.build_dir;
-  Deadline deadline(config.build.timeout);
+  Deadline deadline = request.deadline.value_or(Deadline(config.build.timeout));
   warn_if_unsandboxed(config.build.sandbox);
+  auto timed_out = [&](std::string_view during) {
+    return fail("build timed out after {} ({})", format_duration(deadline.limit()), during);
+  };
 
   std::error_code ec;
-  fs::path env_dir = request.env_dir.empty() ? request.work_dir / "env" : request.env_dir;
-  for (const auto& dir : {request.cache_dir, env_dir, request.work_dir}) {
+  fs::path env_dir = request.work_dir / "env";
+  for (const auto& dir : {request.cache_dir, request.work_dir}) {
     fs::create_directories(dir, ec);
     if (ec) {
       return fail("cannot create '{}': {}", dir.string(), ec.message());
     }
   }
-  if (auto ok = apply_slugignore(app, request); !ok) {
+  // The env dir is the build's own copy: its files must be readable by the build's uid.
+  if (request.env_dir.empty()) {
+    fs::create_directories(env_dir, ec);
+  } else if (fs::absolute(request.env_dir) != fs::absolute(env_dir)) {
+    if (auto copied = copy_tree(request.env_dir, env_dir); !copied) {
+      return std::unexpected(copied.error());
+    }
+  }
+  if (auto given = hand_over(request, env_dir); !given) {
+    return std::unexpected(given.error());
+  }
+  if (auto ok = apply_slugignore(app, request, deadline); !ok) {
+    if (deadline.expired()) {
+      return timed_out("applying .slugignore");
+    }
     return std::unexpected(ok.error());
   }
 
@@ -100,10 +163,23 @@ Expected<BuildResult> compile_app(const BuildRequest& request, const Config& con
     }
     detecting = !own->has_value();
     refs = detecting ? config.build.buildpacks : **own;
+    if (!detecting && !request.trusted_source) {
+      for (const auto& ref : refs) {
+        if (auto allowed = check_app_named(ref, config, "the app"); !allowed) {
+          return std::unexpected(allowed.error());
+        }
+      }
+    }
   }
 
-  BuildpackRunner runner({config.build.sandbox, app, request.cache_dir, env_dir,
-                          request.source_version, std::string(k_stack)});
+  SandboxSettings sandbox{.mode = config.build.sandbox,
+                          .identity = request.identity,
+                          .limits = {.memory = config.build.memory,
+                                     .processes = config.runtime.processes,
+                                     .file_size = config.build.max_disk},
+                          .cgroups = request.cgroups};
+  BuildpackRunner runner({sandbox, app, request.cache_dir, env_dir, request.source_version,
+                          std::string(k_stack), disk_watch(request, config)});
   BuildResult result;
   result.source_version = request.source_version;
   std::vector<std::size_t> chosen;
@@ -151,8 +227,7 @@ Expected<BuildResult> compile_app(const BuildRequest& request, const Config& con
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - compile_start);
     if (!ok) {
       if (deadline.expired()) {
-        return fail("build timed out after {} (buildpack '{}' was compiling)",
-                    format_duration(deadline.limit()), runner.buildpack(index).name);
+        return timed_out(fmt::format("buildpack '{}' was compiling", runner.buildpack(index).name));
       }
       return std::unexpected(ok.error());
     }
@@ -169,13 +244,15 @@ Expected<BuildResult> compile_app(const BuildRequest& request, const Config& con
     result.addons.insert(result.addons.end(), release->addons.begin(), release->addons.end());
   }
 
+  // From here on the build dir is what the buildpacks left: every read and write resolves
+  // inside it (tree.hpp), whatever symlinks they planted.
   request.on_output(step_line("Discovering process types"));
-  if (fs::is_regular_file(app / "Procfile", ec)) {
-    auto text = read_file(app / "Procfile");
-    if (!text) {
-      return std::unexpected(text.error());
-    }
-    auto types = parse_procfile(*text);
+  auto procfile = read_beneath(app, "Procfile");
+  if (!procfile) {
+    return std::unexpected(procfile.error());
+  }
+  if (*procfile) {
+    auto types = parse_procfile(**procfile);
     if (!types) {
       return std::unexpected(types.error());
     }
@@ -191,12 +268,14 @@ Expected<BuildResult> compile_app(const BuildRequest& request, const Config& con
   merge_defaults(result.process_types, defaults);
 
   if (!config_vars.empty()) {
-    fs::create_directories(app / ".profile.d", ec);
-    auto written = write_file_atomic(app / ".profile.d/000-buildpack-config-vars.sh",
-                                     config_vars_profile_script(config_vars));
+    auto written = write_beneath(app, ".profile.d/000-buildpack-config-vars.sh",
+                                 config_vars_profile_script(config_vars));
     if (!written) {
       return std::unexpected(written.error());
     }
+  }
+  if (deadline.expired()) {
+    return timed_out("after the buildpacks");
   }
   return result;
 }

@@ -6,12 +6,17 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/cgroup.hpp"
 #include "common/config.hpp"
+#include "common/deadline.hpp"
 #include "common/error.hpp"
+#include "common/owner.hpp"
 #include "compiler/procfile.hpp"
 
 namespace slipway {
@@ -27,6 +32,17 @@ struct BuildRequest {
   std::string source_version;          // SOURCE_VERSION, the commit
   // Every line of the build log as it happens, already in DESIGN.md's output format.
   std::function<void(std::string_view)> on_output;
+  // Whose build it is: the buildpacks run as this uid and gid (sandbox.hpp), and when they
+  // switch to it on the host, the build dir, cache and env dir become its own.
+  Owner identity;
+  std::shared_ptr<SandboxCgroups> cgroups; // the build's memory and process limits; may be null
+  // The build's time limit, when it started before compile_app (a push's export); empty:
+  // [build].timeout from now.
+  std::optional<Deadline> deadline;
+  // Whether the app's own .buildpacks and app.json may name buildpacks on this server's
+  // disk (a path or a file:// URL): yes for a source the admin hands to `build` or
+  // `deploy`, no for a pushed commit, except under [build].local_buildpacks.
+  bool trusted_source = false;
 };
 
 struct UsedBuildpack {

@@ -70,4 +70,25 @@ Expected<std::string> clone(const std::string& url, const std::string& ref,
   return oid_hex(*id);
 }
 
+Expected<std::optional<std::string>> read_ref(const std::filesystem::path& repo_dir,
+                                              const std::string& ref) {
+  ensure_initialised();
+  git_repository* raw_repo = nullptr;
+  if (auto ok = check(git_repository_open_bare(&raw_repo, repo_dir.c_str()),
+                      fmt::format("cannot open '{}'", repo_dir.string()));
+      !ok) {
+    return std::unexpected(ok.error());
+  }
+  Repository repo(raw_repo);
+  git_oid id;
+  int rc = git_reference_name_to_id(&id, repo.get(), ref.c_str());
+  if (rc == GIT_ENOTFOUND) {
+    return std::optional<std::string>();
+  }
+  if (auto ok = check(rc, fmt::format("cannot read '{}' of '{}'", ref, repo_dir.string())); !ok) {
+    return std::unexpected(ok.error());
+  }
+  return std::optional<std::string>(oid_hex(id));
+}
+
 } // namespace slipway::git

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -34,5 +35,10 @@ std::string oid_hex(const git_oid& oid);
 // remote's default branch). Returns the checked-out commit's id.
 Expected<std::string> clone(const std::string& url, const std::string& ref,
                             const std::filesystem::path& dest);
+
+// The commit `ref` ("refs/heads/main") names in the repository at `repo_dir`, or nullopt
+// when there is no such ref.
+Expected<std::optional<std::string>> read_ref(const std::filesystem::path& repo_dir,
+                                              const std::string& ref);
 
 } // namespace slipway::git

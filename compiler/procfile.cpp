@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/lines.hpp"
+#include "common/output.hpp"
 
 namespace slipway {
 
@@ -43,17 +44,28 @@ Expected<ProcessTypes> parse_procfile(std::string_view text) {
     auto colon = line.find(':');
     if (colon == std::string_view::npos) {
       return fail("Procfile line {}: malformed entry '{}' (expected 'name: command')", number,
-                  line);
+                  printable(line));
     }
     std::string_view name = trim(line.substr(0, colon));
     std::string_view command = trim(line.substr(colon + 1));
     if (!is_process_type_name(name)) {
       return fail("Procfile line {}: invalid process type name '{}' (use letters, digits, _ "
                   "and -)",
-                  number, name);
+                  number, printable(name));
     }
     if (command.empty()) {
       return fail("Procfile line {}: process type '{}' has no command", number, name);
+    }
+    auto control = std::ranges::find_if(command, [](char c) {
+      return (static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f;
+    });
+    if (control != command.end()) {
+      return fail("Procfile line {}: the command of '{}' holds a control character ({})", number,
+                  name, printable(std::string_view(&*control, 1)));
+    }
+    if (!is_utf8(command)) {
+      return fail("Procfile line {}: the command of '{}' is not UTF-8 ('{}')", number, name,
+                  printable(command));
     }
     if (contains(types, name)) {
       return fail("Procfile line {}: duplicate process type '{}'", number, name);

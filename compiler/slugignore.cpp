@@ -1,8 +1,7 @@
 #include "compiler/slugignore.hpp"
 
-#include <fnmatch.h>
-
 #include "common/lines.hpp"
+#include "common/tree.hpp"
 
 namespace slipway {
 
@@ -39,9 +38,9 @@ Expected<void> check_glob(std::string_view segment) {
         ++j;
       }
       while (j < segment.size() && segment[j] != ']') {
-        ++j;
+        j += segment[j] == '\\' ? 2 : 1;
       }
-      if (j == segment.size()) {
+      if (j >= segment.size()) {
         return fail("unterminated '['");
       }
       i = j;
@@ -53,29 +52,95 @@ Expected<void> check_glob(std::string_view segment) {
   return {};
 }
 
-bool match_segments(const std::vector<std::string>& pattern, std::size_t p,
-                    const std::vector<std::string_view>& path, std::size_t s) {
-  if (p == pattern.size()) {
-    return s == path.size();
+// Whether the glob token at p[at] (one of '?', '[...]', '\\x' or a plain character) matches
+// `c`; `next` is where the token ends. check_glob() has vetted the syntax.
+bool match_one(std::string_view p, std::size_t at, char c, std::size_t& next) {
+  if (p[at] == '?') {
+    next = at + 1;
+    return true;
   }
-  if (pattern[p] == "**") {
-    // A trailing '**' matches everything inside, not the directory itself.
-    if (p + 1 == pattern.size()) {
-      return s < path.size();
+  if (p[at] == '\\') {
+    next = at + 2;
+    return p[at + 1] == c;
+  }
+  if (p[at] != '[') {
+    next = at + 1;
+    return p[at] == c;
+  }
+  std::size_t i = at + 1;
+  bool negated = i < p.size() && (p[i] == '!' || p[i] == '^');
+  if (negated) {
+    ++i;
+  }
+  bool found = false;
+  bool first = true;
+  while (i < p.size() && (first || p[i] != ']')) {
+    first = false;
+    char low = p[i] == '\\' ? p[++i] : p[i];
+    char high = low;
+    if (i + 2 < p.size() && p[i + 1] == '-' && p[i + 2] != ']') {
+      i += 2;
+      high = p[i] == '\\' ? p[++i] : p[i];
     }
-    for (std::size_t skip = s; skip <= path.size(); ++skip) {
-      if (match_segments(pattern, p + 1, path, skip)) {
-        return true;
+    found = found || (c >= low && c <= high);
+    ++i;
+  }
+  next = i + 1;
+  return found != negated;
+}
+
+// fnmatch(3) without flags, in O(|pattern| * |text|): on a mismatch only the last '*' is
+// retried, one character further on.
+bool glob_match(std::string_view pattern, std::string_view text) {
+  std::size_t p = 0;
+  std::size_t t = 0;
+  std::size_t star = std::string_view::npos;
+  std::size_t star_text = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = ++p;
+      star_text = t;
+      continue;
+    }
+    std::size_t next = 0;
+    if (p < pattern.size() && match_one(pattern, p, text[t], next)) {
+      p = next;
+      ++t;
+      continue;
+    }
+    if (star == std::string_view::npos) {
+      return false;
+    }
+    p = star;
+    t = ++star_text;
+  }
+  while (p < pattern.size() && pattern[p] == '*') {
+    ++p;
+  }
+  return p == pattern.size();
+}
+
+// Whether the pattern's segments match the path's, '**' standing for any number of
+// segments: a table over (pattern segment, path segment), filled from the end.
+bool match_segments(const std::vector<std::string>& pattern,
+                    const std::vector<std::string_view>& path) {
+  const std::size_t rows = pattern.size();
+  const std::size_t columns = path.size();
+  // matches[i][j]: pattern[i..] matches path[j..]
+  std::vector<std::vector<char>> matches(rows + 1, std::vector<char>(columns + 1, 0));
+  matches[rows][columns] = 1;
+  for (std::size_t i = rows; i-- > 0;) {
+    for (std::size_t j = columns + 1; j-- > 0;) {
+      if (pattern[i] == "**") {
+        // A trailing '**' matches everything inside, not the directory itself.
+        matches[i][j] =
+            i + 1 == rows ? j < columns : matches[i + 1][j] || (j < columns && matches[i][j + 1]);
+      } else {
+        matches[i][j] = j < columns && matches[i + 1][j + 1] && glob_match(pattern[i], path[j]);
       }
     }
-    return false;
   }
-  if (s == path.size()) {
-    return false;
-  }
-  std::string segment(path[s]);
-  return fnmatch(pattern[p].c_str(), segment.c_str(), 0) == 0 &&
-         match_segments(pattern, p + 1, path, s + 1);
+  return matches[0][0] != 0;
 }
 
 } // namespace
@@ -131,12 +196,11 @@ bool SlugIgnore::matches(std::string_view path, bool is_directory) const {
       continue;
     }
     if (pattern.anchored) {
-      if (match_segments(pattern.segments, 0, parts, 0)) {
+      if (match_segments(pattern.segments, parts)) {
         return true;
       }
     } else {
-      std::string base(parts.back());
-      if (fnmatch(pattern.segments.front().c_str(), base.c_str(), 0) == 0) {
+      if (glob_match(pattern.segments.front(), parts.back())) {
         return true;
       }
     }
@@ -144,7 +208,7 @@ bool SlugIgnore::matches(std::string_view path, bool is_directory) const {
   return false;
 }
 
-Expected<std::size_t> SlugIgnore::apply(const fs::path& root) const {
+Expected<std::size_t> SlugIgnore::apply(const fs::path& root, const Deadline& deadline) const {
   std::size_t removed = 0;
   if (m_patterns.empty()) {
     return removed;
@@ -153,6 +217,9 @@ Expected<std::size_t> SlugIgnore::apply(const fs::path& root) const {
   std::vector<fs::path> doomed;
   for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::end(it);
        it.increment(ec)) {
+    if (deadline.expired()) {
+      return fail(".slugignore: matching did not finish within the build's time limit");
+    }
     bool is_directory = it->is_directory(ec) && !it->is_symlink(ec);
     std::string relative = it->path().lexically_relative(root).generic_string();
     if (matches(relative, is_directory)) {
@@ -166,9 +233,8 @@ Expected<std::size_t> SlugIgnore::apply(const fs::path& root) const {
     return fail("cannot read '{}': {}", root.string(), ec.message());
   }
   for (const auto& path : doomed) {
-    fs::remove_all(path, ec);
-    if (ec) {
-      return fail("cannot remove '{}': {}", path.string(), ec.message());
+    if (auto gone = remove_tree(path); !gone) {
+      return std::unexpected(gone.error());
     }
     ++removed;
   }

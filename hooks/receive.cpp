@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
+#include <unistd.h>
 
 #include "common/atomic_file.hpp"
 #include "common/output.hpp"
@@ -37,26 +38,10 @@ std::string ref_value(git_repository* repo, const RefUpdate& update) {
   return git::oid_hex(current);
 }
 
-// A push that went live is recorded here until git has moved its ref: git updates refs
-// only after pre-receive exits, which releases the deploy lock first.
-fs::path inflight_file(const Layout& layout, const std::string& app) {
-  return layout.app_dir(app) / "push.inflight";
-}
-
-// Runs under the deploy lock, before building. If the previous push's ref update is still
-// in flight, waits for git to make it; then the branch must be where this push found it.
-Expected<void> check_ref_unchanged(const Layout& layout, const std::string& app,
-                                   git_repository* repo, const RefUpdate& update) {
-  fs::path inflight = inflight_file(layout, app);
-  if (auto previous = read_file(inflight)) {
-    std::string before = previous->substr(0, previous->find('\n'));
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (ref_value(repo, update) == before && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    std::error_code ec;
-    fs::remove(inflight, ec);
-  }
+// Runs under the deploy lock, before building, once the previous push to the app has
+// settled (Operation::begin waits for its branch to move): the branch must be where this
+// push found it, or git would refuse this push after it went live.
+Expected<void> check_ref_unchanged(git_repository* repo, const RefUpdate& update) {
   std::string now = ref_value(repo, update);
   if (now != update.old_id) {
     return fail("{} moved to {} while this push waited; fetch, merge and push again",
@@ -67,7 +52,9 @@ Expected<void> check_ref_unchanged(const Layout& layout, const std::string& app,
 
 // Builds and releases one pushed commit, keeping the whole log as a build.
 bool deploy_commit(const Layout& layout, const Config& config, const std::string& app,
-                   git_repository* repo, const RefUpdate& update, const std::string& deploy_ref) {
+                   git_repository* repo, const RefUpdate& update) {
+  // The build's time limit covers every step, the export of the tree included.
+  Deadline deadline(config.build.timeout);
   auto log = BuildLog::start(layout, app, update.new_id, update.ref);
   if (!log) {
     say(failure_line(log.error().message));
@@ -92,7 +79,7 @@ bool deploy_commit(const Layout& layout, const Config& config, const std::string
       {.fill_source = [&](const fs::path& build_dir) -> Expected<void> {
          // Another push may have moved the branch while this one waited for
          // the lock: git would then refuse this push after it went live.
-         if (auto unchanged = check_ref_unchanged(layout, app, repo, update); !unchanged) {
+         if (auto unchanged = check_ref_unchanged(repo, update); !unchanged) {
            return unchanged;
          }
          auto exported = git::export_commit(repo, update.new_id, build_dir);
@@ -105,14 +92,13 @@ bool deploy_commit(const Layout& layout, const Config& config, const std::string
        .description = user && *user ? fmt::format("Deploy {} by {}", short_id, user)
                                     : fmt::format("Deploy {}", short_id),
        .on_built = [&](const BuildResult& built) { log->set_compile_time(built.compile_time); },
-       .on_live =
-           [&](const Release&) {
-             if (update.ref == deploy_ref) {
-               // The branch's value before this push; git moves it once we exit.
-               [[maybe_unused]] auto written =
-                   write_file_atomic(inflight_file(layout, app), update.old_id + "\n", 0600);
-             }
-           }});
+       // Live, but git moves the branch only after this hook exits: until it has, the
+       // release is a push in flight (operation.hpp).
+       .push = PushRef{.ref = update.ref,
+                       .old_id = update.old_id,
+                       .new_id = update.new_id,
+                       .receive_pack_pid = static_cast<int>(getppid())},
+       .deadline = deadline});
   if (!release) {
     output(failure_line(release.error().message));
     [[maybe_unused]] auto recorded = log->finish(std::nullopt, release.error().message);
@@ -165,19 +151,28 @@ int run_pre_receive(const Layout& layout, const Config& config, std::string_view
       say(failure_line(repo.error().message));
       return 1;
     }
-    if (!deploy_commit(layout, config, *app, repo->get(), update, deploy_ref)) {
+    if (!deploy_commit(layout, config, *app, repo->get(), update)) {
       return 1;
     }
   }
   return 0;
 }
 
-int run_post_receive(const Layout& layout, std::string_view) {
+int run_post_receive(const Layout& layout, const Config& config, std::string_view) {
   auto app = app_of_repo(layout, fs::current_path());
   if (!app) {
     say(failure_line(app.error().message));
     return 1;
   }
+  // git has moved the branch: the push's release is no longer in flight. If an operation
+  // on the app is already running, it settles the push itself.
+  ReleaseContext context{.layout = layout,
+                         .config = config,
+                         .app = *app,
+                         .wait = false,
+                         .on_output = say,
+                         .defer_deletions = true};
+  [[maybe_unused]] auto settled = settle_app(context);
   auto started = spawn_detached(
       {self_executable().string(), "--root", layout.root().string(), "housekeep", "-a", *app});
   if (!started) {

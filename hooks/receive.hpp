@@ -13,6 +13,6 @@ namespace slipway {
 // Returns the hook's exit status: non-zero makes git decline the whole push.
 int run_pre_receive(const Layout& layout, const Config& config, std::string_view input);
 
-int run_post_receive(const Layout& layout, std::string_view input);
+int run_post_receive(const Layout& layout, const Config& config, std::string_view input);
 
 } // namespace slipway

@@ -10,7 +10,7 @@
 namespace slipway {
 
 inline std::filesystem::path repo_dir(const Layout& layout, const std::string& app) {
-  return layout.repos_dir() / (app + ".git");
+  return layout.repo_dir(app);
 }
 
 // Creates the bare repository with pre-receive and post-receive hooks that exec

@@ -1,6 +1,9 @@
 #include "runtime/apps.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,7 +11,9 @@
 #include <toml++/toml.h>
 
 #include "common/atomic_file.hpp"
+#include "common/file_lock.hpp"
 #include "common/time.hpp"
+#include "common/tree.hpp"
 #include "compiler/procfile.hpp"
 #include "runtime/app_name.hpp"
 #include "runtime/deploy_lock.hpp"
@@ -36,10 +41,80 @@ Expected<void> create_app(const Layout& layout, const std::string& name) {
   if (ec) {
     return fail("cannot create '{}': {}", layout.app_dir(name).string(), ec.message());
   }
+  auto config = layout.config();
+  if (!config) {
+    return std::unexpected(config.error());
+  }
+  if (auto identity = app_identity(layout, *config, name); !identity) {
+    return std::unexpected(identity.error());
+  }
   // app.toml last: an app dir without it is a creation that did not finish.
   return write_file_atomic(
       layout.app_file(name),
       fmt::format("created_at = {}\n", format_time(std::chrono::system_clock::now())));
+}
+
+namespace {
+
+// The uid in apps/APP/uid, if the file holds one.
+std::optional<int> recorded_uid(const fs::path& file) {
+  auto text = read_file(file);
+  if (!text) {
+    return std::nullopt;
+  }
+  int uid = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), uid);
+  if (ec != std::errc() || uid <= 0 || (end != text->data() + text->size() && *end != '\n')) {
+    return std::nullopt;
+  }
+  return uid;
+}
+
+} // namespace
+
+Owner build_identity(const Config& config) {
+  auto id = static_cast<uid_t>(config.runtime.uid_min);
+  return {id, id};
+}
+
+Expected<Owner> app_identity(const Layout& layout, const Config& config, const std::string& app) {
+  auto usable = [&](int uid) -> Expected<Owner> {
+    if (uid <= config.runtime.uid_min || uid > config.runtime.uid_max) {
+      return fail("'{}' holds uid {}, outside [runtime] uid_range {}-{}",
+                  layout.uid_file(app).string(), uid, config.runtime.uid_min,
+                  config.runtime.uid_max);
+    }
+    return Owner{static_cast<uid_t>(uid), static_cast<gid_t>(uid)};
+  };
+  if (auto uid = recorded_uid(layout.uid_file(app))) {
+    return usable(*uid);
+  }
+  auto lock = FileLock::acquire(layout.apps_dir() / ".uids.lock", FileLock::Mode::exclusive);
+  if (!lock) {
+    return std::unexpected(lock.error());
+  }
+  if (auto uid = recorded_uid(layout.uid_file(app))) {
+    return usable(*uid);
+  }
+  // Every app dir counts, finished or not: a creation under way already holds its uid.
+  std::set<int> taken;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(layout.apps_dir(), ec)) {
+    if (auto uid = recorded_uid(entry.path() / "uid")) {
+      taken.insert(*uid);
+    }
+  }
+  for (int uid = config.runtime.uid_min + 1; uid <= config.runtime.uid_max; ++uid) {
+    if (!taken.contains(uid)) {
+      if (auto written = write_file_atomic(layout.uid_file(app), fmt::format("{}\n", uid));
+          !written) {
+        return std::unexpected(written.error());
+      }
+      return usable(uid);
+    }
+  }
+  return fail("no uid left for '{}' in [runtime] uid_range {}-{}", app, config.runtime.uid_min,
+              config.runtime.uid_max);
 }
 
 std::vector<std::string> list_apps(const Layout& layout) {
@@ -71,36 +146,8 @@ int default_scale(std::string_view type) {
 }
 
 Expected<void> validate_domain(std::string_view host) {
-  auto refuse = [&](std::string_view why) {
-    return usage_error("invalid domain '{}': {}", host, why);
-  };
-  if (host.empty() || host.size() > 253) {
-    return refuse("a host name has 1 to 253 characters");
-  }
-  int labels = 0;
-  for (std::size_t start = 0;; ++labels) {
-    auto dot = host.find('.', start);
-    std::string_view label =
-        host.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-    if (label.empty() || label.size() > 63) {
-      return refuse("each dot-separated label has 1 to 63 characters");
-    }
-    for (char c : label) {
-      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
-        return refuse("use lowercase letters, digits, '-' and '.'");
-      }
-    }
-    if (label.front() == '-' || label.back() == '-') {
-      return refuse("a label cannot start or end with '-'");
-    }
-    if (dot == std::string_view::npos) {
-      ++labels;
-      break;
-    }
-    start = dot + 1;
-  }
-  if (labels < 2) {
-    return refuse("name a host such as www.example.com");
+  if (auto checked = check_host_name(host, 2); !checked) {
+    return usage_error("invalid domain '{}': {}", host, checked.error().message);
   }
   return {};
 }
@@ -260,8 +307,7 @@ Expected<void> destroy_app(const Layout& layout, const Config& config, const std
   if (auto moved = rename_durable(layout.app_dir(name), doomed); !moved) {
     return moved;
   }
-  std::error_code ec;
-  fs::remove_all(doomed, ec);
+  [[maybe_unused]] auto removed = remove_tree(doomed);
   auto pruned = prune_slugs(layout, config);
   if (!pruned) {
     return std::unexpected(pruned.error());

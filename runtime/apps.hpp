@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/owner.hpp"
 #include "runtime/layout.hpp"
 
 namespace slipway {
@@ -33,6 +34,15 @@ int default_scale(std::string_view type);
 Expected<void> validate_domain(std::string_view host);
 
 Expected<void> create_app(const Layout& layout, const std::string& name);
+
+// The host uid and gid (equal) the app's builds and processes run as when slipway runs as
+// root, and the ids they see inside the sandbox otherwise: one per app, from
+// [runtime].uid_range, given once (apps/APP/uid) and never shared while the app exists.
+Expected<Owner> app_identity(const Layout& layout, const Config& config, const std::string& app);
+
+// The identity of `slipway build`, which builds for no app: the first uid of the range,
+// never given to an app.
+Owner build_identity(const Config& config);
 
 // Names of every app, sorted.
 std::vector<std::string> list_apps(const Layout& layout);

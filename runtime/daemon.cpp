@@ -16,15 +16,21 @@
 #include <nlohmann/json.hpp>
 
 #include "common/atomic_file.hpp"
+#include "common/cgroup.hpp"
 #include "common/file_lock.hpp"
 #include "common/output.hpp"
+#include "common/paths.hpp"
 #include "common/subprocess.hpp"
 #include "common/time.hpp"
+#include "common/tree.hpp"
 #include "compiler/app_manifest.hpp"
 #include "runtime/app_log.hpp"
 #include "runtime/app_name.hpp"
 #include "runtime/apps.hpp"
+#include "runtime/deploy_lock.hpp"
 #include "runtime/dyno.hpp"
+#include "runtime/launch.hpp"
+#include "runtime/operation.hpp"
 #include "runtime/release_store.hpp"
 #include "runtime/router.hpp"
 
@@ -38,15 +44,22 @@ using asio::awaitable;
 using asio::use_awaitable;
 using json = nlohmann::json;
 using SteadyClock = std::chrono::steady_clock;
+using SystemClock = std::chrono::system_clock;
 using std::chrono::milliseconds;
 
 constexpr milliseconds k_poll{20};
 constexpr milliseconds k_probe_timeout{2000};
 constexpr milliseconds k_router_timeout{10000};
+constexpr milliseconds k_min_nginx_delay{200};
+constexpr milliseconds k_max_nginx_delay{5000};
 constexpr std::size_t k_max_request = 64 * 1024;
 constexpr int k_crashes_before_backoff = 1; // the first crash restarts at once
 constexpr milliseconds k_max_backoff = std::chrono::minutes(5);
 constexpr auto k_stable_after = std::chrono::seconds(60); // up this long: crashes forgotten
+// How often apps are checked for what an interrupted operation left, and for processes
+// past their disk budget.
+constexpr milliseconds k_sweep_every{2000};
+constexpr auto k_settle_again_after = std::chrono::seconds(20);
 
 enum class DynoState { starting, up, crashed, stopping, down };
 
@@ -104,6 +117,8 @@ struct Dyno {
   SteadyClock::time_point started_steady;
   fs::path dir;
   std::string exit_reason; // why it stopped, for an activation's message
+  std::string kill_reason; // why the daemon killed it (memory, disk), logged at its exit
+  std::shared_ptr<SandboxCgroups> cgroups; // of the current run
   asio::steady_timer restart_timer;
 
   std::string name() const { return fmt::format("{}.{}", type, index); }
@@ -117,7 +132,8 @@ struct AppState {
   std::vector<std::string> hosts;
   HealthCheck health;
   std::shared_ptr<AppLog> log;
-  bool busy = false; // an activation, scaling or restart is under way
+  bool busy = false;                  // an activation, scaling or restart is under way
+  SteadyClock::time_point settled_at; // when the sweep last started settling it
 };
 
 // An HTTP answer's status and body (up to 64 KiB), or why there was none.
@@ -204,31 +220,6 @@ awaitable<HttpAnswer> http_get_unix(fs::path socket_path, std::string path) {
   }
   co_return co_await exchange_http(
       socket, fmt::format("GET {} HTTP/1.0\r\nHost: control\r\n\r\n", path), k_probe_timeout);
-}
-
-// When the process started (clock ticks since boot, field 22 of /proc/PID/stat): with the
-// pid, it tells a process from a later one that reuses its pid. -1 when it is gone.
-long process_start_time(int pid) {
-  auto text = read_file(fmt::format("/proc/{}/stat", pid));
-  if (!text) {
-    return -1;
-  }
-  auto close_paren = text->rfind(')');
-  if (close_paren == std::string::npos) {
-    return -1;
-  }
-  // Field 22 (starttime) is the 20th after the command name.
-  std::string_view rest = std::string_view(*text).substr(close_paren + 2);
-  for (int field = 3; field < 22; ++field) {
-    auto space = rest.find(' ');
-    if (space == std::string_view::npos) {
-      return -1;
-    }
-    rest.remove_prefix(space + 1);
-  }
-  long start = -1;
-  std::from_chars(rest.data(), rest.data() + rest.size(), start);
-  return start;
 }
 
 class Daemon {
@@ -354,10 +345,48 @@ class Daemon {
         kill(pid, SIGKILL);
         say("stopped nginx pid {}, left running by an earlier daemon", pid);
       }
+      // Its workers outlive a master killed with SIGKILL, and keep the port.
+      kill_nginx_group(pid);
     }
+    remove_stale_cgroups(m_layout.id());
+  }
+
+  // Kills the nginx processes left in the process group of a master that is gone (its
+  // workers, which hold the listening sockets), and waits until they are.
+  static int kill_nginx_group(int master) {
+    auto members = [master] {
+      std::vector<int> found;
+      std::error_code ec;
+      for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+        std::string name = entry.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) {
+          continue;
+        }
+        int pid = std::stoi(name);
+        auto comm = read_file(entry.path() / "comm");
+        if (pid != master && getpgid(pid) == master && comm && comm->starts_with("nginx")) {
+          found.push_back(pid);
+        }
+      }
+      return found;
+    };
+    auto left = members();
+    for (int pid : left) {
+      kill(pid, SIGKILL);
+    }
+    for (int i = 0; i < 200 && !left.empty(); ++i) {
+      usleep(10000);
+      left = members();
+    }
+    return static_cast<int>(left.size());
   }
 
   awaitable<void> main() {
+    // Every app is in nginx's first configuration: until its processes pass their health
+    // checks it answers 503 (starting), not 404 (no such app).
+    for (const auto& app : list_apps(m_layout)) {
+      refresh_settings(app, state(app));
+    }
     if (auto started = co_await start_nginx(); !started) {
       throw std::runtime_error(started.error().message);
     }
@@ -366,6 +395,64 @@ class Daemon {
       co_await load_app(app);
     }
     co_await update_router();
+    asio::co_spawn(m_io, sweep(), asio::detached);
+  }
+
+  // Every k_sweep_every: apps that an interrupted operation left unsettled (a push in
+  // flight whose client is gone, a pending release, a damaged `current`, scratch dirs of a
+  // killed build) get `slipway housekeep`, which settles and cleans them; processes past
+  // their disk budget are restarted.
+  awaitable<void> sweep() {
+    while (!m_stopping) {
+      co_await sleep_for(k_sweep_every);
+      if (m_stopping) {
+        break;
+      }
+      for (const auto& name : list_apps(m_layout)) {
+        settle_if_needed(name);
+      }
+      check_disk_budgets();
+    }
+  }
+
+  void settle_if_needed(const std::string& name) {
+    AppState& app = state(name);
+    if (SteadyClock::now() - app.settled_at < k_settle_again_after) {
+      return;
+    }
+    std::error_code ec;
+    bool leftovers = !fs::is_empty(m_layout.tmp_dir(name), ec) && !ec;
+    if (!leftovers && !needs_settling(m_layout, name)) {
+      return;
+    }
+    // Only when no operation runs: an operation settles the app itself when it begins.
+    auto free = FileLock::try_acquire(m_layout.lock_file(name), FileLock::Mode::exclusive);
+    if (!free || !*free) {
+      return;
+    }
+    free->reset();
+    app.settled_at = SteadyClock::now();
+    say("{}: settling what an interrupted operation left", name);
+    auto started = spawn_detached(
+        {self_executable().string(), "--root", m_layout.root().string(), "housekeep", "-a", name});
+    if (!started) {
+      say("{}: {}", name, started.error().message);
+    }
+  }
+
+  void check_disk_budgets() {
+    const std::uint64_t limit = m_config.runtime.max_disk;
+    for (auto& [name, app] : m_apps) {
+      for (const auto& dyno : app.dynos) {
+        if (dyno->running && dyno->kill_reason.empty() && disk_usage(dyno->dir, limit) > limit) {
+          dyno->kill_reason = fmt::format("Disk quota exceeded: {} wrote more than [runtime] "
+                                          "max_disk ({}) to its filesystem",
+                                          dyno->name(), format_size(limit));
+          log(*dyno, dyno->kill_reason);
+          signal_dyno(*dyno, SIGKILL);
+        }
+      }
+    }
   }
 
   // Starts the app's live release in the background; its web processes join the router as
@@ -509,14 +596,17 @@ class Daemon {
     });
   }
 
-  awaitable<Expected<void>> copy_files(const fs::path& unpacked, const fs::path& dir) {
-    return off_loop([unpacked, dir] { return make_process_copy(unpacked, dir); });
+  awaitable<Expected<void>> copy_files(const fs::path& unpacked, const fs::path& dir, Owner owner) {
+    return off_loop([unpacked, dir, owner] { return make_process_copy(unpacked, dir, owner); });
   }
 
-  void remove_later(const fs::path& dir) {
-    asio::post(m_pool, [dir] {
-      std::error_code ignored;
-      fs::remove_all(dir, ignored);
+  // Removes a process's copy of its release and its memory cgroup, off the loop.
+  void remove_later(const fs::path& dir, std::shared_ptr<SandboxCgroups> cgroups) {
+    asio::post(m_pool, [dir, cgroups] {
+      [[maybe_unused]] auto removed = remove_tree(dir);
+      if (cgroups) {
+        cgroups->remove();
+      }
     });
   }
 
@@ -581,8 +671,15 @@ class Daemon {
   // sandboxed process, and the coroutines that read its output and wait for its exit.
   awaitable<Expected<void>> launch(DynoPtr dyno) {
     auto unpacked = m_layout.unpacked_dir(dyno->app, dyno->release->version);
-    dyno->dir = m_layout.dynos_dir() / dyno->app / fmt::format("{}-{}", dyno->name(), ++m_runs);
-    auto copied = co_await copy_files(unpacked, dyno->dir);
+    std::string run_name = fmt::format("{}-{}", dyno->name(), ++m_runs);
+    dyno->dir = m_layout.dynos_dir() / dyno->app / run_name;
+    dyno->kill_reason.clear();
+    auto sandbox = process_sandbox(m_layout, m_config, dyno->app, run_name);
+    if (!sandbox) {
+      co_return std::unexpected(sandbox.error());
+    }
+    dyno->cgroups = sandbox->cgroups;
+    auto copied = co_await copy_files(unpacked, dyno->dir, sandbox->identity);
     if (!copied) {
       co_return copied;
     }
@@ -593,13 +690,18 @@ class Daemon {
       }
       dyno->port = *port;
     }
-    Command command = process_command(m_config, {.release = *dyno->release,
-                                                 .dyno = dyno->name(),
-                                                 .command = dyno->command,
-                                                 .port = dyno->port,
-                                                 .app_dir = dyno->dir});
+    auto command = process_command({.release = *dyno->release,
+                                    .dyno = dyno->name(),
+                                    .command = dyno->command,
+                                    .port = dyno->port,
+                                    .app_dir = dyno->dir,
+                                    .sandbox = *sandbox});
+    if (!command) {
+      release_port(*dyno);
+      co_return std::unexpected(command.error());
+    }
     auto process = spawn(
-        command, {.capture_output = true, .new_process_group = true, .death_signal = SIGKILL});
+        *command, {.capture_output = true, .new_process_group = true, .death_signal = SIGKILL});
     if (!process) {
       release_port(*dyno);
       co_return std::unexpected(process.error());
@@ -616,7 +718,30 @@ class Daemon {
     auto pidfd = std::make_shared<asio::posix::stream_descriptor>(m_io, process->pidfd);
     asio::co_spawn(m_io, read_output(dyno, output), asio::detached);
     asio::co_spawn(m_io, wait_exit(dyno, pidfd, process->pid), asio::detached);
+    if (dyno->cgroups && dyno->cgroups->memory) {
+      if (auto events = dyno->cgroups->memory->oom_events()) {
+        auto watched = std::make_shared<asio::posix::stream_descriptor>(m_io, events->release());
+        asio::co_spawn(m_io, watch_memory(dyno, process->pid, watched), asio::detached);
+      }
+    }
     co_return Expected<void>();
+  }
+
+  // Heroku's R15: a dyno past its memory quota is killed (the kernel has already killed
+  // one of its processes) and restarted like any crash.
+  awaitable<void> watch_memory(DynoPtr dyno, int pid,
+                               std::shared_ptr<asio::posix::stream_descriptor> events) {
+    boost::system::error_code error;
+    co_await events->async_wait(asio::posix::descriptor_base::wait_read,
+                                asio::redirect_error(use_awaitable, error));
+    if (error || !dyno->running || dyno->pid != pid) {
+      co_return;
+    }
+    dyno->kill_reason = fmt::format("Error R15 (Memory quota exceeded): a process of {} went "
+                                    "past [runtime] memory ({}) and was killed",
+                                    dyno->name(), format_size(m_config.runtime.memory));
+    log(*dyno, dyno->kill_reason);
+    signal_dyno(*dyno, SIGKILL);
   }
 
   void release_port(Dyno& dyno) {
@@ -671,11 +796,20 @@ class Daemon {
     }
     dyno->running = false;
     dyno->last_exit = exit_status_of(native_status);
-    dyno->exit_reason = dyno->last_exit.describe();
-    log(*dyno, fmt::format("Process {}", dyno->exit_reason));
+    if (dyno->kill_reason.empty() && dyno->cgroups && dyno->cgroups->memory &&
+        dyno->cgroups->memory->oom_kills() > 0) {
+      dyno->kill_reason = fmt::format("Error R15 (Memory quota exceeded): {} went past "
+                                      "[runtime] memory ({})",
+                                      dyno->name(), format_size(m_config.runtime.memory));
+      log(*dyno, dyno->kill_reason);
+    }
+    dyno->exit_reason = dyno->kill_reason.empty()
+                            ? dyno->last_exit.describe()
+                            : fmt::format("was killed: {}", dyno->kill_reason);
+    log(*dyno, fmt::format("Process {}", dyno->last_exit.describe()));
     std::error_code ec;
     fs::remove(dyno->dir.string() + ".pid", ec);
-    remove_later(dyno->dir);
+    remove_later(dyno->dir, std::move(dyno->cgroups));
     bool was_routed = dyno->web() && dyno->state == DynoState::up;
     release_port(*dyno);
     if (!dyno->wanted || m_stopping) {
@@ -898,16 +1032,44 @@ class Daemon {
     while (waitpid(pid, &native_status, 0) < 0 && errno == EINTR) {
     }
     m_nginx_running = false;
+    // A master killed with SIGKILL leaves its workers running, holding the port.
+    if (auto killed = co_await kill_orphaned_workers(pid); !killed) {
+      say("{}", killed.error().message);
+    }
     if (m_stopping || !m_router_ready) {
       co_return; // stopping, or it never started: start_nginx reports that
     }
     say("nginx {}: starting it again", exit_status_of(native_status).describe());
-    co_await sleep_for(milliseconds(500));
-    if (auto started = co_await start_nginx(); started) {
-      co_await update_router_logged();
-    } else {
+    // Until it is back, backing off: a start that fails (the port still taken) ends with
+    // the new nginx's exit, whose own watch tries again.
+    while (true) {
+      co_await sleep_for(m_nginx_backoff);
+      m_nginx_backoff = std::min<milliseconds>(m_nginx_backoff * 2, k_max_nginx_delay);
+      if (m_stopping) {
+        co_return;
+      }
+      int before = m_nginx_pid;
+      auto started = co_await start_nginx();
+      if (started) {
+        m_nginx_backoff = k_min_nginx_delay;
+        co_await update_router_logged();
+        co_return;
+      }
       say("{}", started.error().message);
+      if (m_nginx_pid != before) {
+        co_return; // an nginx was started: its watch takes over
+      }
     }
+  }
+
+  // kill_nginx_group, off the loop (see unpack() for why this is no coroutine).
+  awaitable<Expected<void>> kill_orphaned_workers(int master) {
+    return off_loop([master]() -> Expected<void> {
+      if (int left = kill_nginx_group(master); left > 0) {
+        return fail("{} nginx workers of pid {} would not die", left, master);
+      }
+      return {};
+    });
   }
 
   awaitable<Expected<void>> wait_generation(long generation) {
@@ -1020,6 +1182,14 @@ class Daemon {
                                  asio::redirect_error(use_awaitable, error));
       m_gone = static_cast<bool>(error);
     }
+    // Whether the caller hung up: it sends nothing after its request, so a readable end of
+    // file is its close.
+    bool caller_gone() {
+      char byte = 0;
+      ssize_t n = ::recv(m_socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      m_gone = m_gone || n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+      return m_gone;
+    }
 
    private:
     asio::local::stream_protocol::socket& m_socket;
@@ -1081,7 +1251,14 @@ class Daemon {
       if (!request.contains("version") || !request["version"].is_number_integer()) {
         co_return fail("malformed request: 'activate' needs a \"version\"");
       }
-      co_return co_await activate(app, request["version"].get<int>(), reply);
+      std::optional<SystemClock::time_point> deadline;
+      if (auto ms = request.find("deadline_ms"); ms != request.end() && ms->is_number_integer()) {
+        deadline = SystemClock::time_point(milliseconds(ms->get<long>()));
+      }
+      co_return co_await activate(app, request["version"].get<int>(), deadline, reply);
+    }
+    if (command == "deactivate") {
+      co_return co_await deactivate(app);
     }
     if (command == "sync") {
       co_return co_await sync(app, reply);
@@ -1095,8 +1272,11 @@ class Daemon {
     co_return fail("unknown command '{}'", command);
   }
 
-  // Starts vN beside the live release, and switches to it only if it is healthy.
-  awaitable<Expected<json>> activate(const std::string& name, int version, Reply& reply) {
+  // Starts vN beside the live release, and switches to it only if it is healthy and the
+  // caller still waits for it (connected, before its deadline).
+  awaitable<Expected<json>> activate(const std::string& name, int version,
+                                     std::optional<SystemClock::time_point> deadline,
+                                     Reply& reply) {
     if (auto exists = require_app(m_layout, name); !exists) {
       co_return std::unexpected(exists.error());
     }
@@ -1107,6 +1287,13 @@ class Daemon {
     }
     AppState& app = state(name);
     refresh_settings(name, app);
+    if (app.release && app.release->version == version && !app.dynos.empty()) {
+      // Already running it (`current` is being repaired): only the link moves.
+      if (auto moved = ReleaseStore(m_layout, name).activate(version); !moved) {
+        co_return std::unexpected(moved.error());
+      }
+      co_return json{{"web", 0}, {"health_ms", 0}, {"switch_ms", 0}};
+    }
     auto release = std::make_shared<const Release>(std::move(*record));
     if (!release->has_slug()) {
       // Config vars set before the first build: nothing to run yet.
@@ -1150,6 +1337,9 @@ class Daemon {
       }
     }
     long health_ms = elapsed_ms(started);
+    if (outcome && (reply.caller_gone() || (deadline && SystemClock::now() > *deadline))) {
+      outcome = fail("the caller stopped waiting before v{} was switched to", version);
+    }
     if (!outcome) {
       app.log->append("slipway[api]", fmt::format("Release v{} failed its launch: {}", version,
                                                   outcome.error().message));
@@ -1187,6 +1377,23 @@ class Daemon {
                                 app.hosts.front(), version, web, switch_ms));
     asio::co_spawn(m_io, retire(std::move(old)), asio::detached);
     co_return json{{"web", web}, {"health_ms", health_ms}, {"switch_ms", switch_ms}};
+  }
+
+  // Nothing of the app is live any more: its processes stop, its host answers 503, and
+  // `current` goes (a first release whose push never completed).
+  awaitable<Expected<json>> deactivate(const std::string& name) {
+    auto guard = co_await claim(name);
+    AppState& app = state(name);
+    auto dynos = std::move(app.dynos);
+    app.dynos.clear();
+    app.release.reset();
+    co_await update_router_logged();
+    if (auto removed = ReleaseStore(m_layout, name).deactivate(); !removed) {
+      co_return std::unexpected(removed.error());
+    }
+    app.log->append("slipway[router]", "No release is live: answering 503");
+    asio::co_spawn(m_io, retire(std::move(dynos)), asio::detached);
+    co_return json{{"deactivated", true}};
   }
 
   // Makes the app's processes match app.toml (formation, domains); stops everything of an
@@ -1329,6 +1536,7 @@ class Daemon {
   long m_runs = 0;
   long m_generation = 0;
   int m_nginx_pid = -1;
+  milliseconds m_nginx_backoff = k_min_nginx_delay;
   bool m_nginx_running = false;
   bool m_router_ready = false;
   std::set<int> m_old_workers;

@@ -1,17 +1,47 @@
 #include "runtime/daemon_client.hpp"
 
+#include <cerrno>
 #include <cstring>
+#include <poll.h>
 #include <string>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/subprocess.hpp"
+
 namespace slipway {
 
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
+std::string no_answer(const Layout& layout, std::chrono::milliseconds timeout) {
+  return fmt::format("the daemon did not answer within {} (is it stopped or hung? its pid is "
+                     "in {})",
+                     format_duration(timeout), (layout.run_dir() / "daemon.pid").string());
+}
+
+// Waits until `fd` is ready for `events` or `deadline` passes (false).
+bool wait_ready(int fd, short events, Clock::time_point deadline) {
+  while (true) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) {
+      return false;
+    }
+    pollfd entry{.fd = fd, .events = events, .revents = 0};
+    int rc = poll(&entry, 1, static_cast<int>(std::min<long>(left.count(), 1 << 30)));
+    if (rc > 0) {
+      return true;
+    }
+    if (rc < 0 && errno != EINTR) {
+      return true; // let the read or write report it
+    }
+  }
+}
+
 // A connected socket, or -1 when nothing listens there.
-Expected<int> connect_to(const std::filesystem::path& path) {
+Expected<int> connect_to(const std::filesystem::path& path, Clock::time_point deadline) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   if (path.string().size() >= sizeof address.sun_path) {
@@ -20,25 +50,37 @@ Expected<int> connect_to(const std::filesystem::path& path) {
                 path.string());
   }
   std::strcpy(address.sun_path, path.c_str());
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) {
     return fail("cannot create a socket: {}", errno_text(errno));
   }
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+  // A daemon that does not accept (stopped, hung) fills its backlog: then connect says
+  // EAGAIN, and we try again until the deadline.
+  while (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
     int error = errno;
+    if (error == EAGAIN && Clock::now() < deadline) {
+      poll(nullptr, 0, 20);
+      continue;
+    }
     close(fd);
     if (error == ENOENT || error == ECONNREFUSED) {
       return -1; // no daemon, or one that died and left its socket
+    }
+    if (error == EAGAIN) {
+      return fail("the daemon at '{}' accepts no connection", path.string());
     }
     return fail("cannot reach the daemon at '{}': {}", path.string(), errno_text(error));
   }
   return fd;
 }
 
-bool write_all(int fd, std::string_view data) {
+bool write_all(int fd, std::string_view data, Clock::time_point deadline) {
   while (!data.empty()) {
     ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0 && errno == EAGAIN && wait_ready(fd, POLLOUT, deadline)) {
       continue;
     }
     if (n <= 0) {
@@ -53,8 +95,10 @@ bool write_all(int fd, std::string_view data) {
 
 Expected<std::optional<nlohmann::json>>
 call_daemon(const Layout& layout, const nlohmann::json& request,
-            const std::function<void(std::string_view)>& on_output) {
-  auto fd = connect_to(layout.daemon_socket());
+            const std::function<void(std::string_view)>& on_output,
+            std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  auto fd = connect_to(layout.daemon_socket(), deadline);
   if (!fd) {
     return std::unexpected(fd.error());
   }
@@ -65,7 +109,10 @@ call_daemon(const Layout& layout, const nlohmann::json& request,
     int fd;
     ~Closer() { close(fd); }
   } closer{*fd};
-  if (!write_all(*fd, request.dump() + "\n")) {
+  if (!write_all(*fd, request.dump() + "\n", deadline)) {
+    if (Clock::now() >= deadline) {
+      return fail("{}", no_answer(layout, timeout));
+    }
     return fail("the daemon closed the connection: {}", errno_text(errno));
   }
   std::string pending;
@@ -91,8 +138,11 @@ call_daemon(const Layout& layout, const nlohmann::json& request,
         return fail("the daemon sent a malformed answer");
       }
     }
+    if (!wait_ready(*fd, POLLIN, deadline)) {
+      return fail("{}", no_answer(layout, timeout));
+    }
     ssize_t n = read(*fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) {
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
       continue;
     }
     if (n <= 0) {
@@ -103,8 +153,9 @@ call_daemon(const Layout& layout, const nlohmann::json& request,
 }
 
 Expected<nlohmann::json> require_daemon(const Layout& layout, const nlohmann::json& request,
-                                        const std::function<void(std::string_view)>& on_output) {
-  auto answer = call_daemon(layout, request, on_output);
+                                        const std::function<void(std::string_view)>& on_output,
+                                        std::chrono::milliseconds timeout) {
+  auto answer = call_daemon(layout, request, on_output, timeout);
   if (!answer) {
     return std::unexpected(answer.error());
   }

@@ -9,6 +9,8 @@
 
 #include "common/config.hpp"
 #include "common/error.hpp"
+#include "common/owner.hpp"
+#include "common/sandbox.hpp"
 #include "common/subprocess.hpp"
 #include "runtime/layout.hpp"
 #include "runtime/release.hpp"
@@ -20,9 +22,10 @@ namespace slipway {
 Expected<std::filesystem::path> ensure_unpacked(const Layout& layout, const std::string& app,
                                                 const Release& release);
 
-// Copies the unpacked release into `dir` (a fresh directory) for one process start.
+// Copies the unpacked release into `dir` (a fresh directory) for one process start; the
+// copy belongs to `owner` when sandboxes switch to the app's uid.
 Expected<void> make_process_copy(const std::filesystem::path& unpacked,
-                                 const std::filesystem::path& dir);
+                                 const std::filesystem::path& dir, Owner owner);
 
 struct ProcessSpec {
   const Release& release;
@@ -30,10 +33,11 @@ struct ProcessSpec {
   std::string command;
   int port = 0; // 0: no PORT
   std::filesystem::path app_dir;
+  SandboxSettings sandbox; // process_sandbox()
 };
 
 // The sandboxed command that runs `spec` the way a dyno runs: config vars, PORT, DYNO,
 // SLIPWAY_RELEASE, .profile.d sourced.
-Command process_command(const Config& config, const ProcessSpec& spec);
+Expected<Command> process_command(const ProcessSpec& spec);
 
 } // namespace slipway

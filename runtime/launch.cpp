@@ -1,29 +1,55 @@
 #include "runtime/launch.hpp"
 
+#include "runtime/apps.hpp"
+
 namespace slipway {
 
-Command launch_command(const LaunchSpec& spec) {
+Expected<Command> launch_command(const LaunchSpec& spec) {
   Sandbox box(spec.sandbox, spec.app_dir);
-  Command command;
-  command.argv = box.wrap({
-      "/bin/bash",
-      "-c",
-      "for f in \"$HOME\"/.profile.d/*.sh; do if [ -r \"$f\" ]; then . \"$f\"; fi; done\n"
-      "exec /bin/bash -c \"$1\"",
-      "slipway-launch",
-      spec.command,
-  });
-  command.clear_env = true;
-  command.env = {
+  std::map<std::string, std::string> env = {
       {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
       {"LANG", "C.UTF-8"},
   };
   for (const auto& [name, value] : spec.env) {
-    command.env[name] = value;
+    env[name] = value;
   }
-  command.env["HOME"] = box.path("/app");
-  command.cwd = spec.app_dir;
+  env["HOME"] = box.path("/app");
+  if (std::size_t size = environment_size(env); size > k_max_environment) {
+    return fail("the environment is too large to start a process with: {} (config vars and "
+                "slipway's own), the most is {}",
+                format_size(size), format_size(k_max_environment));
+  }
+  auto command = box.command(
+      {
+          "/bin/bash",
+          "-c",
+          "for f in \"$HOME\"/.profile.d/*.sh; do if [ -r \"$f\" ]; then . \"$f\"; fi; done\n"
+          "exec /bin/bash -c \"$1\"",
+          "slipway-launch",
+          spec.command,
+      },
+      env);
+  if (!command) {
+    return fail("cannot start the sandbox: {}", command.error().message);
+  }
   return command;
+}
+
+Expected<SandboxSettings> process_sandbox(const Layout& layout, const Config& config,
+                                          const std::string& app, std::string_view name) {
+  auto identity = app_identity(layout, config, app);
+  if (!identity) {
+    return std::unexpected(identity.error());
+  }
+  return SandboxSettings{
+      .mode = config.build.sandbox,
+      .identity = *identity,
+      .limits = {.memory = config.runtime.memory,
+                 .processes = config.runtime.processes,
+                 .file_size = config.runtime.max_disk},
+      .cgroups = SandboxCgroups::create(layout.id(), app, name, config.runtime.memory,
+                                        config.runtime.processes),
+  };
 }
 
 } // namespace slipway

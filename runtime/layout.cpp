@@ -3,10 +3,15 @@
 #include <algorithm>
 
 #include "common/atomic_file.hpp"
+#include "common/hash.hpp"
 
 namespace slipway {
 
 namespace fs = std::filesystem;
+
+std::string Layout::id() const {
+  return sha256_hex(std::filesystem::absolute(m_root).lexically_normal().string()).substr(0, 8);
+}
 
 Expected<void> init_root(const Layout& layout, const InitOptions& options) {
   std::error_code ec;
@@ -18,12 +23,10 @@ Expected<void> init_root(const Layout& layout, const InitOptions& options) {
     }
   }
   bool asked = !options.domain.empty() || options.http_port != 0;
-  bool hostname = std::ranges::all_of(options.domain, [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
-  });
-  if (!hostname || options.domain.starts_with('.') || options.domain.starts_with('-')) {
-    return usage_error("invalid domain '{}' (expected a hostname such as example.com)",
-                       options.domain);
+  if (!options.domain.empty()) {
+    if (auto checked = check_host_name(options.domain); !checked) {
+      return usage_error("invalid domain '{}': {}", options.domain, checked.error().message);
+    }
   }
   if (fs::exists(layout.config_file(), ec)) {
     if (asked) {

@@ -15,6 +15,9 @@ class Layout {
   explicit Layout(std::filesystem::path root) : m_root(std::move(root)) {}
 
   const std::filesystem::path& root() const { return m_root; }
+  // A short name for this root, so two roots on one host keep apart what they share
+  // (cgroups): the first 8 hex digits of the SHA-256 of its absolute path.
+  std::string id() const;
   std::filesystem::path config_file() const { return m_root / "slipway.toml"; }
   std::filesystem::path apps_dir() const { return m_root / "apps"; }
   std::filesystem::path slugs_dir() const { return m_root / "slugs"; }
@@ -25,6 +28,9 @@ class Layout {
   std::filesystem::path ssh_audit_log() const { return m_root / "logs" / "ssh.log"; }
 
   // Callers pass names that validate_app_name accepted.
+  std::filesystem::path repo_dir(const std::string& app) const {
+    return repos_dir() / (app + ".git");
+  }
   std::filesystem::path app_dir(const std::string& app) const { return apps_dir() / app; }
   std::filesystem::path app_file(const std::string& app) const { return app_dir(app) / "app.toml"; }
   std::filesystem::path cache_dir(const std::string& app) const { return app_dir(app) / "cache"; }
@@ -42,6 +48,12 @@ class Layout {
     return app_dir(app) / "deploy.lock";
   }
   std::filesystem::path log_dir(const std::string& app) const { return app_dir(app) / "logs"; }
+  // A push whose release went live before git moved its branch (push_inflight.hpp).
+  std::filesystem::path push_inflight(const std::string& app) const {
+    return app_dir(app) / "push.inflight";
+  }
+  // The host uid (= gid) the app's builds and processes run as, written once.
+  std::filesystem::path uid_file(const std::string& app) const { return app_dir(app) / "uid"; }
   // The release's slug unpacked, read by every process of the release; never written.
   std::filesystem::path unpacked_dir(const std::string& app, int version) const {
     return release_dir(app, version) / "app";

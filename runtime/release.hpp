@@ -21,6 +21,18 @@ std::string_view to_string(ReleaseStatus status);
 
 using ConfigVars = std::map<std::string, std::string>;
 
+// The most an app's config vars may take, names and values together: Heroku's limit, and
+// well inside what starting a process can carry (sandbox.hpp).
+inline constexpr std::size_t k_max_config_size = 32 * 1024;
+
+inline std::size_t config_size(const ConfigVars& config) {
+  std::size_t size = 0;
+  for (const auto& [name, value] : config) {
+    size += name.size() + value.size();
+  }
+  return size;
+}
+
 struct Release {
   int version = 0;
   ReleaseStatus status = ReleaseStatus::pending;

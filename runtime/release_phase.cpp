@@ -15,8 +15,12 @@ Expected<void> run_release_phase(const ReleasePhase& phase) {
   std::map<std::string, std::string> env(phase.config.begin(), phase.config.end());
   env["DYNO"] = "release.1";
   env["SLIPWAY_RELEASE"] = fmt::format("v{}", phase.version);
-  Command command = launch_command(
+  auto launched = launch_command(
       {.sandbox = phase.sandbox, .app_dir = phase.app_dir, .command = phase.command, .env = env});
+  if (!launched) {
+    return std::unexpected(launched.error());
+  }
+  Command& command = *launched;
   command.timeout = phase.timeout;
   Expected<void> log_error;
   command.on_line = [&](std::string_view line) {

@@ -16,7 +16,7 @@
 namespace slipway {
 
 struct ReleasePhase {
-  SandboxMode sandbox = SandboxMode::bwrap;
+  SandboxSettings sandbox;       // process_sandbox()
   std::filesystem::path app_dir; // the release's files, at /app; its writes are thrown away
   std::string command;
   ConfigVars config;

@@ -62,6 +62,15 @@ Expected<Release> ReleaseStore::get(int version) const {
   return release;
 }
 
+std::optional<Release> ReleaseStore::newest() const {
+  auto all = versions();
+  if (all.empty()) {
+    return std::nullopt;
+  }
+  auto release = get(all.back());
+  return release ? std::optional<Release>(std::move(*release)) : std::nullopt;
+}
+
 std::vector<Release> ReleaseStore::list(std::vector<std::string>* problems) const {
   std::vector<Release> out;
   for (int version : versions()) {
@@ -75,13 +84,45 @@ std::vector<Release> ReleaseStore::list(std::vector<std::string>* problems) cons
   return out;
 }
 
-std::optional<int> ReleaseStore::live_version() const {
+std::optional<int> ReleaseStore::linked_version() const {
   std::error_code ec;
   auto target = fs::read_symlink(m_layout.current_link(m_app), ec);
-  if (ec) {
+  if (ec || target.parent_path() != "releases") {
     return std::nullopt;
   }
-  return parse_version_dir(target.filename().string());
+  auto version = parse_version_dir(target.filename().string());
+  if (!version || !fs::exists(dir(*version) / k_record, ec)) {
+    return std::nullopt;
+  }
+  return version;
+}
+
+std::optional<int> ReleaseStore::live_version() const {
+  // A record that cannot be read is returned as it is, for live() to report: guessing past
+  // it could hand an operation an older release's config.
+  if (auto linked = linked_version()) {
+    auto release = get(*linked);
+    if (!release || release->status != ReleaseStatus::failed) {
+      return linked;
+    }
+  }
+  auto all = versions();
+  for (auto it = all.rbegin(); it != all.rend(); ++it) {
+    auto release = get(*it);
+    if (!release || release->status == ReleaseStatus::succeeded) {
+      return *it;
+    }
+  }
+  return std::nullopt;
+}
+
+bool ReleaseStore::link_is_sound() const {
+  auto live = live_version();
+  if (live) {
+    return linked_version() == live;
+  }
+  std::error_code ec;
+  return !fs::exists(fs::symlink_status(m_layout.current_link(m_app), ec));
 }
 
 Expected<std::optional<Release>> ReleaseStore::live() const {
@@ -133,6 +174,14 @@ Expected<void> ReleaseStore::activate(int version) {
     return fail("cannot create '{}': {}", temp.string(), ec.message());
   }
   return rename_durable(temp, link);
+}
+
+Expected<void> ReleaseStore::deactivate() {
+  fs::path link = m_layout.current_link(m_app);
+  if (::unlink(link.c_str()) != 0 && errno != ENOENT) {
+    return fail("cannot remove '{}': {}", link.string(), errno_text(errno));
+  }
+  return fsync_directory(m_layout.app_dir(m_app));
 }
 
 Expected<std::vector<int>> ReleaseStore::recover() {

@@ -21,11 +21,20 @@ class ReleaseStore {
   std::vector<Release> list(std::vector<std::string>* problems = nullptr) const;
 
   Expected<Release> get(int version) const;
+  // The release with the highest version, if any can be read.
+  std::optional<Release> newest() const;
 
-  // The version `current` points at, if any.
+  // The version `current` names, if it is a link to a release dir that exists.
+  std::optional<int> linked_version() const;
+  // The live release's version: what `current` names unless that is missing, damaged or a
+  // failed release, then the newest succeeded release (which every operation leaves live),
+  // so a lost link never reads as "no release". nullopt: nothing was ever released.
   std::optional<int> live_version() const;
   // The live release; nullopt when nothing has been released yet.
   Expected<std::optional<Release>> live() const;
+  // Whether `current` names the live release as the records have it (false for a missing or
+  // damaged link, or one to a failed release); repair_link() fixes that.
+  bool link_is_sound() const;
 
   // Allocates the next version (never reused: the highest vN dir + 1) and writes it as
   // `pending`.
@@ -36,6 +45,8 @@ class ReleaseStore {
 
   // Points `current` at `version`: a new symlink beside it, rename(2), fsync of the dir.
   Expected<void> activate(int version);
+  // Removes `current`: nothing is live (a first deploy that never completed).
+  Expected<void> deactivate();
 
   // Settles what a crash left behind: a `pending` release that is live went live, so it
   // succeeded; any other `pending` one, or a vN dir without a record, failed ("interrupted").

@@ -6,14 +6,13 @@
 #include "common/atomic_file.hpp"
 #include "common/file_lock.hpp"
 #include "common/output.hpp"
+#include "common/sandbox.hpp"
 #include "common/scratch_dir.hpp"
 #include "common/slug.hpp"
+#include "common/tree.hpp"
 #include "compiler/compile.hpp"
 #include "compiler/release_yaml.hpp"
-#include "runtime/app_log.hpp"
-#include "runtime/daemon_client.hpp"
-#include "runtime/deploy_lock.hpp"
-#include "runtime/release_phase.hpp"
+#include "runtime/apps.hpp"
 #include "runtime/release_store.hpp"
 #include "runtime/retention.hpp"
 #include "runtime/slug_store.hpp"
@@ -23,148 +22,6 @@ namespace slipway {
 namespace fs = std::filesystem;
 
 namespace {
-
-// One operation on one app, from the lock to the end.
-class Operation {
- public:
-  static Expected<Operation> begin(const ReleaseContext& context) {
-    auto lock = lock_app(context.layout, context.app, context.wait, context.on_output);
-    if (!lock) {
-      return std::unexpected(lock.error());
-    }
-    Operation operation(context, std::move(*lock));
-    auto settled = operation.m_releases.recover();
-    if (!settled) {
-      return std::unexpected(settled.error());
-    }
-    for (int version : *settled) {
-      context.on_output(step_line(fmt::format("Settled v{}, left pending by an interrupted "
-                                              "operation",
-                                              version)));
-    }
-    return operation;
-  }
-
-  ReleaseStore& releases() { return m_releases; }
-  SlugStore& slugs() { return m_slugs; }
-
-  // Release phase, activation, `succeeded`; on failure `failed` with the reason.
-  // `phase_dir` holds the release's files for the release phase; empty: unpack the slug.
-  Expected<Release> publish(Release release, const fs::path& phase_dir) {
-    auto live = m_releases.live_version();
-    auto failed = [&](const Error& error) -> Expected<Release> {
-      release.status = ReleaseStatus::failed;
-      release.reason = error.message;
-      if (auto written = m_releases.finish(release); !written) {
-        return std::unexpected(written.error());
-      }
-      return fail("{}; {}", error.message,
-                  live ? fmt::format("v{} is still live", *live) : "no release is live");
-    };
-    if (!release.release_command.empty()) {
-      auto ran = run_phase(release, phase_dir);
-      if (!ran) {
-        log_event(fmt::format("Release v{} failed: {}", release.version, ran.error().message));
-        return failed(ran.error());
-      }
-    }
-    if (auto activated = activate(release.version); !activated) {
-      log_event(fmt::format("Release v{} failed: {}", release.version, activated.error().message));
-      return failed(activated.error());
-    }
-    release.status = ReleaseStatus::succeeded;
-    if (auto written = m_releases.finish(release); !written) {
-      return std::unexpected(written.error());
-    }
-    if (!m_context.defer_deletions) {
-      prune_unpacked(m_context.layout, m_context.config, m_context.app);
-      if (auto pruned = prune_slugs(m_context.layout, m_context.config); !pruned) {
-        m_context.on_output(failure_line("warning: " + pruned.error().message));
-      }
-    }
-    log_event(fmt::format("Release v{} created{}: {}", release.version,
-                          release.user.empty() ? "" : " by " + release.user, release.description));
-    m_context.on_output(detail_line(fmt::format(
-        "{} deployed (v{})", app_url(m_context.config, m_context.app), release.version)));
-    return release;
-  }
-
- private:
-  Operation(const ReleaseContext& context, FileLock lock)
-      : m_context(context), m_lock(std::move(lock)), m_releases(context.layout, context.app),
-        m_slugs(context.layout) {}
-
-  // Puts `version` live. With the daemon running, it starts the release's processes, and
-  // switches the router and `current` only once they answer; without it, `current` moves
-  // and a daemon started later runs it.
-  Expected<void> activate(int version) {
-    auto answer = call_daemon(
-        m_context.layout, {{"command", "activate"}, {"app", m_context.app}, {"version", version}},
-        m_context.on_output);
-    if (!answer) {
-      // The daemon may have died after moving `current`: then the release is live.
-      if (m_releases.live_version() == version) {
-        return {};
-      }
-      return std::unexpected(answer.error());
-    }
-    if (!*answer) {
-      if (auto moved = m_releases.activate(version); !moved) {
-        return moved;
-      }
-      m_context.on_output(step_line(fmt::format("Launching v{}... done", version)));
-      return {};
-    }
-    const nlohmann::json& result = **answer;
-    if (result.value("web", 0) == 0) {
-      m_context.on_output(step_line(fmt::format("Launching v{}... done", version)));
-      return {};
-    }
-    m_context.on_output(step_line(fmt::format(
-        "Launching v{}... health check passed ({:.1f}s), traffic switched in {} ms", version,
-        result.value("health_ms", 0L) / 1000.0, result.value("switch_ms", 0L))));
-    return {};
-  }
-
-  void log_event(std::string_view text) {
-    AppLog(m_context.layout.log_dir(m_context.app), m_context.config.runtime.log_size)
-        .append("slipway[api]", text);
-  }
-
-  Expected<void> run_phase(const Release& release, const fs::path& given_dir) {
-    fs::path app_dir = given_dir;
-    fs::path scratch;
-    if (app_dir.empty()) {
-      // A one-off copy of the release's files: the command's writes are thrown away.
-      scratch = m_context.layout.tmp_dir(m_context.app) /
-                fmt::format("release-v{}-{}", release.version, getpid());
-      std::error_code ec;
-      fs::remove_all(scratch, ec);
-      if (auto unpacked = unpack_slug(m_slugs.path(release), scratch); !unpacked) {
-        return unpacked;
-      }
-      app_dir = scratch;
-    }
-    auto ran = run_release_phase({.sandbox = m_context.config.build.sandbox,
-                                  .app_dir = app_dir,
-                                  .command = release.release_command,
-                                  .config = release.config,
-                                  .version = release.version,
-                                  .timeout = m_context.config.release.phase_timeout,
-                                  .log = m_releases.output_log(release.version),
-                                  .on_output = m_context.on_output});
-    if (!scratch.empty() && !m_context.defer_deletions) {
-      std::error_code ec;
-      fs::remove_all(scratch, ec);
-    }
-    return ran;
-  }
-
-  const ReleaseContext& m_context;
-  FileLock m_lock;
-  ReleaseStore m_releases;
-  SlugStore m_slugs;
-};
 
 Release draft(const ReleaseContext& context, std::string description) {
   Release release;
@@ -213,6 +70,14 @@ std::string app_url(const Config& config, const std::string& app) {
 }
 
 Expected<void> housekeep(const Layout& layout, const Config& config, const std::string& app) {
+  // What an interrupted operation left, if nothing else settled it yet.
+  ReleaseContext context{.layout = layout,
+                         .config = config,
+                         .app = app,
+                         .wait = false,
+                         .on_output = [](std::string_view) {},
+                         .defer_deletions = true};
+  [[maybe_unused]] auto settled = settle_app(context);
   fs::path trash = layout.app_dir(app) / "trash";
   {
     auto lock = FileLock::try_acquire(layout.lock_file(app), FileLock::Mode::exclusive);
@@ -231,7 +96,7 @@ Expected<void> housekeep(const Layout& layout, const Config& config, const std::
   }
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(trash, ec)) {
-    fs::remove_all(entry.path(), ec);
+    [[maybe_unused]] auto removed = remove_tree(entry.path());
   }
   prune_unpacked(layout, config, app);
   auto pruned = prune_slugs(layout, config);
@@ -250,22 +115,33 @@ std::string display_status(const Layout& layout, const Release& release) {
 }
 
 Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& request) {
+  Deadline deadline = request.deadline.value_or(Deadline(context.config.build.timeout));
   auto operation = Operation::begin(context);
   if (!operation) {
     return std::unexpected(operation.error());
+  }
+  // A build may fill the disk; what is left is for config changes and rollbacks, which
+  // need little, and for other apps.
+  auto free = free_disk(context.layout.app_dir(context.app));
+  if (free && *free < context.config.build.min_free_disk) {
+    return fail("not enough free disk space to build: {} free, a deploy needs [build] "
+                "min_free_disk ({}); config changes and rollbacks still work",
+                format_size(*free), format_size(context.config.build.min_free_disk));
   }
   auto live = operation->releases().live();
   if (!live) {
     return std::unexpected(live.error());
   }
   ConfigVars config = *live ? (*live)->config : ConfigVars{};
-  // Scratch space under the lock; gone at the end, or at housekeeping when deferred.
-  auto scratch = ScratchDir::create(context.layout.tmp_dir(context.app), "deploy");
+  auto identity = app_identity(context.layout, context.config, context.app);
+  if (!identity) {
+    return std::unexpected(identity.error());
+  }
+  // Scratch space under the lock, reachable by the build's uid. A build that fails is
+  // cleaned up at once; a live one's goes at housekeeping when deletions are deferred.
+  auto scratch = ScratchDir::create(context.layout.tmp_dir(context.app), "deploy", 0711);
   if (!scratch) {
     return std::unexpected(scratch.error());
-  }
-  if (context.defer_deletions) {
-    scratch->release();
   }
   fs::path build_dir = scratch->path() / "app";
   fs::path work_dir = scratch->path() / "work";
@@ -281,14 +157,22 @@ Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& req
   if (auto written = write_env_dir(env_dir, config); !written) {
     return std::unexpected(written.error());
   }
+  auto cgroups =
+      SandboxCgroups::create(context.layout.id(), context.app, fmt::format("build-{}", getpid()),
+                             context.config.build.memory, context.config.runtime.processes);
   auto built = compile_app({.build_dir = build_dir,
                             .cache_dir = context.layout.cache_dir(context.app),
                             .env_dir = env_dir,
                             .work_dir = work_dir,
                             .buildpacks = request.buildpacks,
                             .source_version = request.commit,
-                            .on_output = context.on_output},
+                            .on_output = context.on_output,
+                            .identity = *identity,
+                            .cgroups = cgroups,
+                            .deadline = deadline,
+                            .trusted_source = request.trusted_source},
                            context.config);
+  cgroups->remove();
   if (!built) {
     return std::unexpected(built.error());
   }
@@ -316,7 +200,8 @@ Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& req
     }
   }
   PackOptions pack{.compression = context.config.build.slug_compression,
-                   .max_size = context.config.build.max_slug_size};
+                   .max_size = context.config.build.max_slug_size,
+                   .deadline = deadline};
   auto slug = operation->slugs().add(build_dir, pack, [&](const SlugInfo& info) {
     release.slug = "sha256:" + info.sha256;
     release.slug_file = info.path.filename().string();
@@ -333,9 +218,9 @@ Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& req
   context.on_output(
       step_line(fmt::format("Compressing slug... done, {}", format_size(slug->size))));
   // The build dir is exactly the slug's content, and a one-off copy nobody else uses.
-  auto published = operation->publish(std::move(release), build_dir);
-  if (published && request.on_live) {
-    request.on_live(*published);
+  auto published = operation->publish(std::move(release), build_dir, request.push);
+  if (published && context.defer_deletions) {
+    scratch->release(); // post-receive's housekeeping removes it, off the push's path
   }
   return published;
 }
@@ -346,12 +231,16 @@ Expected<Release> change_config(const ReleaseContext& context, const ConfigVars&
     if (!is_config_var_name(name)) {
       return usage_error("invalid config var name '{}' (use letters, digits and _, not "
                          "starting with a digit)",
-                         name);
+                         printable(name));
+    }
+    if (!is_utf8(value)) {
+      return usage_error("the value of config var '{}' is not UTF-8 text ('{}')", name,
+                         printable(value));
     }
   }
   for (const auto& name : unset) {
     if (!is_config_var_name(name)) {
-      return usage_error("invalid config var name '{}'", name);
+      return usage_error("invalid config var name '{}'", printable(name));
     }
   }
   auto operation = Operation::begin(context);
@@ -377,6 +266,11 @@ Expected<Release> change_config(const ReleaseContext& context, const ConfigVars&
   for (const auto& [name, value] : set) {
     release.config[name] = value;
     names.push_back(name);
+  }
+  if (std::size_t size = config_size(release.config); size > k_max_config_size) {
+    return fail("config vars would take {}; an app may have at most {} of them (names and "
+                "values, as on Heroku)",
+                format_size(size), format_size(k_max_config_size));
   }
   release.description =
       fmt::format("{} {} config vars", unset.empty() ? "Set" : "Unset", join(names));

@@ -15,21 +15,10 @@
 #include "common/error.hpp"
 #include "compiler/compile.hpp"
 #include "runtime/layout.hpp"
+#include "runtime/operation.hpp"
 #include "runtime/release.hpp"
 
 namespace slipway {
-
-struct ReleaseContext {
-  const Layout& layout;
-  const Config& config;
-  std::string app;  // must exist (require_app)
-  bool wait = true; // for another operation on the app to finish; false: fail at once
-  std::string user; // recorded as who made the release, when known
-  std::function<void(std::string_view)> on_output; // the operation's log, line by line
-  // Leave deletions (scratch dirs, unneeded slugs) to housekeep(), after the caller has
-  // answered: the git hook's post-receive. Otherwise they happen before returning.
-  bool defer_deletions = false;
-};
 
 struct DeployRequest {
   // Fills the (new, empty) build dir with the app's source; runs under the deploy lock.
@@ -39,8 +28,13 @@ struct DeployRequest {
   std::vector<std::string> buildpacks; // empty: the app's own, else detection
   // Told what the build made, before the slug is packed.
   std::function<void(const BuildResult&)> on_built;
-  // Runs once the release is live, still under the deploy lock.
-  std::function<void(const Release&)> on_live;
+  // A push: the release stays `pending` once live until git moves the branch
+  // (operation.hpp), and is rolled back if it never does.
+  std::optional<PushRef> push;
+  // Whether the source may name buildpacks on this server's disk (compile.hpp).
+  bool trusted_source = false;
+  // When the build's time limit started (a push's export counts); empty: now.
+  std::optional<Deadline> deadline;
 };
 
 Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& request);
@@ -54,7 +48,8 @@ Expected<Release> change_config(const ReleaseContext& context, const ConfigVars&
 // newest succeeded release before the live one.
 Expected<Release> rollback(const ReleaseContext& context, std::optional<int> target);
 
-// What defer_deletions left: scratch dirs of finished operations and unneeded slugs.
+// Settles what an interrupted operation left (operation.hpp), then what defer_deletions
+// left: scratch dirs of finished operations and unneeded slugs.
 // Skips the scratch dirs while an operation on the app is running.
 Expected<void> housekeep(const Layout& layout, const Config& config, const std::string& app);
 

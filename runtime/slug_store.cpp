@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "common/atomic_file.hpp"
+#include "common/tree.hpp"
 
 namespace slipway {
 
@@ -43,6 +44,25 @@ Expected<SlugInfo> SlugStore::add(const fs::path& app_dir, const PackOptions& op
 
 fs::path SlugStore::path(const Release& release) const {
   return m_layout.slugs_dir() / release.slug_file;
+}
+
+Expected<void> SlugStore::unpack(const Release& release, const fs::path& dest) const {
+  if (!release.has_slug()) {
+    return fail("v{} has no slug: nothing was built yet", release.version);
+  }
+  if (!has(release)) {
+    return fail("v{} has expired: its slug was pruned", release.version);
+  }
+  std::string_view sha256 = release.slug;
+  if (sha256.starts_with("sha256:")) {
+    sha256.remove_prefix(7);
+  }
+  auto unpacked = unpack_slug(path(release), dest, sha256);
+  if (!unpacked) {
+    [[maybe_unused]] auto removed = remove_tree(dest);
+    return prefixed(unpacked.error(), fmt::format("cannot unpack v{}", release.version));
+  }
+  return {};
 }
 
 bool SlugStore::has(const Release& release) const {

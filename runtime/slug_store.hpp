@@ -26,6 +26,9 @@ class SlugStore {
                          const std::function<Expected<void>(const SlugInfo&)>& record);
 
   std::filesystem::path path(const Release& release) const;
+  // Extracts the release's slug into `dest`, checking it is the one the release recorded
+  // (its SHA-256); on any failure `dest` is removed.
+  Expected<void> unpack(const Release& release, const std::filesystem::path& dest) const;
   // False for a release without a slug, or whose slug was pruned.
   bool has(const Release& release) const;
 

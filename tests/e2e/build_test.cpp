@@ -52,7 +52,9 @@ std::string buildpack(const std::string& name) {
 // Runs `command` the way a dyno would, in the unpacked slug.
 std::string launch(const fs::path& app, const std::string& command,
                    std::map<std::string, std::string> env = {}) {
-  auto status = run(launch_command({.app_dir = app, .command = command, .env = env}));
+  auto launch = launch_command({.app_dir = app, .command = command, .env = env});
+  REQUIRE(launch);
+  auto status = run(*launch);
   REQUIRE(status);
   return status->output;
 }

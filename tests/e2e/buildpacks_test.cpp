@@ -41,9 +41,11 @@ Built build(const fs::path& app, const fs::path& slug, const fs::path& cache) {
 class WebProcess {
  public:
   WebProcess(const fs::path& app, const std::string& command, int port) {
-    Command launch = launch_command({.app_dir = app,
-                                     .command = command,
-                                     .env = {{"PORT", std::to_string(port)}, {"DYNO", "web.1"}}});
+    auto launched = launch_command({.app_dir = app,
+                                    .command = command,
+                                    .env = {{"PORT", std::to_string(port)}, {"DYNO", "web.1"}}});
+    REQUIRE(launched);
+    Command launch = *launched;
     std::promise<int> started;
     auto pid = started.get_future();
     launch.on_start = [&started](int id) { started.set_value(id); };

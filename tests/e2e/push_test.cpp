@@ -120,6 +120,9 @@ TEST_CASE("a push whose build, release command or Procfile fails is rejected and
   REQUIRE(push.push().ok());
 
   SECTION("the build fails") {
+    // A pushed app may name a buildpack on the server's disk only where the admin allows.
+    write_file(push.root / "slipway.toml", fmt::format("[build]\nlocal_buildpacks = [\"{}\"]\n",
+                                                       fixture("buildpacks").string()));
     write_file(push.work / ".buildpacks", fixture("buildpacks/failing").string() + "\n");
     push.commit("failing build");
     check_rejected(push.push(), "buildpack 'failing' failed: bin/compile exited with status 3");

@@ -12,6 +12,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "common/tree.hpp"
 #include "runtime/daemon_client.hpp"
 #include "runtime/layout.hpp"
 
@@ -25,11 +26,12 @@ TempDir::TempDir() {
     throw std::runtime_error("mkdtemp failed");
   }
   m_path = pattern;
+  // As root, sandboxes run as the app's own uid, which must be able to pass through.
+  fs::permissions(m_path, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
 }
 
 TempDir::~TempDir() {
-  std::error_code ec;
-  fs::remove_all(m_path, ec);
+  [[maybe_unused]] auto removed = remove_tree(m_path);
 }
 
 void write_file(const fs::path& path, const std::string& content, int mode) {

@@ -151,10 +151,12 @@ TEST_CASE("an integer out of its range names the key, the value and the range", 
 
 TEST_CASE("a wrongly typed string key names the key", "[config]") {
   CHECK(contains(config_error("[server]\ndomain = 42\n"),
-                 "'server.domain': expected a string, got an integer"));
+                 "'server.domain': expected a host name such as \"example.com\", got an "
+                 "integer"));
   CHECK(contains(config_error("[server]\ndeploy_branch = \"\"\n"),
                  "'server.deploy_branch': invalid branch name ''"));
-  CHECK(contains(config_error("[server]\ndomain = \"\"\n"), "'server.domain': must not be empty"));
+  CHECK(contains(config_error("[server]\ndomain = \"\"\n"),
+                 "'server.domain': invalid host name '': a host name has 1 to 253 characters"));
 }
 
 TEST_CASE("buildpacks that are not an array of strings name the key", "[config]") {

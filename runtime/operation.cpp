@@ -1,0 +1,342 @@
+#include "runtime/operation.hpp"
+
+#include <chrono>
+#include <thread>
+#include <unistd.h>
+
+#include "common/output.hpp"
+#include "common/subprocess.hpp"
+#include "common/tree.hpp"
+#include "compiler/git.hpp"
+#include "runtime/app_log.hpp"
+#include "runtime/daemon_client.hpp"
+#include "runtime/deploy_lock.hpp"
+#include "runtime/launch.hpp"
+#include "runtime/release_phase.hpp"
+#include "runtime/releaser.hpp"
+#include "runtime/retention.hpp"
+
+namespace slipway {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// How long an operation waits for a push's receive-pack to move its branch.
+constexpr auto k_push_grace = std::chrono::seconds(30);
+
+std::string branch_of(const std::string& ref) {
+  return ref.starts_with("refs/heads/") ? ref.substr(11) : ref;
+}
+
+} // namespace
+
+Operation::Operation(const ReleaseContext& context, FileLock lock)
+    : m_context(context), m_lock(std::move(lock)), m_releases(context.layout, context.app),
+      m_slugs(context.layout) {}
+
+Expected<Operation> Operation::begin(const ReleaseContext& context) {
+  auto lock = lock_app(context.layout, context.app, context.wait, context.on_output);
+  if (!lock) {
+    return std::unexpected(lock.error());
+  }
+  Operation operation(context, std::move(*lock));
+  if (auto settled = operation.settle_push(); !settled) {
+    return std::unexpected(settled.error());
+  }
+  auto settled = operation.m_releases.recover();
+  if (!settled) {
+    return std::unexpected(settled.error());
+  }
+  for (int version : *settled) {
+    context.on_output(step_line(fmt::format("Settled v{}, left pending by an interrupted "
+                                            "operation",
+                                            version)));
+  }
+  if (auto repaired = operation.repair_link(); !repaired) {
+    return std::unexpected(repaired.error());
+  }
+  return operation;
+}
+
+// The push recorded in push.inflight either completed (git moved the branch to its
+// commit) or never will (receive-pack is gone and the branch did not move).
+Expected<void> Operation::settle_push() {
+  const Layout& layout = m_context.layout;
+  auto record = read_push_inflight(layout, m_context.app);
+  if (!record) {
+    // Unreadable: nothing to match it with. The link repair below restores the newest
+    // succeeded release if the push's release went live.
+    m_context.on_output(failure_line(fmt::format("warning: {}; removed", record.error().message)));
+    remove_push_inflight(layout, m_context.app);
+    return {};
+  }
+  if (!*record) {
+    return {};
+  }
+  const PushInFlight& push = **record;
+  auto give_up = std::chrono::steady_clock::now() + k_push_grace;
+  bool completed = false;
+  while (true) {
+    auto ref = git::read_ref(layout.repo_dir(m_context.app), push.ref);
+    if (!ref) {
+      return std::unexpected(ref.error());
+    }
+    if (*ref == push.new_id) {
+      completed = true;
+      break;
+    }
+    if (!process_alive(push.pid, push.start_time)) {
+      break;
+    }
+    if (std::chrono::steady_clock::now() > give_up) {
+      return fail("a push to {} is still finishing (git receive-pack, pid {}); try again",
+                  m_context.app, push.pid);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  auto release = m_releases.get(push.version);
+  if (completed) {
+    if (release && release->status == ReleaseStatus::pending) {
+      release->status = ReleaseStatus::succeeded;
+      if (auto written = m_releases.finish(*release); !written) {
+        return written;
+      }
+    }
+    remove_push_inflight(layout, m_context.app);
+    return {};
+  }
+  // The push failed for git: its release must not stay live.
+  std::string reason = fmt::format("the push did not complete: git left {} at {}",
+                                   branch_of(push.ref), push.old_id.substr(0, 7));
+  if (m_releases.linked_version() == push.version) {
+    std::optional<int> back;
+    if (push.previous) {
+      auto previous = m_releases.get(*push.previous);
+      if (previous && previous->status == ReleaseStatus::succeeded) {
+        back = push.previous;
+      }
+    }
+    auto restored = back ? activate(*back) : deactivate();
+    if (!restored) {
+      return fail("cannot roll back v{}, whose push did not complete: {}", push.version,
+                  restored.error().message);
+    }
+  }
+  if (release && release->status != ReleaseStatus::failed) {
+    release->status = ReleaseStatus::failed;
+    release->reason = reason;
+    if (auto written = m_releases.finish(*release); !written) {
+      return written;
+    }
+  }
+  remove_push_inflight(layout, m_context.app);
+  auto live = m_releases.live_version();
+  std::string text = fmt::format("Rolled back v{}: {}; {}", push.version, reason,
+                                 live ? fmt::format("v{} is live", *live) : "no release is live");
+  m_context.on_output(step_line(text));
+  log_event(text);
+  return {};
+}
+
+// `current` names the live release, or nothing when nothing is live.
+Expected<void> Operation::repair_link() {
+  if (m_releases.link_is_sound()) {
+    return {};
+  }
+  std::error_code ec;
+  auto linked = m_releases.linked_version();
+  std::string was =
+      linked ? fmt::format("it named v{}, which failed", *linked)
+      : fs::exists(fs::symlink_status(m_context.layout.current_link(m_context.app), ec))
+          ? "it was damaged"
+          : "it was missing";
+  auto live = m_releases.live_version();
+  auto repaired = live ? activate(*live) : deactivate();
+  if (!repaired) {
+    return fail("cannot repair apps/{}/current ({}): {}", m_context.app, was,
+                repaired.error().message);
+  }
+  std::string text =
+      fmt::format("Repaired apps/{}/current ({}): {}", m_context.app, was,
+                  live ? fmt::format("v{}, the newest succeeded release, is live", *live)
+                       : "no release is live");
+  m_context.on_output(step_line(text));
+  log_event(text);
+  return {};
+}
+
+Expected<Release> Operation::publish(Release release, const fs::path& phase_dir,
+                                     const std::optional<PushRef>& push) {
+  auto live = m_releases.live_version();
+  auto failed = [&](const Error& error) -> Expected<Release> {
+    release.status = ReleaseStatus::failed;
+    release.reason = error.message;
+    if (auto written = m_releases.finish(release); !written) {
+      return std::unexpected(written.error());
+    }
+    return fail("{}; {}", error.message,
+                live ? fmt::format("v{} is still live", *live) : "no release is live");
+  };
+  if (!release.release_command.empty()) {
+    auto ran = run_phase(release, phase_dir);
+    if (!ran) {
+      log_event(fmt::format("Release v{} failed: {}", release.version, ran.error().message));
+      return failed(ran.error());
+    }
+  }
+  if (push) {
+    PushInFlight record{.ref = push->ref,
+                        .old_id = push->old_id,
+                        .new_id = push->new_id,
+                        .version = release.version,
+                        .previous = live,
+                        .pid = push->receive_pack_pid,
+                        .start_time = process_start_time(push->receive_pack_pid)};
+    if (auto written = write_push_inflight(m_context.layout, m_context.app, record); !written) {
+      return failed(written.error());
+    }
+  }
+  if (auto activated = activate(release.version); !activated) {
+    log_event(fmt::format("Release v{} failed: {}", release.version, activated.error().message));
+    if (push) {
+      remove_push_inflight(m_context.layout, m_context.app);
+    }
+    return failed(activated.error());
+  }
+  if (!push) {
+    release.status = ReleaseStatus::succeeded;
+    if (auto written = m_releases.finish(release); !written) {
+      return std::unexpected(written.error());
+    }
+  }
+  if (!m_context.defer_deletions) {
+    prune_unpacked(m_context.layout, m_context.config, m_context.app);
+    if (auto pruned = prune_slugs(m_context.layout, m_context.config); !pruned) {
+      m_context.on_output(failure_line("warning: " + pruned.error().message));
+    }
+  }
+  log_event(fmt::format("Release v{} created{}: {}", release.version,
+                        release.user.empty() ? "" : " by " + release.user, release.description));
+  m_context.on_output(detail_line(
+      fmt::format("{} deployed (v{})", app_url(m_context.config, m_context.app), release.version)));
+  return release;
+}
+
+// Puts `version` live. With the daemon running, it starts the release's processes, and
+// switches the router and `current` only once they answer; without it, `current` moves
+// and a daemon started later runs it.
+Expected<void> Operation::activate(int version) {
+  using namespace std::chrono;
+  // The daemon gives up rather than switch after we stopped waiting for it.
+  milliseconds patience = m_context.config.runtime.health_timeout + seconds(60);
+  auto daemon_deadline = system_clock::now() + patience;
+  auto answer = call_daemon(
+      m_context.layout,
+      {{"command", "activate"},
+       {"app", m_context.app},
+       {"version", version},
+       {"deadline_ms", duration_cast<milliseconds>(daemon_deadline.time_since_epoch()).count()}},
+      m_context.on_output, patience + seconds(5));
+  if (!answer) {
+    // The daemon may have switched just before the connection broke.
+    if (m_releases.linked_version() == version) {
+      return {};
+    }
+    return std::unexpected(answer.error());
+  }
+  if (!*answer) {
+    if (auto moved = m_releases.activate(version); !moved) {
+      return moved;
+    }
+    m_context.on_output(step_line(fmt::format("Launching v{}... done", version)));
+    return {};
+  }
+  const nlohmann::json& result = **answer;
+  if (result.value("web", 0) == 0) {
+    m_context.on_output(step_line(fmt::format("Launching v{}... done", version)));
+    return {};
+  }
+  m_context.on_output(step_line(
+      fmt::format("Launching v{}... health check passed ({:.1f}s), traffic switched in {} ms",
+                  version, result.value("health_ms", 0L) / 1000.0, result.value("switch_ms", 0L))));
+  return {};
+}
+
+// Nothing live: the daemon stops the app's processes and answers 503 for it.
+Expected<void> Operation::deactivate() {
+  auto answer = call_daemon(m_context.layout, {{"command", "deactivate"}, {"app", m_context.app}},
+                            m_context.on_output);
+  if (!answer) {
+    return std::unexpected(answer.error());
+  }
+  return m_releases.deactivate();
+}
+
+void Operation::log_event(std::string_view text) {
+  AppLog(m_context.layout.log_dir(m_context.app), m_context.config.runtime.log_size)
+      .append("slipway[api]", text);
+}
+
+Expected<void> Operation::run_phase(const Release& release, const fs::path& given_dir) {
+  fs::path app_dir = given_dir;
+  fs::path scratch;
+  auto sandbox = process_sandbox(m_context.layout, m_context.config, m_context.app,
+                                 fmt::format("release-v{}-{}", release.version, getpid()));
+  if (!sandbox) {
+    return std::unexpected(sandbox.error());
+  }
+  if (app_dir.empty()) {
+    // A one-off copy of the release's files: the command's writes are thrown away.
+    scratch = m_context.layout.tmp_dir(m_context.app) /
+              fmt::format("release-v{}-{}", release.version, getpid());
+    [[maybe_unused]] auto cleared = remove_tree(scratch);
+    if (auto unpacked = m_slugs.unpack(release, scratch); !unpacked) {
+      return unpacked;
+    }
+    if (sandbox_switches_user()) {
+      if (auto given = chown_tree(scratch, sandbox->identity); !given) {
+        return given;
+      }
+    }
+    app_dir = scratch;
+  }
+  auto ran = run_release_phase({.sandbox = *sandbox,
+                                .app_dir = app_dir,
+                                .command = release.release_command,
+                                .config = release.config,
+                                .version = release.version,
+                                .timeout = m_context.config.release.phase_timeout,
+                                .log = m_releases.output_log(release.version),
+                                .on_output = m_context.on_output});
+  if (sandbox->cgroups) {
+    sandbox->cgroups->remove();
+  }
+  if (!scratch.empty()) {
+    [[maybe_unused]] auto removed = remove_tree(scratch);
+  }
+  return ran;
+}
+
+Expected<void> settle_app(const ReleaseContext& context) {
+  auto operation = Operation::begin(context);
+  if (!operation) {
+    return std::unexpected(operation.error());
+  }
+  return {};
+}
+
+bool needs_settling(const Layout& layout, const std::string& app) {
+  std::error_code ec;
+  if (fs::exists(layout.push_inflight(app), ec)) {
+    return true;
+  }
+  ReleaseStore releases(layout, app);
+  if (!releases.link_is_sound()) {
+    return true;
+  }
+  auto newest = releases.newest();
+  return newest && newest->status == ReleaseStatus::pending;
+}
+
+} // namespace slipway
