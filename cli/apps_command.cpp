@@ -20,6 +20,9 @@ struct AppsArgs {
 };
 
 Expected<void> list(const Globals& globals, bool json) {
+  if (auto root = check_root(globals.layout()); !root) {
+    return root;
+  }
   auto names = list_apps(globals.layout());
   if (json) {
     std::puts(nlohmann::json(names).dump(2).c_str());

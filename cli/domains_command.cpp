@@ -36,19 +36,6 @@ Expected<void> list(const Globals& globals, const DomainsArgs& args) {
   return {};
 }
 
-// The app that answers `host`, if any: its own APP.DOMAIN or a domain it added.
-std::optional<std::string> owner_of(const Layout& layout, const Config& config,
-                                    const std::string& host) {
-  for (const auto& name : list_apps(layout)) {
-    auto info = app_info(layout, name);
-    if (host == fmt::format("{}.{}", name, config.server.domain) ||
-        (info && std::ranges::find(info->domains, host) != info->domains.end())) {
-      return name;
-    }
-  }
-  return std::nullopt;
-}
-
 Expected<void> add(const Globals& globals, const DomainsArgs& args) {
   if (auto valid = validate_domain(args.host); !valid) {
     return valid;
@@ -63,9 +50,9 @@ Expected<void> add(const Globals& globals, const DomainsArgs& args) {
   if (!lock) {
     return std::unexpected(lock.error());
   }
-  if (auto owner = owner_of(operation->layout, operation->config, args.host)) {
-    return fail("'{}' is already served by {}", args.host,
-                *owner == args.app ? "this app" : "app '" + *owner + "'");
+  if (auto allowed = check_domain_claim(operation->layout, operation->config, args.app, args.host);
+      !allowed) {
+    return allowed;
   }
   auto changed = change_app_settings(*operation, [&](AppInfo& info) -> Expected<std::string> {
     info.domains.push_back(args.host);

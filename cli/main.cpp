@@ -73,6 +73,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: see 'slipway --help'\n");
     return 2;
   }
+  if (globals.root.empty()) {
+    std::fprintf(stderr, "slipway: --root must name a directory, not ''\n");
+    return 2;
+  }
   auto done = action();
   if (!done) {
     // An empty message: the exit code speaks for itself (`run` returns its command's).

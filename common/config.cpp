@@ -461,6 +461,11 @@ Expected<void> check_host_name(std::string_view host, int min_labels) {
   return {};
 }
 
+bool is_under_domain(std::string_view host, std::string_view domain) {
+  return host == domain || (host.size() > domain.size() && host.ends_with(domain) &&
+                            host[host.size() - domain.size() - 1] == '.');
+}
+
 bool is_branch_name(std::string_view name) {
   // The subset of git's ref name rules a deploy branch needs: no "..", no leading or
   // trailing '/', '.' or '-', no control characters or git's special characters.

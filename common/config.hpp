@@ -78,6 +78,9 @@ Expected<std::uint64_t> parse_size(std::string_view text);
 // what is wrong, without the name.
 Expected<void> check_host_name(std::string_view host, int min_labels = 1);
 
+// Whether `host` is `domain` or a name under it ("a.example.com" under "example.com").
+bool is_under_domain(std::string_view host, std::string_view domain);
+
 // A name git accepts for a branch (refs/heads/NAME), as far as a deploy branch needs.
 bool is_branch_name(std::string_view name);
 

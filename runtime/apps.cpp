@@ -117,6 +117,21 @@ Expected<Owner> app_identity(const Layout& layout, const Config& config, const s
               config.runtime.uid_max);
 }
 
+Expected<void> check_root(const Layout& layout) {
+  std::error_code ec;
+  auto status = fs::status(layout.root(), ec);
+  if (!fs::exists(status)) {
+    return fail("'{}' does not exist (create it with: slipway --root {} init)",
+                layout.root().string(), layout.root().string());
+  }
+  if (!fs::is_directory(status) || !fs::is_directory(layout.apps_dir(), ec)) {
+    return fail("'{}' is not a slipway root (it has no apps/; create one with: slipway --root "
+                "DIR init)",
+                layout.root().string());
+  }
+  return {};
+}
+
 std::vector<std::string> list_apps(const Layout& layout) {
   std::vector<std::string> names;
   std::error_code ec;
@@ -136,6 +151,9 @@ Expected<void> require_app(const Layout& layout, const std::string& name) {
   }
   std::error_code ec;
   if (!fs::exists(layout.app_file(name), ec)) {
+    if (auto root = check_root(layout); !root) {
+      return root;
+    }
     return fail("app '{}' does not exist", name);
   }
   return {};
@@ -143,6 +161,43 @@ Expected<void> require_app(const Layout& layout, const std::string& name) {
 
 int default_scale(std::string_view type) {
   return type == "web" ? 1 : 0;
+}
+
+std::optional<std::string> host_owner(const Layout& layout, const Config& config,
+                                      const std::string& host) {
+  if (is_under_domain(host, config.server.domain)) {
+    std::string label = host.substr(0, host.find('.'));
+    if (host == fmt::format("{}.{}", label, config.server.domain) && validate_app_name(label)) {
+      return label;
+    }
+    return std::nullopt;
+  }
+  for (const auto& name : list_apps(layout)) {
+    auto info = app_info(layout, name);
+    if (info && std::ranges::find(info->domains, host) != info->domains.end()) {
+      return name;
+    }
+  }
+  return std::nullopt;
+}
+
+Expected<void> check_domain_claim(const Layout& layout, const Config& config,
+                                  const std::string& app, const std::string& host) {
+  if (is_under_domain(host, config.server.domain)) {
+    auto owner = host_owner(layout, config, host);
+    if (owner == app) {
+      return fail("'{}' is already served by this app", host);
+    }
+    return fail("'{}' is under the server's domain '{}'{}: only the app of that name answers "
+                "it",
+                host, config.server.domain,
+                owner ? fmt::format(" and belongs to the app named '{}'", *owner) : "");
+  }
+  if (auto owner = host_owner(layout, config, host)) {
+    return fail("'{}' is already served by {}", host,
+                *owner == app ? "this app" : "app '" + *owner + "'");
+  }
+  return {};
 }
 
 Expected<void> validate_domain(std::string_view host) {

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,17 @@ Expected<void> validate_domain(std::string_view host);
 
 Expected<void> create_app(const Layout& layout, const std::string& name);
 
+// The app that answers `host`, if any: the app named by a host under the server's domain
+// (APP.DOMAIN, whether or not that app exists yet), else the app that added it.
+std::optional<std::string> host_owner(const Layout& layout, const Config& config,
+                                      const std::string& host);
+
+// Whether `app` may add `host` (validated) as a domain: not the server's domain nor a name
+// under it (those belong to the app of that name, even one not yet created), and not a
+// host another app answers. Callers hold run/domains.lock.
+Expected<void> check_domain_claim(const Layout& layout, const Config& config,
+                                  const std::string& app, const std::string& host);
+
 // The host uid and gid (equal) the app's builds and processes run as when slipway runs as
 // root, and the ids they see inside the sandbox otherwise: one per app, from
 // [runtime].uid_range, given once (apps/APP/uid) and never shared while the app exists.
@@ -43,6 +55,9 @@ Expected<Owner> app_identity(const Layout& layout, const Config& config, const s
 // The identity of `slipway build`, which builds for no app: the first uid of the range,
 // never given to an app.
 Owner build_identity(const Config& config);
+
+// That ROOT exists and was initialised (it has apps/): the error names what is wrong.
+Expected<void> check_root(const Layout& layout);
 
 // Names of every app, sorted.
 std::vector<std::string> list_apps(const Layout& layout);

@@ -972,8 +972,8 @@ class Daemon {
       fs::create_directories(m_router.prefix / dir, ec);
     }
     long generation = ++m_generation;
-    if (auto written =
-            write_file_atomic(m_router.config(), nginx_config(m_config, m_router, {}, generation));
+    if (auto written = write_file_atomic(m_router.config(),
+                                         nginx_config(m_config, m_router, routes(), generation));
         !written) {
       co_return written;
     }
@@ -1547,6 +1547,9 @@ class Daemon {
 } // namespace
 
 Expected<void> run_daemon(const Layout& layout) {
+  if (auto root = check_root(layout); !root) {
+    return root;
+  }
   auto config = layout.config();
   if (!config) {
     return std::unexpected(config.error());

@@ -1,5 +1,7 @@
 #include "runtime/router.hpp"
 
+#include <set>
+
 #include <fmt/format.h>
 
 namespace slipway {
@@ -68,10 +70,25 @@ http {{
       fmt::arg("prefix", prefix), fmt::arg("listen", listen), fmt::arg("generation", generation),
       fmt::arg("grace",
                std::max<long>(1, static_cast<long>(config.runtime.stop_grace.count() / 1000))));
+  // A host name goes to one app only, or nginx refuses the whole configuration: every
+  // app's own APP.DOMAIN first, then added domains in order, never one under the server's
+  // domain (those belong to the app of that name).
+  std::set<std::string> taken;
   for (const auto& route : routes) {
-    std::string names;
-    for (const auto& host : route.hosts) {
-      names += " " + host;
+    if (!route.hosts.empty()) {
+      taken.insert(route.hosts.front());
+    }
+  }
+  for (const auto& route : routes) {
+    if (route.hosts.empty()) {
+      continue;
+    }
+    std::string names = " " + route.hosts.front();
+    for (std::size_t i = 1; i < route.hosts.size(); ++i) {
+      const std::string& host = route.hosts[i];
+      if (!is_under_domain(host, config.server.domain) && taken.insert(host).second) {
+        names += " " + host;
+      }
     }
     out += "\n";
     if (!route.ports.empty()) {

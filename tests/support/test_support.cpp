@@ -1,6 +1,7 @@
 #include "tests/support/test_support.hpp"
 
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <netinet/in.h>
@@ -52,6 +53,10 @@ fs::path fixture(const std::string& relative) {
 }
 
 fs::path slipway_binary() {
+  // Another build of slipway, to show that a test fails without the fix it covers.
+  if (const char* other = std::getenv("SLIPWAY_TEST_BIN"); other && *other) {
+    return other;
+  }
   return SLIPWAY_BIN;
 }
 
@@ -157,7 +162,8 @@ HttpResponse http_request(int port, const std::string& host, const std::string& 
   return response;
 }
 
-DaemonProcess::DaemonProcess(std::filesystem::path root) : m_root(std::move(root)) {}
+DaemonProcess::DaemonProcess(std::filesystem::path root, std::optional<Owner> user)
+    : m_root(std::move(root)), m_user(user) {}
 
 DaemonProcess::~DaemonProcess() {
   if (m_process.pid > 0) {
@@ -167,9 +173,13 @@ DaemonProcess::~DaemonProcess() {
 
 void DaemonProcess::start() {
   std::string log = (m_root.parent_path() / "daemon.log").string();
-  auto started = spawn({.argv = {"/bin/sh", "-c", "exec \"$0\" --root \"$1\" daemon >>\"$2\" 2>&1",
-                                 slipway_binary().string(), m_root.string(), log}},
-                       {.capture_output = true});
+  Command command{.argv = {"/bin/sh", "-c", "exec \"$0\" --root \"$1\" daemon >>\"$2\" 2>&1",
+                           slipway_binary().string(), m_root.string(), log}};
+  if (m_user) {
+    command.child.user = m_user;
+    command.env["HOME"] = m_root.parent_path().string();
+  }
+  auto started = spawn(command, {.capture_output = true});
   REQUIRE(started);
   m_process = *started;
   close(m_process.output_fd);

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,7 +60,8 @@ HttpResponse http_request(int port, const std::string& host, const std::string& 
 // with kill()). Its output goes to ROOT/../daemon.log.
 class DaemonProcess {
  public:
-  explicit DaemonProcess(std::filesystem::path root);
+  // `user`: run it as that uid instead of root.
+  explicit DaemonProcess(std::filesystem::path root, std::optional<Owner> user = {});
   ~DaemonProcess();
   DaemonProcess(const DaemonProcess&) = delete;
   DaemonProcess& operator=(const DaemonProcess&) = delete;
@@ -71,7 +73,11 @@ class DaemonProcess {
 
  private:
   std::filesystem::path m_root;
+  std::optional<Owner> m_user;
   SpawnedProcess m_process;
+
+ public:
+  int pid() const { return m_process.pid; }
 };
 
 bool contains(const std::string& haystack, const std::string& needle);
