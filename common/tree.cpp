@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <dirent.h>
 #include <fcntl.h>
 #include <functional>
@@ -148,7 +149,7 @@ int unlink_opening_up(int dir_fd, const std::string& name, int flags) {
 
 // Removes everything inside `dir_fd`; directories deeper than k_remove_depth are moved up
 // into `top_fd` (as .slipway-deep-N) for the next pass, so no walk holds too many fds.
-Expected<void> empty_directory(int dir_fd, int top_fd, int depth, long& moved,
+Expected<void> empty_directory(int dir_fd, int top_fd, int depth, long& moved, long& next_name,
                                const std::string& shown) {
   open_up(dir_fd);
   auto names = list_names(dir_fd, shown);
@@ -170,10 +171,16 @@ Expected<void> empty_directory(int dir_fd, int top_fd, int depth, long& moved,
       continue;
     }
     if (depth >= k_remove_depth) {
-      std::string up = fmt::format(".slipway-deep-{}", moved++);
-      if (::renameat(dir_fd, name.c_str(), top_fd, up.c_str()) != 0) {
+      // A name the tree may hold itself is skipped, never replaced.
+      int rc = -1;
+      do {
+        std::string up = fmt::format(".slipway-deep-{}", next_name++);
+        rc = ::renameat2(dir_fd, name.c_str(), top_fd, up.c_str(), RENAME_NOREPLACE);
+      } while (rc != 0 && errno == EEXIST);
+      if (rc != 0) {
         return fail("cannot remove '{}': {}", join(shown, name), errno_text(errno));
       }
+      ++moved;
       continue;
     }
     UniqueFd sub(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
@@ -185,7 +192,8 @@ Expected<void> empty_directory(int dir_fd, int top_fd, int depth, long& moved,
       return fail("cannot remove '{}': {}", join(shown, name), errno_text(errno));
     }
     std::string inner = join(shown, name);
-    if (auto emptied = empty_directory(sub.get(), top_fd, depth + 1, moved, inner); !emptied) {
+    if (auto emptied = empty_directory(sub.get(), top_fd, depth + 1, moved, next_name, inner);
+        !emptied) {
       return emptied;
     }
     sub.reset();
@@ -485,9 +493,11 @@ Expected<void> remove_tree(const fs::path& path) {
   }
   open_up(top.get());
   // Each pass removes up to k_remove_depth levels; what lies deeper was moved to the top.
+  long next_name = 0;
   while (true) {
     long moved = 0;
-    if (auto emptied = empty_directory(top.get(), top.get(), 0, moved, path.string()); !emptied) {
+    if (auto emptied = empty_directory(top.get(), top.get(), 0, moved, next_name, path.string());
+        !emptied) {
       return emptied;
     }
     if (moved == 0) {

@@ -50,6 +50,7 @@ using std::chrono::milliseconds;
 constexpr milliseconds k_poll{20};
 constexpr milliseconds k_probe_timeout{2000};
 constexpr milliseconds k_router_timeout{10000};
+constexpr milliseconds k_heartbeat_every{2000};
 constexpr milliseconds k_min_nginx_delay{200};
 constexpr milliseconds k_max_nginx_delay{5000};
 constexpr std::size_t k_max_request = 64 * 1024;
@@ -58,8 +59,8 @@ constexpr milliseconds k_max_backoff = std::chrono::minutes(5);
 constexpr auto k_stable_after = std::chrono::seconds(60); // up this long: crashes forgotten
 // How often apps are checked for what an interrupted operation left, and for processes
 // past their disk budget.
-constexpr milliseconds k_sweep_every{2000};
-constexpr auto k_settle_again_after = std::chrono::seconds(20);
+constexpr milliseconds k_sweep_every{1000};
+constexpr auto k_settle_again_after = std::chrono::seconds(3);
 
 enum class DynoState { starting, up, crashed, stopping, down };
 
@@ -1173,13 +1174,19 @@ class Daemon {
       co_await send(message);
     }
     awaitable<void> send(const json& message) {
+      // One write at a time: the heartbeat and the work share the socket.
+      while (m_writing) {
+        co_await sleep_for(milliseconds(1));
+      }
       if (m_gone) {
         co_return; // the caller went away; the work goes on
       }
       std::string line = message.dump() + "\n";
       boost::system::error_code error;
+      m_writing = true;
       co_await asio::async_write(m_socket, asio::buffer(line),
                                  asio::redirect_error(use_awaitable, error));
+      m_writing = false;
       m_gone = static_cast<bool>(error);
     }
     // Whether the caller hung up: it sends nothing after its request, so a readable end of
@@ -1194,7 +1201,23 @@ class Daemon {
    private:
     asio::local::stream_protocol::socket& m_socket;
     bool m_gone = false;
+    bool m_writing = false;
   };
+
+  // While a request is worked on, {"alive": true} every k_heartbeat_every: the caller's
+  // deadline counts silence, so long work (a big unpack) is no timeout, and a stopped or
+  // hung daemon is one.
+  awaitable<void> heartbeat(Reply& reply, std::shared_ptr<bool> done) {
+    while (true) {
+      co_await sleep_for(k_heartbeat_every);
+      if (*done) {
+        co_return; // `reply` may be gone: touch nothing
+      }
+      json alive;
+      alive["alive"] = true;
+      co_await reply.send(alive);
+    }
+  }
 
   awaitable<void> accept_loop() {
     while (!m_stopping) {
@@ -1225,7 +1248,10 @@ class Daemon {
     }
     std::string line(asio::buffers_begin(buffer.data()), asio::buffers_end(buffer.data()));
     json request = json::parse(line, nullptr, false);
+    auto done = std::make_shared<bool>(false);
+    asio::co_spawn(m_io, heartbeat(reply, done), asio::detached);
     Expected<json> result = co_await dispatch(request, reply);
+    *done = true;
     json message;
     if (result) {
       message["result"] = *result;

@@ -17,8 +17,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 std::string no_answer(const Layout& layout, std::chrono::milliseconds timeout) {
-  return fmt::format("the daemon did not answer within {} (is it stopped or hung? its pid is "
-                     "in {})",
+  return fmt::format("the daemon went silent for {} (is it stopped or hung? its pid is in {})",
                      format_duration(timeout), (layout.run_dir() / "daemon.pid").string());
 }
 
@@ -97,7 +96,7 @@ Expected<std::optional<nlohmann::json>>
 call_daemon(const Layout& layout, const nlohmann::json& request,
             const std::function<void(std::string_view)>& on_output,
             std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
+  auto deadline = Clock::now() + timeout;
   auto fd = connect_to(layout.daemon_socket(), deadline);
   if (!fd) {
     return std::unexpected(fd.error());
@@ -125,6 +124,10 @@ call_daemon(const Layout& layout, const nlohmann::json& request,
       nlohmann::json message = nlohmann::json::parse(line, nullptr, false);
       if (!message.is_object()) {
         return fail("the daemon sent a malformed answer");
+      }
+      deadline = Clock::now() + timeout; // it is working: the silence starts again
+      if (message.contains("alive")) {
+        continue;
       }
       if (auto output = message.find("output"); output != message.end() && output->is_string()) {
         if (on_output) {

@@ -1,6 +1,7 @@
 #include "runtime/layout.hpp"
 
 #include <algorithm>
+#include <unistd.h>
 
 #include "common/atomic_file.hpp"
 #include "common/hash.hpp"
@@ -20,6 +21,14 @@ Expected<void> init_root(const Layout& layout, const InitOptions& options) {
     fs::create_directories(dir, ec);
     if (ec) {
       return fail("cannot create '{}': {}", dir.string(), ec.message());
+    }
+  }
+  // As root, apps run as uids of their own, which must pass through ROOT to reach what
+  // their sandboxes bind (and nothing more: search, not read).
+  if (geteuid() == 0) {
+    for (const auto& dir : {layout.root(), layout.apps_dir(), layout.run_dir()}) {
+      fs::permissions(dir, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec,
+                      fs::perm_options::add, ec);
     }
   }
   bool asked = !options.domain.empty() || options.http_port != 0;

@@ -228,16 +228,18 @@ Expected<Release> Operation::publish(Release release, const fs::path& phase_dir,
 // and a daemon started later runs it.
 Expected<void> Operation::activate(int version) {
   using namespace std::chrono;
-  // The daemon gives up rather than switch after we stopped waiting for it.
-  milliseconds patience = m_context.config.runtime.health_timeout + seconds(60);
-  auto daemon_deadline = system_clock::now() + patience;
+  // The daemon gives up rather than switch after we stopped waiting for it: once the
+  // connection is gone, or past a deadline that leaves room for unpacking, copying and
+  // starting a large release and its health check.
+  auto daemon_deadline =
+      system_clock::now() + m_context.config.runtime.health_timeout + minutes(10);
   auto answer = call_daemon(
       m_context.layout,
       {{"command", "activate"},
        {"app", m_context.app},
        {"version", version},
        {"deadline_ms", duration_cast<milliseconds>(daemon_deadline.time_since_epoch()).count()}},
-      m_context.on_output, patience + seconds(5));
+      m_context.on_output);
   if (!answer) {
     // The daemon may have switched just before the connection broke.
     if (m_releases.linked_version() == version) {

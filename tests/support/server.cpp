@@ -152,7 +152,7 @@ std::string Server::live_commit(const std::string& app) const {
     return "";
   }
   std::string record = read_text(app_dir(app) / target / "release.toml");
-  auto at = record.find("commit = \"");
+  auto at = record.find("commit = ");
   return at == std::string::npos ? "" : record.substr(at + 10, 40);
 }
 

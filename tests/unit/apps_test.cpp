@@ -67,3 +67,46 @@ TEST_CASE("a malformed app.toml names what is wrong", "[apps]") {
   CHECK(contains(error_for("domains = [1]\n"), "invalid host name"));
   CHECK(contains(error_for("colour = \"red\"\n"), "unknown key 'colour'"));
 }
+
+TEST_CASE("each app gets a uid of its own from the range, kept for its life", "[apps]") {
+  TempDir dir;
+  Layout layout(dir.path());
+  REQUIRE(init_root(layout, {}));
+  REQUIRE(create_app(layout, "one"));
+  REQUIRE(create_app(layout, "two"));
+  Config config;
+  auto one = app_identity(layout, config, "one");
+  auto two = app_identity(layout, config, "two");
+  REQUIRE(one);
+  REQUIRE(two);
+  CHECK(one->uid == one->gid);
+  CHECK(one->uid != two->uid);
+  CHECK(static_cast<int>(one->uid) > config.runtime.uid_min);
+  CHECK(build_identity(config).uid == static_cast<uid_t>(config.runtime.uid_min));
+  CHECK(app_identity(layout, config, "one")->uid == one->uid);
+  // The range used up: one, two and three hold 200001-200003.
+  REQUIRE(create_app(layout, "three"));
+  config.runtime.uid_max = config.runtime.uid_min + 3;
+  std::filesystem::create_directories(layout.app_dir("four"));
+  auto full = app_identity(layout, config, "four");
+  REQUIRE_FALSE(full);
+  CHECK(contains(full.error().message, "no uid left for 'four'"));
+}
+
+TEST_CASE("names under the server's domain belong to the app of that name", "[apps]") {
+  TempDir dir;
+  Layout layout(dir.path());
+  REQUIRE(init_root(layout, {}));
+  REQUIRE(create_app(layout, "evil"));
+  Config config;
+  auto zeta = check_domain_claim(layout, config, "evil", "zeta.localhost");
+  REQUIRE_FALSE(zeta);
+  CHECK(contains(zeta.error().message, "belongs to the app named 'zeta'"));
+  CHECK_FALSE(check_domain_claim(layout, config, "evil", "localhost"));
+  CHECK_FALSE(check_domain_claim(layout, config, "evil", "a.b.localhost"));
+  CHECK(contains(check_domain_claim(layout, config, "evil", "evil.localhost").error().message,
+                 "already served by this app"));
+  CHECK(check_domain_claim(layout, config, "evil", "www.example.com"));
+  CHECK(host_owner(layout, config, "zeta.localhost") == "zeta");
+  CHECK_FALSE(host_owner(layout, config, "www.example.com"));
+}

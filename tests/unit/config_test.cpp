@@ -384,3 +384,41 @@ TEST_CASE("the router's address and the log size are checked", "[config]") {
   CHECK(contains(config_error("[runtime]\nlog_size = 5\n"), "expected a size string"));
   CHECK(contains(config_error("[runtime]\nlog_size = \"lots\"\n"), "lots"));
 }
+
+TEST_CASE("limits and the uid range are read and range-checked", "[config]") {
+  auto config = parse_config("[build]\nmemory = \"1GB\"\nmax_disk = \"500MB\"\n"
+                             "min_free_disk = \"2GB\"\nlocal_buildpacks = [\"/srv/bp/\"]\n"
+                             "[runtime]\nmemory = \"256MB\"\nprocesses = 100\nmax_disk = \"1GB\"\n"
+                             "uid_range = \"300000-300999\"\n");
+  REQUIRE(config);
+  CHECK(config->build.memory == 1ull << 30);
+  CHECK(config->build.max_disk == 500ull << 20);
+  CHECK(config->build.min_free_disk == 2ull << 30);
+  CHECK(config->build.local_buildpacks == std::vector<std::filesystem::path>{"/srv/bp/"});
+  CHECK(config->runtime.memory == 256ull << 20);
+  CHECK(config->runtime.processes == 100);
+  CHECK(config->runtime.uid_min == 300000);
+  CHECK(config->runtime.uid_max == 300999);
+  CHECK(contains(config_error("[runtime]\nuid_range = \"0-100\"\n"), "malformed uid range"));
+  CHECK(contains(config_error("[runtime]\nuid_range = \"5000-5000\"\n"), "at least two uids"));
+  CHECK(contains(config_error("[runtime]\nprocesses = 3\n"), "3 is out of range 16-"));
+  CHECK(contains(config_error("[build]\nlocal_buildpacks = [\"relative\"]\n"),
+                 "'relative' is not an absolute path"));
+  CHECK(contains(config_error("[build]\nmemory = \"1MB\"\n"), "below the least that works"));
+}
+
+TEST_CASE("durations are bounded so that no timeout is zero or never", "[config]") {
+  CHECK(contains(config_error("[build]\ntimeout = \"0s\"\n"), "'0s' is out of range 1s-168h"));
+  CHECK(contains(config_error("[release]\nphase_timeout = \"500ms\"\n"), "out of range"));
+  CHECK(contains(config_error("[build]\ntimeout = \"99999999999999h\"\n"), "is too long"));
+  CHECK(parse_config("[runtime]\nstop_grace = \"0s\"\n"));
+}
+
+TEST_CASE("the server's domain is a host name, nothing nginx could misread", "[config]") {
+  for (const char* bad : {"a;b", "a}b", "a b", "x.", "-x", "A.com", "a..b"}) {
+    INFO(bad);
+    CHECK(contains(config_error(fmt::format("[server]\ndomain = \"{}\"\n", bad)),
+                   "invalid host name"));
+  }
+  CHECK(parse_config("[server]\ndomain = \"apps.example.com\"\n"));
+}

@@ -356,3 +356,25 @@ TEST_CASE("unpacked release files go with the releases that keep no slug, never 
   CHECK(fs::exists(fixture.record(2))); // the record stays
   CHECK(prune_unpacked(fixture.layout, config, "demo") == 0);
 }
+
+TEST_CASE("a missing, dangling or failed current reads as the newest succeeded release",
+          "[release_store]") {
+  Fixture f;
+  f.settle(f.make("one"), ReleaseStatus::succeeded);
+  f.settle(f.make("two"), ReleaseStatus::succeeded);
+  f.settle(f.make("three"), ReleaseStatus::failed);
+  REQUIRE(f.store.activate(1));
+  CHECK(f.store.live_version() == 1); // what current names, when it names a usable release
+  REQUIRE(f.store.activate(2));
+  CHECK(f.store.link_is_sound());
+  fs::remove(f.layout.current_link("demo"));
+  CHECK(f.store.live_version() == 2);
+  CHECK_FALSE(f.store.link_is_sound());
+  fs::create_symlink("releases/v9", f.layout.current_link("demo"));
+  CHECK(f.store.live_version() == 2);
+  REQUIRE(f.store.activate(3));
+  CHECK(f.store.live_version() == 2);
+  CHECK_FALSE(f.store.link_is_sound());
+  REQUIRE(f.store.deactivate());
+  CHECK_FALSE(fs::exists(fs::symlink_status(f.layout.current_link("demo"))));
+}

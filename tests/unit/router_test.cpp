@@ -47,3 +47,19 @@ TEST_CASE("the generated configuration is one nginx accepts", "[router]") {
   INFO(checked.output);
   CHECK(checked.ok());
 }
+
+TEST_CASE("no host name reaches nginx twice, nor one under the server's domain that is not "
+          "the app's own",
+          "[router]") {
+  Config config;
+  RouterFiles files{.prefix = "/srv/slipway/run/nginx"};
+  std::string text = nginx_config(
+      config, files,
+      {{.app = "evil",
+        .hosts = {"evil.localhost", "zeta.localhost", "www.example.com", "localhost"},
+        .ports = {20001}},
+       {.app = "zeta", .hosts = {"zeta.localhost", "www.example.com"}, .ports = {20002}}},
+      3);
+  CHECK(contains(text, "server_name evil.localhost www.example.com;"));
+  CHECK(contains(text, "server_name zeta.localhost;"));
+}

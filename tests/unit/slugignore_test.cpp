@@ -1,4 +1,6 @@
+#include <chrono>
 #include <filesystem>
+#include <fnmatch.h>
 #include <set>
 
 #include <catch2/catch.hpp>
@@ -293,4 +295,38 @@ TEST_CASE("applying to a missing directory is an error that names it", "[slugign
   auto removed = must_parse("*.log\n").apply(dir / "missing");
   REQUIRE_FALSE(removed);
   CHECK(contains(removed.error().message, (dir / "missing").string()));
+}
+
+TEST_CASE("single-segment globs match as fnmatch(3) does", "[slugignore]") {
+  // fnmatch is the reference; slipway's own matcher must agree with it, in linear time.
+  const std::vector<std::string> patterns = {"*",      "*.log",  "a?c",    "[abc]x",  "[!a]x",
+                                             "[^a]x",  "[a-c]*", "\\*",    "*a*b*c*", "[]]x",
+                                             "[a\\]]", "x[!]]",  "**.tmp", "a*",      "*z"};
+  const std::vector<std::string> names = {"",    "a",      "abc", "ax", "bx", "]x",    "*", "x.log",
+                                          "aXc", "aabbcc", "a]",  "x]", "xz", "c.tmp", "zz"};
+  for (const auto& pattern : patterns) {
+    auto ignore = must_parse(pattern);
+    for (const auto& name : names) {
+      if (name.empty()) {
+        continue;
+      }
+      INFO(pattern << " against " << name);
+      CHECK(ignore.matches(name, false) == (fnmatch(pattern.c_str(), name.c_str(), 0) == 0));
+    }
+  }
+}
+
+TEST_CASE("patterns made to backtrack are matched in linear time", "[slugignore]") {
+  std::string pattern;
+  for (int i = 0; i < 12; ++i) {
+    pattern += "**/a*a*a*a*a*/";
+  }
+  auto ignore = must_parse(pattern + "b\n" + std::string(200, '*') + "b\n");
+  std::string path;
+  for (int i = 0; i < 40; ++i) {
+    path += std::string(40, 'a') + "/";
+  }
+  auto started = std::chrono::steady_clock::now();
+  CHECK_FALSE(ignore.matches(path + std::string(200, 'a'), false));
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(1));
 }
