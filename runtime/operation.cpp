@@ -337,8 +337,13 @@ bool needs_settling(const Layout& layout, const std::string& app) {
   if (!releases.link_is_sound()) {
     return true;
   }
-  auto newest = releases.newest();
-  return newest && newest->status == ReleaseStatus::pending;
+  // A record still pending, or a release dir whose record was never written.
+  auto newest = releases.newest_version();
+  if (!newest) {
+    return false;
+  }
+  auto release = releases.get(*newest);
+  return !release || release->status == ReleaseStatus::pending;
 }
 
 } // namespace slipway

@@ -81,7 +81,7 @@ class Operation {
 Expected<void> settle_app(const ReleaseContext& context);
 
 // Whether the app holds something only settle_app clears: a push in flight, a release
-// still `pending`, or a `current` that does not name the live release.
+// still `pending` or without a record, or a `current` that does not name the live release.
 bool needs_settling(const Layout& layout, const std::string& app);
 
 } // namespace slipway

@@ -62,13 +62,9 @@ Expected<Release> ReleaseStore::get(int version) const {
   return release;
 }
 
-std::optional<Release> ReleaseStore::newest() const {
+std::optional<int> ReleaseStore::newest_version() const {
   auto all = versions();
-  if (all.empty()) {
-    return std::nullopt;
-  }
-  auto release = get(all.back());
-  return release ? std::optional<Release>(std::move(*release)) : std::nullopt;
+  return all.empty() ? std::nullopt : std::optional<int>(all.back());
 }
 
 std::vector<Release> ReleaseStore::list(std::vector<std::string>* problems) const {

@@ -21,8 +21,8 @@ class ReleaseStore {
   std::vector<Release> list(std::vector<std::string>* problems = nullptr) const;
 
   Expected<Release> get(int version) const;
-  // The release with the highest version, if any can be read.
-  std::optional<Release> newest() const;
+  // The highest version, whether or not its record can be read.
+  std::optional<int> newest_version() const;
 
   // The version `current` names, if it is a link to a release dir that exists.
   std::optional<int> linked_version() const;

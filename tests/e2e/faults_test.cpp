@@ -278,9 +278,11 @@ TEST_CASE("a .slugignore made to backtrack is matched in linear time", "[faults]
     deep += "/a";
   }
   server.write("demo", deep + "/file", "x\n");
+  // fnmatch with backtracking over '**' tries every way to spread 31 directories over 12
+  // wildcards: hundreds of millions of matches.
   std::string pattern;
   for (int i = 0; i < 12; ++i) {
-    pattern += "**/a*a*a*a*/";
+    pattern += "**/a*/";
   }
   server.write("demo", ".slugignore", pattern + "never-there\n");
   server.commit("demo", "a pathological .slugignore");

@@ -136,7 +136,10 @@ json Server::releases(const std::string& app) const {
   auto status = slipway({"releases", "-a", app, "--json", "-n", "0"});
   INFO(status.output);
   REQUIRE(status.ok());
-  return json::parse(status.output);
+  // Warnings (a release dir whose record is not written yet) come first, on stderr.
+  auto start = status.output.find("[\n");
+  REQUIRE(start != std::string::npos);
+  return json::parse(status.output.substr(start));
 }
 
 std::string Server::branch(const std::string& app) const {
