@@ -152,7 +152,7 @@ TEST_CASE("a pushed app answers through nginx at its host name, and only there",
   CHECK(contains(bad.output, "invalid domain 'Bad_Host'"));
 }
 
-TEST_CASE("ten deploys in a row under constant load drop no request", "[daemon]") {
+TEST_CASE("ten deploys in a row under constant load drop no request", "[daemon][serial]") {
   Server server;
   REQUIRE(server.push("release-0").ok());
   REQUIRE(server.serves("release-0"));
@@ -176,7 +176,7 @@ TEST_CASE("ten deploys in a row under constant load drop no request", "[daemon]"
   }
 }
 
-TEST_CASE("an unhealthy release is rejected and the old one keeps serving", "[daemon]") {
+TEST_CASE("an unhealthy release is rejected and the old one keeps serving", "[daemon][serial]") {
   Server server;
   REQUIRE(server.push("good").ok());
   REQUIRE(server.serves("good"));
