@@ -184,13 +184,11 @@ std::shared_ptr<SandboxCgroups> SandboxCgroups::create(std::string_view root_id,
 }
 
 void SandboxCgroups::remove() const {
+  // The app's memory group goes once nothing is left in it (a sandbox that makes one at
+  // that moment tries again). Its pids group stays: a sibling sandbox may hold it open,
+  // its child not yet in it; remove_stale_cgroups clears it when nothing runs.
   if (memory && memory->remove()) {
-    // The app's and the root's groups go once nothing is left in them.
     ::rmdir(memory->path().parent_path().c_str());
-    ::rmdir(memory->path().parent_path().parent_path().c_str());
-  }
-  if (pids && ::rmdir(pids->path().c_str()) == 0) {
-    ::rmdir(pids->path().parent_path().c_str());
   }
 }
 

@@ -53,7 +53,8 @@ struct SandboxCgroups {
   static std::shared_ptr<SandboxCgroups> create(std::string_view root_id, std::string_view app,
                                                 std::string_view name, std::uint64_t memory,
                                                 int processes);
-  // Removes the memory group (the pids group is the app's and stays).
+  // Removes the memory group once its processes are gone (the pids group is the app's,
+  // shared with its other sandboxes, and stays).
   void remove() const;
 };
 

@@ -226,8 +226,10 @@ Expected<Command> Sandbox::command(const std::vector<std::string>& argv,
       out.insert(out.end(), {"--ro-bind", dir, dir});
     }
   }
-  // tmpfs pages are memory: bounded like the processes' own.
-  std::string tmp_size = std::to_string(limits.memory > 0 ? limits.memory : 1ull << 30);
+  // tmpfs pages are memory: inside the memory cgroup when there is one; without one, the
+  // three together are bounded by three quarters of the memory limit.
+  std::uint64_t memory = limits.memory > 0 ? limits.memory : 1ull << 30;
+  std::string tmp_size = std::to_string(memory_cgroup ? memory : memory / 4);
   out.insert(out.end(), {"--ro-bind",
                          "/etc",
                          "/etc",

@@ -438,12 +438,6 @@ Expected<SpawnedProcess> spawn(const Command& command, const SpawnOptions& optio
     return fail("cannot start '{}': {}", command.argv[0], errno_text(error));
   }
   if (pid == 0) {
-    if (options.death_signal != 0) {
-      prctl(PR_SET_PDEATHSIG, options.death_signal);
-      if (getppid() != parent) {
-        _exit(127); // the parent is already gone
-      }
-    }
     if (options.new_process_group) {
       setpgid(0, 0);
     }
@@ -461,6 +455,13 @@ Expected<SpawnedProcess> spawn(const Command& command, const SpawnOptions& optio
     signal(SIGPIPE, SIG_DFL);
     if (!apply_child_setup(command.child)) {
       _exit(126);
+    }
+    // After the user changed: a change of credentials clears the parent-death signal.
+    if (options.death_signal != 0) {
+      prctl(PR_SET_PDEATHSIG, options.death_signal);
+      if (getppid() != parent) {
+        _exit(127); // the parent is already gone
+      }
     }
     if (!cwd.empty() && chdir(cwd.c_str()) != 0) {
       _exit(127);

@@ -23,6 +23,7 @@ namespace {
 // A walk deeper than this fails (copy, chown); removal moves deeper parts up instead.
 constexpr int k_max_depth = 512;
 constexpr int k_remove_depth = 64;
+constexpr std::uint64_t k_inode_charge = 4096;
 
 UniqueFd open_at2(int dir_fd, std::string_view relative, int flags) {
   open_how how{};
@@ -576,12 +577,17 @@ std::uint64_t disk_usage(const fs::path& path, std::uint64_t stop_above) {
     return 0;
   }
   std::uint64_t total = 0;
-  [[maybe_unused]] auto walked =
+  auto walked =
       walk(top.get(), 0, path.string(), [&](int, const std::string&, const struct stat& st) {
-        total += static_cast<std::uint64_t>(st.st_blocks) * 512;
+        // An inode is disk too: empty files and symlinks cost a block each, or millions of
+        // them would fill the filesystem for free.
+        total +=
+            std::max<std::uint64_t>(static_cast<std::uint64_t>(st.st_blocks) * 512, k_inode_charge);
         return total <= stop_above;
       });
-  return total;
+  // A tree that cannot be walked to its end (nested too deep) hides what lies past the
+  // point it stopped: it counts as past any budget.
+  return walked ? total : UINT64_MAX;
 }
 
 Expected<std::uint64_t> free_disk(const fs::path& path) {

@@ -59,8 +59,9 @@ Expected<void> copy_tree(const std::filesystem::path& from, const std::filesyste
 // Gives `path` and everything below it to `owner` (lchown: symlinks themselves).
 Expected<void> chown_tree(const std::filesystem::path& path, Owner owner);
 
-// The bytes the tree takes on disk (allocated blocks), symlinks not followed. Stops counting
-// once past `stop_above`.
+// The bytes the tree takes on disk: allocated blocks, at least one block (4KB) per entry,
+// symlinks not followed. Stops counting once past `stop_above`. A tree too deep to walk
+// counts as UINT64_MAX.
 std::uint64_t disk_usage(const std::filesystem::path& path, std::uint64_t stop_above = UINT64_MAX);
 
 // Free bytes for an unprivileged writer on the filesystem holding `path`.

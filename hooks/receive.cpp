@@ -51,8 +51,15 @@ Expected<void> check_ref_unchanged(git_repository* repo, const RefUpdate& update
 }
 
 // Builds and releases one pushed commit, keeping the whole log as a build.
+// git receive-pack, which runs the hook and moves the refs once it exits: named by pid
+// and start time as soon as the hook begins, before a pid could be reused.
+struct ReceivePack {
+  int pid = static_cast<int>(getppid());
+  long start_time = process_start_time(pid);
+};
+
 bool deploy_commit(const Layout& layout, const Config& config, const std::string& app,
-                   git_repository* repo, const RefUpdate& update) {
+                   git_repository* repo, const RefUpdate& update, const ReceivePack& receive_pack) {
   // The build's time limit covers every step, the export of the tree included.
   Deadline deadline(config.build.timeout);
   auto log = BuildLog::start(layout, app, update.new_id, update.ref);
@@ -97,7 +104,8 @@ bool deploy_commit(const Layout& layout, const Config& config, const std::string
        .push = PushRef{.ref = update.ref,
                        .old_id = update.old_id,
                        .new_id = update.new_id,
-                       .receive_pack_pid = static_cast<int>(getppid())},
+                       .receive_pack_pid = receive_pack.pid,
+                       .receive_pack_start = receive_pack.start_time},
        .deadline = deadline});
   if (!release) {
     output(failure_line(release.error().message));
@@ -111,6 +119,7 @@ bool deploy_commit(const Layout& layout, const Config& config, const std::string
 } // namespace
 
 int run_pre_receive(const Layout& layout, const Config& config, std::string_view input) {
+  const ReceivePack receive_pack;
   auto app = app_of_repo(layout, fs::current_path());
   if (!app) {
     say(failure_line(app.error().message));
@@ -151,7 +160,7 @@ int run_pre_receive(const Layout& layout, const Config& config, std::string_view
       say(failure_line(repo.error().message));
       return 1;
     }
-    if (!deploy_commit(layout, config, *app, repo->get(), update)) {
+    if (!deploy_commit(layout, config, *app, repo->get(), update, receive_pack)) {
       return 1;
     }
   }

@@ -61,6 +61,7 @@ constexpr auto k_stable_after = std::chrono::seconds(60); // up this long: crash
 // past their disk budget.
 constexpr milliseconds k_sweep_every{1000};
 constexpr auto k_settle_again_after = std::chrono::seconds(3);
+constexpr long k_disk_check_rounds = 5; // of the sweep: every 5s
 
 enum class DynoState { starting, up, crashed, stopping, down };
 
@@ -404,7 +405,7 @@ class Daemon {
   // killed build) get `slipway housekeep`, which settles and cleans them; processes past
   // their disk budget are restarted.
   awaitable<void> sweep() {
-    while (!m_stopping) {
+    for (long round = 1; !m_stopping; ++round) {
       co_await sleep_for(k_sweep_every);
       if (m_stopping) {
         break;
@@ -412,7 +413,9 @@ class Daemon {
       for (const auto& name : list_apps(m_layout)) {
         settle_if_needed(name);
       }
-      check_disk_budgets();
+      if (round % k_disk_check_rounds == 0) {
+        co_await check_disk_budgets();
+      }
     }
   }
 
@@ -433,7 +436,9 @@ class Daemon {
     }
     free->reset();
     app.settled_at = SteadyClock::now();
-    say("{}: settling what an interrupted operation left", name);
+    if (!leftovers || needs_settling(m_layout, name)) {
+      say("{}: settling what an interrupted operation left", name);
+    }
     auto started = spawn_detached(
         {self_executable().string(), "--root", m_layout.root().string(), "housekeep", "-a", name});
     if (!started) {
@@ -441,19 +446,44 @@ class Daemon {
     }
   }
 
-  void check_disk_budgets() {
-    const std::uint64_t limit = m_config.runtime.max_disk;
+  // Measures every running process's copy off the loop (a big tree takes a while), then
+  // restarts those past [runtime].max_disk.
+  awaitable<void> check_disk_budgets() {
+    std::vector<DynoPtr> running;
+    std::vector<fs::path> dirs;
     for (auto& [name, app] : m_apps) {
       for (const auto& dyno : app.dynos) {
-        if (dyno->running && dyno->kill_reason.empty() && disk_usage(dyno->dir, limit) > limit) {
-          dyno->kill_reason = fmt::format("Disk quota exceeded: {} wrote more than [runtime] "
-                                          "max_disk ({}) to its filesystem",
-                                          dyno->name(), format_size(limit));
-          log(*dyno, dyno->kill_reason);
-          signal_dyno(*dyno, SIGKILL);
+        if (dyno->running && dyno->kill_reason.empty()) {
+          running.push_back(dyno);
+          dirs.push_back(dyno->dir);
         }
       }
     }
+    auto over = std::make_shared<std::vector<bool>>(dirs.size(), false);
+    co_await measure_disk(dirs, over);
+    const std::uint64_t limit = m_config.runtime.max_disk;
+    for (std::size_t i = 0; i < running.size(); ++i) {
+      const DynoPtr& dyno = running[i];
+      if ((*over)[i] && dyno->running && dyno->kill_reason.empty()) {
+        dyno->kill_reason = fmt::format("Disk quota exceeded: {} wrote more than [runtime] "
+                                        "max_disk ({}) to its filesystem",
+                                        dyno->name(), format_size(limit));
+        log(*dyno, dyno->kill_reason);
+        signal_dyno(*dyno, SIGKILL);
+      }
+    }
+  }
+
+  // disk_usage of each dir against the limit, on the pool (see unpack() for why this is no
+  // coroutine).
+  awaitable<Expected<void>> measure_disk(std::vector<fs::path> dirs,
+                                         std::shared_ptr<std::vector<bool>> over) {
+    return off_loop([dirs = std::move(dirs), over, limit = m_config.runtime.max_disk] {
+      for (std::size_t i = 0; i < dirs.size(); ++i) {
+        (*over)[i] = disk_usage(dirs[i], limit) > limit;
+      }
+      return Expected<void>();
+    });
   }
 
   // Starts the app's live release in the background; its web processes join the router as
@@ -1164,9 +1194,16 @@ class Daemon {
 
   // ---------------------------------------------------------------- requests
 
+  // The answer to one request, on its connection. Shared by the request's work and its
+  // heartbeat, so neither outlives what it writes to.
   class Reply {
    public:
-    explicit Reply(asio::local::stream_protocol::socket& socket) : m_socket(socket) {}
+    explicit Reply(asio::local::stream_protocol::socket socket) : m_socket(std::move(socket)) {}
+
+    asio::local::stream_protocol::socket& socket() { return m_socket; }
+    // After the last line: nothing more is written, whoever asks.
+    void close() { m_closed = true; }
+    bool closed() const { return m_closed; }
 
     awaitable<void> output(std::string text) {
       json message; // (g++ 12 cannot co_await a call with a braced json argument)
@@ -1178,7 +1215,7 @@ class Daemon {
       while (m_writing) {
         co_await sleep_for(milliseconds(1));
       }
-      if (m_gone) {
+      if (m_gone || m_closed) {
         co_return; // the caller went away; the work goes on
       }
       std::string line = message.dump() + "\n";
@@ -1199,23 +1236,24 @@ class Daemon {
     }
 
    private:
-    asio::local::stream_protocol::socket& m_socket;
+    asio::local::stream_protocol::socket m_socket;
     bool m_gone = false;
     bool m_writing = false;
+    bool m_closed = false;
   };
 
   // While a request is worked on, {"alive": true} every k_heartbeat_every: the caller's
   // deadline counts silence, so long work (a big unpack) is no timeout, and a stopped or
   // hung daemon is one.
-  awaitable<void> heartbeat(Reply& reply, std::shared_ptr<bool> done) {
+  awaitable<void> heartbeat(std::shared_ptr<Reply> reply) {
     while (true) {
       co_await sleep_for(k_heartbeat_every);
-      if (*done) {
-        co_return; // `reply` may be gone: touch nothing
+      if (reply->closed()) {
+        co_return;
       }
       json alive;
       alive["alive"] = true;
-      co_await reply.send(alive);
+      co_await reply->send(alive);
     }
   }
 
@@ -1235,30 +1273,30 @@ class Daemon {
   }
 
   awaitable<void> serve(asio::local::stream_protocol::socket socket) {
-    Reply reply(socket);
+    auto reply = std::make_shared<Reply>(std::move(socket));
     asio::streambuf buffer(k_max_request);
     boost::system::error_code error;
-    co_await asio::async_read_until(socket, buffer, '\n',
+    co_await asio::async_read_until(reply->socket(), buffer, '\n',
                                     asio::redirect_error(use_awaitable, error));
     if (error) {
       json message;
       message["error"] = "the request must be one line of JSON of at most 64 KiB";
-      co_await reply.send(message);
+      co_await reply->send(message);
+      reply->close();
       co_return;
     }
     std::string line(asio::buffers_begin(buffer.data()), asio::buffers_end(buffer.data()));
     json request = json::parse(line, nullptr, false);
-    auto done = std::make_shared<bool>(false);
-    asio::co_spawn(m_io, heartbeat(reply, done), asio::detached);
-    Expected<json> result = co_await dispatch(request, reply);
-    *done = true;
+    asio::co_spawn(m_io, heartbeat(reply), asio::detached);
+    Expected<json> result = co_await dispatch(request, *reply);
     json message;
     if (result) {
       message["result"] = *result;
     } else {
       message["error"] = result.error().message;
     }
-    co_await reply.send(message);
+    co_await reply->send(message);
+    reply->close();
   }
 
   awaitable<Expected<json>> dispatch(const json& request, Reply& reply) {
@@ -1322,10 +1360,16 @@ class Daemon {
     }
     auto release = std::make_shared<const Release>(std::move(*record));
     if (!release->has_slug()) {
-      // Config vars set before the first build: nothing to run yet.
+      // Config vars set before the first build: nothing to run. Whatever ran before (a
+      // push rolled back to this) stops, and the host answers 503.
+      std::vector<DynoPtr> old = std::move(app.dynos);
+      app.dynos.clear();
+      app.release = release;
+      co_await update_router_logged();
       if (auto moved = ReleaseStore(m_layout, name).activate(version); !moved) {
         co_return std::unexpected(moved.error());
       }
+      asio::co_spawn(m_io, retire(std::move(old)), asio::detached);
       co_return json{{"web", 0}, {"health_ms", 0}, {"switch_ms", 0}};
     }
     auto unpacked = co_await unpack(name, *release);
@@ -1380,13 +1424,21 @@ class Daemon {
       set_state(*dyno, DynoState::up);
     }
     std::vector<DynoPtr> old = std::move(app.dynos);
+    auto old_release = app.release;
+    auto old_health = app.health;
     app.dynos = fresh;
     app.release = release;
     app.health = *health;
     auto switching = SteadyClock::now();
-    auto routed = co_await update_router();
+    Expected<void> routed = co_await update_router();
+    // The caller may have hung up while nginx reloaded: then `current` must not move.
+    if (routed && (reply.caller_gone() || (deadline && SystemClock::now() > *deadline))) {
+      routed = fail("the caller stopped waiting before v{} was switched to", version);
+    }
     if (!routed) {
       app.dynos = std::move(old);
+      app.release = old_release;
+      app.health = old_health;
       co_await update_router_logged();
       for (const auto& dyno : fresh) {
         co_await stop(dyno);

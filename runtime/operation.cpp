@@ -1,6 +1,7 @@
 #include "runtime/operation.hpp"
 
 #include <chrono>
+#include <csignal>
 #include <thread>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include "common/tree.hpp"
 #include "compiler/git.hpp"
 #include "runtime/app_log.hpp"
+#include "runtime/apps.hpp"
 #include "runtime/daemon_client.hpp"
 #include "runtime/deploy_lock.hpp"
 #include "runtime/launch.hpp"
@@ -22,8 +24,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using namespace std::chrono_literals;
+
 // How long an operation waits for a push's receive-pack to move its branch.
-constexpr auto k_push_grace = std::chrono::seconds(30);
+constexpr auto k_push_grace = 30s;
+// A receive-pack that has not moved the branch this long after its release went live is
+// stopped for good, and the push rolled back.
+constexpr auto k_push_abandoned = std::chrono::minutes(5);
 
 std::string branch_of(const std::string& ref) {
   return ref.starts_with("refs/heads/") ? ref.substr(11) : ref;
@@ -65,38 +72,62 @@ Expected<void> Operation::settle_push() {
   const Layout& layout = m_context.layout;
   auto record = read_push_inflight(layout, m_context.app);
   if (!record) {
-    // Unreadable: nothing to match it with. The link repair below restores the newest
-    // succeeded release if the push's release went live.
     m_context.on_output(failure_line(fmt::format("warning: {}; removed", record.error().message)));
     remove_push_inflight(layout, m_context.app);
-    return {};
+    return settle_unrecorded_push();
   }
   if (!*record) {
     return {};
   }
   const PushInFlight& push = **record;
-  auto give_up = std::chrono::steady_clock::now() + k_push_grace;
-  bool completed = false;
-  while (true) {
+  // Run by post-receive of the same receive-pack: git's ref updates are over.
+  const bool ours = push.pid == static_cast<int>(getppid());
+  std::error_code ec;
+  auto written_at = fs::last_write_time(layout.push_inflight(m_context.app), ec);
+  auto give_up = std::chrono::steady_clock::now() + (m_context.wait ? k_push_grace : 0s);
+  auto moved = [&]() -> Expected<bool> {
     auto ref = git::read_ref(layout.repo_dir(m_context.app), push.ref);
     if (!ref) {
       return std::unexpected(ref.error());
     }
-    if (*ref == push.new_id) {
+    return *ref == push.new_id;
+  };
+  bool completed = false;
+  while (true) {
+    auto now_moved = moved();
+    if (!now_moved) {
+      return std::unexpected(now_moved.error());
+    }
+    if (*now_moved) {
       completed = true;
       break;
     }
-    if (!process_alive(push.pid, push.start_time)) {
+    if (ours || !process_alive(push.pid, push.start_time)) {
+      // It may have moved the branch and exited since the read above.
+      auto finally_moved = moved();
+      if (!finally_moved) {
+        return std::unexpected(finally_moved.error());
+      }
+      completed = *finally_moved;
       break;
+    }
+    if (!ec && fs::file_time_type::clock::now() - written_at > k_push_abandoned) {
+      // A receive-pack this late (stopped?) would move the branch whenever it resumes:
+      // end it first, then decide.
+      ::kill(push.pid, SIGKILL);
+      for (int i = 0; i < 100 && process_alive(push.pid, push.start_time); ++i) {
+        std::this_thread::sleep_for(10ms);
+      }
+      continue;
     }
     if (std::chrono::steady_clock::now() > give_up) {
       return fail("a push to {} is still finishing (git receive-pack, pid {}); try again",
                   m_context.app, push.pid);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(20ms);
   }
-  auto release = m_releases.get(push.version);
   if (completed) {
+    auto release = m_releases.get(push.version);
     if (release && release->status == ReleaseStatus::pending) {
       release->status = ReleaseStatus::succeeded;
       if (auto written = m_releases.finish(*release); !written) {
@@ -106,23 +137,67 @@ Expected<void> Operation::settle_push() {
     remove_push_inflight(layout, m_context.app);
     return {};
   }
-  // The push failed for git: its release must not stay live.
-  std::string reason = fmt::format("the push did not complete: git left {} at {}",
-                                   branch_of(push.ref), push.old_id.substr(0, 7));
-  if (m_releases.linked_version() == push.version) {
+  auto rolled = roll_back_push(push.version, push.previous,
+                               fmt::format("the push did not complete: git left {} at {}",
+                                           branch_of(push.ref), push.old_id.substr(0, 7)));
+  if (!rolled) {
+    return rolled;
+  }
+  remove_push_inflight(layout, m_context.app);
+  return {};
+}
+
+// push.inflight was unreadable: a pending live release is judged by the deploy branch
+// itself. If it does not name the release's commit, the push never completed.
+Expected<void> Operation::settle_unrecorded_push() {
+  auto linked = m_releases.linked_version();
+  auto release = linked ? m_releases.get(*linked) : Expected<Release>(fail("none"));
+  if (!release || release->status != ReleaseStatus::pending || release->commit.empty()) {
+    return {};
+  }
+  auto info = app_info(m_context.layout, m_context.app);
+  if (!info) {
+    return std::unexpected(info.error());
+  }
+  std::string branch =
+      info->deploy_branch.empty() ? m_context.config.server.deploy_branch : info->deploy_branch;
+  auto ref = git::read_ref(m_context.layout.repo_dir(m_context.app), "refs/heads/" + branch);
+  if (!ref) {
+    return std::unexpected(ref.error());
+  }
+  if (*ref == release->commit) {
+    return {}; // recover() marks it succeeded
+  }
+  std::optional<int> previous;
+  for (const auto& other : m_releases.list()) {
+    if (other.version != *linked && other.status == ReleaseStatus::succeeded) {
+      previous = other.version;
+    }
+  }
+  return roll_back_push(*linked, previous,
+                        fmt::format("the push did not complete: git left {} at {}", branch,
+                                    ref->value_or("nothing").substr(0, 7)));
+}
+
+// The release of a push that did not complete is no longer live nor pending: `previous`
+// (or nothing) is live again, and the release is recorded failed with `reason`.
+Expected<void> Operation::roll_back_push(int version, std::optional<int> previous,
+                                         const std::string& reason) {
+  if (m_releases.linked_version() == version) {
     std::optional<int> back;
-    if (push.previous) {
-      auto previous = m_releases.get(*push.previous);
-      if (previous && previous->status == ReleaseStatus::succeeded) {
-        back = push.previous;
+    if (previous) {
+      auto record = m_releases.get(*previous);
+      if (record && record->status == ReleaseStatus::succeeded) {
+        back = previous;
       }
     }
     auto restored = back ? activate(*back) : deactivate();
     if (!restored) {
-      return fail("cannot roll back v{}, whose push did not complete: {}", push.version,
+      return fail("cannot roll back v{}, whose push did not complete: {}", version,
                   restored.error().message);
     }
   }
+  auto release = m_releases.get(version);
   if (release && release->status != ReleaseStatus::failed) {
     release->status = ReleaseStatus::failed;
     release->reason = reason;
@@ -130,9 +205,8 @@ Expected<void> Operation::settle_push() {
       return written;
     }
   }
-  remove_push_inflight(layout, m_context.app);
   auto live = m_releases.live_version();
-  std::string text = fmt::format("Rolled back v{}: {}; {}", push.version, reason,
+  std::string text = fmt::format("Rolled back v{}: {}; {}", version, reason,
                                  live ? fmt::format("v{} is live", *live) : "no release is live");
   m_context.on_output(step_line(text));
   log_event(text);
@@ -186,13 +260,17 @@ Expected<Release> Operation::publish(Release release, const fs::path& phase_dir,
     }
   }
   if (push) {
+    // Nobody would move the branch for a receive-pack that is gone (the client hung up).
+    if (!process_alive(push->receive_pack_pid, push->receive_pack_start)) {
+      return failed(Error{"the push was interrupted: git receive-pack is gone"});
+    }
     PushInFlight record{.ref = push->ref,
                         .old_id = push->old_id,
                         .new_id = push->new_id,
                         .version = release.version,
                         .previous = live,
                         .pid = push->receive_pack_pid,
-                        .start_time = process_start_time(push->receive_pack_pid)};
+                        .start_time = push->receive_pack_start};
     if (auto written = write_push_inflight(m_context.layout, m_context.app, record); !written) {
       return failed(written.error());
     }

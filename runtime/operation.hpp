@@ -42,7 +42,8 @@ struct PushRef {
   std::string ref;
   std::string old_id;
   std::string new_id;
-  int receive_pack_pid = 0; // the hook's parent
+  int receive_pack_pid = 0;    // the hook's parent
+  long receive_pack_start = 0; // its start time, read when the hook began
 };
 
 class Operation {
@@ -63,6 +64,9 @@ class Operation {
   Operation(const ReleaseContext& context, FileLock lock);
 
   Expected<void> settle_push();
+  Expected<void> settle_unrecorded_push();
+  Expected<void> roll_back_push(int version, std::optional<int> previous,
+                                const std::string& reason);
   Expected<void> repair_link();
   Expected<void> activate(int version);
   Expected<void> deactivate();

@@ -5,7 +5,9 @@
 
 #include <catch2/catch.hpp>
 
+#include "common/cgroup.hpp"
 #include "common/tree.hpp"
+#include "runtime/layout.hpp"
 
 namespace slipway::test {
 
@@ -34,6 +36,11 @@ Server::Server(ServerOptions options)
   if (m_options.start_daemon) {
     daemon.start();
   }
+}
+
+Server::~Server() {
+  daemon.stop();
+  remove_stale_cgroups(Layout(root).id());
 }
 
 Command Server::as_user(Command command) const {

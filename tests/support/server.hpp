@@ -31,6 +31,7 @@ inline constexpr Owner k_test_user{54321, 54321};
 class Server {
  public:
   explicit Server(ServerOptions options = {});
+  ~Server(); // stops the daemon, then removes the cgroups its apps left
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 

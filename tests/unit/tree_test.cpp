@@ -160,3 +160,19 @@ TEST_CASE("disk_usage counts blocks and follows no symlink", "[tree]") {
   CHECK(used < 1000000);
   CHECK(disk_usage(dir / "missing") == 0);
 }
+
+TEST_CASE("disk_usage charges every entry a block and a tree too deep to walk as past any "
+          "budget",
+          "[tree]") {
+  TempDir dir;
+  for (int i = 0; i < 100; ++i) {
+    write_file(dir / "empty" / std::to_string(i), "");
+  }
+  CHECK(disk_usage(dir / "empty") >= 100 * 4096);
+  fs::path deep = dir / "deep";
+  for (int level = 0; level < 600; ++level) {
+    deep /= "d";
+  }
+  fs::create_directories(deep);
+  CHECK(disk_usage(dir / "deep") == UINT64_MAX);
+}
