@@ -127,6 +127,27 @@ Expected<void> write_all(int fd, std::string_view data, std::string_view shown) 
   return {};
 }
 
+// Reads `fd` to its end, handing each chunk to `sink`, which may stop it with an error.
+Expected<void> read_chunks(int fd, std::string_view shown,
+                           const std::function<Expected<void>(std::string_view)>& sink) {
+  char buffer[1 << 16];
+  while (true) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      return fail("cannot read '{}': {}", shown, errno_text(errno));
+    }
+    if (n == 0) {
+      return {};
+    }
+    if (auto taken = sink(std::string_view(buffer, static_cast<std::size_t>(n))); !taken) {
+      return taken;
+    }
+  }
+}
+
 // ---------------------------------------------------------------- removal
 
 // Makes the directory `fd` writable and searchable by its owner.
@@ -224,23 +245,8 @@ Expected<void> copy_file_contents(int in, int out, std::string_view shown) {
     }
     break; // not across these filesystems: copy by hand from where it stopped
   }
-  char buffer[1 << 16];
-  while (true) {
-    ssize_t n = ::read(in, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      return fail("cannot read '{}': {}", shown, errno_text(errno));
-    }
-    if (n == 0) {
-      return {};
-    }
-    if (auto written = write_all(out, std::string_view(buffer, static_cast<std::size_t>(n)), shown);
-        !written) {
-      return written;
-    }
-  }
+  return read_chunks(in, shown,
+                     [&](std::string_view chunk) { return write_all(out, chunk, shown); });
 }
 
 class TreeCopier {
@@ -412,22 +418,15 @@ Expected<std::optional<std::string>> read_beneath(const fs::path& root, std::str
     return fail("'{}' is larger than {}", relative, format_size(max_size));
   }
   std::string content;
-  char buffer[1 << 16];
-  while (true) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      return fail("cannot read '{}': {}", relative, errno_text(errno));
-    }
-    if (n == 0) {
-      break;
-    }
-    if (content.size() + static_cast<std::size_t>(n) > max_size) {
+  auto read = read_chunks(fd, relative, [&](std::string_view chunk) -> Expected<void> {
+    if (content.size() + chunk.size() > max_size) {
       return fail("'{}' is larger than {}", relative, format_size(max_size));
     }
-    content.append(buffer, static_cast<std::size_t>(n));
+    content.append(chunk);
+    return {};
+  });
+  if (!read) {
+    return std::unexpected(read.error());
   }
   return std::optional<std::string>(std::move(content));
 }

@@ -316,15 +316,10 @@ TEST_CASE("a full disk stops one build, not the others' config changes and rollb
     fs::create_symlink(mount_point.path() / "root", server.root);
     server.daemon.start();
 
-    fs::path buildpack = server.dir / "buildpacks/filler";
-    write_file(buildpack / "bin/detect", "#!/bin/sh\necho Filler\n", 0755);
-    write_file(buildpack / "bin/compile",
-               "#!/bin/sh\nfor i in $(seq 1 30); do head -c 10000000 /dev/zero > /app/f.$i || "
-               "exit 1; sleep 0.1; done\n",
-               0755);
     server.create("filler");
-    server.write("filler", ".buildpacks", buildpack.string() + "\n");
-    server.commit("filler", "fills the disk");
+    server.use_buildpack("filler", server.buildpack("filler", "for i in $(seq 1 30); do head -c "
+                                                              "10000000 /dev/zero > /app/f.$i || "
+                                                              "exit 1; sleep 0.1; done\n"));
     server.create("other");
     REQUIRE(server.push("other").ok());
     server.write("other", "www/index.html", "other v2\n");

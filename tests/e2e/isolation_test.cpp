@@ -105,21 +105,14 @@ void buildpack_writes_nothing_outside_its_build(ServerOptions options) {
 
   // Replaces /app/.profile.d with a symlink to the victim's release, and asks for a
   // config var that would run a script of its choosing in the victim's processes.
-  fs::path buildpack = server.dir / "buildpacks/evil";
-  write_file(buildpack / "bin/detect", "#!/bin/sh\necho Evil\n", 0755);
-  write_file(buildpack / "bin/compile",
-             fmt::format("#!/bin/sh\nrm -rf /app/.profile.d\nln -s '{}' /app/.profile.d\n"
-                         "echo \"compiling as uid $(id -u), $(grep CapEff /proc/self/status)\"\n",
-                         victim_profile.string()),
-             0755);
-  write_file(buildpack / "bin/release",
-             "#!/bin/sh\nprintf -- '---\\nconfig_vars:\\n  BASH_ENV: /app/pwn.sh\\n'\n", 0755);
-  if (server.user()) {
-    REQUIRE(chown_tree(server.dir / "buildpacks", *server.user()));
-  }
+  auto buildpack = server.buildpack(
+      "evil",
+      fmt::format("rm -rf /app/.profile.d\nln -s '{}' /app/.profile.d\n"
+                  "echo \"compiling as uid $(id -u), $(grep CapEff /proc/self/status)\"\n",
+                  victim_profile.string()),
+      "config_vars:\n  BASH_ENV: /app/pwn.sh\n");
   server.create("evil");
-  server.write("evil", ".buildpacks", buildpack.string() + "\n");
-  server.commit("evil", "a hostile buildpack");
+  server.use_buildpack("evil", buildpack);
   auto pushed = server.push("evil");
   INFO(pushed.output);
   CHECK_FALSE(pushed.ok());
@@ -133,14 +126,11 @@ void buildpack_writes_nothing_outside_its_build(ServerOptions options) {
   CHECK(contains(env.output, "unset"));
 
   // The same symlink pointing inside the app is followed, as the buildpack meant.
-  write_file(buildpack / "bin/compile",
-             "#!/bin/sh\nmkdir -p /app/lib/profile\nrm -rf /app/.profile.d\n"
-             "ln -s lib/profile /app/.profile.d\n",
-             0755);
-  write_file(buildpack / "bin/release",
-             "#!/bin/sh\nprintf -- '---\\nconfig_vars:\\n  FROM_BUILDPACK: yes\\n"
-             "default_process_types:\\n  web: python3 -m http.server $PORT --bind 127.0.0.1\\n'\n",
-             0755);
+  server.buildpack("evil",
+                   "mkdir -p /app/lib/profile\nrm -rf /app/.profile.d\n"
+                   "ln -s lib/profile /app/.profile.d\n",
+                   "config_vars:\n  FROM_BUILDPACK: \"yes\"\ndefault_process_types:\n"
+                   "  web: python3 -m http.server $PORT --bind 127.0.0.1\n");
   server.commit("evil", "a buildpack that keeps to its app");
   auto kept = server.push("evil");
   INFO(kept.output);

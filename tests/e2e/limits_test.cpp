@@ -60,13 +60,9 @@ TEST_CASE("a fork bomb stops at the app's process limit and the server keeps ser
 TEST_CASE("a build that forks without end is stopped at the process limit", "[limits]") {
   Server server({.config = "[runtime]\nprocesses = 64\n"
                            "[build]\nlocal_buildpacks = [\"@DIR@/buildpacks\"]\n"});
-  fs::path buildpack = server.dir / "buildpacks/forker";
-  write_file(buildpack / "bin/detect", "#!/bin/sh\necho Forker\n", 0755);
-  write_file(buildpack / "bin/compile", "#!/bin/sh\nexec python3 /app/bomb.py\n", 0755);
   server.create("bomb");
   server.write("bomb", "bomb.py", k_fork_bomb);
-  server.write("bomb", ".buildpacks", buildpack.string() + "\n");
-  server.commit("bomb", "a forking build");
+  server.use_buildpack("bomb", server.buildpack("forker", "exec python3 /app/bomb.py\n"));
   auto pushed = server.push("bomb");
   INFO(pushed.output);
   CHECK(contains(pushed.output, "fork refused after"));
@@ -105,15 +101,10 @@ TEST_CASE("a build past its memory is stopped", "[limits]") {
   }
   Server server({.config = "[build]\nmemory = \"96MB\"\n"
                            "local_buildpacks = [\"@DIR@/buildpacks\"]\n"});
-  fs::path buildpack = server.dir / "buildpacks/hog";
-  write_file(buildpack / "bin/detect", "#!/bin/sh\necho Hog\n", 0755);
-  write_file(buildpack / "bin/compile",
-             "#!/bin/sh\npython3 -c \"b = [bytearray(1 << 20) for _ in range(512)]\" && "
-             "echo allocated 512MB\n",
-             0755);
   server.create("hog");
-  server.write("hog", ".buildpacks", buildpack.string() + "\n");
-  server.commit("hog", "a hungry build");
+  server.use_buildpack("hog",
+                       server.buildpack("hog", "python3 -c \"b = [bytearray(1 << 20) for "
+                                               "_ in range(512)]\" && echo allocated 512MB\n"));
   auto pushed = server.push("hog");
   INFO(pushed.output);
   CHECK_FALSE(pushed.ok());
@@ -123,15 +114,10 @@ TEST_CASE("a build past its memory is stopped", "[limits]") {
 TEST_CASE("a build past its disk budget is stopped and cleaned up at once", "[limits]") {
   Server server({.config = "[build]\nmax_disk = \"40MB\"\n"
                            "local_buildpacks = [\"@DIR@/buildpacks\"]\n"});
-  fs::path buildpack = server.dir / "buildpacks/filler";
-  write_file(buildpack / "bin/detect", "#!/bin/sh\necho Filler\n", 0755);
-  write_file(buildpack / "bin/compile",
-             "#!/bin/sh\nfor i in $(seq 1 20); do head -c 10000000 /dev/zero > /app/fill.$i; "
-             "sleep 0.2; done\necho wrote 200MB\n",
-             0755);
   server.create("filler");
-  server.write("filler", ".buildpacks", buildpack.string() + "\n");
-  server.commit("filler", "a build that fills the disk");
+  server.use_buildpack("filler", server.buildpack("filler", "for i in $(seq 1 20); do head -c "
+                                                            "10000000 /dev/zero > /app/fill.$i; "
+                                                            "sleep 0.2; done\necho wrote 200MB\n"));
   auto pushed = server.push("filler");
   INFO(pushed.output);
   CHECK_FALSE(pushed.ok());

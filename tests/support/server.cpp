@@ -122,6 +122,26 @@ ExitStatus Server::push(const std::string& app) const {
   return *status;
 }
 
+fs::path Server::buildpack(const std::string& name, const std::string& compile,
+                           const std::string& release_yaml) const {
+  fs::path dir_of = dir / "buildpacks" / name;
+  write_file(dir_of / "bin/detect", "#!/bin/sh\necho " + name + "\n", 0755);
+  write_file(dir_of / "bin/compile", "#!/bin/sh\n" + compile, 0755);
+  if (!release_yaml.empty()) {
+    write_file(dir_of / "bin/release", "#!/bin/sh\ncat <<'YAML'\n---\n" + release_yaml + "YAML\n",
+               0755);
+  }
+  if (m_options.user) {
+    REQUIRE(chown_tree(dir / "buildpacks", *m_options.user));
+  }
+  return dir_of;
+}
+
+void Server::use_buildpack(const std::string& app, const fs::path& buildpack) const {
+  write(app, ".buildpacks", buildpack.string() + "\n");
+  commit(app, "buildpack " + buildpack.filename().string());
+}
+
 HttpResponse Server::get(const std::string& app, const std::string& path) const {
   return http_request(http_port, app + ".localhost", path);
 }

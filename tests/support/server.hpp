@@ -58,6 +58,14 @@ class Server {
   ExitStatus push(const std::string& app) const;
   Command push_command(const std::string& app) const;
 
+  // A buildpack at dir/buildpacks/NAME (allow it with local_buildpacks = ["@DIR@/buildpacks"]):
+  // bin/detect claims every app, bin/compile is the shell script `compile`, bin/release
+  // prints `release_yaml` (none when empty).
+  std::filesystem::path buildpack(const std::string& name, const std::string& compile,
+                                  const std::string& release_yaml = "") const;
+  // The app's .buildpacks names `buildpack`, committed.
+  void use_buildpack(const std::string& app, const std::filesystem::path& buildpack) const;
+
   HttpResponse get(const std::string& app, const std::string& path = "/") const;
   // Waits until the app serves a body that contains `text`.
   bool serves(const std::string& app, const std::string& text,
