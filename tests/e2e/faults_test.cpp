@@ -4,6 +4,7 @@
 // and the next deploy works.
 #include <atomic>
 #include <csignal>
+#include <cstring>
 #include <future>
 #include <random>
 #include <sys/mount.h>
@@ -301,7 +302,10 @@ TEST_CASE("a full disk stops one build, not the others' config changes and rollb
     return;
   }
   TempDir mount_point;
-  REQUIRE(::mount("tmpfs", mount_point.path().c_str(), "tmpfs", 0, "size=160m,mode=0711") == 0);
+  if (::mount("tmpfs", mount_point.path().c_str(), "tmpfs", 0, "size=160m,mode=0711") != 0) {
+    WARN("cannot mount a small filesystem here (" << std::strerror(errno) << "): skipped");
+    return;
+  }
   struct Unmount {
     fs::path at;
     ~Unmount() { ::umount2(at.c_str(), MNT_DETACH); }
