@@ -52,15 +52,12 @@ std::string join_names(const ProcessTypes& types) {
 // A buildpack that the app's own files name may not be a directory of this server (a
 // path or a file:// URL: it would copy the server's files into the build) unless the admin
 // allowed where it is.
-Expected<void> check_app_named(const std::string& ref, const Config& config,
-                               std::string_view source) {
-  std::string path;
-  if (ref.starts_with("file://")) {
-    path =
-        ref.substr(7, ref.find('#') == std::string::npos ? std::string::npos : ref.find('#') - 7);
-  } else if (ref.starts_with('/')) {
-    path = ref;
-  } else {
+Expected<void> check_app_named(const std::string& ref, const Config& config) {
+  std::string_view path = ref;
+  if (path.starts_with("file://")) {
+    path.remove_prefix(7);
+    path = path.substr(0, path.find('#'));
+  } else if (!path.starts_with('/')) {
     return {};
   }
   fs::path normal = fs::path(path).lexically_normal();
@@ -70,10 +67,10 @@ Expected<void> check_app_named(const std::string& ref, const Config& config,
       return {};
     }
   }
-  return fail("buildpack '{}' named by {} is a path on this server; a pushed app may name "
-              "built-in buildpacks and git URLs (an admin may allow a directory with [build] "
-              "local_buildpacks)",
-              ref, source);
+  return fail("buildpack '{}' named by the app is a path on this server; a pushed app may "
+              "name built-in buildpacks and git URLs (an admin may allow a directory with "
+              "[build] local_buildpacks)",
+              ref);
 }
 
 // The build dir, cache and env dir belong to the uid the buildpacks run as.
@@ -165,7 +162,7 @@ Expected<BuildResult> compile_app(const BuildRequest& request, const Config& con
     refs = detecting ? config.build.buildpacks : **own;
     if (!detecting && !request.trusted_source) {
       for (const auto& ref : refs) {
-        if (auto allowed = check_app_named(ref, config, "the app"); !allowed) {
+        if (auto allowed = check_app_named(ref, config); !allowed) {
           return std::unexpected(allowed.error());
         }
       }

@@ -395,3 +395,19 @@ TEST_CASE("a daemon that restarts answers 503 for a known app until it is up, no
   CHECK(first.status == 503);
   CHECK(server.serves("slow", "hello from slow"));
 }
+
+TEST_CASE("a pushed app cannot name a buildpack on the server's disk", "[isolation]") {
+  Server server;
+  server.create("evil");
+  for (const std::string& ref :
+       {server.root.string() + "/repos/evil.git", "file://" + server.root.string() + "/repos",
+        fixture("buildpacks/exporter").string()}) {
+    INFO(ref);
+    server.write("evil", ".buildpacks", ref + "\n");
+    server.commit("evil", "names " + ref);
+    auto pushed = server.push("evil");
+    CHECK_FALSE(pushed.ok());
+    CHECK(contains(pushed.output, "is a path on this server"));
+  }
+  CHECK(server.releases("evil").empty());
+}

@@ -164,7 +164,7 @@ json Server::releases(const std::string& app) const {
   INFO(status.output);
   REQUIRE(status.ok());
   // Warnings (a release dir whose record is not written yet) come first, on stderr.
-  auto start = status.output.find("[\n");
+  auto start = status.output.find('[');
   REQUIRE(start != std::string::npos);
   return json::parse(status.output.substr(start));
 }
