@@ -509,40 +509,53 @@ ExitStatus wait_spawned(SpawnedProcess& process) {
   return exit_status_of(native_status);
 }
 
-long process_start_time(int pid) {
-  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+std::optional<ProcessStat> process_stat(int pid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
   std::string text;
-  if (!std::getline(stat, text)) {
-    return -1;
+  if (!std::getline(in, text)) {
+    return std::nullopt;
   }
+  // "PID (COMM) STATE PPID PGRP ...": COMM may hold spaces and parentheses.
+  auto open_paren = text.find('(');
   auto close_paren = text.rfind(')');
-  if (close_paren == std::string::npos || close_paren + 2 > text.size()) {
-    return -1;
+  if (open_paren == std::string::npos || close_paren == std::string::npos ||
+      close_paren + 2 > text.size()) {
+    return std::nullopt;
   }
-  // After "PID (COMM) ": field 3 (state) ... field 22 (starttime).
+  ProcessStat stat;
+  stat.comm = text.substr(open_paren + 1, close_paren - open_paren - 1);
   std::string_view rest = std::string_view(text).substr(close_paren + 2);
-  for (int field = 3; field < 22; ++field) {
+  // Fields 3 (state) to 22 (starttime), space-separated.
+  std::vector<std::string_view> fields;
+  while (!rest.empty() && fields.size() < 20) {
     auto space = rest.find(' ');
-    if (space == std::string_view::npos) {
-      return -1;
-    }
-    rest.remove_prefix(space + 1);
+    fields.push_back(rest.substr(0, space));
+    rest.remove_prefix(space == std::string_view::npos ? rest.size() : space + 1);
   }
-  long start = -1;
-  std::from_chars(rest.data(), rest.data() + rest.size(), start);
-  return start;
+  if (fields.size() < 20 || fields[0].empty()) {
+    return std::nullopt;
+  }
+  auto number = [](std::string_view field, auto& out) {
+    std::from_chars(field.data(), field.data() + field.size(), out);
+  };
+  stat.state = fields[0].front();
+  number(fields[1], stat.ppid);
+  number(fields[2], stat.pgid);
+  number(fields[19], stat.start_time);
+  return stat;
+}
+
+long process_start_time(int pid) {
+  auto stat = process_stat(pid);
+  return stat ? stat->start_time : -1;
 }
 
 bool process_alive(int pid, long start_time) {
-  if (pid <= 0 || process_start_time(pid) != start_time) {
+  if (pid <= 0) {
     return false;
   }
-  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
-  std::string text;
-  std::getline(stat, text);
-  auto close_paren = text.rfind(')');
-  return close_paren != std::string::npos && close_paren + 2 < text.size() &&
-         text[close_paren + 2] != 'Z' && text[close_paren + 2] != 'X';
+  auto stat = process_stat(pid);
+  return stat && stat->start_time == start_time && stat->state != 'Z' && stat->state != 'X';
 }
 
 std::vector<int> descendant_pids(int pid) {

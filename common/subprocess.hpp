@@ -114,8 +114,19 @@ ExitStatus wait_spawned(SpawnedProcess& process);
 // How a waitpid() status ended.
 ExitStatus exit_status_of(int native_status);
 
-// When the process started (clock ticks since boot, field 22 of /proc/PID/stat): with the
-// pid, it tells a process from a later one that reuses its pid. -1 when it is gone.
+// What /proc/PID/stat says of a process: its name, parent, process group, state, and
+// when it started (clock ticks since boot), which with the pid tells a process from a
+// later one that reuses its pid.
+struct ProcessStat {
+  std::string comm;
+  char state = '?';
+  int ppid = 0;
+  int pgid = 0;
+  long start_time = -1;
+};
+std::optional<ProcessStat> process_stat(int pid);
+
+// process_stat(pid)->start_time; -1 when it is gone.
 long process_start_time(int pid);
 
 // Whether the process `pid` that started at `start_time` still runs (a zombie does not).

@@ -335,28 +335,33 @@ class Daemon {
         }
       }
     }
-    auto text = read_file(m_router.pid());
+    // The nginx it started, by pid and start time (pids are reused within seconds here).
+    auto text = read_file(nginx_record());
     int pid = 0;
-    if (text && std::sscanf(text->c_str(), "%d", &pid) == 1 && pid > 1) {
-      auto comm = read_file(fmt::format("/proc/{}/comm", pid));
-      if (comm && comm->starts_with("nginx")) {
+    long start = 0;
+    if (text && std::sscanf(text->c_str(), "%d %ld", &pid, &start) == 2 && pid > 1) {
+      if (process_alive(pid, start)) {
         kill(pid, SIGQUIT);
-        for (int i = 0; i < 250 && kill(pid, 0) == 0; ++i) {
+        for (int i = 0; i < 250 && process_alive(pid, start); ++i) {
           usleep(20000);
         }
         kill(pid, SIGKILL);
         say("stopped nginx pid {}, left running by an earlier daemon", pid);
       }
       // Its workers outlive a master killed with SIGKILL, and keep the port.
-      kill_nginx_group(pid);
+      kill_nginx_group(pid, start);
     }
     remove_stale_cgroups(m_layout.id());
   }
 
-  // Kills the nginx processes left in the process group of a master that is gone (its
-  // workers, which hold the listening sockets), and waits until they are.
-  static int kill_nginx_group(int master) {
-    auto members = [master] {
+  fs::path nginx_record() const { return m_router.prefix / "master.pid"; }
+
+  // Kills the workers that a killed nginx master (pid `master`, started at `start`) left:
+  // nginx processes still in its process group, started after it, and no longer its
+  // children (a new process that took the pid has children of its own), and waits until
+  // they are gone: they hold the listening sockets.
+  static int kill_nginx_group(int master, long start) {
+    auto members = [master, start] {
       std::vector<int> found;
       std::error_code ec;
       for (const auto& entry : fs::directory_iterator("/proc", ec)) {
@@ -365,8 +370,10 @@ class Daemon {
           continue;
         }
         int pid = std::stoi(name);
-        auto comm = read_file(entry.path() / "comm");
-        if (pid != master && getpgid(pid) == master && comm && comm->starts_with("nginx")) {
+        auto stat = process_stat(pid);
+        if (pid != master && stat && stat->pgid == master && stat->ppid != master &&
+            stat->start_time >= start && stat->comm.starts_with("nginx") &&
+            stat->state != 'Z') {
           found.push_back(pid);
         }
       }
@@ -1021,7 +1028,9 @@ class Daemon {
       co_return std::unexpected(process.error());
     }
     m_nginx_pid = process->pid;
+    m_nginx_start = process_start_time(process->pid);
     m_nginx_running = true;
+    write_file_atomic(nginx_record(), fmt::format("{} {}\n", m_nginx_pid, m_nginx_start));
     auto output = std::make_shared<asio::posix::stream_descriptor>(m_io, process->output_fd);
     auto pidfd = std::make_shared<asio::posix::stream_descriptor>(m_io, process->pidfd);
     asio::co_spawn(m_io, relay_nginx_output(output), asio::detached);
@@ -1064,7 +1073,7 @@ class Daemon {
     }
     m_nginx_running = false;
     // A master killed with SIGKILL leaves its workers running, holding the port.
-    if (auto killed = co_await kill_orphaned_workers(pid); !killed) {
+    if (auto killed = co_await kill_orphaned_workers(pid, m_nginx_start); !killed) {
       say("{}", killed.error().message);
     }
     if (m_stopping || !m_router_ready) {
@@ -1094,9 +1103,9 @@ class Daemon {
   }
 
   // kill_nginx_group, off the loop (see unpack() for why this is no coroutine).
-  awaitable<Expected<void>> kill_orphaned_workers(int master) {
-    return off_loop([master]() -> Expected<void> {
-      if (int left = kill_nginx_group(master); left > 0) {
+  awaitable<Expected<void>> kill_orphaned_workers(int master, long start) {
+    return off_loop([master, start]() -> Expected<void> {
+      if (int left = kill_nginx_group(master, start); left > 0) {
         return fail("{} nginx workers of pid {} would not die", left, master);
       }
       return {};
@@ -1614,6 +1623,7 @@ class Daemon {
   long m_runs = 0;
   long m_generation = 0;
   int m_nginx_pid = -1;
+  long m_nginx_start = -1;
   milliseconds m_nginx_backoff = k_min_nginx_delay;
   bool m_nginx_running = false;
   bool m_router_ready = false;

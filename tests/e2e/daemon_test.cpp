@@ -218,7 +218,9 @@ TEST_CASE("an unhealthy release is rejected and the old one keeps serving", "[da
 
 TEST_CASE("scaling, rolling restarts and crashed processes", "[daemon]") {
   Server server;
-  REQUIRE(server.push("scaled").ok());
+  auto pushed = server.push("scaled");
+  INFO(pushed.output << server.daemon.log());
+  REQUIRE(pushed.ok());
   REQUIRE(server.serves("scaled"));
 
   REQUIRE(server.slipway({"ps:scale", "-a", "demo", "web=2"}).ok());

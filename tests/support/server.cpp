@@ -148,9 +148,14 @@ HttpResponse Server::get(const std::string& app, const std::string& path) const 
 
 bool Server::serves(const std::string& app, const std::string& text,
                     std::chrono::milliseconds wait) const {
+  return host_serves(app + ".localhost", text, wait);
+}
+
+bool Server::host_serves(const std::string& host, const std::string& text,
+                         std::chrono::milliseconds wait) const {
   auto deadline = std::chrono::steady_clock::now() + wait;
   while (std::chrono::steady_clock::now() < deadline) {
-    auto response = get(app);
+    auto response = http_request(http_port, host);
     if (response.status == 200 && contains(response.body, text)) {
       return true;
     }

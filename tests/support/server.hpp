@@ -70,6 +70,9 @@ class Server {
   // Waits until the app serves a body that contains `text`.
   bool serves(const std::string& app, const std::string& text,
               std::chrono::milliseconds wait = std::chrono::seconds(20)) const;
+  // The same for a request to the host name `host`.
+  bool host_serves(const std::string& host, const std::string& text,
+                   std::chrono::milliseconds wait = std::chrono::seconds(20)) const;
 
   nlohmann::json releases(const std::string& app) const;
   // The commit refs/heads/main names in the app's repository ("" when none).
