@@ -372,8 +372,7 @@ class Daemon {
         int pid = std::stoi(name);
         auto stat = process_stat(pid);
         if (pid != master && stat && stat->pgid == master && stat->ppid != master &&
-            stat->start_time >= start && stat->comm.starts_with("nginx") &&
-            stat->state != 'Z') {
+            stat->start_time >= start && stat->comm.starts_with("nginx") && stat->state != 'Z') {
           found.push_back(pid);
         }
       }
