@@ -1,5 +1,6 @@
 #include "compiler/git.hpp"
 
+#include <fstream>
 #include <mutex>
 
 namespace slipway::git {
@@ -89,6 +90,33 @@ Expected<std::optional<std::string>> read_ref(const std::filesystem::path& repo_
     return std::unexpected(ok.error());
   }
   return std::optional<std::string>(oid_hex(id));
+}
+
+Expected<std::vector<std::string>> remove_stale_locks(const std::filesystem::path& repo_dir,
+                                                      const std::string& ref) {
+  ensure_initialised();
+  int valid = 0;
+  if (git_reference_name_is_valid(&valid, ref.c_str()) < 0 || !valid ||
+      !ref.starts_with("refs/heads/")) {
+    return fail("'{}' is not a branch", ref);
+  }
+  std::vector<std::string> names{ref + ".lock"};
+  // HEAD is locked too when it points at the branch (git records its reflog).
+  std::ifstream in(repo_dir / "HEAD");
+  std::string line;
+  if (std::getline(in, line) && line == "ref: " + ref) {
+    names.push_back("HEAD.lock");
+  }
+  std::vector<std::string> removed;
+  std::error_code ec;
+  for (const auto& name : names) {
+    if (std::filesystem::remove(repo_dir / name, ec)) {
+      removed.push_back(name);
+    } else if (ec) {
+      return fail("cannot remove '{}': {}", (repo_dir / name).string(), ec.message());
+    }
+  }
+  return removed;
 }
 
 } // namespace slipway::git

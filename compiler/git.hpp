@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <git2.h>
 
@@ -40,5 +41,12 @@ Expected<std::string> clone(const std::string& url, const std::string& ref,
 // when there is no such ref.
 Expected<std::optional<std::string>> read_ref(const std::filesystem::path& repo_dir,
                                               const std::string& ref);
+
+// Removes the lock files a receive-pack killed while it updated `ref` leaves behind —
+// `ref`.lock, and HEAD.lock when HEAD points at `ref` — which would refuse every later
+// push to that branch. Only for a receive-pack known to be gone, and when no other can be
+// updating `ref`. Returns the names of the files removed.
+Expected<std::vector<std::string>> remove_stale_locks(const std::filesystem::path& repo_dir,
+                                                      const std::string& ref);
 
 } // namespace slipway::git

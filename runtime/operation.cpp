@@ -102,13 +102,31 @@ Expected<void> Operation::settle_push() {
       completed = true;
       break;
     }
-    if (ours || !process_alive(push.pid, push.start_time)) {
+    if (ours) {
+      completed = false; // post-receive runs after the ref updates: they failed
+      break;
+    }
+    if (!process_alive(push.pid, push.start_time)) {
       // It may have moved the branch and exited since the read above.
       auto finally_moved = moved();
       if (!finally_moved) {
         return std::unexpected(finally_moved.error());
       }
       completed = *finally_moved;
+      // Killed mid-update, it may have left its locks, which would refuse every later push
+      // to the branch. No other receive-pack can be updating it: a push to it records
+      // itself here first, under the app's lock.
+      auto removed = git::remove_stale_locks(layout.repo_dir(m_context.app), push.ref);
+      if (!removed) {
+        return std::unexpected(removed.error());
+      }
+      for (const auto& name : *removed) {
+        std::string text = fmt::format(
+            "Removed {}, left in the repository by git receive-pack (pid {}) when it died", name,
+            push.pid);
+        m_context.on_output(step_line(text));
+        log_event(text);
+      }
       break;
     }
     if (!ec && fs::file_time_type::clock::now() - written_at > k_push_abandoned) {

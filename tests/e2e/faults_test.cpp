@@ -146,6 +146,38 @@ TEST_CASE("^C at 20 random moments of a push never leaves git and the live relea
   check_consistent(server, "demo");
 }
 
+TEST_CASE("locks a receive-pack killed mid-update left on the branch are cleared by the next "
+          "operation",
+          "[faults]") {
+  Server server;
+  server.create("demo");
+  REQUIRE(server.push("demo").ok());
+  std::string before = server.branch("demo");
+  // What git receive-pack leaves when it is killed between locking the branch (and HEAD,
+  // for its reflog) and committing: lock files that refuse every later update.
+  fs::path repo = server.root / "repos/demo.git";
+  write_file(repo / "HEAD.lock", "");
+  server.write("demo", "www/index.html", "second\n");
+  server.commit("demo", "second");
+  auto refused = server.push("demo");
+  INFO(refused.output);
+  CHECK_FALSE(refused.ok());
+  CHECK(contains(refused.output, "HEAD.lock"));
+  // The release that went live for it is rolled back (here by the daemon's sweep), and
+  // the lock its dead receive-pack could have left is removed.
+  check_consistent(server, "demo");
+  CHECK(server.branch("demo") == before);
+  CHECK(server.serves("demo", "hello from demo"));
+  CHECK_FALSE(fs::exists(repo / "HEAD.lock"));
+  CHECK(contains(server.slipway({"logs", "-a", "demo", "-n", "100"}).output, "Removed HEAD.lock"));
+
+  auto again = server.push("demo");
+  INFO(again.output);
+  CHECK(again.ok());
+  CHECK(server.serves("demo", "second"));
+  check_consistent(server, "demo");
+}
+
 TEST_CASE("a stopped daemon makes commands fail with a deadline, and a push leaves nothing "
           "pending",
           "[faults]") {
