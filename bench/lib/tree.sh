@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench_tree DIR: a generated app tree in DIR/app (~20,000 files, ~200 MB: an npm-installed
 # node_modules, small source-like text files, a few large binaries), made once and reused.
 bench_tree() {
