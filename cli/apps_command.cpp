@@ -76,12 +76,8 @@ void add_apps_commands(CLI::App& app, const Globals& globals, Action& action) {
   create->add_option("NAME", args->app, "the app's name")->required();
   create->callback([&, args] {
     action = [&globals, args]() -> Expected<void> {
-      auto layout = globals.layout();
-      if (auto created = create_app(layout, args->app); !created) {
+      if (auto created = new_app(globals.layout(), args->app, local_actor()); !created) {
         return created;
-      }
-      if (auto repo = create_repo(layout, args->app, self_executable()); !repo) {
-        return repo;
       }
       std::printf("Created %s\n", args->app.c_str());
       return {};
@@ -107,11 +103,9 @@ void add_apps_commands(CLI::App& app, const Globals& globals, Action& action) {
       if (!config) {
         return std::unexpected(config.error());
       }
-      if (auto destroyed = destroy_app(globals.layout(), *config, args->app); !destroyed) {
+      if (auto destroyed = delete_app(globals.layout(), *config, args->app, local_actor());
+          !destroyed) {
         return destroyed;
-      }
-      if (auto removed = remove_repo(globals.layout(), args->app); !removed) {
-        return removed;
       }
       // A running daemon stops the app's processes and drops its route.
       if (auto synced = call_daemon(globals.layout(), {{"command", "sync"}, {"app", args->app}});

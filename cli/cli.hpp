@@ -14,6 +14,7 @@
 #include "common/config.hpp"
 #include "common/error.hpp"
 #include "runtime/apps.hpp"
+#include "runtime/events.hpp"
 #include "runtime/layout.hpp"
 #include "runtime/release.hpp"
 #include "runtime/releaser.hpp"
@@ -42,6 +43,7 @@ void add_hook_commands(CLI::App& app, const Globals& globals, Action& action);
 void add_daemon_command(CLI::App& app, const Globals& globals, Action& action);
 void add_ps_commands(CLI::App& app, const Globals& globals, Action& action);
 void add_logs_command(CLI::App& app, const Globals& globals, Action& action);
+void add_events_command(CLI::App& app, const Globals& globals, Action& action);
 void add_domains_commands(CLI::App& app, const Globals& globals, Action& action);
 void add_keys_commands(CLI::App& app, const Globals& globals, Action& action);
 
@@ -83,10 +85,11 @@ CLI::Option* add_app_option(CLI::App* command, std::string& app);
 // is a directory) made absolute against the caller's working directory; others unchanged.
 std::vector<std::string> buildpack_refs(const std::vector<std::string>& refs);
 
-// Tells a running daemon that the app's settings (formation, domains) changed; nothing
-// when no daemon runs. Takes the app's deploy lock for `change` meanwhile.
+// Changes the app's settings (formation, domains, access) under its deploy lock, records
+// the event `change` returns (its app and actor are filled in here), and tells a running
+// daemon.
 Expected<void> change_app_settings(const AppOperation& operation,
-                                   const std::function<Expected<std::string>(AppInfo&)>& change);
+                                   const std::function<Expected<Event>(AppInfo&)>& change);
 
 // "v3" or "3".
 Expected<int> parse_version(std::string_view text);

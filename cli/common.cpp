@@ -3,10 +3,10 @@
 #include <cstdio>
 
 #include "cli/cli.hpp"
-#include "runtime/app_log.hpp"
 #include "runtime/apps.hpp"
 #include "runtime/daemon_client.hpp"
 #include "runtime/deploy_lock.hpp"
+#include "runtime/events.hpp"
 #include "runtime/releaser.hpp"
 
 namespace slipway::cli {
@@ -71,7 +71,7 @@ std::vector<std::string> buildpack_refs(const std::vector<std::string>& refs) {
 }
 
 Expected<void> change_app_settings(const AppOperation& operation,
-                                   const std::function<Expected<std::string>(AppInfo&)>& change) {
+                                   const std::function<Expected<Event>(AppInfo&)>& change) {
   {
     auto lock = lock_app(operation.layout, operation.app, operation.wait, print_line);
     if (!lock) {
@@ -88,8 +88,11 @@ Expected<void> change_app_settings(const AppOperation& operation,
     if (auto saved = save_app_info(operation.layout, *info); !saved) {
       return saved;
     }
-    AppLog(operation.layout.log_dir(operation.app), operation.config.runtime.log_size)
-        .append("slipway[api]", *event);
+    event->app = operation.app;
+    event->actor = local_actor();
+    if (auto recorded = record_event(operation.layout, operation.config, *event); !recorded) {
+      print_line("warning: " + recorded.error().message);
+    }
   }
   auto synced =
       call_daemon(operation.layout, {{"command", "sync"}, {"app", operation.app}}, print_line);

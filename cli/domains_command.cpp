@@ -54,9 +54,11 @@ Expected<void> add(const Globals& globals, const DomainsArgs& args) {
       !allowed) {
     return allowed;
   }
-  auto changed = change_app_settings(*operation, [&](AppInfo& info) -> Expected<std::string> {
+  auto changed = change_app_settings(*operation, [&](AppInfo& info) -> Expected<Event> {
     info.domains.push_back(args.host);
-    return fmt::format("Added domain {}", args.host);
+    return Event{.resource = "domain",
+                 .action = "added",
+                 .data = {{"hostname", args.host}, {"message", "Added domain " + args.host}}};
   });
   if (!changed) {
     return changed;
@@ -70,11 +72,13 @@ Expected<void> remove(const Globals& globals, const DomainsArgs& args) {
   if (!operation) {
     return std::unexpected(operation.error());
   }
-  auto changed = change_app_settings(*operation, [&](AppInfo& info) -> Expected<std::string> {
+  auto changed = change_app_settings(*operation, [&](AppInfo& info) -> Expected<Event> {
     if (std::erase(info.domains, args.host) == 0) {
       return fail("'{}' is not a domain of {}", args.host, args.app);
     }
-    return fmt::format("Removed domain {}", args.host);
+    return Event{.resource = "domain",
+                 .action = "removed",
+                 .data = {{"hostname", args.host}, {"message", "Removed domain " + args.host}}};
   });
   if (!changed) {
     return changed;

@@ -107,7 +107,7 @@ Expected<void> access_change(const Globals& globals, const KeysArgs& args, bool 
       return std::unexpected(key.error());
     }
   }
-  auto changed = change_app_settings(*operation, [&](AppInfo& info) -> Expected<std::string> {
+  auto changed = change_app_settings(*operation, [&](AppInfo& info) -> Expected<Event> {
     bool present = std::ranges::find(info.access, args.name) != info.access.end();
     if (granting && present) {
       return fail("key '{}' has access to {} already", args.name, args.app);
@@ -120,7 +120,11 @@ Expected<void> access_change(const Globals& globals, const KeysArgs& args, bool 
     } else {
       std::erase(info.access, args.name);
     }
-    return fmt::format("{} access for key {}", granting ? "Granted" : "Revoked", args.name);
+    return Event{.resource = "access",
+                 .action = granting ? "granted" : "revoked",
+                 .data = {{"key", args.name},
+                          {"message", fmt::format("{} access for key {}",
+                                                  granting ? "Granted" : "Revoked", args.name)}}};
   });
   if (!changed) {
     return changed;

@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   add_daemon_command(app, globals, action);
   add_ps_commands(app, globals, action);
   add_logs_command(app, globals, action);
+  add_events_command(app, globals, action);
   add_domains_commands(app, globals, action);
   add_keys_commands(app, globals, action);
 

@@ -113,12 +113,16 @@ Expected<void> scale(const Globals& globals, const PsArgs& args) {
     }
   }
   std::string summary;
-  auto changed = change_app_settings(*operation, [&](AppInfo& info) -> Expected<std::string> {
+  auto changed = change_app_settings(*operation, [&](AppInfo& info) -> Expected<Event> {
+    nlohmann::json formation = nlohmann::json::object();
     for (const auto& [type, count] : counts) {
       info.formation[type] = count;
+      formation[type] = count;
       summary += fmt::format("{}{}@{}", summary.empty() ? "" : ", ", type, count);
     }
-    return fmt::format("Scaled to {}", summary);
+    return Event{.resource = "formation",
+                 .action = "changed",
+                 .data = {{"formation", formation}, {"message", "Scaled to " + summary}}};
   });
   if (!changed) {
     return changed;

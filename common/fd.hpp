@@ -1,8 +1,13 @@
 // One owned file descriptor, closed when the object goes.
 #pragma once
 
+#include <cerrno>
+#include <cstring>
+#include <string_view>
 #include <unistd.h>
 #include <utility>
+
+#include "common/error.hpp"
 
 namespace slipway {
 
@@ -34,5 +39,20 @@ class UniqueFd {
  private:
   int m_fd = -1;
 };
+
+// Writes all of `data`, through short writes and EINTR.
+inline Expected<void> write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return fail("{}", n < 0 ? std::strerror(errno) : "nothing written");
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return {};
+}
 
 } // namespace slipway

@@ -15,6 +15,7 @@
 #include "hooks/repo.hpp"
 #include "runtime/apps.hpp"
 #include "runtime/builds.hpp"
+#include "runtime/events.hpp"
 #include "runtime/releaser.hpp"
 
 namespace slipway {
@@ -71,6 +72,18 @@ bool deploy_commit(const Layout& layout, const Config& config, const std::string
     say(line);
     log->line(line);
   };
+  auto record = [&](std::string action, nlohmann::json data) {
+    data["build"] = log->id();
+    Event event{.app = app,
+                .resource = "build",
+                .action = std::move(action),
+                .actor = local_actor(),
+                .data = std::move(data)};
+    if (auto recorded = record_event(layout, config, std::move(event)); !recorded) {
+      output(failure_line("warning: " + recorded.error().message));
+    }
+  };
+  record("started", {{"commit", update.new_id}, {"ref", update.ref}});
   output(step_line(fmt::format("Building {} from {} ({})", app, update.new_id.substr(0, 7),
                                describe_ref(update.ref))));
   const char* user = std::getenv("SLIPWAY_USER");
@@ -107,13 +120,20 @@ bool deploy_commit(const Layout& layout, const Config& config, const std::string
                        .receive_pack_pid = receive_pack.pid,
                        .receive_pack_start = receive_pack.start_time},
        .deadline = deadline});
+  auto recorded = release ? log->finish(release->version, "")
+                          : log->finish(std::nullopt, release.error().message);
+  if (release) {
+    record("succeeded", {{"version", release->version}});
+  } else {
+    record("failed", {{"reason", release.error().message}});
+  }
   if (!release) {
     output(failure_line(release.error().message));
-    [[maybe_unused]] auto recorded = log->finish(std::nullopt, release.error().message);
-    return false;
   }
-  [[maybe_unused]] auto recorded = log->finish(release->version, "");
-  return true;
+  if (!recorded) {
+    output(failure_line("warning: the build's record: " + recorded.error().message));
+  }
+  return release.has_value();
 }
 
 } // namespace
@@ -181,7 +201,10 @@ int run_post_receive(const Layout& layout, const Config& config, std::string_vie
                          .wait = false,
                          .on_output = say,
                          .defer_deletions = true};
-  [[maybe_unused]] auto settled = settle_app(context);
+  if (auto settled = settle_app(context); !settled) {
+    // The push stays recorded in flight: the daemon's sweep settles it within seconds.
+    say(failure_line("warning: " + settled.error().message));
+  }
   auto started = spawn_detached(
       {self_executable().string(), "--root", layout.root().string(), "housekeep", "-a", *app});
   if (!started) {

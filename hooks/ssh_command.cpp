@@ -149,25 +149,16 @@ Expected<std::optional<GitRequest>> parse_git_request(const std::vector<std::str
 namespace {
 
 // Commands a collaborator may run on the apps it has access to (with -a APP).
-constexpr std::array k_app_commands = {"apps:info",
-                                       "releases",
-                                       "releases:info",
-                                       "releases:output",
-                                       "rollback",
-                                       "config",
-                                       "config:get",
-                                       "config:set",
-                                       "config:unset",
-                                       "ps",
-                                       "ps:scale",
-                                       "ps:restart",
-                                       "run",
-                                       "logs",
-                                       "domains",
-                                       "domains:add",
-                                       "domains:remove",
-                                       "builds",
-                                       "builds:output",
+constexpr std::array k_app_commands = {"apps:info",     "releases",
+                                       "releases:info", "releases:output",
+                                       "rollback",      "config",
+                                       "config:get",    "config:set",
+                                       "config:unset",  "ps",
+                                       "ps:scale",      "ps:restart",
+                                       "run",           "logs",
+                                       "events",        "domains",
+                                       "domains:add",   "domains:remove",
+                                       "builds",        "builds:output",
                                        "access"};
 // Commands for admin keys only.
 constexpr std::array k_admin_commands = {"apps",       "apps:create",  "apps:destroy",
@@ -273,11 +264,8 @@ Expected<void> run_ssh_command(const Layout& layout, const std::string& key_name
                                  key->name, app, app, key->name)});
     }
     if (!exists) {
-      if (auto created = create_app(layout, app); !created) {
+      if (auto created = new_app(layout, app, key->name); !created) {
         return refuse(created.error());
-      }
-      if (auto repo = create_repo(layout, app, self_executable()); !repo) {
-        return refuse(repo.error());
       }
       std::fprintf(stderr, "-----> Created app %s\n", app.c_str());
     }

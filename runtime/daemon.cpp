@@ -29,6 +29,7 @@
 #include "runtime/apps.hpp"
 #include "runtime/deploy_lock.hpp"
 #include "runtime/dyno.hpp"
+#include "runtime/events.hpp"
 #include "runtime/launch.hpp"
 #include "runtime/operation.hpp"
 #include "runtime/release_store.hpp"
@@ -288,7 +289,12 @@ class Daemon {
       return fail("a slipway daemon is already running for {}", m_layout.root().string());
     }
     m_lock.emplace(std::move(**lock));
-    write_file_atomic(m_layout.run_dir() / "daemon.pid", fmt::format("{}\n", getpid()));
+    // What the next daemon reads to stop what this one leaves if it is killed.
+    if (auto written =
+            write_file_atomic(m_layout.run_dir() / "daemon.pid", fmt::format("{}\n", getpid()));
+        !written) {
+      return written;
+    }
     kill_leftovers();
     fs::remove_all(m_layout.dynos_dir(), ec);
     fs::create_directories(m_layout.dynos_dir(), ec);
@@ -698,9 +704,20 @@ class Daemon {
   }
 
   void set_state(Dyno& dyno, DynoState next) {
-    if (dyno.state != next) {
-      log(dyno, fmt::format("State changed from {} to {}", to_string(dyno.state), to_string(next)));
-      dyno.state = next;
+    if (dyno.state == next) {
+      return;
+    }
+    Event event{.app = dyno.app,
+                .resource = "dyno",
+                .action = std::string(to_string(next)),
+                .actor = "slipway",
+                .data = {{"dyno", dyno.name()},
+                         {"from", std::string(to_string(dyno.state))},
+                         {"to", std::string(to_string(next))},
+                         {"version", dyno.release ? dyno.release->version : 0}}};
+    dyno.state = next;
+    if (auto recorded = record_event(m_layout, m_config, std::move(event)); !recorded) {
+      say("warning: {}", recorded.error().message);
     }
   }
 
@@ -747,8 +764,12 @@ class Daemon {
     dyno->running = true;
     dyno->started_at = std::chrono::system_clock::now();
     dyno->started_steady = SteadyClock::now();
-    write_file_atomic(dyno->dir.string() + ".pid",
-                      fmt::format("{} {}\n", dyno->pid, process_start_time(dyno->pid)));
+    if (auto written =
+            write_file_atomic(dyno->dir.string() + ".pid",
+                              fmt::format("{} {}\n", dyno->pid, process_start_time(dyno->pid)));
+        !written) {
+      say("warning: {}: a daemon killed now would leave it running", written.error().message);
+    }
     log(*dyno, fmt::format("Starting process with command `{}`{}", dyno->command,
                            dyno->port ? fmt::format(" on port {}", dyno->port) : ""));
     auto output = std::make_shared<asio::posix::stream_descriptor>(m_io, process->output_fd);
@@ -1029,7 +1050,11 @@ class Daemon {
     m_nginx_pid = process->pid;
     m_nginx_start = process_start_time(process->pid);
     m_nginx_running = true;
-    write_file_atomic(nginx_record(), fmt::format("{} {}\n", m_nginx_pid, m_nginx_start));
+    if (auto written =
+            write_file_atomic(nginx_record(), fmt::format("{} {}\n", m_nginx_pid, m_nginx_start));
+        !written) {
+      say("warning: {}: a daemon killed now would leave nginx running", written.error().message);
+    }
     auto output = std::make_shared<asio::posix::stream_descriptor>(m_io, process->output_fd);
     auto pidfd = std::make_shared<asio::posix::stream_descriptor>(m_io, process->pidfd);
     asio::co_spawn(m_io, relay_nginx_output(output), asio::detached);

@@ -23,6 +23,7 @@ class Layout {
   std::filesystem::path slugs_dir() const { return m_root / "slugs"; }
   std::filesystem::path repos_dir() const { return m_root / "repos"; }
   std::filesystem::path run_dir() const { return m_root / "run"; }
+  std::filesystem::path events_dir() const { return m_root / "events"; }
   std::filesystem::path keys_file() const { return m_root / "keys" / "keys.toml"; }
   // Every ssh request, accepted or refused, one line each.
   std::filesystem::path ssh_audit_log() const { return m_root / "logs" / "ssh.log"; }

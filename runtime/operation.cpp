@@ -13,6 +13,7 @@
 #include "runtime/apps.hpp"
 #include "runtime/daemon_client.hpp"
 #include "runtime/deploy_lock.hpp"
+#include "runtime/events.hpp"
 #include "runtime/launch.hpp"
 #include "runtime/release_phase.hpp"
 #include "runtime/releaser.hpp"
@@ -70,16 +71,17 @@ Expected<Operation> Operation::begin(const ReleaseContext& context) {
 // commit) or never will (receive-pack is gone and the branch did not move).
 Expected<void> Operation::settle_push() {
   const Layout& layout = m_context.layout;
-  auto record = read_push_inflight(layout, m_context.app);
-  if (!record) {
-    m_context.on_output(failure_line(fmt::format("warning: {}; removed", record.error().message)));
+  auto inflight = read_push_inflight(layout, m_context.app);
+  if (!inflight) {
+    m_context.on_output(
+        failure_line(fmt::format("warning: {}; removed", inflight.error().message)));
     remove_push_inflight(layout, m_context.app);
     return settle_unrecorded_push();
   }
-  if (!*record) {
+  if (!*inflight) {
     return {};
   }
-  const PushInFlight& push = **record;
+  const PushInFlight& push = **inflight;
   // Run by post-receive of the same receive-pack: git's ref updates are over.
   const bool ours = push.pid == static_cast<int>(getppid());
   std::error_code ec;
@@ -125,7 +127,7 @@ Expected<void> Operation::settle_push() {
             "Removed {}, left in the repository by git receive-pack (pid {}) when it died", name,
             push.pid);
         m_context.on_output(step_line(text));
-        log_event(text);
+        record("app", "repaired", {{"message", text}});
       }
       break;
     }
@@ -151,6 +153,8 @@ Expected<void> Operation::settle_push() {
       if (auto written = m_releases.finish(*release); !written) {
         return written;
       }
+      record("release", "succeeded",
+             {{"version", push.version}, {"branch", branch_of(push.ref)}, {"commit", push.new_id}});
     }
     remove_push_inflight(layout, m_context.app);
     return {};
@@ -224,10 +228,12 @@ Expected<void> Operation::roll_back_push(int version, std::optional<int> previou
     }
   }
   auto live = m_releases.live_version();
-  std::string text = fmt::format("Rolled back v{}: {}; {}", version, reason,
-                                 live ? fmt::format("v{} is live", *live) : "no release is live");
-  m_context.on_output(step_line(text));
-  log_event(text);
+  nlohmann::json data{{"version", version}, {"reason", reason}};
+  if (live) {
+    data["live"] = *live;
+  }
+  auto event = record("release", "rolled_back", std::move(data));
+  m_context.on_output(step_line(describe_event(event).text));
   return {};
 }
 
@@ -254,7 +260,7 @@ Expected<void> Operation::repair_link() {
                   live ? fmt::format("v{}, the newest succeeded release, is live", *live)
                        : "no release is live");
   m_context.on_output(step_line(text));
-  log_event(text);
+  record("app", "repaired", {{"message", text}});
   return {};
 }
 
@@ -267,13 +273,13 @@ Expected<Release> Operation::publish(Release release, const fs::path& phase_dir,
     if (auto written = m_releases.finish(release); !written) {
       return std::unexpected(written.error());
     }
+    record("release", "failed", {{"version", release.version}, {"reason", error.message}});
     return fail("{}; {}", error.message,
                 live ? fmt::format("v{} is still live", *live) : "no release is live");
   };
   if (!release.release_command.empty()) {
     auto ran = run_phase(release, phase_dir);
     if (!ran) {
-      log_event(fmt::format("Release v{} failed: {}", release.version, ran.error().message));
       return failed(ran.error());
     }
   }
@@ -294,7 +300,6 @@ Expected<Release> Operation::publish(Release release, const fs::path& phase_dir,
     }
   }
   if (auto activated = activate(release.version); !activated) {
-    log_event(fmt::format("Release v{} failed: {}", release.version, activated.error().message));
     if (push) {
       remove_push_inflight(m_context.layout, m_context.app);
     }
@@ -312,8 +317,10 @@ Expected<Release> Operation::publish(Release release, const fs::path& phase_dir,
       m_context.on_output(failure_line("warning: " + pruned.error().message));
     }
   }
-  log_event(fmt::format("Release v{} created{}: {}", release.version,
-                        release.user.empty() ? "" : " by " + release.user, release.description));
+  record("release", "created",
+         {{"version", release.version},
+          {"description", release.description},
+          {"status", std::string(to_string(release.status))}});
   m_context.on_output(detail_line(
       fmt::format("{} deployed (v{})", app_url(m_context.config, m_context.app), release.version)));
   return release;
@@ -371,9 +378,18 @@ Expected<void> Operation::deactivate() {
   return m_releases.deactivate();
 }
 
-void Operation::log_event(std::string_view text) {
-  AppLog(m_context.layout.log_dir(m_context.app), m_context.config.runtime.log_size)
-      .append("slipway[api]", text);
+Event Operation::record(std::string resource, std::string action, nlohmann::json data) {
+  Event event{.app = m_context.app,
+              .resource = std::move(resource),
+              .action = std::move(action),
+              .actor = m_context.user.empty() ? local_actor() : m_context.user,
+              .data = std::move(data)};
+  auto recorded = record_event(m_context.layout, m_context.config, event);
+  if (!recorded) {
+    m_context.on_output(failure_line("warning: " + recorded.error().message));
+    return event;
+  }
+  return *recorded;
 }
 
 Expected<void> Operation::run_phase(const Release& release, const fs::path& given_dir) {

@@ -17,6 +17,7 @@
 #include "common/config.hpp"
 #include "common/error.hpp"
 #include "common/file_lock.hpp"
+#include "runtime/events.hpp"
 #include "runtime/layout.hpp"
 #include "runtime/push_inflight.hpp"
 #include "runtime/release.hpp"
@@ -60,6 +61,10 @@ class Operation {
   Expected<Release> publish(Release release, const std::filesystem::path& phase_dir,
                             const std::optional<PushRef>& push = std::nullopt);
 
+  // Records an event of this operation's app, by its actor (events.hpp); a failure to
+  // record is a warning, never the operation's failure.
+  Event record(std::string resource, std::string action, nlohmann::json data);
+
  private:
   Operation(const ReleaseContext& context, FileLock lock);
 
@@ -71,7 +76,6 @@ class Operation {
   Expected<void> activate(int version);
   Expected<void> deactivate();
   Expected<void> run_phase(const Release& release, const std::filesystem::path& given_dir);
-  void log_event(std::string_view text);
 
   const ReleaseContext& m_context;
   FileLock m_lock;

@@ -278,7 +278,16 @@ Expected<Release> change_config(const ReleaseContext& context, const ConfigVars&
   if (!created) {
     return std::unexpected(created.error());
   }
-  return operation->publish(std::move(*created), {});
+  auto published = operation->publish(std::move(*created), {});
+  if (published) {
+    nlohmann::json set_names = nlohmann::json::array();
+    for (const auto& [name, value] : set) {
+      set_names.push_back(name);
+    }
+    operation->record("config", "changed",
+                      {{"version", published->version}, {"set", set_names}, {"unset", unset}});
+  }
+  return published;
 }
 
 Expected<Release> rollback(const ReleaseContext& context, std::optional<int> target) {

@@ -304,8 +304,9 @@ TEST_CASE("logs show the app's lines and release events, and run returns the sta
   INFO(logs.output);
   CHECK(contains(logs.output, "app[web.1]: listening on "));
   CHECK(contains(logs.output, "app[web.1]: GET /"));
-  CHECK(contains(logs.output, "slipway[api]: Release v1 created: Deploy "));
-  CHECK(contains(logs.output, "slipway[api]: Release v2 created: Set GREETING config vars"));
+  CHECK(contains(logs.output, "slipway[api]: Release v1 created by root: Deploy "));
+  CHECK(
+      contains(logs.output, "slipway[api]: Release v2 created by root: Set GREETING config vars"));
   CHECK(contains(logs.output, "slipway[router]: Routing demo.localhost to v2"));
   CHECK(contains(logs.output, "slipway[web.1]: State changed from starting to up"));
 

@@ -210,7 +210,9 @@ TEST_CASE("a deleted or damaged current is repaired from the records, config and
           "[faults]") {
   Server server;
   server.create("demo");
-  REQUIRE(server.push("demo").ok());
+  auto pushed = server.push("demo");
+  INFO(pushed.output);
+  REQUIRE(pushed.ok());
   REQUIRE(server.slipway({"config:set", "-a", "demo", "KEEP=me"}).ok());
   for (const char* damage : {"missing", "dangling", "a file"}) {
     SECTION(damage) {
