@@ -25,6 +25,7 @@ struct Server {
   fs::path root = dir / "root";
   fs::path work = dir / "work";
   int http_port = free_port();
+  PortBlock ports; // the apps'
   DaemonProcess daemon{root};
 
   Server() {
@@ -33,7 +34,9 @@ struct Server {
     std::string config = read_text(root / "slipway.toml");
     config.replace(config.find("[server]\n"), 9, "[server]\nhttp_address = \"127.0.0.1\"\n");
     write_file(root / "slipway.toml",
-               config + "[runtime]\nhealth_timeout = \"4s\"\nstop_grace = \"3s\"\n");
+               config + fmt::format("[runtime]\nhealth_timeout = \"4s\"\nstop_grace = \"3s\"\n"
+                                    "port_range = \"{}-{}\"\n",
+                                    ports.low(), ports.high()));
     REQUIRE(slipway({"apps:create", "demo"}).ok());
     fs::copy(fixture("apps/versioned"), work, fs::copy_options::recursive);
     git({"init", "-q", "-b", "main"});

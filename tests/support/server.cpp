@@ -27,6 +27,12 @@ Server::Server(ServerOptions options)
   for (auto at = extra.find("@DIR@"); at != std::string::npos; at = extra.find("@DIR@")) {
     extra.replace(at, 5, dir.path().string());
   }
+  std::string ports = fmt::format("port_range = \"{}-{}\"\n", m_ports.low(), m_ports.high());
+  if (auto runtime = extra.find("[runtime]\n"); runtime != std::string::npos) {
+    extra.insert(runtime + 10, ports);
+  } else {
+    extra += "\n[runtime]\n" + ports;
+  }
   write_file(
       root / "slipway.toml",
       fmt::format("[server]\nhttp_port = {}\nhttp_address = \"127.0.0.1\"\n{}", http_port, extra));
@@ -63,7 +69,12 @@ ExitStatus Server::run(const std::vector<std::string>& argv, const fs::path& cwd
 
 ExitStatus Server::slipway(std::vector<std::string> args) const {
   args.insert(args.begin(), {slipway_binary().string(), "--root", root.string()});
-  return run(args);
+  auto status = run(args);
+  if (!status.ok()) {
+    // Shown with the next assertion: what a failing check of this status needs.
+    UNSCOPED_INFO("slipway " << args[3] << " failed: " << status.output);
+  }
+  return status;
 }
 
 void Server::write(const std::string& app, const std::string& relative, const std::string& content,
@@ -119,6 +130,10 @@ Command Server::push_command(const std::string& app) const {
 ExitStatus Server::push(const std::string& app) const {
   auto status = slipway::run(push_command(app));
   REQUIRE(status);
+  if (!status->ok()) {
+    UNSCOPED_INFO("git push of " << app << " failed: " << status->output << "\ndaemon log:\n"
+                                 << daemon.log());
+  }
   return *status;
 }
 

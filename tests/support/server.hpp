@@ -89,6 +89,7 @@ class Server {
  private:
   Command as_user(Command command) const;
   ServerOptions m_options;
+  PortBlock m_ports; // the apps' [runtime].port_range
 };
 
 // A C program compiled by the test (gcc), for probes that must not depend on a runtime.

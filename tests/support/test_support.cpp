@@ -3,10 +3,12 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <fstream>
 #include <netinet/in.h>
 #include <sstream>
 #include <stdexcept>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
@@ -86,6 +88,31 @@ ExitStatus run_slipway(const std::vector<std::string>& args,
     throw std::runtime_error(status.error().message);
   }
   return *status;
+}
+
+PortBlock::PortBlock() {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / "slipway-test-ports";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  for (int slot = 0; slot < 120; ++slot) {
+    auto file = dir / std::to_string(slot);
+    int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+      m_fd = fd;
+      m_low = 20000 + slot * 100;
+      return;
+    }
+    if (fd >= 0) {
+      ::close(fd);
+    }
+  }
+  throw std::runtime_error("no free block of test ports in " + dir.string());
+}
+
+PortBlock::~PortBlock() {
+  if (m_fd >= 0) {
+    ::close(m_fd);
+  }
 }
 
 int free_port() {

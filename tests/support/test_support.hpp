@@ -44,6 +44,23 @@ ExitStatus run_program(const std::vector<std::string>& argv, const std::filesyst
 // A TCP port on 127.0.0.1 that nothing listens on right now.
 int free_port();
 
+// 100 ports of 20000-31999 (below the ephemeral range) that no other test process holds
+// while this object lives: each test server gives its apps a block of its own, so that
+// tests side by side never start two web processes on one port.
+class PortBlock {
+ public:
+  PortBlock();
+  ~PortBlock();
+  PortBlock(const PortBlock&) = delete;
+  PortBlock& operator=(const PortBlock&) = delete;
+  int low() const { return m_low; }
+  int high() const { return m_low + 99; }
+
+ private:
+  int m_fd = -1;
+  int m_low = 0;
+};
+
 // GET http://127.0.0.1:PORT/PATH with curl, retrying until it answers or `wait` passes.
 struct HttpResponse {
   int status = 0; // 0: no answer
