@@ -30,8 +30,10 @@
 #include "runtime/deploy_lock.hpp"
 #include "runtime/dyno.hpp"
 #include "runtime/events.hpp"
+#include "runtime/health.hpp"
 #include "runtime/launch.hpp"
 #include "runtime/operation.hpp"
+#include "runtime/port_pool.hpp"
 #include "runtime/release_store.hpp"
 #include "runtime/router.hpp"
 
@@ -55,8 +57,6 @@ constexpr milliseconds k_heartbeat_every{2000};
 constexpr milliseconds k_min_nginx_delay{200};
 constexpr milliseconds k_max_nginx_delay{5000};
 constexpr std::size_t k_max_request = 64 * 1024;
-constexpr int k_crashes_before_backoff = 1; // the first crash restarts at once
-constexpr milliseconds k_max_backoff = std::chrono::minutes(5);
 constexpr auto k_stable_after = std::chrono::seconds(60); // up this long: crashes forgotten
 // How often apps are checked for what an interrupted operation left, and for processes
 // past their disk budget.
@@ -139,97 +139,12 @@ struct AppState {
   SteadyClock::time_point settled_at; // when the sweep last started settling it
 };
 
-// An HTTP answer's status and body (up to 64 KiB), or why there was none.
-struct HttpAnswer {
-  int status = 0;
-  std::string body;
-  std::string problem; // "connection refused", "timed out", ...
-};
-
-// Closes `socket` when `timer` expires (made outside the coroutine: see unpack()).
-template <class Socket>
-void close_on_expiry(asio::steady_timer& timer, std::shared_ptr<Socket> socket, bool& expired) {
-  timer.async_wait([socket, &expired](const boost::system::error_code& error) {
-    if (!error) {
-      expired = true;
-      boost::system::error_code ignored;
-      socket->close(ignored);
-    }
-  });
-}
-
-template <class Socket>
-awaitable<HttpAnswer> exchange_http(std::shared_ptr<Socket> socket, std::string request,
-                                    milliseconds timeout) {
-  HttpAnswer answer;
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  timer.expires_after(timeout);
-  bool expired = false;
-  close_on_expiry(timer, socket, expired);
-  boost::system::error_code error;
-  co_await asio::async_write(*socket, asio::buffer(request),
-                             asio::redirect_error(use_awaitable, error));
-  std::string received;
-  std::array<char, 8192> buffer{};
-  while (!error && received.size() < 64 * 1024) {
-    std::size_t n = co_await socket->async_read_some(asio::buffer(buffer),
-                                                     asio::redirect_error(use_awaitable, error));
-    received.append(buffer.data(), n);
-  }
-  timer.cancel();
-  if (expired) {
-    answer.problem = fmt::format("no answer within {}", format_duration(timeout));
-    co_return answer;
-  }
-  // "HTTP/1.1 200 OK\r\n...\r\n\r\nbody"
-  if (!received.starts_with("HTTP/1.") || received.size() < 12) {
-    answer.problem =
-        received.empty() ? "the connection closed without an answer" : "the answer was not HTTP";
-    co_return answer;
-  }
-  auto [end, ec] = std::from_chars(received.data() + 9, received.data() + 12, answer.status);
-  if (ec != std::errc()) {
-    answer.problem = "the answer was not HTTP";
-    co_return answer;
-  }
-  auto body = received.find("\r\n\r\n");
-  answer.body = body == std::string::npos ? "" : received.substr(body + 4);
-  co_return answer;
-}
-
-awaitable<HttpAnswer> http_get_tcp(int port, std::string host, std::string path) {
-  auto socket = std::make_shared<asio::ip::tcp::socket>(co_await asio::this_coro::executor);
-  boost::system::error_code error;
-  co_await socket->async_connect({asio::ip::address_v4::loopback(), static_cast<uint16_t>(port)},
-                                 asio::redirect_error(use_awaitable, error));
-  if (error) {
-    co_return HttpAnswer{.problem = error == asio::error::connection_refused ? "connection refused"
-                                                                             : error.message()};
-  }
-  co_return co_await exchange_http(socket,
-                                   fmt::format("GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: "
-                                               "slipway-health-check\r\nConnection: close\r\n\r\n",
-                                               path, host),
-                                   k_probe_timeout);
-}
-
-awaitable<HttpAnswer> http_get_unix(fs::path socket_path, std::string path) {
-  auto socket =
-      std::make_shared<asio::local::stream_protocol::socket>(co_await asio::this_coro::executor);
-  boost::system::error_code error;
-  co_await socket->async_connect(socket_path.string(), asio::redirect_error(use_awaitable, error));
-  if (error) {
-    co_return HttpAnswer{.problem = error.message()};
-  }
-  co_return co_await exchange_http(
-      socket, fmt::format("GET {} HTTP/1.0\r\nHost: control\r\n\r\n", path), k_probe_timeout);
-}
-
 class Daemon {
  public:
   Daemon(const Layout& layout, Config config)
       : m_layout(layout), m_config(std::move(config)), m_signals(m_io, SIGTERM, SIGINT),
-        m_acceptor(m_io), m_next_port(m_config.runtime.port_min) {
+        m_acceptor(m_io),
+        m_ports(m_config.runtime.port_min, m_config.runtime.port_max, port_is_free) {
     m_router.prefix = layout.nginx_dir();
   }
 
@@ -675,30 +590,6 @@ class Daemon {
     return dyno;
   }
 
-  Expected<int> allocate_port() {
-    const int span = m_config.runtime.port_max - m_config.runtime.port_min + 1;
-    for (int tried = 0; tried < span; ++tried) {
-      int port = m_next_port;
-      m_next_port = port == m_config.runtime.port_max ? m_config.runtime.port_min : port + 1;
-      if (m_ports.contains(port)) {
-        continue;
-      }
-      // Free on the host too: something else may listen inside the range.
-      int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      sockaddr_in address{};
-      address.sin_family = AF_INET;
-      address.sin_port = htons(static_cast<uint16_t>(port));
-      bool free = fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-      close(fd);
-      if (free) {
-        m_ports.insert(port);
-        return port;
-      }
-    }
-    return fail("no free port left in [runtime].port_range {}-{}", m_config.runtime.port_min,
-                m_config.runtime.port_max);
-  }
-
   void log(const Dyno& dyno, std::string_view text) {
     state(dyno.app).log->append(fmt::format("slipway[{}]", dyno.name()), text);
   }
@@ -738,7 +629,7 @@ class Daemon {
       co_return copied;
     }
     if (dyno->web()) {
-      auto port = allocate_port();
+      auto port = m_ports.allocate();
       if (!port) {
         co_return std::unexpected(port.error());
       }
@@ -804,7 +695,7 @@ class Daemon {
 
   void release_port(Dyno& dyno) {
     if (dyno.port != 0) {
-      m_ports.erase(dyno.port);
+      m_ports.release(dyno.port);
       dyno.port = 0;
     }
   }
@@ -886,10 +777,8 @@ class Daemon {
     if (dyno->probation) {
       co_return; // the activation that started it decides
     }
-    milliseconds delay{0};
-    if (dyno->crashes > k_crashes_before_backoff) {
-      delay = std::min<milliseconds>(k_max_backoff,
-                                     milliseconds(1000L << std::min(dyno->crashes - 2, 16)));
+    milliseconds delay = restart_delay(dyno->crashes);
+    if (delay > milliseconds(0)) {
       log(*dyno, fmt::format("Crashed {} times in a row: restarting in {}", dyno->crashes,
                              format_duration(delay)));
     }
@@ -945,34 +834,28 @@ class Daemon {
   awaitable<Expected<void>> wait_healthy(DynoPtr dyno, const HealthCheck& check,
                                          const std::string& host) {
     auto deadline = SteadyClock::now() + m_config.runtime.health_timeout;
+    const int port = dyno->port; // given back when the process exits
     std::string last = "nothing listened on it";
     while (true) {
       if (!dyno->running) {
         co_return fail("{} {} before it answered on port {}", dyno->name(), dyno->exit_reason,
-                       dyno->port);
+                       port);
       }
-      HttpAnswer answer = co_await http_get_tcp(dyno->port, host, check.path);
-      if (answer.status != 0) {
-        bool healthy = check.declared ? (answer.status >= 200 && answer.status < 400 &&
-                                         answer.body.find(check.content) != std::string::npos)
-                                      : answer.status < 500;
-        if (healthy) {
-          co_return Expected<void>();
-        }
-        last = fmt::format("it answered {} on {}{}", answer.status, check.path,
-                           check.declared && answer.status < 400
-                               ? fmt::format(" without '{}'", check.content)
-                               : "");
-      } else if (answer.problem != "connection refused") {
-        last = fmt::format("{} on {}", answer.problem, check.path);
+      HttpAnswer answer = co_await http_get_tcp(port, host, check.path, k_probe_timeout);
+      auto verdict = judge_health(check, answer);
+      if (verdict.healthy) {
+        co_return Expected<void>();
+      }
+      if (!verdict.why.empty()) {
+        last = verdict.why;
       }
       if (SteadyClock::now() >= deadline) {
         break;
       }
       co_await sleep_for(milliseconds(50));
     }
-    co_return fail("{} did not pass its health check on port {} within {} ({})", dyno->name(),
-                   dyno->port, format_duration(m_config.runtime.health_timeout), last);
+    co_return fail("{} did not pass its health check on port {} within {} ({})", dyno->name(), port,
+                   format_duration(m_config.runtime.health_timeout), last);
   }
 
   // Starts the dyno outside an activation (daemon start, scaling, a crash's restart): a web
@@ -1140,7 +1023,8 @@ class Daemon {
     auto deadline = SteadyClock::now() + k_router_timeout;
     std::string problem = "no answer";
     while (SteadyClock::now() < deadline && m_nginx_running) {
-      HttpAnswer answer = co_await http_get_unix(m_router.control_socket(), "/generation");
+      HttpAnswer answer =
+          co_await http_get_unix(m_router.control_socket(), "/generation", k_probe_timeout);
       long seen = 0;
       if (answer.status == 200) {
         std::from_chars(answer.body.data(), answer.body.data() + answer.body.size(), seen);
@@ -1642,8 +1526,7 @@ class Daemon {
   RouterFiles m_router;
   std::map<std::string, AppState> m_apps;
   std::vector<DynoPtr> m_retiring;
-  std::set<int> m_ports;
-  int m_next_port;
+  PortPool m_ports;
   long m_runs = 0;
   long m_generation = 0;
   int m_nginx_pid = -1;

@@ -1,5 +1,6 @@
 #include "runtime/dyno.hpp"
 
+#include <algorithm>
 #include <unistd.h>
 
 #include "common/slug.hpp"
@@ -60,6 +61,15 @@ Expected<Command> process_command(const ProcessSpec& spec) {
                          .app_dir = spec.app_dir,
                          .command = spec.command,
                          .env = std::move(env)});
+}
+
+std::chrono::milliseconds restart_delay(int crashes) {
+  using std::chrono::milliseconds;
+  if (crashes <= 1) {
+    return milliseconds(0);
+  }
+  return std::min<milliseconds>(std::chrono::minutes(5),
+                                milliseconds(1000L << std::min(crashes - 2, 16)));
 }
 
 } // namespace slipway

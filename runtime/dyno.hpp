@@ -3,6 +3,7 @@
 // reach the release), and the environment a process of the release gets.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -39,5 +40,9 @@ struct ProcessSpec {
 // The sandboxed command that runs `spec` the way a dyno runs: config vars, PORT, DYNO,
 // SLIPWAY_RELEASE, .profile.d sourced.
 Expected<Command> process_command(const ProcessSpec& spec);
+
+// How long a process that crashed `crashes` times in a row waits before it starts again:
+// the first crash restarts at once, then 1 s, 2 s, 4 s… up to 5 minutes.
+std::chrono::milliseconds restart_delay(int crashes);
 
 } // namespace slipway

@@ -1,0 +1,133 @@
+#include "runtime/health.hpp"
+
+#include <array>
+#include <charconv>
+#include <memory>
+
+#include <boost/asio.hpp>
+#include <fmt/format.h>
+
+#include "common/subprocess.hpp"
+
+namespace slipway {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::use_awaitable;
+using std::chrono::milliseconds;
+
+namespace {
+
+constexpr std::size_t k_max_answer = 64 * 1024;
+
+// Closes `socket` when `timer` expires (made outside the coroutine: g++ 12 miscompiles a
+// lambda that captures locals inside a coroutine body).
+template <class Socket>
+void close_on_expiry(asio::steady_timer& timer, std::shared_ptr<Socket> socket, bool& expired) {
+  timer.async_wait([socket, &expired](const boost::system::error_code& error) {
+    if (!error) {
+      expired = true;
+      boost::system::error_code ignored;
+      socket->close(ignored);
+    }
+  });
+}
+
+template <class Socket>
+awaitable<HttpAnswer> exchange_http(std::shared_ptr<Socket> socket, std::string request,
+                                    milliseconds timeout) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  timer.expires_after(timeout);
+  bool expired = false;
+  close_on_expiry(timer, socket, expired);
+  boost::system::error_code error;
+  co_await asio::async_write(*socket, asio::buffer(request),
+                             asio::redirect_error(use_awaitable, error));
+  std::string received;
+  std::array<char, 8192> buffer{};
+  while (!error && received.size() < k_max_answer) {
+    std::size_t n = co_await socket->async_read_some(asio::buffer(buffer),
+                                                     asio::redirect_error(use_awaitable, error));
+    received.append(buffer.data(), n);
+  }
+  timer.cancel();
+  if (expired) {
+    co_return HttpAnswer{.problem = fmt::format("no answer within {}", format_duration(timeout))};
+  }
+  co_return parse_http_answer(received);
+}
+
+} // namespace
+
+HttpAnswer parse_http_answer(std::string_view received) {
+  HttpAnswer answer;
+  // "HTTP/1.1 200 OK\r\n...\r\n\r\nbody": three digits, then a space or the line's end.
+  if (!received.starts_with("HTTP/1.") || received.size() < 12 || received[8] != ' ' ||
+      (received.size() > 12 && received[12] != ' ' && received[12] != '\r')) {
+    answer.problem =
+        received.empty() ? "the connection closed without an answer" : "the answer was not HTTP";
+    return answer;
+  }
+  int status = 0;
+  auto [end, ec] = std::from_chars(received.data() + 9, received.data() + 12, status);
+  if (ec != std::errc() || end != received.data() + 12 || status < 100 || status > 599) {
+    answer.problem = "the answer was not HTTP";
+    return answer;
+  }
+  answer.status = status;
+  auto body = received.find("\r\n\r\n");
+  answer.body = body == std::string_view::npos ? "" : std::string(received.substr(body + 4));
+  return answer;
+}
+
+awaitable<HttpAnswer> http_get_tcp(int port, std::string host, std::string path,
+                                   milliseconds timeout) {
+  auto socket = std::make_shared<asio::ip::tcp::socket>(co_await asio::this_coro::executor);
+  boost::system::error_code error;
+  co_await socket->async_connect({asio::ip::address_v4::loopback(), static_cast<uint16_t>(port)},
+                                 asio::redirect_error(use_awaitable, error));
+  if (error) {
+    co_return HttpAnswer{.problem = error == asio::error::connection_refused ? "connection refused"
+                                                                             : error.message()};
+  }
+  co_return co_await exchange_http(socket,
+                                   fmt::format("GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: "
+                                               "slipway-health-check\r\nConnection: close\r\n\r\n",
+                                               path, host),
+                                   timeout);
+}
+
+awaitable<HttpAnswer> http_get_unix(std::filesystem::path socket_path, std::string path,
+                                    milliseconds timeout) {
+  auto socket =
+      std::make_shared<asio::local::stream_protocol::socket>(co_await asio::this_coro::executor);
+  boost::system::error_code error;
+  co_await socket->async_connect(socket_path.string(), asio::redirect_error(use_awaitable, error));
+  if (error) {
+    co_return HttpAnswer{.problem = error.message()};
+  }
+  co_return co_await exchange_http(
+      socket, fmt::format("GET {} HTTP/1.0\r\nHost: control\r\n\r\n", path), timeout);
+}
+
+HealthVerdict judge_health(const HealthCheck& check, const HttpAnswer& answer) {
+  if (answer.status == 0) {
+    return {.healthy = false,
+            .why = answer.problem == "connection refused"
+                       ? ""
+                       : fmt::format("{} on {}", answer.problem, check.path)};
+  }
+  bool healthy = check.declared ? (answer.status >= 200 && answer.status < 400 &&
+                                   answer.body.find(check.content) != std::string::npos)
+                                : answer.status < 500;
+  if (healthy) {
+    return {.healthy = true};
+  }
+  return {.healthy = false,
+          .why = fmt::format("it answered {} on {}{}", answer.status, check.path,
+                             check.declared && answer.status < 400
+                                 ? fmt::format(" without '{}'", check.content)
+                                 : "")};
+}
+
+} // namespace slipway
