@@ -17,6 +17,7 @@
 #include "common/subprocess.hpp"
 #include "runtime/apps.hpp"
 #include "runtime/deploy_lock.hpp"
+#include "runtime/events.hpp"
 
 namespace slipway {
 
@@ -203,6 +204,18 @@ Expected<SshKey> add_key(const Layout& layout, const Config& config, const std::
   if (auto synced = write_authorized_keys(layout, config); !synced) {
     return std::unexpected(synced.error());
   }
+  if (auto recorded = record_event(
+          layout, config,
+          {.resource = "key",
+           .action = "added",
+           .actor = local_actor(),
+           .data = {{"key", name},
+                    {"admin", admin},
+                    {"fingerprint", key->fingerprint},
+                    {"message", fmt::format("Added key {}{}", name, admin ? " (admin)" : "")}}});
+      !recorded) {
+    return fail("{} (the key was added)", recorded.error().message);
+  }
   return key;
 }
 
@@ -239,6 +252,14 @@ Expected<void> remove_key(const Layout& layout, const Config& config, const std:
         return saved;
       }
     }
+  }
+  if (auto recorded = record_event(layout, config,
+                                   {.resource = "key",
+                                    .action = "removed",
+                                    .actor = local_actor(),
+                                    .data = {{"key", name}, {"message", "Removed key " + name}}});
+      !recorded) {
+    return fail("{} (the key was removed)", recorded.error().message);
   }
   return {};
 }

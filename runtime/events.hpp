@@ -3,9 +3,9 @@
 // one event, recorded once the change it describes is durable. The app's log renders its
 // `slipway[...]` lines from the same events: one source, not two.
 //
-// ROOT/events/events.jsonl holds one JSON object per line:
-//   {"id":42,"time":"2026-12-02T16:00:00Z","app":"demo","resource":"release",
-//    "action":"created","actor":"alice","data":{"version":3,"description":"Deploy 3f2a1bc"}}
+// ROOT/events/events.jsonl holds one JSON object per line (keys in alphabetical order):
+//   {"action":"created","actor":"alice","app":"demo","data":{"description":"Deploy 3f2a1bc",
+//    "version":3},"id":42,"resource":"release","time":"2026-12-02T16:00:00Z"}
 // Ids are server-wide and increase by one; writers take ROOT/events/.lock to number and
 // append. At k_events_size the file is rotated to events.jsonl.1 (one older file is kept).
 // A line torn by a killed writer is skipped by readers, with a warning, and the next event
@@ -34,7 +34,7 @@ constexpr std::uint64_t k_events_size = 16 * 1024 * 1024;
 struct Event {
   std::uint64_t id = 0; // given when recorded
   TimePoint time{};     // given when recorded
-  std::string app;      // "" for a change to the server (keys)
+  std::string app;      // "" for a change to the server: keys, an app destroyed
   std::string resource; // "build", "release", "config", "formation", "dyno", "domain", ...
   std::string action;   // "created", "succeeded", "failed", "changed"; a dyno's new state
   std::string actor;    // a key's name, the server's local user, or "slipway" itself

@@ -3,6 +3,7 @@
 // critical ones run twice: with slipway as root, and as an unprivileged user.
 #include <fstream>
 #include <thread>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
@@ -41,7 +42,9 @@ void config_var_runs_no_code_on_the_host(ServerOptions options) {
   Server server(std::move(options));
   server.create("victim");
   REQUIRE(server.push("victim").ok());
-  REQUIRE(server.slipway({"config:set", "-a", "victim", "SECRET=victim-secret-9c1e"}).ok());
+  // Its own per test process: a test beside this one sets the same variable on its server.
+  const std::string secret = fmt::format("victim-secret-{}", getpid());
+  REQUIRE(server.slipway({"config:set", "-a", "victim", "SECRET=" + secret}).ok());
 
   // A shared object in evil's own commit whose constructor copies the victim's release
   // record to a marker file, from wherever it gets loaded.
@@ -92,7 +95,7 @@ __attribute__((constructor)) static void pwn(void) {
 
   INFO((fs::exists(marker) ? read_text(marker) : std::string()));
   CHECK_FALSE(fs::exists(marker));
-  CHECK_FALSE(contains(all_command_lines(), "victim-secret-9c1e"));
+  CHECK_FALSE(contains(all_command_lines(), secret));
 }
 
 void buildpack_writes_nothing_outside_its_build(ServerOptions options) {
