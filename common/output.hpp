@@ -1,4 +1,4 @@
-// The shapes of what the person pushing sees (DESIGN.md "Output conventions"):
+// The shapes of what the person pushing sees (docs/CONTRACTS.md "Output conventions"):
 //   -----> Node.js app detected        a step
 //          added 71 packages in 2s     detail under a step
 //    !     release command failed      a failure

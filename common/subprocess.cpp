@@ -91,7 +91,7 @@ void give_pipes(const ChildSetup& setup, std::initializer_list<int> fds) {
 // Runs in the child between fork and exec, after the stdio redirections: a process group
 // of its own (so a timeout can kill the whole tree) and no inherited descriptors beyond
 // 0-2 and those it was given (Boost.Process's limit_handles is broken in 1.74; see
-// DESIGN.md).
+// docs/DECISIONS.md "Children keep only the descriptors they are given").
 struct ChildSetupHandler : bp::extend::handler {
   char** envp; // prepared by the parent: Boost.Process 1.74's environment reads out of bounds
   const ChildSetup* setup;

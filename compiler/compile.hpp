@@ -30,7 +30,8 @@ struct BuildRequest {
   std::filesystem::path work_dir;      // scratch space for this build, owned by the caller
   std::vector<std::string> buildpacks; // explicit choice; empty: the app's own, else detect
   std::string source_version;          // SOURCE_VERSION, the commit
-  // Every line of the build log as it happens, already in DESIGN.md's output format.
+  // Every line of the build log as it happens, already in the output format of
+  // docs/CONTRACTS.md "Output conventions".
   std::function<void(std::string_view)> on_output;
   // Whose build it is: the buildpacks run as this uid and gid (sandbox.hpp), and when they
   // switch to it on the host, the build dir, cache and env dir become its own.

@@ -1,5 +1,5 @@
-// Where everything lives under ROOT (DESIGN.md "On-disk layout"). Every path slipway
-// builds from a name goes through here, after the name has been validated.
+// Where everything lives under ROOT (docs/CONTRACTS.md "On-disk layout"). Every path
+// slipway builds from a name goes through here, after the name has been validated.
 #pragma once
 
 #include <filesystem>

@@ -1,5 +1,5 @@
-// A release: what runs for an app at version N (DESIGN.md "release.toml"). Written once
-// as `pending`, then once more when it leaves `pending`; never changed after that.
+// A release: what runs for an app at version N (docs/CONTRACTS.md "release.toml"). Written
+// once as `pending`, then once more when it leaves `pending`; never changed after that.
 #pragma once
 
 #include <chrono>
