@@ -170,7 +170,8 @@ bool listed(const auto& list, std::string_view verb) {
 }
 
 // The -a/--app value of a slipway command line (before any "--"), or an error.
-Expected<std::string> app_argument(const std::vector<std::string>& words) {
+// The apps a command's words name with -a/--app (before a "--").
+std::vector<std::string> named_apps(const std::vector<std::string>& words) {
   std::vector<std::string> apps;
   for (std::size_t i = 1; i < words.size() && words[i] != "--"; ++i) {
     const std::string& word = words[i];
@@ -182,6 +183,11 @@ Expected<std::string> app_argument(const std::vector<std::string>& words) {
       apps.push_back(word.substr(2));
     }
   }
+  return apps;
+}
+
+Expected<std::string> app_argument(const std::vector<std::string>& words) {
+  auto apps = named_apps(words);
   if (apps.size() != 1) {
     return usage_error("'{}' needs exactly one -a APP", words[0]);
   }
@@ -283,6 +289,13 @@ Expected<void> run_ssh_command(const Layout& layout, const std::string& key_name
     if (!key->admin) {
       return refuse(
           {fmt::format("'{}' needs an admin key; key '{}' is a collaborator", verb, key->name)});
+    }
+  } else if (verb == "events" && named_apps(*words).empty()) {
+    // Every app's events: the server's view.
+    if (!key->admin) {
+      return refuse({fmt::format("'events' without -a APP needs an admin key; key '{}' is a "
+                                 "collaborator",
+                                 key->name)});
     }
   } else if (listed(k_app_commands, verb)) {
     auto app = app_argument(*words);

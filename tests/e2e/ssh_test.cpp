@@ -208,6 +208,14 @@ TEST_CASE("a collaborator may use its apps only, strangers and removed keys noth
   CHECK(contains(server.ssh("alice", "keys:remove admin").output, "needs an admin key"));
   CHECK(contains(server.ssh("bob", "config -a demo").output, "key 'bob' has no access"));
   CHECK(contains(server.ssh("alice", "").output, "you are 'alice'"));
+  // Its apps' events, as the server records them; every app's are an admin's.
+  auto events = server.ssh("alice", "events -a demo");
+  INFO(events.output);
+  CHECK(contains(events.output, "config.changed (alice): Config changed by alice: set GREETING"));
+  CHECK(contains(server.ssh("alice", "events").output,
+                 "'events' without -a APP needs an admin key; key 'alice' is a collaborator"));
+  CHECK(contains(server.ssh("alice", "events -a other").output, "no access to app 'other'"));
+  CHECK(contains(server.ssh("admin", "events").output, "app.created"));
   CHECK_FALSE(server.ssh("stranger", "releases -a demo").ok());
   CHECK_FALSE(
       server.git("stranger", {"clone", "-q", server.url("demo"), (server.dir / "c2").string()})
