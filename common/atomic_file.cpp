@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fd.hpp"
+
 namespace slipway {
 
 namespace fs = std::filesystem;
@@ -48,15 +50,8 @@ AtomicFile::~AtomicFile() {
 }
 
 Expected<void> AtomicFile::write(std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(m_fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return fail("cannot write '{}': {}", m_temp.string(), errno_text(errno));
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
+  if (auto written = write_all(m_fd, data); !written) {
+    return fail("cannot write '{}': {}", m_temp.string(), written.error().message);
   }
   return {};
 }

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <cerrno>
-#include <cstring>
 #include <string_view>
 #include <unistd.h>
 #include <utility>
@@ -48,7 +47,7 @@ inline Expected<void> write_all(int fd, std::string_view data) {
       continue;
     }
     if (n <= 0) {
-      return fail("{}", n < 0 ? std::strerror(errno) : "nothing written");
+      return fail("{}", n < 0 ? errno_text(errno) : "nothing written");
     }
     data.remove_prefix(static_cast<std::size_t>(n));
   }

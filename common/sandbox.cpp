@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fd.hpp"
 #include "common/seccomp.hpp"
 
 namespace slipway {
@@ -24,16 +25,8 @@ Expected<std::shared_ptr<UniqueFd>> memory_file(const char* name, std::string_vi
   if (!*fd) {
     return fail("cannot create a memory file: {}", errno_text(errno));
   }
-  std::size_t offset = 0;
-  while (offset < content.size()) {
-    ssize_t n = write(fd->get(), content.data() + offset, content.size() - offset);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      return fail("cannot write a memory file: {}", errno_text(errno));
-    }
-    offset += static_cast<std::size_t>(n);
+  if (auto written = write_all(fd->get(), content); !written) {
+    return fail("cannot write a memory file: {}", written.error().message);
   }
   if (lseek(fd->get(), 0, SEEK_SET) != 0) {
     return fail("cannot rewind a memory file: {}", errno_text(errno));

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/config.hpp"
+#include "common/fd.hpp"
 
 namespace slipway {
 
@@ -114,15 +115,8 @@ Expected<UniqueFd> open_directory_creating(int root_fd, std::string_view relativ
 }
 
 Expected<void> write_all(int fd, std::string_view data, std::string_view shown) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      return fail("cannot write '{}': {}", shown, errno_text(errno));
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
+  if (auto written = slipway::write_all(fd, data); !written) {
+    return fail("cannot write '{}': {}", shown, written.error().message);
   }
   return {};
 }

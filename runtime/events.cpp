@@ -234,7 +234,7 @@ Expected<Event> record_event(const Layout& layout, const Config& config, Event e
   event.time = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
   UniqueFd fd(open(file.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
   if (!fd) {
-    return fail("cannot open '{}': {}", file.string(), std::strerror(errno));
+    return fail("cannot open '{}': {}", file.string(), errno_text(errno));
   }
   std::string line = event_json(event).dump(-1, ' ', false, json::error_handler_t::replace);
   line.push_back('\n');
