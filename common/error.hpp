@@ -36,6 +36,18 @@ inline std::unexpected<Error> prefixed(Error error, std::string_view context) {
   return std::unexpected(std::move(error));
 }
 
+// Propagates an error: `auto config = TRY(layout.config());` is the value of a successful
+// Expected and returns its error from the enclosing function otherwise; `TRY(saved);` for an
+// Expected<void>. (A GNU statement expression, which g++ and clang support.)
+#define TRY(...)                                                                                   \
+  ({                                                                                               \
+    auto&& try_result_ = (__VA_ARGS__);                                                            \
+    if (!try_result_) {                                                                            \
+      return std::unexpected(std::move(try_result_).error());                                      \
+    }                                                                                              \
+    std::move(try_result_).value();                                                                \
+  })
+
 // The errno text, for messages: "cannot open 'x': No such file or directory".
 std::string errno_text(int err);
 
