@@ -2,12 +2,7 @@
 #include <cstdio>
 
 #include "cli/cli.hpp"
-#include "common/paths.hpp"
-#include "hooks/repo.hpp"
-#include "runtime/apps.hpp"
-#include "runtime/daemon_client.hpp"
-#include "runtime/release_store.hpp"
-#include "runtime/releaser.hpp"
+#include "ops/apps.hpp"
 
 namespace slipway::cli {
 
@@ -19,12 +14,9 @@ struct AppsArgs {
   bool json = false;
 };
 
-Expected<void> list(const Globals& globals, bool json) {
-  if (auto root = check_root(globals.layout()); !root) {
-    return root;
-  }
-  auto names = list_apps(globals.layout());
-  if (json) {
+Expected<void> list(const Globals& globals, const AppsArgs& args) {
+  auto names = TRY(ops::list_apps(TRY(globals.context())));
+  if (args.json) {
     std::puts(nlohmann::json(names).dump(2).c_str());
     return {};
   }
@@ -34,32 +26,32 @@ Expected<void> list(const Globals& globals, bool json) {
   return {};
 }
 
-Expected<void> info(const Globals& globals, const std::string& app, bool json) {
-  auto config = globals.config();
-  if (!config) {
-    return std::unexpected(config.error());
-  }
-  auto layout = globals.layout();
-  auto details = app_info(layout, app);
-  if (!details) {
-    return std::unexpected(details.error());
-  }
-  ReleaseStore store(layout, app);
-  auto live = store.live_version();
-  auto releases = store.list();
-  std::string url = app_url(*config, app);
-  if (json) {
-    nlohmann::json out = {{"name", app},
-                          {"created_at", format_time(details->created_at)},
-                          {"url", url},
-                          {"releases", releases.size()},
-                          {"live", live ? nlohmann::json(*live) : nlohmann::json(nullptr)}};
+Expected<void> create(const Globals& globals, const AppsArgs& args) {
+  TRY(ops::create_app(TRY(globals.context()), {.name = args.app}));
+  std::printf("Created %s\n", args.app.c_str());
+  return {};
+}
+
+Expected<void> info(const Globals& globals, const AppsArgs& args) {
+  auto app = TRY(ops::app_summary(TRY(globals.context()), args.app));
+  std::string live = app.live ? fmt::format("v{}", *app.live) : "(none)";
+  if (args.json) {
+    nlohmann::json out = {{"name", app.name},
+                          {"created_at", format_time(app.created_at)},
+                          {"url", app.url},
+                          {"releases", app.releases},
+                          {"live", app.live ? nlohmann::json(*app.live) : nullptr}};
     std::puts(out.dump(2).c_str());
     return {};
   }
-  std::printf("=== %s\nCreated:  %s\nURL:      %s\nReleases: %zu\nLive:     %s\n", app.c_str(),
-              format_time(details->created_at).c_str(), url.c_str(), releases.size(),
-              live ? fmt::format("v{}", *live).c_str() : "(none)");
+  std::printf("=== %s\nCreated:  %s\nURL:      %s\nReleases: %zu\nLive:     %s\n", app.name.c_str(),
+              format_time(app.created_at).c_str(), app.url.c_str(), app.releases, live.c_str());
+  return {};
+}
+
+Expected<void> destroy(const Globals& globals, const AppsArgs& args) {
+  TRY(ops::destroy_app(TRY(globals.context()), {.name = args.app, .confirm = args.confirm}));
+  std::printf("Destroyed %s\n", args.app.c_str());
   return {};
 }
 
@@ -70,52 +62,21 @@ void add_apps_commands(CLI::App& app, const Globals& globals, Action& action) {
 
   auto* apps = app.add_subcommand("apps", "list the apps");
   apps->add_flag("--json", args->json, "print JSON");
-  apps->callback([&, args] { action = [&globals, args] { return list(globals, args->json); }; });
+  apps->callback(choose(globals, action, args, list));
 
-  auto* create = add_command(app, "apps:create", "create an app");
-  create->add_option("NAME", args->app, "the app's name")->required();
-  create->callback([&, args] {
-    action = [&globals, args]() -> Expected<void> {
-      if (auto created = new_app(globals.layout(), args->app, local_actor()); !created) {
-        return created;
-      }
-      std::printf("Created %s\n", args->app.c_str());
-      return {};
-    };
-  });
+  auto* create_cmd = add_command(app, "apps:create", "create an app");
+  create_cmd->add_option("NAME", args->app, "the app's name")->required();
+  create_cmd->callback(choose(globals, action, args, create));
 
   auto* show = add_command(app, "apps:info", "show an app");
   add_app_option(show, args->app);
   show->add_flag("--json", args->json, "print JSON");
-  show->callback(
-      [&, args] { action = [&globals, args] { return info(globals, args->app, args->json); }; });
+  show->callback(choose(globals, action, args, info));
 
-  auto* destroy = add_command(app, "apps:destroy", "destroy an app and everything it holds");
-  destroy->add_option("NAME", args->app, "the app's name")->required();
-  destroy->add_option("--confirm", args->confirm, "the app's name again")->required();
-  destroy->callback([&, args] {
-    action = [&globals, args]() -> Expected<void> {
-      if (args->confirm != args->app) {
-        return usage_error("--confirm '{}' does not match the app name '{}'", args->confirm,
-                           args->app);
-      }
-      auto config = globals.config();
-      if (!config) {
-        return std::unexpected(config.error());
-      }
-      if (auto destroyed = delete_app(globals.layout(), *config, args->app, local_actor());
-          !destroyed) {
-        return destroyed;
-      }
-      // A running daemon stops the app's processes and drops its route.
-      if (auto synced = call_daemon(globals.layout(), {{"command", "sync"}, {"app", args->app}});
-          !synced) {
-        return std::unexpected(synced.error());
-      }
-      std::printf("Destroyed %s\n", args->app.c_str());
-      return {};
-    };
-  });
+  auto* destroy_cmd = add_command(app, "apps:destroy", "destroy an app and everything it holds");
+  destroy_cmd->add_option("NAME", args->app, "the app's name")->required();
+  destroy_cmd->add_option("--confirm", args->confirm, "the app's name again")->required();
+  destroy_cmd->callback(choose(globals, action, args, destroy));
 }
 
 } // namespace slipway::cli

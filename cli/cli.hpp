@@ -2,9 +2,11 @@
 // registers itself.
 #pragma once
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -13,11 +15,10 @@
 
 #include "common/config.hpp"
 #include "common/error.hpp"
-#include "runtime/apps.hpp"
-#include "runtime/events.hpp"
+#include "ops/context.hpp"
+#include "ops/releases.hpp"
 #include "runtime/layout.hpp"
 #include "runtime/release.hpp"
-#include "runtime/releaser.hpp"
 
 namespace slipway::cli {
 
@@ -27,10 +28,23 @@ struct Globals {
   Layout layout() const { return Layout(std::filesystem::absolute(root)); }
   // ROOT/slipway.toml, or every default when it does not exist.
   Expected<Config> config() const { return layout().config(); }
+  // What an operation needs: the actor (the key the ssh command names, else the local
+  // user), slipway.toml, and stderr for progress lines. `wait`: for a busy app.
+  Expected<ops::Context> context(bool wait = true) const;
 };
 
 // A command's action: its error, if any, becomes one line on stderr and the exit code.
 using Action = std::function<Expected<void>()>;
+
+// A command's callback: when CLI11 chooses the command, `action` becomes
+// `run(globals, *args)`, run once the whole line is parsed.
+template <class Args, class Run>
+std::function<void()> choose(const Globals& globals, Action& action, std::shared_ptr<Args> args,
+                             Run run) {
+  return [&globals, &action, args, run] {
+    action = [&globals, args, run] { return run(globals, *args); };
+  };
+}
 
 // Each command file adds its subcommands; the chosen one sets `action`.
 void add_build_command(CLI::App& app, const Globals& globals, Action& action);
@@ -57,26 +71,11 @@ std::string from_cli11_text(std::string_view text); // registered names -> "apps
 // A line of an operation's log, to stderr as it happens.
 void print_line(std::string_view line);
 
-// What a command that makes a release starts from: the app checked, slipway.toml loaded.
-struct AppOperation {
-  Layout layout;
-  Config config;
-  std::string app;
-  bool wait = true;
+// Sets `flag` on SIGINT, SIGTERM and SIGPIPE: what `--tail` stops on.
+void interrupt_on_signals(std::atomic<bool>& flag);
 
-  // The releaser's context, logging to stderr; valid while this object lives.
-  ReleaseContext context() const {
-    // Over ssh, `ssh-command` names the key's owner in SLIPWAY_USER: the release records it.
-    const char* user = std::getenv("SLIPWAY_USER");
-    return {.layout = layout,
-            .config = config,
-            .app = app,
-            .wait = wait,
-            .user = user ? user : "",
-            .on_output = print_line};
-  }
-};
-Expected<AppOperation> open_app(const Globals& globals, const std::string& app, bool no_wait);
+// Text written to stdout as it is (a log, a value).
+void print_text(std::string_view text);
 
 // Adds the `-a,--app APP` option every app-scoped command takes.
 CLI::Option* add_app_option(CLI::App* command, std::string& app);
@@ -85,16 +84,10 @@ CLI::Option* add_app_option(CLI::App* command, std::string& app);
 // is a directory) made absolute against the caller's working directory; others unchanged.
 std::vector<std::string> buildpack_refs(const std::vector<std::string>& refs);
 
-// Changes the app's settings (formation, domains, access) under its deploy lock, records
-// the event `change` returns (its app and actor are filled in here), and tells a running
-// daemon.
-Expected<void> change_app_settings(const AppOperation& operation,
-                                   const std::function<Expected<Event>(AppInfo&)>& change);
-
 // "v3" or "3".
 Expected<int> parse_version(std::string_view text);
 
 // A release as `releases --json` shows it.
-nlohmann::json release_json(const Layout& layout, const Release& release, bool live);
+nlohmann::json release_json(const ops::ReleaseDetails& details);
 
 } // namespace slipway::cli

@@ -1,15 +1,27 @@
 // What the commands share.
 #include <charconv>
+#include <csignal>
 #include <cstdio>
 
 #include "cli/cli.hpp"
-#include "runtime/apps.hpp"
-#include "runtime/daemon_client.hpp"
-#include "runtime/deploy_lock.hpp"
-#include "runtime/events.hpp"
-#include "runtime/releaser.hpp"
 
 namespace slipway::cli {
+
+namespace {
+std::atomic<bool>* g_interrupt_flag = nullptr;
+} // namespace
+
+void interrupt_on_signals(std::atomic<bool>& flag) {
+  g_interrupt_flag = &flag;
+  for (int signal_number : {SIGINT, SIGTERM, SIGPIPE}) {
+    std::signal(signal_number, [](int) { *g_interrupt_flag = true; });
+  }
+}
+
+void print_text(std::string_view text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
 
 void print_line(std::string_view line) {
   std::fwrite(line.data(), 1, line.size(), stderr);
@@ -42,16 +54,10 @@ CLI::App* add_command(CLI::App& app, std::string_view name, const std::string& d
   return app.add_subcommand(to_cli11_name(name), description);
 }
 
-Expected<AppOperation> open_app(const Globals& globals, const std::string& app, bool no_wait) {
-  auto layout = globals.layout();
-  if (auto exists = require_app(layout, app); !exists) {
-    return std::unexpected(exists.error());
-  }
-  auto config = layout.config();
-  if (!config) {
-    return std::unexpected(config.error());
-  }
-  return AppOperation{layout, std::move(*config), app, !no_wait};
+Expected<ops::Context> Globals::context(bool wait) const {
+  auto context = TRY(ops::open_context(layout(), ops::acting_key_from_environment(), print_line));
+  context.wait = wait;
+  return context;
 }
 
 CLI::Option* add_app_option(CLI::App* command, std::string& app) {
@@ -70,38 +76,6 @@ std::vector<std::string> buildpack_refs(const std::vector<std::string>& refs) {
   return out;
 }
 
-Expected<void> change_app_settings(const AppOperation& operation,
-                                   const std::function<Expected<Event>(AppInfo&)>& change) {
-  {
-    auto lock = lock_app(operation.layout, operation.app, operation.wait, print_line);
-    if (!lock) {
-      return std::unexpected(lock.error());
-    }
-    auto info = app_info(operation.layout, operation.app);
-    if (!info) {
-      return std::unexpected(info.error());
-    }
-    auto event = change(*info);
-    if (!event) {
-      return std::unexpected(event.error());
-    }
-    if (auto saved = save_app_info(operation.layout, *info); !saved) {
-      return saved;
-    }
-    event->app = operation.app;
-    event->actor = local_actor();
-    if (auto recorded = record_event(operation.layout, operation.config, *event); !recorded) {
-      print_line("warning: " + recorded.error().message);
-    }
-  }
-  auto synced =
-      call_daemon(operation.layout, {{"command", "sync"}, {"app", operation.app}}, print_line);
-  if (!synced) {
-    return std::unexpected(synced.error());
-  }
-  return {};
-}
-
 Expected<int> parse_version(std::string_view text) {
   std::string_view digits = text.starts_with('v') ? text.substr(1) : text;
   int version = 0;
@@ -112,15 +86,16 @@ Expected<int> parse_version(std::string_view text) {
   return version;
 }
 
-nlohmann::json release_json(const Layout& layout, const Release& release, bool live) {
+nlohmann::json release_json(const ops::ReleaseDetails& details) {
+  const Release& release = details.release;
   nlohmann::json types = nlohmann::json::object();
   for (const auto& [name, command] : release.process_types) {
     types[name] = command;
   }
   return {
       {"version", release.version},
-      {"status", display_status(layout, release)},
-      {"live", live},
+      {"status", details.status},
+      {"live", details.live},
       {"description", release.description},
       {"created_at", format_time(release.created_at)},
       {"commit", release.commit},

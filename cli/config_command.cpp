@@ -3,9 +3,7 @@
 
 #include "cli/cli.hpp"
 #include "compiler/release_yaml.hpp"
-#include "runtime/apps.hpp"
-#include "runtime/release_store.hpp"
-#include "runtime/releaser.hpp"
+#include "ops/config.hpp"
 
 namespace slipway::cli {
 
@@ -18,68 +16,42 @@ struct ConfigArgs {
   bool no_wait = false;
 };
 
-Expected<ConfigVars> live_config(const Layout& layout, const std::string& app) {
-  if (auto exists = require_app(layout, app); !exists) {
-    return std::unexpected(exists.error());
-  }
-  auto live = ReleaseStore(layout, app).live();
-  if (!live) {
-    return std::unexpected(live.error());
-  }
-  return *live ? (*live)->config : ConfigVars{};
-}
-
 Expected<void> show(const Globals& globals, const ConfigArgs& args) {
-  auto config = live_config(globals.layout(), args.app);
-  if (!config) {
-    return std::unexpected(config.error());
-  }
+  auto config = TRY(ops::config_vars(TRY(globals.context()), args.app));
   if (args.json) {
-    std::puts(nlohmann::json(*config).dump(2).c_str());
+    std::puts(nlohmann::json(config).dump(2).c_str());
     return {};
   }
   // NAME='value' lines: `eval "$(slipway config -a APP)"` sets them in a shell.
-  for (const auto& [name, value] : *config) {
+  for (const auto& [name, value] : config) {
     std::printf("%s=%s\n", name.c_str(), shell_quote(value).c_str());
   }
   return {};
 }
 
 Expected<void> get(const Globals& globals, const ConfigArgs& args) {
-  auto config = live_config(globals.layout(), args.app);
-  if (!config) {
-    return std::unexpected(config.error());
-  }
-  auto it = config->find(args.items.front());
-  if (it == config->end()) {
-    return fail("config var '{}' is not set", args.items.front());
-  }
-  std::printf("%s\n", it->second.c_str());
+  auto value =
+      TRY(ops::config_var(TRY(globals.context()), {.app = args.app, .name = args.items.front()}));
+  std::printf("%s\n", value.c_str());
   return {};
 }
 
-Expected<void> change(const Globals& globals, const ConfigArgs& args, bool setting) {
-  auto operation = open_app(globals, args.app, args.no_wait);
-  if (!operation) {
-    return std::unexpected(operation.error());
-  }
-  ConfigVars set;
-  std::vector<std::string> unset;
+Expected<void> set(const Globals& globals, const ConfigArgs& args) {
+  ops::ChangeConfig change{.app = args.app};
   for (const auto& item : args.items) {
-    if (!setting) {
-      unset.push_back(item);
-      continue;
-    }
     auto equals = item.find('=');
     if (equals == std::string::npos) {
       return usage_error("'{}' is not NAME=VALUE", item);
     }
-    set[item.substr(0, equals)] = item.substr(equals + 1);
+    change.set[item.substr(0, equals)] = item.substr(equals + 1);
   }
-  auto release = change_config(operation->context(), set, unset);
-  if (!release) {
-    return std::unexpected(release.error());
-  }
+  TRY(ops::change_config(TRY(globals.context(!args.no_wait)), change));
+  return {};
+}
+
+Expected<void> unset(const Globals& globals, const ConfigArgs& args) {
+  TRY(ops::change_config(TRY(globals.context(!args.no_wait)),
+                         {.app = args.app, .unset = args.items}));
   return {};
 }
 
@@ -91,25 +63,24 @@ void add_config_commands(CLI::App& app, const Globals& globals, Action& action) 
   auto* config = app.add_subcommand("config", "show an app's config vars");
   add_app_option(config, args->app);
   config->add_flag("--json", args->json, "print JSON");
-  config->callback([&, args] { action = [&globals, args] { return show(globals, *args); }; });
+  config->callback(choose(globals, action, args, show));
 
   auto* get_cmd = add_command(app, "config:get", "print one config var's value");
   add_app_option(get_cmd, args->app);
   get_cmd->add_option("NAME", args->items, "the var")->required()->expected(1);
-  get_cmd->callback([&, args] { action = [&globals, args] { return get(globals, *args); }; });
+  get_cmd->callback(choose(globals, action, args, get));
 
-  auto* set = add_command(app, "config:set", "set config vars; makes a new release");
-  add_app_option(set, args->app);
-  set->add_option("NAME=VALUE", args->items, "vars to set")->required();
-  set->add_flag("--no-wait", args->no_wait, "fail at once if the app is busy");
-  set->callback([&, args] { action = [&globals, args] { return change(globals, *args, true); }; });
+  auto* set_cmd = add_command(app, "config:set", "set config vars; makes a new release");
+  add_app_option(set_cmd, args->app);
+  set_cmd->add_option("NAME=VALUE", args->items, "vars to set")->required();
+  set_cmd->add_flag("--no-wait", args->no_wait, "fail at once if the app is busy");
+  set_cmd->callback(choose(globals, action, args, set));
 
-  auto* unset = add_command(app, "config:unset", "unset config vars; makes a new release");
-  add_app_option(unset, args->app);
-  unset->add_option("NAME", args->items, "vars to unset")->required();
-  unset->add_flag("--no-wait", args->no_wait, "fail at once if the app is busy");
-  unset->callback(
-      [&, args] { action = [&globals, args] { return change(globals, *args, false); }; });
+  auto* unset_cmd = add_command(app, "config:unset", "unset config vars; makes a new release");
+  add_app_option(unset_cmd, args->app);
+  unset_cmd->add_option("NAME", args->items, "vars to unset")->required();
+  unset_cmd->add_flag("--no-wait", args->no_wait, "fail at once if the app is busy");
+  unset_cmd->callback(choose(globals, action, args, unset));
 }
 
 } // namespace slipway::cli

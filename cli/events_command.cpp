@@ -1,11 +1,10 @@
 // events [-a APP] [-n N] [--since ID] [--json] [--tail]
-#include <csignal>
+#include <atomic>
 #include <cstdio>
 
 #include "cli/cli.hpp"
 #include "common/output.hpp"
-#include "runtime/apps.hpp"
-#include "runtime/events.hpp"
+#include "ops/history.hpp"
 
 namespace slipway::cli {
 
@@ -21,10 +20,14 @@ struct EventsArgs {
 
 std::atomic<bool> g_interrupted{false};
 
+std::string json_text(const nlohmann::json& json, int indent) {
+  return json.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 void print_event(const Event& event, bool json) {
   std::string line;
   if (json) {
-    line = event_json(event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    line = json_text(event_json(event), -1);
   } else {
     auto [source, text] = describe_event(event);
     line = fmt::format("{} #{} {} {}.{} ({}): {}", format_time(event.time), event.id,
@@ -37,38 +40,34 @@ void print_event(const Event& event, bool json) {
   }
 }
 
+void print_warning(const std::string& warning) {
+  print_line("warning: " + warning);
+}
+
 Expected<void> show(const Globals& globals, const EventsArgs& args) {
-  auto layout = globals.layout();
-  if (!args.app.empty()) {
-    if (auto exists = require_app(layout, args.app); !exists) {
-      return exists;
-    }
-  }
-  EventQuery query{.app = args.app, .since = args.since, .limit = args.count};
-  auto page = read_events(layout, query);
+  auto context = TRY(globals.context());
+  ops::ReadEvents request{.app = args.app, .since = args.since, .count = args.count};
+  auto page = TRY(ops::read_events(context, request));
   for (const auto& warning : page.warnings) {
-    print_line("warning: " + warning);
+    print_warning(warning);
   }
-  std::uint64_t last = page.events.empty() ? args.since : page.events.back().id;
   if (args.json && !args.tail) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& event : page.events) {
       out.push_back(event_json(event));
     }
-    std::puts(out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    std::puts(json_text(out, 2).c_str());
     return {};
   }
   for (const auto& event : page.events) {
     print_event(event, args.json);
   }
   if (args.tail) {
-    std::signal(SIGINT, [](int) { g_interrupted = true; });
-    std::signal(SIGTERM, [](int) { g_interrupted = true; });
-    std::signal(SIGPIPE, [](int) { g_interrupted = true; });
-    query.limit = 0;
-    follow_events(
-        layout, query, last, [&](const Event& event) { print_event(event, args.json); },
-        [](const std::string& warning) { print_line("warning: " + warning); }, g_interrupted);
+    interrupt_on_signals(g_interrupted);
+    std::uint64_t last = page.events.empty() ? args.since : page.events.back().id;
+    TRY(ops::follow_events(
+        context, request, last, [&](const Event& event) { print_event(event, args.json); },
+        print_warning, g_interrupted));
   }
   return {};
 }
@@ -86,7 +85,7 @@ void add_events_command(CLI::App& app, const Globals& globals, Action& action) {
   events->add_option("--since", args->since, "only events after this id");
   events->add_flag("--json", args->json, "as JSON: an array, or with --tail one object per line");
   events->add_flag("-t,--tail", args->tail, "keep printing new events until interrupted");
-  events->callback([&, args] { action = [&globals, args] { return show(globals, *args); }; });
+  events->callback(choose(globals, action, args, show));
 }
 
 } // namespace slipway::cli

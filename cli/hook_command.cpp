@@ -6,13 +6,12 @@
 #include <iterator>
 
 #include "cli/cli.hpp"
-#include "common/atomic_file.hpp"
 #include "common/subprocess.hpp"
 #include "hooks/receive.hpp"
-#include "hooks/repo.hpp"
+#include "ops/history.hpp"
 #include "runtime/apps.hpp"
-#include "runtime/builds.hpp"
 #include "runtime/releaser.hpp"
+#include "runtime/repo.hpp"
 
 namespace slipway::cli {
 
@@ -61,11 +60,7 @@ Expected<void> run_housekeeping(const Globals& globals, const std::string& app) 
 }
 
 Expected<void> list(const Globals& globals, const HookArgs& args) {
-  auto layout = globals.layout();
-  if (auto exists = require_app(layout, args.app); !exists) {
-    return exists;
-  }
-  auto builds = list_builds(layout, args.app);
+  auto builds = TRY(ops::list_builds(TRY(globals.context()), args.app));
   if (args.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& build : builds) {
@@ -92,32 +87,16 @@ Expected<void> list(const Globals& globals, const HookArgs& args) {
 }
 
 Expected<void> output(const Globals& globals, const HookArgs& args) {
-  auto layout = globals.layout();
-  if (auto exists = require_app(layout, args.app); !exists) {
-    return exists;
-  }
-  int id = 0;
-  if (args.id.empty()) {
-    auto builds = list_builds(layout, args.app);
-    if (builds.empty()) {
-      return fail("'{}' has no builds", args.app);
-    }
-    id = builds.front().id;
-  } else {
-    auto [end, ec] = std::from_chars(args.id.data(), args.id.data() + args.id.size(), id);
-    if (ec != std::errc() || end != args.id.data() + args.id.size() || id < 1) {
+  std::optional<int> id;
+  if (!args.id.empty()) {
+    int parsed = 0;
+    auto [end, ec] = std::from_chars(args.id.data(), args.id.data() + args.id.size(), parsed);
+    if (ec != std::errc() || end != args.id.data() + args.id.size() || parsed < 1) {
       return usage_error("invalid build id '{}'", args.id);
     }
+    id = parsed;
   }
-  std::error_code ec;
-  if (!std::filesystem::exists(build_log_path(layout, args.app, id), ec)) {
-    return fail("build {} of '{}' does not exist", id, args.app);
-  }
-  auto text = read_file(build_log_path(layout, args.app, id));
-  if (!text) {
-    return std::unexpected(text.error());
-  }
-  std::fwrite(text->data(), 1, text->size(), stdout);
+  print_text(TRY(ops::build_output(TRY(globals.context()), {.app = args.app, .id = id})));
   return {};
 }
 
@@ -143,12 +122,12 @@ void add_hook_commands(CLI::App& app, const Globals& globals, Action& action) {
   auto* builds = app.add_subcommand("builds", "list an app's builds, newest first");
   add_app_option(builds, args->app);
   builds->add_flag("--json", args->json, "print JSON");
-  builds->callback([&, args] { action = [&globals, args] { return list(globals, *args); }; });
+  builds->callback(choose(globals, action, args, list));
 
   auto* out = add_command(app, "builds:output", "print a build's whole log (default: the newest)");
   add_app_option(out, args->app);
   out->add_option("ID", args->id, "the build's id");
-  out->callback([&, args] { action = [&globals, args] { return output(globals, *args); }; });
+  out->callback(choose(globals, action, args, output));
 }
 
 } // namespace slipway::cli

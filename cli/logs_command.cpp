@@ -1,9 +1,10 @@
 // logs -a APP [-n N] [--tail]
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 
 #include "cli/cli.hpp"
-#include "runtime/app_log.hpp"
+#include "ops/history.hpp"
 
 namespace slipway::cli {
 
@@ -17,29 +18,22 @@ struct LogsArgs {
 
 std::atomic<bool> g_interrupted{false};
 
+void print_log_line(std::string_view line) {
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fputc('\n', stdout);
+  if (std::fflush(stdout) != 0) {
+    g_interrupted = true; // the reader went away
+  }
+}
+
 Expected<void> show(const Globals& globals, const LogsArgs& args) {
-  auto layout = globals.layout();
-  if (auto exists = require_app(layout, args.app); !exists) {
-    return exists;
+  auto context = TRY(globals.context());
+  for (const auto& line : TRY(ops::read_log(context, {.app = args.app, .count = args.lines}))) {
+    print_log_line(line);
   }
-  for (const auto& line : read_log_tail(layout.log_dir(args.app), args.lines)) {
-    std::puts(line.c_str());
-  }
-  std::fflush(stdout);
   if (args.tail) {
-    std::signal(SIGINT, [](int) { g_interrupted = true; });
-    std::signal(SIGTERM, [](int) { g_interrupted = true; });
-    std::signal(SIGPIPE, [](int) { g_interrupted = true; });
-    follow_log(
-        layout.log_dir(args.app),
-        [](std::string_view line) {
-          std::fwrite(line.data(), 1, line.size(), stdout);
-          std::fputc('\n', stdout);
-          if (std::fflush(stdout) != 0) {
-            g_interrupted = true; // the reader went away
-          }
-        },
-        g_interrupted);
+    interrupt_on_signals(g_interrupted);
+    TRY(ops::follow_log(context, args.app, print_log_line, g_interrupted));
   }
   return {};
 }
@@ -53,7 +47,7 @@ void add_logs_command(CLI::App& app, const Globals& globals, Action& action) {
   logs->add_option("-n,--num", args->lines, "how many lines to show (default 100)")
       ->check(CLI::Range(0, 1000000));
   logs->add_flag("-t,--tail", args->tail, "keep printing new lines until interrupted");
-  logs->callback([&, args] { action = [&globals, args] { return show(globals, *args); }; });
+  logs->callback(choose(globals, action, args, show));
 }
 
 } // namespace slipway::cli

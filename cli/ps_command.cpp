@@ -1,26 +1,14 @@
 // ps, ps:scale, ps:restart, run
 #include <charconv>
 #include <cstdio>
-#include <signal.h>
-#include <unistd.h>
 
 #include "cli/cli.hpp"
 #include "common/output.hpp"
-#include "common/tree.hpp"
-#include "compiler/procfile.hpp"
-#include "compiler/release_yaml.hpp"
-#include "runtime/app_log.hpp"
-#include "runtime/daemon_client.hpp"
-#include "runtime/deploy_lock.hpp"
-#include "runtime/dyno.hpp"
-#include "runtime/launch.hpp"
-#include "runtime/release_store.hpp"
+#include "ops/processes.hpp"
 
 namespace slipway::cli {
 
 namespace {
-
-namespace fs = std::filesystem;
 
 struct PsArgs {
   std::string app;
@@ -43,25 +31,18 @@ std::string uptime_text(long seconds) {
 }
 
 Expected<void> list(const Globals& globals, const PsArgs& args) {
-  auto layout = globals.layout();
-  if (auto exists = require_app(layout, args.app); !exists) {
-    return exists;
-  }
-  auto processes = require_daemon(layout, {{"command", "ps"}, {"app", args.app}});
-  if (!processes) {
-    return std::unexpected(processes.error());
-  }
+  auto processes = TRY(ops::list_processes(TRY(globals.context()), args.app));
   if (args.json) {
-    std::puts(processes->dump(2).c_str());
+    std::puts(processes.dump(2).c_str());
     return {};
   }
-  if (processes->empty()) {
+  if (processes.empty()) {
     std::printf("%s has no processes running\n", args.app.c_str());
     return {};
   }
   std::printf("%-12s %-9s %-8s %-9s %-8s %-6s %s\n", "PROCESS", "STATE", "RELEASE", "UPTIME", "PID",
               "PORT", "COMMAND");
-  for (const auto& process : *processes) {
+  for (const auto& process : processes) {
     auto text = [&](const char* key, auto show) -> std::string {
       return process.contains(key) ? show(process[key]) : "-";
     };
@@ -76,146 +57,42 @@ Expected<void> list(const Globals& globals, const PsArgs& args) {
   return {};
 }
 
-Expected<void> scale(const Globals& globals, const PsArgs& args) {
-  std::map<std::string, int> counts;
+// TYPE=COUNT words; the operation checks the types and counts.
+Expected<ops::Scale> scale_request(const PsArgs& args) {
+  ops::Scale request{.app = args.app};
   for (const auto& item : args.items) {
     auto equals = item.find('=');
-    std::string type = item.substr(0, equals);
-    int count = -1;
-    if (equals != std::string::npos) {
-      std::string_view digits = std::string_view(item).substr(equals + 1);
-      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), count);
-      if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty()) {
-        count = -1;
-      }
+    std::string_view digits = std::string_view(item).substr(std::min(equals + 1, item.size()));
+    int count = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), count);
+    if (equals == std::string::npos || digits.empty() || ec != std::errc() ||
+        end != digits.data() + digits.size()) {
+      return usage_error("'{}' is not TYPE=COUNT", item);
     }
-    if (equals == std::string::npos || !is_process_type_name(type) || count < 0 ||
-        count > k_max_scale) {
-      return usage_error("'{}' is not TYPE=COUNT (a count from 0 to {})", item, k_max_scale);
-    }
-    counts[type] = count;
+    request.counts[item.substr(0, equals)] = count;
   }
-  auto operation = open_app(globals, args.app, args.no_wait);
-  if (!operation) {
-    return std::unexpected(operation.error());
-  }
-  auto live = ReleaseStore(operation->layout, args.app).live();
-  if (!live) {
-    return std::unexpected(live.error());
-  }
-  for (const auto& [type, count] : counts) {
-    bool known = *live && std::ranges::any_of((*live)->process_types, [&](const auto& entry) {
-      return entry.first == type;
-    });
-    if (!known) {
-      return fail("{} has no process type '{}'{}", args.app, type,
-                  *live ? "" : " (nothing was deployed yet)");
-    }
-  }
-  std::string summary;
-  auto changed = change_app_settings(*operation, [&](AppInfo& info) -> Expected<Event> {
-    nlohmann::json formation = nlohmann::json::object();
-    for (const auto& [type, count] : counts) {
-      info.formation[type] = count;
-      formation[type] = count;
-      summary += fmt::format("{}{}@{}", summary.empty() ? "" : ", ", type, count);
-    }
-    return Event{.resource = "formation",
-                 .action = "changed",
-                 .data = {{"formation", formation}, {"message", "Scaled to " + summary}}};
-  });
-  if (!changed) {
-    return changed;
-  }
+  return request;
+}
+
+Expected<void> scale(const Globals& globals, const PsArgs& args) {
+  auto summary = TRY(ops::scale(TRY(globals.context(!args.no_wait)), TRY(scale_request(args))));
   print_line(fmt::format("Scaling processes... done, now running {}", summary));
   return {};
 }
 
 Expected<void> restart(const Globals& globals, const PsArgs& args) {
-  auto operation = open_app(globals, args.app, args.no_wait);
-  if (!operation) {
-    return std::unexpected(operation.error());
-  }
   std::string type = args.items.empty() ? "" : args.items.front();
-  if (!type.empty() && !is_process_type_name(type)) {
-    return usage_error("invalid process type '{}'", type);
-  }
-  auto lock = lock_app(operation->layout, args.app, operation->wait, print_line);
-  if (!lock) {
-    return std::unexpected(lock.error());
-  }
-  print_line(step_line(
-      fmt::format("Restarting {} processes of {}", type.empty() ? "all" : type, args.app)));
-  auto restarted = require_daemon(
-      operation->layout, {{"command", "restart"}, {"app", args.app}, {"type", type}}, print_line);
-  if (!restarted) {
-    return std::unexpected(restarted.error());
-  }
-  print_line(detail_line(fmt::format("done, {} restarted", restarted->value("restarted", 0))));
+  int restarted =
+      TRY(ops::restart(TRY(globals.context(!args.no_wait)), {.app = args.app, .type = type}));
+  print_line(detail_line(fmt::format("done, {} restarted", restarted)));
   return {};
 }
 
-// A one-off process in the live release's environment, on this terminal. Its files are a
-// throwaway copy, as a dyno's are.
 Expected<void> run_oneoff(const Globals& globals, const PsArgs& args) {
-  auto operation = open_app(globals, args.app, true);
-  if (!operation) {
-    return std::unexpected(operation.error());
-  }
-  auto live = ReleaseStore(operation->layout, args.app).live();
-  if (!live) {
-    return std::unexpected(live.error());
-  }
-  if (!*live) {
-    return fail("{} has no live release to run a command in", args.app);
-  }
-  const Release& release = **live;
-  auto unpacked = ensure_unpacked(operation->layout, args.app, release);
-  if (!unpacked) {
-    return std::unexpected(unpacked.error());
-  }
-  std::string dyno = fmt::format("run.{}", getpid());
-  fs::path dir = operation->layout.oneoff_dir() / fmt::format("{}-{}", args.app, dyno);
-  auto sandbox = process_sandbox(operation->layout, operation->config, args.app, dyno);
-  if (!sandbox) {
-    return std::unexpected(sandbox.error());
-  }
-  if (auto copied = make_process_copy(*unpacked, dir, sandbox->identity); !copied) {
-    return copied;
-  }
-  // One word is a command line for the shell (`run -a APP -- 'rake db:migrate && ls'`);
-  // several are an argv, each quoted.
-  std::string command = args.items.size() == 1 ? args.items.front() : "";
-  for (std::size_t i = 0; args.items.size() > 1 && i < args.items.size(); ++i) {
-    command += (i == 0 ? "" : " ") + shell_quote(args.items[i]);
-  }
-  AppLog log(operation->layout.log_dir(args.app), operation->config.runtime.log_size);
-  log.append("slipway[api]", fmt::format("Starting process with command `{}` ({})", command, dyno));
-  auto cleanup = [&] {
-    [[maybe_unused]] auto removed = remove_tree(dir);
-    if (sandbox->cgroups) {
-      sandbox->cgroups->remove();
-    }
-  };
-  auto prepared = process_command(
-      {.release = release, .dyno = dyno, .command = command, .app_dir = dir, .sandbox = *sandbox});
-  if (!prepared) {
-    cleanup();
-    return std::unexpected(prepared.error());
-  }
-  auto process = spawn(*prepared, {.capture_output = false, .new_process_group = false});
-  if (!process) {
-    cleanup();
-    return std::unexpected(process.error());
-  }
-  // Like system(3): a ^C at the terminal is for the command; we wait for it.
-  signal(SIGINT, SIG_IGN);
-  signal(SIGQUIT, SIG_IGN);
-  ExitStatus status = wait_spawned(*process);
-  cleanup();
-  log.append(fmt::format("slipway[{}]", dyno), fmt::format("Process {}", status.describe()));
-  if (status.code != 0) {
-    return std::unexpected(Error{"", status.code});
+  int status =
+      TRY(ops::run_oneoff(TRY(globals.context(false)), {.app = args.app, .command = args.items}));
+  if (status != 0) {
+    return std::unexpected(Error{"", status}); // the exit status speaks for itself
   }
   return {};
 }
@@ -228,27 +105,25 @@ void add_ps_commands(CLI::App& app, const Globals& globals, Action& action) {
   auto* ps = app.add_subcommand("ps", "list an app's processes (from the daemon)");
   add_app_option(ps, args->app);
   ps->add_flag("--json", args->json, "print JSON");
-  ps->callback([&, args] { action = [&globals, args] { return list(globals, *args); }; });
+  ps->callback(choose(globals, action, args, list));
 
   auto* scale_cmd = add_command(app, "ps:scale", "set how many processes of each type run");
   add_app_option(scale_cmd, args->app);
   scale_cmd->add_option("TYPE=COUNT", args->items, "e.g. web=2 worker=0")->required();
   scale_cmd->add_flag("--no-wait", args->no_wait, "fail at once if the app is busy");
-  scale_cmd->callback([&, args] { action = [&globals, args] { return scale(globals, *args); }; });
+  scale_cmd->callback(choose(globals, action, args, scale));
 
   auto* restart_cmd = add_command(app, "ps:restart", "restart processes (web ones rolling)");
   add_app_option(restart_cmd, args->app);
   restart_cmd->add_option("TYPE", args->items, "only this process type")->expected(0, 1);
   restart_cmd->add_flag("--no-wait", args->no_wait, "fail at once if the app is busy");
-  restart_cmd->callback(
-      [&, args] { action = [&globals, args] { return restart(globals, *args); }; });
+  restart_cmd->callback(choose(globals, action, args, restart));
 
   auto* run_cmd = app.add_subcommand("run", "run a one-off command in the live release");
   add_app_option(run_cmd, args->app);
   run_cmd->add_option("COMMAND", args->items, "the command and its arguments (after --)")
       ->required();
-  run_cmd->callback(
-      [&, args] { action = [&globals, args] { return run_oneoff(globals, *args); }; });
+  run_cmd->callback(choose(globals, action, args, run_oneoff));
 }
 
 } // namespace slipway::cli

@@ -12,11 +12,11 @@
 #include "common/subprocess.hpp"
 #include "compiler/git_export.hpp"
 #include "hooks/ref_update.hpp"
-#include "hooks/repo.hpp"
 #include "runtime/apps.hpp"
 #include "runtime/builds.hpp"
 #include "runtime/events.hpp"
 #include "runtime/releaser.hpp"
+#include "runtime/repo.hpp"
 
 namespace slipway {
 

@@ -7,10 +7,10 @@
 #include <unistd.h>
 
 #include "common/paths.hpp"
-#include "hooks/access.hpp"
-#include "hooks/repo.hpp"
+#include "ops/apps.hpp"
+#include "ops/rights.hpp"
 #include "runtime/app_name.hpp"
-#include "runtime/apps.hpp"
+#include "runtime/keys.hpp"
 
 namespace slipway {
 
@@ -148,28 +148,6 @@ Expected<std::optional<GitRequest>> parse_git_request(const std::vector<std::str
 
 namespace {
 
-// Commands a collaborator may run on the apps it has access to (with -a APP).
-constexpr std::array k_app_commands = {"apps:info",     "releases",
-                                       "releases:info", "releases:output",
-                                       "rollback",      "config",
-                                       "config:get",    "config:set",
-                                       "config:unset",  "ps",
-                                       "ps:scale",      "ps:restart",
-                                       "run",           "logs",
-                                       "events",        "domains",
-                                       "domains:add",   "domains:remove",
-                                       "builds",        "builds:output",
-                                       "access"};
-// Commands for admin keys only.
-constexpr std::array k_admin_commands = {"apps",       "apps:create",  "apps:destroy",
-                                         "keys",       "keys:add",     "keys:remove",
-                                         "access:add", "access:remove"};
-
-bool listed(const auto& list, std::string_view verb) {
-  return std::ranges::find(list, verb) != list.end();
-}
-
-// The -a/--app value of a slipway command line (before any "--"), or an error.
 // The apps a command's words name with -a/--app (before a "--").
 std::vector<std::string> named_apps(const std::vector<std::string>& words) {
   std::vector<std::string> apps;
@@ -186,31 +164,32 @@ std::vector<std::string> named_apps(const std::vector<std::string>& words) {
   return apps;
 }
 
+// The -a APP of a command line: at most one.
 Expected<std::string> app_argument(const std::vector<std::string>& words) {
   auto apps = named_apps(words);
-  if (apps.size() != 1) {
-    return usage_error("'{}' needs exactly one -a APP", words[0]);
+  if (apps.size() > 1) {
+    return usage_error("'{}' takes one -a APP, got {}", words[0], apps.size());
   }
-  if (auto valid = validate_app_name(apps[0]); !valid) {
-    return std::unexpected(valid.error());
-  }
-  return apps[0];
+  return apps.empty() ? "" : apps[0];
 }
 
-std::string help(const SshKey& key) {
+// The commands this key may run, from the operations' table.
+std::string help(const ops::Context& context) {
+  const ops::Actor& actor = context.actor;
   std::string text = fmt::format("slipway: you are '{}'{}. Use git push/clone with "
                                  "ssh://HOST/APP, or run:\n",
-                                 key.name, key.admin ? " (admin)" : "");
-  for (const char* verb : k_app_commands) {
-    text += fmt::format("  {} -a APP ...\n", verb);
-  }
-  if (key.admin) {
-    for (const char* verb : k_admin_commands) {
-      text += fmt::format("  {} ...\n", verb);
+                                 actor.name, actor.admin ? " (admin)" : "");
+  for (const auto& operation : ops::operations()) {
+    bool git = operation.name.starts_with("git-");
+    if (!operation.remote || git || (operation.scope == ops::Scope::admin && !actor.admin)) {
+      continue;
     }
-  } else {
-    text += "  (on the apps you were given access to; apps, keys and access:add need an admin "
-            "key)\n";
+    text += fmt::format("  {}{}\n", operation.name,
+                        operation.scope == ops::Scope::app ? " -a APP ..." : " ...");
+  }
+  if (!actor.admin) {
+    text += "  (on the apps you were given access to; apps:create, keys and access:add need an "
+            "admin key)\n";
   }
   return text;
 }
@@ -235,9 +214,12 @@ Expected<void> run_ssh_command(const Layout& layout, const std::string& key_name
     audit(layout, key_name, false, command, error.message);
     return std::unexpected(std::move(error));
   };
-  auto key = find_key(layout, key_name);
-  if (!key) {
-    return refuse({fmt::format("key '{}' is not known to slipway (was it removed?)", key_name)});
+  auto print = [](std::string_view line) {
+    std::fprintf(stderr, "%.*s\n", int(line.size()), line.data());
+  };
+  auto context = ops::open_context(layout, key_name, print);
+  if (!context) {
+    return refuse(context.error());
   }
   auto words = split_ssh_command(command);
   if (!words) {
@@ -245,39 +227,23 @@ Expected<void> run_ssh_command(const Layout& layout, const std::string& key_name
   }
   if (words->empty()) {
     audit(layout, key_name, true, command, "help");
-    std::fputs(help(*key).c_str(), stdout);
+    std::fputs(help(*context).c_str(), stdout);
     return {};
   }
   auto git = parse_git_request(*words);
   if (!git) {
     return refuse(git.error());
   }
-  ::setenv("SLIPWAY_USER", key->name.c_str(), 1);
+  // Whatever runs from here on acts as this key (ops/context.hpp).
+  ::setenv("SLIPWAY_USER", context->actor.name.c_str(), 1);
   if (*git) {
-    const std::string& app = (*git)->app;
     bool pushing = (*git)->service == GitRequest::Service::receive_pack;
-    bool exists = static_cast<bool>(require_app(layout, app));
-    if (!exists && !(pushing && key->admin)) {
-      return refuse({key->admin || !pushing
-                         ? fmt::format("app '{}' does not exist", app)
-                         : fmt::format("app '{}' does not exist, and only an admin key may "
-                                       "create apps by pushing",
-                                       app)});
-    }
-    if (exists && !may_access(layout, *key, app)) {
-      return refuse({fmt::format("key '{}' has no access to app '{}' (an admin can grant it: "
-                                 "access:add -a {} {})",
-                                 key->name, app, app, key->name)});
-    }
-    if (!exists) {
-      if (auto created = new_app(layout, app, key->name); !created) {
-        return refuse(created.error());
-      }
-      std::fprintf(stderr, "-----> Created app %s\n", app.c_str());
+    auto repo = ops::open_repository(*context, {.app = (*git)->app, .push = pushing});
+    if (!repo) {
+      return refuse(repo.error());
     }
     audit(layout, key_name, true, command, "");
-    exec_or_die({pushing ? "git-receive-pack" : "git-upload-pack",
-                 (layout.repos_dir() / (app + ".git")).string()});
+    exec_or_die({pushing ? "git-receive-pack" : "git-upload-pack", repo->string()});
   }
   const std::string& verb = words->front();
   for (const auto& word : *words) {
@@ -285,31 +251,21 @@ Expected<void> run_ssh_command(const Layout& layout, const std::string& key_name
       return refuse(usage_error("--root is not accepted over ssh").error());
     }
   }
-  if (listed(k_admin_commands, verb)) {
-    if (!key->admin) {
-      return refuse(
-          {fmt::format("'{}' needs an admin key; key '{}' is a collaborator", verb, key->name)});
-    }
-  } else if (verb == "events" && named_apps(*words).empty()) {
-    // Every app's events: the server's view.
-    if (!key->admin) {
-      return refuse({fmt::format("'events' without -a APP needs an admin key; key '{}' is a "
-                                 "collaborator",
-                                 key->name)});
-    }
-  } else if (listed(k_app_commands, verb)) {
-    auto app = app_argument(*words);
-    if (!app) {
-      return refuse(app.error());
-    }
-    if (!key->admin && !may_access(layout, *key, *app)) {
-      return refuse({fmt::format("key '{}' has no access to app '{}'", key->name, *app)});
-    }
-  } else {
+  auto operation = ops::find_operation(verb);
+  if (!operation || !operation->remote || verb.starts_with("git-")) {
     return refuse(usage_error("'{}' is not a command available over ssh (run it with no "
                               "command for the list)",
                               verb.substr(0, 64))
                       .error());
+  }
+  // The command checks the same rights again when it runs; asking here puts a refusal in
+  // the audit log.
+  auto app = app_argument(*words);
+  if (!app) {
+    return refuse(app.error());
+  }
+  if (auto allowed = ops::authorize(*context, verb, *app); !allowed) {
+    return refuse(allowed.error());
   }
   audit(layout, key_name, true, command, "");
   std::vector<std::string> argv = {self_executable().string(), "--root", layout.root().string()};

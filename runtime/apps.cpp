@@ -24,6 +24,16 @@ namespace slipway {
 
 namespace fs = std::filesystem;
 
+std::string app_host(const Config& config, std::string_view app) {
+  return fmt::format("{}.{}", app, config.server.domain);
+}
+
+std::string app_url(const Config& config, std::string_view app) {
+  return config.server.http_port == 80
+             ? fmt::format("http://{}", app_host(config, app))
+             : fmt::format("http://{}:{}", app_host(config, app), config.server.http_port);
+}
+
 Expected<void> create_app(const Layout& layout, const std::string& name) {
   if (auto valid = validate_app_name(name); !valid) {
     return valid;
@@ -167,7 +177,7 @@ std::optional<std::string> host_owner(const Layout& layout, const Config& config
                                       const std::string& host) {
   if (is_under_domain(host, config.server.domain)) {
     std::string label = host.substr(0, host.find('.'));
-    if (host == fmt::format("{}.{}", label, config.server.domain) && validate_app_name(label)) {
+    if (host == app_host(config, label) && validate_app_name(label)) {
       return label;
     }
     return std::nullopt;

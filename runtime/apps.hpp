@@ -30,6 +30,11 @@ inline constexpr int k_max_scale = 100; // processes of one type
 // How many `type` processes run when the formation does not say.
 int default_scale(std::string_view type);
 
+// The app's own host name, APP.DOMAIN, and its URL, http://APP.DOMAIN[:PORT]: the one place
+// either is made.
+std::string app_host(const Config& config, std::string_view app);
+std::string app_url(const Config& config, std::string_view app);
+
 // A host name `domains:add` accepts: lowercase DNS labels (letters, digits, inner '-'),
 // at least two of them, at most 253 characters.
 Expected<void> validate_domain(std::string_view host);

@@ -63,12 +63,6 @@ std::string join(const std::vector<std::string>& names) {
 
 } // namespace
 
-std::string app_url(const Config& config, const std::string& app) {
-  return config.server.http_port == 80
-             ? fmt::format("http://{}.{}", app, config.server.domain)
-             : fmt::format("http://{}.{}:{}", app, config.server.domain, config.server.http_port);
-}
-
 Expected<void> housekeep(const Layout& layout, const Config& config, const std::string& app) {
   // What an interrupted operation left, if nothing else settled it yet.
   ReleaseContext context{.layout = layout,

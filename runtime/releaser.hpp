@@ -56,7 +56,4 @@ Expected<void> housekeep(const Layout& layout, const Config& config, const std::
 // "succeeded", "failed", "pending", or "expired" for a succeeded release whose slug was pruned.
 std::string display_status(const Layout& layout, const Release& release);
 
-// http://APP.DOMAIN[:PORT]
-std::string app_url(const Config& config, const std::string& app);
-
 } // namespace slipway

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file_lock.hpp"
+#include "runtime/events.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace slipway;
@@ -100,7 +101,7 @@ void check_release(const json& release, int version, const std::string& descript
   CHECK(std::regex_match(release["created_at"].get<std::string>(),
                          std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")));
   CHECK(release["reason"] == "");
-  CHECK(release["user"] == "");
+  CHECK(release["user"] == local_actor()); // the server's local user ran the CLI
 }
 
 void check_only_live(const json& releases, int version) {

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "hooks/ssh_command.hpp"
 #include "runtime/apps.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -212,8 +213,10 @@ TEST_CASE("a collaborator may use its apps only, strangers and removed keys noth
   auto events = server.ssh("alice", "events -a demo");
   INFO(events.output);
   CHECK(contains(events.output, "config.changed (alice): Config changed by alice: set GREETING"));
-  CHECK(contains(server.ssh("alice", "events").output,
-                 "'events' without -a APP needs an admin key; key 'alice' is a collaborator"));
+  // Without -a, a collaborator's events are those of its apps.
+  auto own = server.ssh("alice", "events -n 0");
+  CHECK(contains(own.output, "demo config.changed (alice)"));
+  CHECK_FALSE(contains(own.output, " other "));
   CHECK(contains(server.ssh("alice", "events -a other").output, "no access to app 'other'"));
   CHECK(contains(server.ssh("admin", "events").output, "app.created"));
   CHECK_FALSE(server.ssh("stranger", "releases -a demo").ok());
@@ -253,4 +256,58 @@ TEST_CASE("hostile commands over ssh are refused and change nothing", "[ssh]") {
   CHECK_FALSE(fs::exists(marker));
   CHECK(list_apps(Layout(server.root)).empty());
   CHECK(contains(read_text(server.root / "logs" / "ssh.log"), "refused"));
+}
+
+namespace {
+
+// The " !     ..." line a refusal ends with.
+std::string refusal(const std::string& output) {
+  auto at = output.rfind(" !     ");
+  return at == std::string::npos ? "" : output.substr(at, output.find('\n', at) - at);
+}
+
+} // namespace
+
+TEST_CASE("the ssh command and the CLI reach the same operation and give the same refusal",
+          "[ssh]") {
+  SshServer server;
+  server.add_key("admin", true);
+  server.add_key("alice", false);
+  fs::path work = server.work_tree("work", "one");
+  REQUIRE(server.git("admin", {"push", server.url("demo"), "main"}, work).ok());
+  REQUIRE(server.git("admin", {"push", server.url("other"), "main"}, work).ok());
+  REQUIRE(server.slipway({"access:add", "-a", "demo", "alice"}).ok());
+  std::string before = server.slipway({"releases", "-a", "other", "--json"}).output;
+
+  struct Ask {
+    std::string key;
+    std::string command;
+    std::string refusal;
+  };
+  for (const Ask& ask : std::vector<Ask>{
+           {"alice", "config:set -a other X=1", "key 'alice' has no access to app 'other'"},
+           {"alice", "releases -a nope", "key 'alice' has no access to app 'nope'"},
+           {"alice", "apps:destroy other --confirm other",
+            "'apps:destroy' needs an admin key; key 'alice' is a collaborator"},
+           {"alice", "access:add -a demo alice", "'access:add' needs an admin key"},
+           {"alice", "ps:scale -a demo web=101", "'web=101' is not TYPE=COUNT"},
+           {"admin", "domains:add -a demo not_a_host", "not_a_host"},
+           {"admin", "releases -a nope", "app 'nope' does not exist"},
+       }) {
+    INFO(ask.key << ": " << ask.command);
+    auto over_ssh = server.ssh(ask.key, ask.command);
+    auto words = split_ssh_command(ask.command);
+    REQUIRE(words);
+    std::vector<std::string> args = {"--root", server.root.string()};
+    args.insert(args.end(), words->begin(), words->end());
+    auto local = run_slipway(args, {{"SLIPWAY_USER", ask.key}});
+    INFO(over_ssh.output);
+    INFO(local.output);
+    CHECK_FALSE(over_ssh.ok());
+    CHECK(over_ssh.code == local.code);
+    CHECK(contains(refusal(over_ssh.output), ask.refusal));
+    CHECK(refusal(over_ssh.output) == refusal(local.output));
+  }
+  CHECK(server.slipway({"releases", "-a", "other", "--json"}).output == before);
+  CHECK(list_apps(Layout(server.root)) == std::vector<std::string>{"demo", "other"});
 }

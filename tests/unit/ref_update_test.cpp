@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "hooks/ref_update.hpp"
-#include "hooks/repo.hpp"
+#include "runtime/repo.hpp"
 #include "runtime/apps.hpp"
 #include "tests/support/test_support.hpp"
 

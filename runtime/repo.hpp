@@ -22,15 +22,6 @@ Expected<void> create_repo(const Layout& layout, const std::string& app,
 
 Expected<void> remove_repo(const Layout& layout, const std::string& app);
 
-// A new app, whoever asks (the CLI's apps:create, an admin's first push over ssh): its
-// directory (create_app), its repository, and the event `app created` by `actor`.
-Expected<void> new_app(const Layout& layout, const std::string& app, const std::string& actor);
-
-// The app, its repository and its slugs no other app uses, gone; the event `app destroyed`.
-// A running daemon must be told afterwards (it stops the processes and drops the route).
-Expected<void> delete_app(const Layout& layout, const Config& config, const std::string& app,
-                          const std::string& actor);
-
 // The app whose repository a hook runs in (git runs hooks in the repository): `repo_path`
 // must be ROOT/repos/APP.git for a valid, existing app.
 Expected<std::string> app_of_repo(const Layout& layout, const std::filesystem::path& repo_path);

@@ -1,8 +1,8 @@
-// Who may do what over ssh. Keys live in ROOT/keys/keys.toml (name, public key, fingerprint,
-// admin); an app's collaborators are the key names in its app.toml `access`. slipway keeps
-// one line per key in the authorized_keys file sshd reads, each a forced command
-// `command="SLIPWAY --root ROOT ssh-command NAME",restrict,pty KEY`; lines it does not own
-// are kept as they are.
+// The ssh keys that may use the server (what each may do is ops/rights.hpp's). Keys live in
+// ROOT/keys/keys.toml (name, public key, fingerprint, admin); an app's collaborators are the key
+// names in its app.toml `access`. slipway keeps one line per key in the authorized_keys file sshd
+// reads, each a forced command `command="SLIPWAY --root ROOT ssh-command NAME",restrict,pty KEY`;
+// lines it does not own are kept as they are.
 #pragma once
 
 #include <filesystem>
@@ -44,9 +44,6 @@ Expected<void> remove_key(const Layout& layout, const Config& config, const std:
 // Rewrites slipway's lines of authorized_keys from keys.toml.
 Expected<void> write_authorized_keys(const Layout& layout, const Config& config);
 std::filesystem::path authorized_keys_path(const Config& config);
-
-// Whether `key` may act on `app`: an admin key always, another when app.toml names it.
-bool may_access(const Layout& layout, const SshKey& key, const std::string& app);
 
 // Appends one line to ROOT/logs/ssh.log.
 void audit(const Layout& layout, const std::string& key, bool accepted, std::string_view command,

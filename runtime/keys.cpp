@@ -1,4 +1,4 @@
-#include "hooks/access.hpp"
+#include "runtime/keys.hpp"
 
 #include <algorithm>
 #include <array>
@@ -17,7 +17,6 @@
 #include "common/subprocess.hpp"
 #include "runtime/apps.hpp"
 #include "runtime/deploy_lock.hpp"
-#include "runtime/events.hpp"
 
 namespace slipway {
 
@@ -204,18 +203,6 @@ Expected<SshKey> add_key(const Layout& layout, const Config& config, const std::
   if (auto synced = write_authorized_keys(layout, config); !synced) {
     return std::unexpected(synced.error());
   }
-  if (auto recorded = record_event(
-          layout, config,
-          {.resource = "key",
-           .action = "added",
-           .actor = local_actor(),
-           .data = {{"key", name},
-                    {"admin", admin},
-                    {"fingerprint", key->fingerprint},
-                    {"message", fmt::format("Added key {}{}", name, admin ? " (admin)" : "")}}});
-      !recorded) {
-    return fail("{} (the key was added)", recorded.error().message);
-  }
   return key;
 }
 
@@ -252,14 +239,6 @@ Expected<void> remove_key(const Layout& layout, const Config& config, const std:
         return saved;
       }
     }
-  }
-  if (auto recorded = record_event(layout, config,
-                                   {.resource = "key",
-                                    .action = "removed",
-                                    .actor = local_actor(),
-                                    .data = {{"key", name}, {"message", "Removed key " + name}}});
-      !recorded) {
-    return fail("{} (the key was removed)", recorded.error().message);
   }
   return {};
 }
@@ -312,14 +291,6 @@ Expected<void> write_authorized_keys(const Layout& layout, const Config& config)
     fs::permissions(file.parent_path(), fs::perms::owner_all, ec);
   }
   return write_file_atomic(file, kept, 0600);
-}
-
-bool may_access(const Layout& layout, const SshKey& key, const std::string& app) {
-  if (key.admin) {
-    return true;
-  }
-  auto info = app_info(layout, app);
-  return info && std::ranges::find(info->access, key.name) != info->access.end();
 }
 
 void audit(const Layout& layout, const std::string& key, bool accepted, std::string_view command,

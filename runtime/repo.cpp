@@ -1,4 +1,4 @@
-#include "hooks/repo.hpp"
+#include "runtime/repo.hpp"
 
 #include <unistd.h>
 
@@ -7,7 +7,6 @@
 #include "compiler/git.hpp"
 #include "compiler/release_yaml.hpp"
 #include "runtime/apps.hpp"
-#include "runtime/events.hpp"
 
 namespace slipway {
 
@@ -68,49 +67,6 @@ Expected<std::string> app_of_repo(const Layout& layout, const fs::path& repo_pat
     return std::unexpected(exists.error());
   }
   return app;
-}
-
-Expected<void> new_app(const Layout& layout, const std::string& app, const std::string& actor) {
-  auto config = layout.config();
-  if (!config) {
-    return std::unexpected(config.error());
-  }
-  if (auto created = create_app(layout, app); !created) {
-    return created;
-  }
-  if (auto repo = create_repo(layout, app, self_executable()); !repo) {
-    return repo;
-  }
-  if (auto recorded = record_event(layout, *config,
-                                   {.app = app,
-                                    .resource = "app",
-                                    .action = "created",
-                                    .actor = actor,
-                                    .data = {{"message", "App created"}}});
-      !recorded) {
-    return fail("{} (the app was created)", recorded.error().message);
-  }
-  return {};
-}
-
-Expected<void> delete_app(const Layout& layout, const Config& config, const std::string& app,
-                          const std::string& actor) {
-  if (auto destroyed = destroy_app(layout, config, app); !destroyed) {
-    return destroyed;
-  }
-  if (auto removed = remove_repo(layout, app); !removed) {
-    return removed;
-  }
-  // Its log went with it: the event is the stream's only.
-  if (auto recorded = record_event(layout, config,
-                                   {.resource = "app",
-                                    .action = "destroyed",
-                                    .actor = actor,
-                                    .data = {{"app", app}, {"message", "App destroyed"}}});
-      !recorded) {
-    return fail("{} (the app was destroyed)", recorded.error().message);
-  }
-  return {};
 }
 
 } // namespace slipway

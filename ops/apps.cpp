@@ -1,0 +1,88 @@
+#include "ops/apps.hpp"
+
+#include <algorithm>
+
+#include "common/paths.hpp"
+#include "ops/rights.hpp"
+#include "ops/settings.hpp"
+#include "runtime/app_name.hpp"
+#include "runtime/apps.hpp"
+#include "runtime/events.hpp"
+#include "runtime/release_store.hpp"
+#include "runtime/repo.hpp"
+
+namespace slipway::ops {
+
+Expected<std::vector<std::string>> list_apps(const Context& context) {
+  TRY(authorize(context, "apps"));
+  TRY(check_root(context.layout));
+  auto names = slipway::list_apps(context.layout);
+  std::erase_if(names, [&](const std::string& app) { return !may_access(context, app); });
+  return names;
+}
+
+namespace {
+
+// The app's directory and repository, and the event. A partly created app (a crash, a full
+// disk) is completed by creating it again.
+Expected<void> make_app(const Context& context, const std::string& app) {
+  TRY(slipway::create_app(context.layout, app));
+  TRY(create_repo(context.layout, app, self_executable()));
+  record(
+      context,
+      {.app = app, .resource = "app", .action = "created", .data = {{"message", "App created"}}});
+  return {};
+}
+
+} // namespace
+
+Expected<void> create_app(const Context& context, const CreateApp& request) {
+  TRY(authorize(context, "apps:create"));
+  TRY(validate_app_name(request.name));
+  return make_app(context, request.name);
+}
+
+Expected<AppSummary> app_summary(const Context& context, const std::string& app) {
+  TRY(authorize(context, "apps:info", app));
+  auto info = TRY(app_info(context.layout, app));
+  ReleaseStore store(context.layout, app);
+  return AppSummary{.name = app,
+                    .created_at = info.created_at,
+                    .url = app_url(context.config, app),
+                    .releases = store.list().size(),
+                    .live = store.live_version()};
+}
+
+Expected<void> destroy_app(const Context& context, const DestroyApp& request) {
+  TRY(authorize(context, "apps:destroy"));
+  if (request.confirm != request.name) {
+    return usage_error("--confirm '{}' does not match the app name '{}'", request.confirm,
+                       request.name);
+  }
+  TRY(require_app(context.layout, request.name));
+  TRY(slipway::destroy_app(context.layout, context.config, request.name));
+  TRY(remove_repo(context.layout, request.name));
+  // Its log went with it: the event is the stream's only record.
+  record(context, {.resource = "app",
+                   .action = "destroyed",
+                   .data = {{"app", request.name}, {"message", "App destroyed"}}});
+  return tell_daemon(context, request.name);
+}
+
+Expected<std::filesystem::path> open_repository(const Context& context, const GitAccess& request) {
+  std::string_view operation = request.push ? "git-receive-pack" : "git-upload-pack";
+  TRY(validate_app_name(request.app));
+  bool exists = static_cast<bool>(require_app(context.layout, request.app));
+  if (!exists && request.push && context.actor.admin) {
+    TRY(make_app(context, request.app));
+    context.on_output(fmt::format("-----> Created app {}", request.app));
+  } else if (!exists && request.push) {
+    return fail("app '{}' does not exist, and only an admin key may create apps by pushing",
+                request.app);
+  } else {
+    TRY(authorize(context, operation, request.app));
+  }
+  return context.layout.repo_dir(request.app);
+}
+
+} // namespace slipway::ops

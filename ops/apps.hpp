@@ -1,0 +1,48 @@
+// Apps: list, create, show, destroy; and the git side of one (push and fetch over ssh).
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "common/time.hpp"
+#include "ops/context.hpp"
+
+namespace slipway::ops {
+
+// The apps the actor may use, sorted (an admin: every app).
+Expected<std::vector<std::string>> list_apps(const Context& context);
+
+struct CreateApp {
+  std::string name;
+};
+Expected<void> create_app(const Context& context, const CreateApp& request);
+
+struct AppSummary {
+  std::string name;
+  TimePoint created_at;
+  std::string url;
+  std::size_t releases = 0;
+  std::optional<int> live;
+};
+Expected<AppSummary> app_summary(const Context& context, const std::string& app);
+
+struct DestroyApp {
+  std::string name;
+  std::string confirm; // the name again
+};
+// The app, its repository, its log and the slugs only it used; a running daemon stops its
+// processes and drops its route.
+Expected<void> destroy_app(const Context& context, const DestroyApp& request);
+
+struct GitAccess {
+  std::string app;
+  bool push = false; // git-receive-pack; else git-upload-pack
+};
+// The repository to run git's pack service in. An admin's push to an app that does not
+// exist creates it ("Created app" on the output).
+Expected<std::filesystem::path> open_repository(const Context& context, const GitAccess& request);
+
+} // namespace slipway::ops

@@ -1,0 +1,47 @@
+#include "ops/domains.hpp"
+
+#include "common/file_lock.hpp"
+#include "ops/rights.hpp"
+#include "ops/settings.hpp"
+#include "runtime/apps.hpp"
+#include "runtime/releaser.hpp"
+
+namespace slipway::ops {
+
+Expected<std::vector<std::string>> list_domains(const Context& context, const std::string& app) {
+  TRY(authorize(context, "domains", app));
+  auto info = TRY(app_info(context.layout, app));
+  std::vector<std::string> hosts{app_host(context.config, app)};
+  hosts.insert(hosts.end(), info.domains.begin(), info.domains.end());
+  return hosts;
+}
+
+Expected<void> add_domain(const Context& context, const DomainChange& request) {
+  TRY(authorize(context, "domains:add", request.app));
+  TRY(validate_domain(request.host));
+  // One lock for every app's domains, so two apps cannot claim a host at once.
+  auto lock =
+      TRY(FileLock::acquire(context.layout.run_dir() / "domains.lock", FileLock::Mode::exclusive));
+  TRY(check_domain_claim(context.layout, context.config, request.app, request.host));
+  return change_settings(context, request.app, [&](AppInfo& info) -> Expected<Event> {
+    info.domains.push_back(request.host);
+    return Event{.resource = "domain",
+                 .action = "added",
+                 .data = {{"hostname", request.host}, {"message", "Added domain " + request.host}}};
+  });
+}
+
+Expected<void> remove_domain(const Context& context, const DomainChange& request) {
+  TRY(authorize(context, "domains:remove", request.app));
+  return change_settings(context, request.app, [&](AppInfo& info) -> Expected<Event> {
+    if (std::erase(info.domains, request.host) == 0) {
+      return fail("'{}' is not a domain of {}", request.host, request.app);
+    }
+    return Event{
+        .resource = "domain",
+        .action = "removed",
+        .data = {{"hostname", request.host}, {"message", "Removed domain " + request.host}}};
+  });
+}
+
+} // namespace slipway::ops

@@ -1,0 +1,97 @@
+#include "ops/rights.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include "runtime/app_name.hpp"
+#include "runtime/apps.hpp"
+
+namespace slipway::ops {
+
+namespace {
+
+constexpr std::array k_operations = {
+    OperationInfo{"apps", Scope::listing, true},
+    OperationInfo{"apps:create", Scope::admin, true},
+    OperationInfo{"apps:info", Scope::app, true},
+    OperationInfo{"apps:destroy", Scope::admin, true},
+    OperationInfo{"deploy", Scope::admin, false}, // builds a directory of the server
+    OperationInfo{"git-receive-pack", Scope::app, true},
+    OperationInfo{"git-upload-pack", Scope::app, true},
+    OperationInfo{"releases", Scope::app, true},
+    OperationInfo{"releases:info", Scope::app, true},
+    OperationInfo{"releases:output", Scope::app, true},
+    OperationInfo{"rollback", Scope::app, true},
+    OperationInfo{"config", Scope::app, true},
+    OperationInfo{"config:get", Scope::app, true},
+    OperationInfo{"config:set", Scope::app, true},
+    OperationInfo{"config:unset", Scope::app, true},
+    OperationInfo{"ps", Scope::app, true},
+    OperationInfo{"ps:scale", Scope::app, true},
+    OperationInfo{"ps:restart", Scope::app, true},
+    OperationInfo{"run", Scope::app, true},
+    OperationInfo{"logs", Scope::app, true},
+    OperationInfo{"events", Scope::listing, true},
+    OperationInfo{"domains", Scope::app, true},
+    OperationInfo{"domains:add", Scope::app, true},
+    OperationInfo{"domains:remove", Scope::app, true},
+    OperationInfo{"builds", Scope::app, true},
+    OperationInfo{"builds:output", Scope::app, true},
+    OperationInfo{"access", Scope::app, true},
+    OperationInfo{"access:add", Scope::admin, true},
+    OperationInfo{"access:remove", Scope::admin, true},
+    OperationInfo{"keys", Scope::admin, true},
+    OperationInfo{"keys:add", Scope::admin, true},
+    OperationInfo{"keys:remove", Scope::admin, true},
+};
+
+} // namespace
+
+std::span<const OperationInfo> operations() {
+  return k_operations;
+}
+
+std::optional<OperationInfo> find_operation(std::string_view name) {
+  auto found = std::ranges::find(k_operations, name, &OperationInfo::name);
+  if (found == k_operations.end()) {
+    return std::nullopt;
+  }
+  return *found;
+}
+
+bool may_access(const Context& context, const std::string& app) {
+  if (context.actor.admin) {
+    return true;
+  }
+  auto info = app_info(context.layout, app);
+  return info && std::ranges::find(info->access, context.actor.name) != info->access.end();
+}
+
+Expected<void> authorize(const Context& context, std::string_view operation,
+                         const std::string& app) {
+  auto info = find_operation(operation);
+  if (!info) {
+    return fail("'{}' is not an operation slipway knows", operation);
+  }
+  const Actor& actor = context.actor;
+  if (!info->remote && !actor.local) {
+    return fail("'{}' is for the server's local user only; {} cannot run it", operation,
+                actor.describe());
+  }
+  if (info->scope == Scope::admin && !actor.admin) {
+    return fail("'{}' needs an admin key; {} is a collaborator", operation, actor.describe());
+  }
+  if (info->scope == Scope::app && app.empty()) {
+    return usage_error("'{}' needs an app", operation);
+  }
+  if (app.empty()) {
+    return {};
+  }
+  TRY(validate_app_name(app));
+  if (!actor.admin && !may_access(context, app)) {
+    return fail("{} has no access to app '{}'", actor.describe(), app);
+  }
+  return require_app(context.layout, app);
+}
+
+} // namespace slipway::ops
