@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/config.hpp"
 #include "common/fd.hpp"
 #include "common/seccomp.hpp"
 
@@ -60,6 +61,24 @@ std::size_t environment_size(const std::map<std::string, std::string>& env) {
     total += name.size() + value.size() + 2 + sizeof(char*);
   }
   return total;
+}
+
+Expected<std::map<std::string, std::string>>
+sandbox_environment(const Sandbox& box, const std::map<std::string, std::string>& extra) {
+  std::map<std::string, std::string> env = {
+      {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+      {"LANG", "C.UTF-8"},
+  };
+  for (const auto& [name, value] : extra) {
+    env[name] = value;
+  }
+  env["HOME"] = box.path("/app");
+  if (std::size_t size = environment_size(env); size > k_max_environment) {
+    return fail("the environment is too large to start a process with: {} (config vars and "
+                "slipway's own), the most is {}",
+                format_size(size), format_size(k_max_environment));
+  }
+  return env;
 }
 
 Sandbox::Sandbox(SandboxSettings settings, fs::path app_dir, Access app_access)

@@ -92,4 +92,10 @@ void warn_if_unsandboxed(SandboxMode mode);
 std::size_t environment_size(const std::map<std::string, std::string>& env);
 inline constexpr std::size_t k_max_environment = 64 * 1024;
 
+// The environment of every program slipway starts in a sandbox (a buildpack, a process, the
+// release phase, a one-off): PATH, LANG and HOME (the sandbox's /app), with `extra` on top
+// (HOME stays). Too large to start a program with (past k_max_environment) is an error.
+Expected<std::map<std::string, std::string>>
+sandbox_environment(const Sandbox& box, const std::map<std::string, std::string>& extra);
+
 } // namespace slipway

@@ -154,14 +154,9 @@ Sandbox BuildpackRunner::sandbox() const {
 Expected<Command> BuildpackRunner::sandboxed(const Sandbox& box,
                                              const std::vector<std::string>& argv,
                                              std::chrono::milliseconds timeout) const {
-  auto command = box.command(argv, {
-                                       {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:"
-                                                "/usr/bin:/sbin:/bin"},
-                                       {"HOME", box.path("/app")},
-                                       {"LANG", "C.UTF-8"},
-                                       {"STACK", m_context.stack},
-                                       {"SOURCE_VERSION", m_context.source_version},
-                                   });
+  auto env = TRY(sandbox_environment(
+      box, {{"STACK", m_context.stack}, {"SOURCE_VERSION", m_context.source_version}}));
+  auto command = box.command(argv, env);
   if (!command) {
     return fail("cannot start the sandbox: {}", command.error().message);
   }

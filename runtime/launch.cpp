@@ -6,19 +6,7 @@ namespace slipway {
 
 Expected<Command> launch_command(const LaunchSpec& spec) {
   Sandbox box(spec.sandbox, spec.app_dir);
-  std::map<std::string, std::string> env = {
-      {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
-      {"LANG", "C.UTF-8"},
-  };
-  for (const auto& [name, value] : spec.env) {
-    env[name] = value;
-  }
-  env["HOME"] = box.path("/app");
-  if (std::size_t size = environment_size(env); size > k_max_environment) {
-    return fail("the environment is too large to start a process with: {} (config vars and "
-                "slipway's own), the most is {}",
-                format_size(size), format_size(k_max_environment));
-  }
+  auto env = TRY(sandbox_environment(box, spec.env));
   auto command = box.command(
       {
           "/bin/bash",

@@ -417,9 +417,7 @@ Expected<void> Operation::run_phase(const Release& release, const fs::path& give
   }
   auto ran = run_release_phase({.sandbox = *sandbox,
                                 .app_dir = app_dir,
-                                .command = release.release_command,
-                                .config = release.config,
-                                .version = release.version,
+                                .release = release,
                                 .timeout = m_context.config.release.phase_timeout,
                                 .log = m_releases.output_log(release.version),
                                 .on_output = m_context.on_output});

@@ -2,7 +2,7 @@
 
 #include "common/atomic_file.hpp"
 #include "common/output.hpp"
-#include "runtime/launch.hpp"
+#include "runtime/dyno.hpp"
 
 namespace slipway {
 
@@ -11,16 +11,13 @@ Expected<void> run_release_phase(const ReleasePhase& phase) {
   if (!log) {
     return std::unexpected(log.error());
   }
-  phase.on_output(step_line("Running release command: " + phase.command));
-  std::map<std::string, std::string> env(phase.config.begin(), phase.config.end());
-  env["DYNO"] = "release.1";
-  env["SLIPWAY_RELEASE"] = fmt::format("v{}", phase.version);
-  auto launched = launch_command(
-      {.sandbox = phase.sandbox, .app_dir = phase.app_dir, .command = phase.command, .env = env});
-  if (!launched) {
-    return std::unexpected(launched.error());
-  }
-  Command& command = *launched;
+  const std::string& release_command = phase.release.release_command;
+  phase.on_output(step_line("Running release command: " + release_command));
+  auto command = TRY(process_command({.release = phase.release,
+                                      .dyno = "release.1",
+                                      .command = release_command,
+                                      .app_dir = phase.app_dir,
+                                      .sandbox = phase.sandbox}));
   command.timeout = phase.timeout;
   Expected<void> log_error;
   command.on_line = [&](std::string_view line) {

@@ -18,9 +18,7 @@ namespace slipway {
 struct ReleasePhase {
   SandboxSettings sandbox;       // process_sandbox()
   std::filesystem::path app_dir; // the release's files, at /app; its writes are thrown away
-  std::string command;
-  ConfigVars config;
-  int version = 0;
+  const Release& release;        // its release command runs, with its config, as release.1
   std::chrono::milliseconds timeout{0};
   std::filesystem::path log; // the whole output, kept for `releases:output`
   std::function<void(std::string_view)> on_output;
