@@ -11,7 +11,7 @@
 
 #include "common/config.hpp"
 
-namespace slipway {
+namespace slipway::daemon {
 
 struct Route {
   std::string app;
@@ -30,4 +30,4 @@ struct RouterFiles {
 std::string nginx_config(const Config& config, const RouterFiles& files,
                          const std::vector<Route>& routes, long generation);
 
-} // namespace slipway
+} // namespace slipway::daemon
