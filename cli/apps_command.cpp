@@ -108,10 +108,7 @@ void add_apps_commands(CLI::App& app, const Globals& globals, Action& action) {
         return destroyed;
       }
       // A running daemon stops the app's processes and drops its route.
-      if (auto synced = call_daemon(globals.layout(), {{"command", "sync"}, {"app", args->app}});
-          !synced) {
-        return std::unexpected(synced.error());
-      }
+      TRY(sync_daemon(globals.layout(), args->app));
       std::printf("Destroyed %s\n", args->app.c_str());
       return {};
     };

@@ -94,11 +94,7 @@ Expected<void> change_app_settings(const AppOperation& operation,
       print_line("warning: " + recorded.error().message);
     }
   }
-  auto synced =
-      call_daemon(operation.layout, {{"command", "sync"}, {"app", operation.app}}, print_line);
-  if (!synced) {
-    return std::unexpected(synced.error());
-  }
+  TRY(sync_daemon(operation.layout, operation.app, print_line));
   return {};
 }
 

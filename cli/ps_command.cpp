@@ -47,31 +47,25 @@ Expected<void> list(const Globals& globals, const PsArgs& args) {
   if (auto exists = require_app(layout, args.app); !exists) {
     return exists;
   }
-  auto processes = require_daemon(layout, {{"command", "ps"}, {"app", args.app}});
-  if (!processes) {
-    return std::unexpected(processes.error());
-  }
+  auto processes = TRY(daemon_processes(layout, args.app));
   if (args.json) {
-    std::puts(processes->dump(2).c_str());
+    std::puts(control::to_json(processes).dump(2).c_str());
     return {};
   }
-  if (processes->empty()) {
+  if (processes.empty()) {
     std::printf("%s has no processes running\n", args.app.c_str());
     return {};
   }
   std::printf("%-12s %-9s %-8s %-9s %-8s %-6s %s\n", "PROCESS", "STATE", "RELEASE", "UPTIME", "PID",
               "PORT", "COMMAND");
-  for (const auto& process : *processes) {
-    auto text = [&](const char* key, auto show) -> std::string {
-      return process.contains(key) ? show(process[key]) : "-";
-    };
-    std::printf(
-        "%-12s %-9s %-8s %-9s %-8s %-6s %s\n", process.value("name", "").c_str(),
-        process.value("state", "").c_str(), fmt::format("v{}", process.value("release", 0)).c_str(),
-        text("uptime_seconds", [](auto& v) { return uptime_text(v.template get<long>()); }).c_str(),
-        text("pid", [](auto& v) { return std::to_string(v.template get<int>()); }).c_str(),
-        text("port", [](auto& v) { return std::to_string(v.template get<int>()); }).c_str(),
-        process.value("command", "").c_str());
+  auto number = [](const std::optional<int>& value) {
+    return value ? std::to_string(*value) : std::string("-");
+  };
+  for (const auto& process : processes) {
+    std::printf("%-12s %-9s %-8s %-9s %-8s %-6s %s\n", process.name.c_str(), process.state.c_str(),
+                fmt::format("v{}", process.release).c_str(),
+                process.uptime_seconds ? uptime_text(*process.uptime_seconds).c_str() : "-",
+                number(process.pid).c_str(), number(process.port).c_str(), process.command.c_str());
   }
   return {};
 }
@@ -146,12 +140,8 @@ Expected<void> restart(const Globals& globals, const PsArgs& args) {
   }
   print_line(step_line(
       fmt::format("Restarting {} processes of {}", type.empty() ? "all" : type, args.app)));
-  auto restarted = require_daemon(
-      operation->layout, {{"command", "restart"}, {"app", args.app}, {"type", type}}, print_line);
-  if (!restarted) {
-    return std::unexpected(restarted.error());
-  }
-  print_line(detail_line(fmt::format("done, {} restarted", restarted->value("restarted", 0))));
+  int restarted = TRY(restart_processes(operation->layout, args.app, type, print_line));
+  print_line(detail_line(fmt::format("done, {} restarted", restarted)));
   return {};
 }
 

@@ -6,12 +6,10 @@
 
 namespace slipway::daemon {
 
-using json = nlohmann::json;
-
 // Coroutines cannot use TRY (it returns): errors are passed on with co_return.
-awaitable<Expected<json>> Apps::activate(const std::string& name, int version,
-                                         std::optional<SystemClock::time_point> deadline,
-                                         Caller& caller) {
+awaitable<Expected<control::ActivateResult>>
+Apps::activate(const std::string& name, int version,
+               std::optional<SystemClock::time_point> deadline, Caller& caller) {
   const Layout& layout = m_context.layout;
   if (auto exists = require_app(layout, name); !exists) {
     co_return std::unexpected(exists.error());
@@ -28,7 +26,7 @@ awaitable<Expected<json>> Apps::activate(const std::string& name, int version,
     if (auto moved = ReleaseStore(layout, name).activate(version); !moved) {
       co_return std::unexpected(moved.error());
     }
-    co_return json{{"web", 0}, {"health_ms", 0}, {"switch_ms", 0}};
+    co_return control::ActivateResult{};
   }
   auto release = std::make_shared<const Release>(std::move(*record));
   if (!release->has_slug()) {
@@ -42,7 +40,7 @@ awaitable<Expected<json>> Apps::activate(const std::string& name, int version,
       co_return std::unexpected(moved.error());
     }
     asio::co_spawn(m_context.io, retire(std::move(old)), asio::detached);
-    co_return json{{"web", 0}, {"health_ms", 0}, {"switch_ms", 0}};
+    co_return control::ActivateResult{};
   }
   auto unpacked = co_await unpack(name, *release);
   if (!unpacked) {
@@ -127,10 +125,10 @@ awaitable<Expected<json>> Apps::activate(const std::string& name, int version,
                   fmt::format("Routing {} to v{} ({} web processes), switched in {} ms",
                               app.hosts.front(), version, web, switch_ms));
   asio::co_spawn(m_context.io, retire(std::move(old)), asio::detached);
-  co_return json{{"web", web}, {"health_ms", health_ms}, {"switch_ms", switch_ms}};
+  co_return control::ActivateResult{.web = web, .health_ms = health_ms, .switch_ms = switch_ms};
 }
 
-awaitable<Expected<json>> Apps::deactivate(const std::string& name) {
+awaitable<Expected<control::DeactivateResult>> Apps::deactivate(const std::string& name) {
   auto guard = co_await claim(name);
   AppState& app = state(name);
   auto dynos = std::move(app.dynos);
@@ -142,7 +140,7 @@ awaitable<Expected<json>> Apps::deactivate(const std::string& name) {
   }
   app.log->append("slipway[router]", "No release is live: answering 503");
   asio::co_spawn(m_context.io, retire(std::move(dynos)), asio::detached);
-  co_return json{{"deactivated", true}};
+  co_return control::DeactivateResult{};
 }
 
 } // namespace slipway::daemon

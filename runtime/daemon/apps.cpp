@@ -9,8 +9,6 @@
 
 namespace slipway::daemon {
 
-using json = nlohmann::json;
-
 Apps::Apps(Context& context, Supervisor& supervisor, Nginx& nginx)
     : m_context(context), m_supervisor(supervisor), m_nginx(nginx) {}
 
@@ -152,7 +150,7 @@ awaitable<void> Apps::retire(std::vector<DynoPtr> dynos) {
                 [&](const DynoPtr& dyno) { return std::ranges::find(dynos, dyno) != dynos.end(); });
 }
 
-awaitable<Expected<json>> Apps::sync(const std::string& name) {
+awaitable<Expected<control::SyncResult>> Apps::sync(const std::string& name) {
   auto guard = co_await claim(name);
   AppState& app = state(name);
   if (!require_app(m_context.layout, name)) {
@@ -163,7 +161,7 @@ awaitable<Expected<json>> Apps::sync(const std::string& name) {
       co_await m_supervisor.stop(dyno);
     }
     m_apps.erase(name);
-    co_return json{{"removed", true}};
+    co_return control::SyncResult{.removed = true};
   }
   refresh_settings(name, app);
   std::vector<DynoPtr> surplus;
@@ -193,11 +191,11 @@ awaitable<Expected<json>> Apps::sync(const std::string& name) {
   if (!routed) {
     co_return std::unexpected(routed.error());
   }
-  co_return json{{"processes", app.dynos.size()}};
+  co_return control::SyncResult{.processes = app.dynos.size()};
 }
 
-awaitable<Expected<json>> Apps::restart(const std::string& name, const std::string& type,
-                                        Caller& caller) {
+awaitable<Expected<control::RestartResult>> Apps::restart(const std::string& name,
+                                                          const std::string& type, Caller& caller) {
   auto guard = co_await claim(name);
   AppState& app = state(name);
   refresh_settings(name, app);
@@ -238,14 +236,13 @@ awaitable<Expected<json>> Apps::restart(const std::string& name, const std::stri
     asio::co_spawn(m_context.io, retire({old}), asio::detached);
     ++restarted;
   }
-  co_return json{{"restarted", restarted}};
+  co_return control::RestartResult{.restarted = restarted};
 }
 
-json Apps::ps(const std::string& name) const {
-  json list = json::array();
+std::vector<control::ProcessStatus> Apps::ps(const std::string& name) const {
   auto it = m_apps.find(name);
   if (it == m_apps.end()) {
-    return list;
+    return {};
   }
   std::vector<DynoPtr> shown = it->second.dynos;
   for (const auto& dyno : m_retiring) {
@@ -253,22 +250,23 @@ json Apps::ps(const std::string& name) const {
       shown.push_back(dyno);
     }
   }
+  std::vector<control::ProcessStatus> list;
   for (const auto& dyno : shown) {
-    json entry{{"name", dyno->name()},
-               {"type", dyno->type},
-               {"state", to_string(dyno->state)},
-               {"release", dyno->release->version},
-               {"command", dyno->command},
-               {"crashes", dyno->crashes}};
+    control::ProcessStatus entry{.name = dyno->name(),
+                                 .type = dyno->type,
+                                 .state = std::string(to_string(dyno->state)),
+                                 .release = dyno->release->version,
+                                 .command = dyno->command,
+                                 .crashes = dyno->crashes};
     if (dyno->running) {
-      entry["pid"] = dyno->pid;
-      entry["started_at"] = format_time(dyno->started_at);
-      entry["uptime_seconds"] = elapsed_ms(dyno->started_steady) / 1000;
+      entry.pid = dyno->pid;
+      entry.started_at = format_time(dyno->started_at);
+      entry.uptime_seconds = elapsed_ms(dyno->started_steady) / 1000;
     }
     if (dyno->port != 0) {
-      entry["port"] = dyno->port;
+      entry.port = dyno->port;
     }
-    list.push_back(entry);
+    list.push_back(std::move(entry));
   }
   return list;
 }

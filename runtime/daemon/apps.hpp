@@ -11,8 +11,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "runtime/control.hpp"
 #include "runtime/daemon/context.hpp"
 #include "runtime/daemon/health.hpp"
 #include "runtime/daemon/nginx.hpp"
@@ -58,20 +57,20 @@ class Apps {
   awaitable<void> load(const std::string& name);
   // Starts vN beside the live release, and switches to it only if it is healthy and the
   // caller still waits for it (connected, before its deadline).
-  awaitable<Expected<nlohmann::json>> activate(const std::string& name, int version,
-                                               std::optional<SystemClock::time_point> deadline,
-                                               Caller& caller);
+  awaitable<Expected<control::ActivateResult>>
+  activate(const std::string& name, int version, std::optional<SystemClock::time_point> deadline,
+           Caller& caller);
   // Nothing of the app is live any more: its processes stop, its host answers 503, and
   // `current` goes (a first release whose push never completed).
-  awaitable<Expected<nlohmann::json>> deactivate(const std::string& name);
+  awaitable<Expected<control::DeactivateResult>> deactivate(const std::string& name);
   // Makes the app's processes match app.toml (formation, domains); stops everything of an
   // app that no longer exists.
-  awaitable<Expected<nlohmann::json>> sync(const std::string& name);
+  awaitable<Expected<control::SyncResult>> sync(const std::string& name);
   // Restarts the app's processes (of one type): web ones one at a time, each replaced by a
   // healthy new one before it stops, so a restart drops no request.
-  awaitable<Expected<nlohmann::json>> restart(const std::string& name, const std::string& type,
-                                              Caller& caller);
-  nlohmann::json ps(const std::string& name) const;
+  awaitable<Expected<control::RestartResult>> restart(const std::string& name,
+                                                      const std::string& type, Caller& caller);
+  std::vector<control::ProcessStatus> ps(const std::string& name) const;
 
  private:
   // How many processes of each of the release's types run, in the Procfile's order.

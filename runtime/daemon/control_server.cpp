@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/app_name.hpp"
+#include "runtime/control.hpp"
 
 namespace slipway::daemon {
 
@@ -15,6 +15,19 @@ namespace {
 
 constexpr milliseconds k_heartbeat_every{2000};
 constexpr std::size_t k_max_request = 64 * 1024;
+
+template <class Result>
+Expected<json> answer(Result result) {
+  return control::to_json(result);
+}
+
+template <class Result>
+Expected<json> answer(Expected<Result> result) {
+  if (!result) {
+    return std::unexpected(result.error());
+  }
+  return control::to_json(*result);
+}
 
 } // namespace
 
@@ -152,41 +165,32 @@ awaitable<void> ControlServer::serve(asio::local::stream_protocol::socket socket
   reply->close();
 }
 
-awaitable<Expected<json>> ControlServer::dispatch(const json& request, Reply& reply) {
-  if (!request.is_object() || !request.contains("command") || !request["command"].is_string()) {
-    co_return fail("malformed request: expected {{\"command\": ...}}");
+// Coroutines cannot use TRY (it returns): errors are passed on with co_return.
+awaitable<Expected<json>> ControlServer::dispatch(const json& message, Reply& reply) {
+  auto parsed = control::parse_request(message);
+  if (!parsed) {
+    co_return std::unexpected(parsed.error());
   }
-  std::string command = request["command"];
-  if (command == "status") {
-    co_return json{{"pid", getpid()}, {"apps", m_apps.size()}};
+  const control::Request& request = *parsed;
+  if (std::holds_alternative<control::StatusRequest>(request)) {
+    control::StatusResult status{.pid = getpid(), .apps = m_apps.size()};
+    co_return answer(status);
   }
-  std::string app = request.value("app", "");
-  if (!request.contains("app") || !request["app"].is_string() || !validate_app_name(app)) {
-    co_return fail("malformed request: '{}' needs a valid \"app\"", command);
+  if (auto* activate = std::get_if<control::ActivateRequest>(&request)) {
+    co_return answer(
+        co_await m_apps.activate(activate->app, activate->version, activate->deadline, reply));
   }
-  if (command == "activate") {
-    if (!request.contains("version") || !request["version"].is_number_integer()) {
-      co_return fail("malformed request: 'activate' needs a \"version\"");
-    }
-    std::optional<SystemClock::time_point> deadline;
-    if (auto ms = request.find("deadline_ms"); ms != request.end() && ms->is_number_integer()) {
-      deadline = SystemClock::time_point(milliseconds(ms->get<long>()));
-    }
-    co_return co_await m_apps.activate(app, request["version"].get<int>(), deadline, reply);
+  if (auto* deactivate = std::get_if<control::DeactivateRequest>(&request)) {
+    co_return answer(co_await m_apps.deactivate(deactivate->app));
   }
-  if (command == "deactivate") {
-    co_return co_await m_apps.deactivate(app);
+  if (auto* sync = std::get_if<control::SyncRequest>(&request)) {
+    co_return answer(co_await m_apps.sync(sync->app));
   }
-  if (command == "sync") {
-    co_return co_await m_apps.sync(app);
+  if (auto* restart = std::get_if<control::RestartRequest>(&request)) {
+    co_return answer(co_await m_apps.restart(restart->app, restart->type, reply));
   }
-  if (command == "restart") {
-    co_return co_await m_apps.restart(app, request.value("type", ""), reply);
-  }
-  if (command == "ps") {
-    co_return m_apps.ps(app);
-  }
-  co_return fail("unknown command '{}'", command);
+  const auto& ps = std::get<control::PsRequest>(request);
+  co_return answer(m_apps.ps(ps.app));
 }
 
 } // namespace slipway::daemon

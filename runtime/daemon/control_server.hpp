@@ -27,7 +27,7 @@ class ControlServer {
   class Reply;
   awaitable<void> serve(asio::local::stream_protocol::socket socket);
   awaitable<void> heartbeat(std::shared_ptr<Reply> reply);
-  awaitable<Expected<nlohmann::json>> dispatch(const nlohmann::json& request, Reply& reply);
+  awaitable<Expected<nlohmann::json>> dispatch(const nlohmann::json& message, Reply& reply);
 
   Context& m_context;
   Apps& m_apps;

@@ -330,13 +330,42 @@ TEST_CASE("the daemon refuses malformed requests", "[daemon]") {
   Server server;
   Layout layout(server.root);
   CHECK(contains(server.slipway({"ps", "-a", "demo"}).output, "no processes running"));
-  for (const json& request :
-       {json{{"command", "launch-missiles"}, {"app", "demo"}}, json{{"command", "ps"}},
-        json{{"command", "activate"}, {"app", "../etc"}, {"version", 1}},
-        json{{"command", "activate"}, {"app", "demo"}}, json::array({1, 2}),
-        json{{"command", "activate"}, {"app", "demo"}, {"version", 99}}}) {
+  struct Case {
+    json request;
+    std::string message;
+  };
+  for (const auto& [request, message] : std::vector<Case>{
+           {{{"command", "launch-missiles"}, {"app", "demo"}}, "unknown command 'launch-missiles'"},
+           {{{"command", "ps"}}, "malformed request: 'ps' needs a valid \"app\""},
+           {{{"command", "activate"}, {"app", "../etc"}, {"version", 1}},
+            "malformed request: 'activate' needs a valid \"app\""},
+           {{{"command", "activate"}, {"app", "demo"}},
+            "malformed request: 'activate' needs a \"version\""},
+           {{{"command", "activate"}, {"app", "demo"}, {"version", "1"}},
+            "malformed request: 'activate': \"version\" must be an integer"},
+           {{{"command", "activate"}, {"app", "demo"}, {"version", 1}, {"deadline_ms", "soon"}},
+            "malformed request: 'activate': \"deadline_ms\" must be an integer"},
+           {{{"command", "restart"}, {"app", "demo"}, {"type", 7}},
+            "malformed request: 'restart': \"type\" must be a string"},
+           {{{"command", "sync"}, {"app", "demo"}, {"verison", 2}},
+            "malformed request: 'sync': unknown field \"verison\""},
+           {json::array({1, 2}), "malformed request: expected {\"command\": ...}"},
+           {{{"command", "activate"}, {"app", "demo"}, {"version", 99}}, "v99"},
+       }) {
     INFO(request.dump());
-    auto answer = require_daemon(layout, request);
-    CHECK_FALSE(answer);
+    auto answer = call_daemon_json(layout, request);
+    REQUIRE_FALSE(answer);
+    CHECK(contains(answer.error().message, message));
   }
+  // The typed calls speak the same wire format.
+  auto status = daemon_status(layout);
+  REQUIRE(status);
+  REQUIRE(*status);
+  CHECK((*status)->apps >= 1);
+  auto processes = daemon_processes(layout, "demo");
+  REQUIRE(processes);
+  CHECK(processes->empty());
+  auto synced = sync_daemon(layout, "demo");
+  REQUIRE(synced);
+  CHECK(*synced);
 }
