@@ -15,6 +15,14 @@ Apps::activate(const std::string& name, int version,
     co_return std::unexpected(exists.error());
   }
   auto guard = co_await claim(name);
+  co_return co_await switch_to(name, version, deadline, caller, true);
+}
+
+awaitable<Expected<control::ActivateResult>>
+Apps::switch_to(const std::string& name, int version,
+                std::optional<SystemClock::time_point> deadline, Caller& caller,
+                bool move_current) {
+  const Layout& layout = m_context.layout;
   auto record = ReleaseStore(layout, name).get(version);
   if (!record) {
     co_return std::unexpected(record.error());
@@ -23,7 +31,8 @@ Apps::activate(const std::string& name, int version,
   refresh_settings(name, app);
   if (app.release && app.release->version == version && !app.dynos.empty()) {
     // Already running it (`current` is being repaired): only the link moves.
-    if (auto moved = ReleaseStore(layout, name).activate(version); !moved) {
+    if (auto moved = move_current ? ReleaseStore(layout, name).activate(version) : Expected<void>();
+        !moved) {
       co_return std::unexpected(moved.error());
     }
     co_return control::ActivateResult{};
@@ -36,7 +45,8 @@ Apps::activate(const std::string& name, int version,
     app.dynos.clear();
     app.release = release;
     co_await m_nginx.update_logged();
-    if (auto moved = ReleaseStore(layout, name).activate(version); !moved) {
+    if (auto moved = move_current ? ReleaseStore(layout, name).activate(version) : Expected<void>();
+        !moved) {
       co_return std::unexpected(moved.error());
     }
     asio::co_spawn(m_context.io, retire(std::move(old)), asio::detached);
@@ -118,7 +128,8 @@ Apps::activate(const std::string& name, int version,
   }
   long switch_ms = elapsed_ms(switching);
   long web = std::ranges::count_if(fresh, [](const DynoPtr& dyno) { return dyno->web(); });
-  if (auto moved = ReleaseStore(layout, name).activate(version); !moved) {
+  if (auto moved = move_current ? ReleaseStore(layout, name).activate(version) : Expected<void>();
+      !moved) {
     m_context.say("{}: {}", name, moved.error().message);
   }
   app.log->append("slipway[router]",
@@ -130,17 +141,21 @@ Apps::activate(const std::string& name, int version,
 
 awaitable<Expected<control::DeactivateResult>> Apps::deactivate(const std::string& name) {
   auto guard = co_await claim(name);
+  co_await stop_serving(name);
+  if (auto removed = ReleaseStore(m_context.layout, name).deactivate(); !removed) {
+    co_return std::unexpected(removed.error());
+  }
+  co_return control::DeactivateResult{};
+}
+
+awaitable<void> Apps::stop_serving(const std::string& name) {
   AppState& app = state(name);
   auto dynos = std::move(app.dynos);
   app.dynos.clear();
   app.release.reset();
   co_await m_nginx.update_logged();
-  if (auto removed = ReleaseStore(m_context.layout, name).deactivate(); !removed) {
-    co_return std::unexpected(removed.error());
-  }
   app.log->append("slipway[router]", "No release is live: answering 503");
   asio::co_spawn(m_context.io, retire(std::move(dynos)), asio::detached);
-  co_return control::DeactivateResult{};
 }
 
 } // namespace slipway::daemon

@@ -150,9 +150,10 @@ awaitable<void> Apps::retire(std::vector<DynoPtr> dynos) {
                 [&](const DynoPtr& dyno) { return std::ranges::find(dynos, dyno) != dynos.end(); });
 }
 
-awaitable<Expected<control::SyncResult>> Apps::sync(const std::string& name) {
+awaitable<Expected<control::SyncResult>> Apps::sync(const std::string& name, bool reload) {
   auto guard = co_await claim(name);
   AppState& app = state(name);
+  const std::vector<Route> before = routes();
   if (!require_app(m_context.layout, name)) {
     auto dynos = std::move(app.dynos);
     app.hosts.clear();
@@ -186,7 +187,10 @@ awaitable<Expected<control::SyncResult>> Apps::sync(const std::string& name) {
       });
     }
   }
-  auto routed = co_await m_nginx.update();
+  Expected<void> routed;
+  if (reload || routes() != before) {
+    routed = co_await m_nginx.update();
+  }
   asio::co_spawn(m_context.io, retire(std::move(surplus)), asio::detached);
   if (!routed) {
     co_return std::unexpected(routed.error());

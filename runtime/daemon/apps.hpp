@@ -64,15 +64,28 @@ class Apps {
   // `current` goes (a first release whose push never completed).
   awaitable<Expected<control::DeactivateResult>> deactivate(const std::string& name);
   // Makes the app's processes match app.toml (formation, domains); stops everything of an
-  // app that no longer exists.
-  awaitable<Expected<control::SyncResult>> sync(const std::string& name);
+  // app that no longer exists. Reloads nginx, or (`reload` false) only if its routes change.
+  awaitable<Expected<control::SyncResult>> sync(const std::string& name, bool reload = true);
   // Restarts the app's processes (of one type): web ones one at a time, each replaced by a
   // healthy new one before it stops, so a restart drops no request.
   awaitable<Expected<control::RestartResult>> restart(const std::string& name,
                                                       const std::string& type, Caller& caller);
   std::vector<control::ProcessStatus> ps(const std::string& name) const;
 
+  // Makes what runs match what is on disk, for an event that says the app changed: the
+  // release that is live in its records, then app.toml as sync() does, without reloading
+  // nginx when its routes stay the same. Never moves `current`: that is an operation's.
+  awaitable<void> reconcile(std::string name);
+
  private:
+  // activate() once the app is claimed; `move_current` false leaves `current` as it is.
+  awaitable<Expected<control::ActivateResult>>
+  switch_to(const std::string& name, int version, std::optional<SystemClock::time_point> deadline,
+            Caller& caller, bool move_current);
+  // deactivate() once the app is claimed, but for `current`.
+  awaitable<void> stop_serving(const std::string& name);
+  // Switches to the release the app's records have live, if another one runs.
+  awaitable<Expected<void>> converge_release(const std::string& name);
   // How many processes of each of the release's types run, in the Procfile's order.
   std::vector<std::pair<std::string, int>> formation(const std::string& name,
                                                      const Release& release) const;

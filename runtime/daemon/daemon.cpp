@@ -13,7 +13,9 @@
 #include "runtime/daemon/apps.hpp"
 #include "runtime/daemon/context.hpp"
 #include "runtime/daemon/control_server.hpp"
+#include "runtime/daemon/event_bus.hpp"
 #include "runtime/daemon/nginx.hpp"
+#include "runtime/daemon/reconciler.hpp"
 #include "runtime/daemon/supervisor.hpp"
 #include "runtime/operation.hpp"
 
@@ -38,7 +40,9 @@ class Daemon {
         m_nginx(m_context, [this] { return m_apps.routes(); }),
         m_supervisor(m_context, m_nginx,
                      [this](const std::string& app) { return m_apps.health_target(app); }),
-        m_apps(m_context, m_supervisor, m_nginx), m_control(m_context, m_apps) {}
+        m_apps(m_context, m_supervisor, m_nginx), m_control(m_context, m_apps),
+        m_events(m_context.io, m_context.layout,
+                 [this](const std::string& warning) { m_context.say("warning: {}", warning); }) {}
 
   Expected<void> run() {
     TRY(prepare());
@@ -90,6 +94,10 @@ class Daemon {
     fs::remove_all(layout.dynos_dir(), ec);
     fs::create_directories(layout.dynos_dir(), ec);
     fs::create_directories(layout.nginx_dir(), ec);
+    if (auto subscribed = m_events.subscribe(reconciler(m_apps)); !subscribed) {
+      m_context.say("warning: {}: changes are applied only when a command asks",
+                    subscribed.error().message);
+    }
     // The socket last: a client that can connect finds a daemon ready for it.
     return m_control.listen();
   }
@@ -108,6 +116,9 @@ class Daemon {
       co_await m_apps.load(app);
     }
     co_await m_nginx.update_logged();
+    // Each subscriber resumes after its cursor; what changed while the daemon was down is
+    // loaded already, so handling those events again costs a check.
+    m_events.start();
     asio::co_spawn(m_context.io, sweep(), asio::detached);
   }
 
@@ -161,6 +172,7 @@ class Daemon {
   awaitable<void> shutdown() {
     m_context.stopping = true;
     m_control.close();
+    m_events.stop();
     std::vector<DynoPtr> all = m_apps.dynos(true);
     for (const auto& dyno : all) {
       asio::co_spawn(m_context.io, m_supervisor.stop(dyno), asio::detached);
@@ -179,6 +191,7 @@ class Daemon {
   Supervisor m_supervisor;
   Apps m_apps;
   ControlServer m_control;
+  EventBus m_events;
   std::string m_failure;
 };
 

@@ -17,6 +17,8 @@ struct Route {
   std::string app;
   std::vector<std::string> hosts; // APP.DOMAIN first, then its domains
   std::vector<int> ports;         // its web processes that passed their health check
+
+  bool operator==(const Route&) const = default;
 };
 
 struct RouterFiles {
