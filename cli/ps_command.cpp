@@ -33,7 +33,7 @@ std::string uptime_text(long seconds) {
 Expected<void> list(const Globals& globals, const PsArgs& args) {
   auto processes = TRY(ops::list_processes(TRY(globals.context()), args.app));
   if (args.json) {
-    std::puts(processes.dump(2).c_str());
+    std::puts(control::to_json(processes).dump(2).c_str());
     return {};
   }
   if (processes.empty()) {
@@ -42,17 +42,14 @@ Expected<void> list(const Globals& globals, const PsArgs& args) {
   }
   std::printf("%-12s %-9s %-8s %-9s %-8s %-6s %s\n", "PROCESS", "STATE", "RELEASE", "UPTIME", "PID",
               "PORT", "COMMAND");
+  auto number = [](const std::optional<int>& value) {
+    return value ? std::to_string(*value) : std::string("-");
+  };
   for (const auto& process : processes) {
-    auto text = [&](const char* key, auto show) -> std::string {
-      return process.contains(key) ? show(process[key]) : "-";
-    };
-    std::printf(
-        "%-12s %-9s %-8s %-9s %-8s %-6s %s\n", process.value("name", "").c_str(),
-        process.value("state", "").c_str(), fmt::format("v{}", process.value("release", 0)).c_str(),
-        text("uptime_seconds", [](auto& v) { return uptime_text(v.template get<long>()); }).c_str(),
-        text("pid", [](auto& v) { return std::to_string(v.template get<int>()); }).c_str(),
-        text("port", [](auto& v) { return std::to_string(v.template get<int>()); }).c_str(),
-        process.value("command", "").c_str());
+    std::printf("%-12s %-9s %-8s %-9s %-8s %-6s %s\n", process.name.c_str(), process.state.c_str(),
+                fmt::format("v{}", process.release).c_str(),
+                process.uptime_seconds ? uptime_text(*process.uptime_seconds).c_str() : "-",
+                number(process.pid).c_str(), number(process.port).c_str(), process.command.c_str());
   }
   return {};
 }

@@ -34,51 +34,61 @@ std::vector<std::string> read_last_lines(const fs::path& file, std::size_t count
   return lines;
 }
 
+LineFollower::LineFollower(fs::path file, bool from_start) : m_file(std::move(file)) {
+  open_current(!from_start);
+}
+
+LineFollower::~LineFollower() {
+  if (m_fd >= 0) {
+    close(m_fd);
+  }
+}
+
+void LineFollower::open_current(bool at_end) {
+  if (m_fd >= 0) {
+    close(m_fd);
+  }
+  m_pending.clear();
+  m_fd = open(m_file.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat info {};
+  m_inode = m_fd >= 0 && fstat(m_fd, &info) == 0 ? info.st_ino : 0;
+  if (m_fd >= 0 && at_end) {
+    lseek(m_fd, 0, SEEK_END);
+  }
+}
+
+void LineFollower::drain(const std::function<void(std::string_view)>& on_line) {
+  char buffer[65536];
+  ssize_t n = 0;
+  while (m_fd >= 0 && (n = read(m_fd, buffer, sizeof buffer)) > 0) {
+    m_pending.append(buffer, static_cast<std::size_t>(n));
+    std::size_t start = 0;
+    for (auto newline = m_pending.find('\n'); newline != std::string::npos;
+         newline = m_pending.find('\n', start)) {
+      on_line(std::string_view(m_pending).substr(start, newline - start));
+      start = newline + 1;
+    }
+    m_pending.erase(0, start);
+  }
+}
+
+void LineFollower::poll(const std::function<void(std::string_view)>& on_line) {
+  drain(on_line);
+  struct stat info {};
+  while (stat(m_file.c_str(), &info) == 0 && (m_fd < 0 || info.st_ino != m_inode)) {
+    drain(on_line); // the rest of the rotated file, then the new one from its start
+    open_current(false);
+    drain(on_line);
+  }
+}
+
 void follow_lines(const fs::path& file, const std::function<void(std::string_view)>& on_line,
                   const std::atomic<bool>& stop, bool from_start,
                   std::chrono::milliseconds interval) {
-  int fd = -1;
-  ino_t inode = 0;
-  std::string pending;
-  auto open_current = [&](bool at_end) {
-    if (fd >= 0) {
-      close(fd);
-    }
-    pending.clear();
-    fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    struct stat info {};
-    inode = fd >= 0 && fstat(fd, &info) == 0 ? info.st_ino : 0;
-    if (fd >= 0 && at_end) {
-      lseek(fd, 0, SEEK_END);
-    }
-  };
-  auto drain = [&] {
-    char buffer[65536];
-    ssize_t n = 0;
-    while (fd >= 0 && (n = read(fd, buffer, sizeof buffer)) > 0) {
-      pending.append(buffer, static_cast<std::size_t>(n));
-      std::size_t start = 0;
-      for (auto newline = pending.find('\n'); newline != std::string::npos;
-           newline = pending.find('\n', start)) {
-        on_line(std::string_view(pending).substr(start, newline - start));
-        start = newline + 1;
-      }
-      pending.erase(0, start);
-    }
-  };
-  open_current(!from_start);
+  LineFollower follower(file, from_start);
   while (!stop) {
-    drain();
-    struct stat info {};
-    if (stat(file.c_str(), &info) == 0 && (fd < 0 || info.st_ino != inode)) {
-      drain(); // the rest of the rotated file, then the new one from its start
-      open_current(false);
-      continue;
-    }
+    follower.poll(on_line);
     std::this_thread::sleep_for(interval);
-  }
-  if (fd >= 0) {
-    close(fd);
   }
 }
 

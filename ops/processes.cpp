@@ -22,9 +22,10 @@ namespace slipway::ops {
 
 namespace fs = std::filesystem;
 
-Expected<nlohmann::json> list_processes(const Context& context, const std::string& app) {
+Expected<std::vector<control::ProcessStatus>> list_processes(const Context& context,
+                                                             const std::string& app) {
   TRY(authorize(context, "ps", app));
-  return require_daemon(context.layout, {{"command", "ps"}, {"app", app}});
+  return daemon_processes(context.layout, app);
 }
 
 Expected<std::string> scale(const Context& context, const Scale& request) {
@@ -69,10 +70,7 @@ Expected<int> restart(const Context& context, const Restart& request) {
   auto lock = TRY(lock_app(context.layout, request.app, context.wait, context.on_output));
   context.on_output(step_line(fmt::format(
       "Restarting {} processes of {}", request.type.empty() ? "all" : request.type, request.app)));
-  auto restarted = TRY(require_daemon(
-      context.layout, {{"command", "restart"}, {"app", request.app}, {"type", request.type}},
-      context.on_output));
-  return restarted.value("restarted", 0);
+  return restart_processes(context.layout, request.app, request.type, context.on_output);
 }
 
 Expected<int> run_oneoff(const Context& context, const RunOneOff& request) {

@@ -5,15 +5,14 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "common/error.hpp"
 #include "ops/context.hpp"
+#include "runtime/control.hpp"
 
 namespace slipway::ops {
 
 // The daemon's view of the app's processes (a daemon must be running).
-Expected<nlohmann::json> list_processes(const Context& context, const std::string& app);
+Expected<std::vector<control::ProcessStatus>> list_processes(const Context& context, const std::string& app);
 
 struct Scale {
   std::string app;

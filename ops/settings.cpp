@@ -26,7 +26,7 @@ Expected<void> change_settings(const Context& context, const std::string& app,
 }
 
 Expected<void> tell_daemon(const Context& context, const std::string& app) {
-  TRY(call_daemon(context.layout, {{"command", "sync"}, {"app", app}}, context.on_output));
+  TRY(sync_daemon(context.layout, app, context.on_output));
   return {};
 }
 

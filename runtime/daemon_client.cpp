@@ -92,23 +92,20 @@ bool write_all(int fd, std::string_view data, Clock::time_point deadline) {
 
 } // namespace
 
-Expected<std::optional<nlohmann::json>>
-call_daemon(const Layout& layout, const nlohmann::json& request,
-            const std::function<void(std::string_view)>& on_output,
-            std::chrono::milliseconds timeout) {
+Expected<std::optional<nlohmann::json>> call_daemon_json(const Layout& layout,
+                                                         const nlohmann::json& request,
+                                                         const OnOutput& on_output,
+                                                         std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
-  auto fd = connect_to(layout.daemon_socket(), deadline);
-  if (!fd) {
-    return std::unexpected(fd.error());
-  }
-  if (*fd < 0) {
+  auto fd = TRY(connect_to(layout.daemon_socket(), deadline));
+  if (fd < 0) {
     return std::nullopt;
   }
   struct Closer {
     int fd;
     ~Closer() { close(fd); }
-  } closer{*fd};
-  if (!write_all(*fd, request.dump() + "\n", deadline)) {
+  } closer{fd};
+  if (!write_all(fd, request.dump() + "\n", deadline)) {
     if (Clock::now() >= deadline) {
       return fail("{}", no_answer(layout, timeout));
     }
@@ -141,10 +138,10 @@ call_daemon(const Layout& layout, const nlohmann::json& request,
         return fail("the daemon sent a malformed answer");
       }
     }
-    if (!wait_ready(*fd, POLLIN, deadline)) {
+    if (!wait_ready(fd, POLLIN, deadline)) {
       return fail("{}", no_answer(layout, timeout));
     }
-    ssize_t n = read(*fd, buffer, sizeof buffer);
+    ssize_t n = read(fd, buffer, sizeof buffer);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
       continue;
     }
@@ -155,18 +152,66 @@ call_daemon(const Layout& layout, const nlohmann::json& request,
   }
 }
 
-Expected<nlohmann::json> require_daemon(const Layout& layout, const nlohmann::json& request,
-                                        const std::function<void(std::string_view)>& on_output,
-                                        std::chrono::milliseconds timeout) {
-  auto answer = call_daemon(layout, request, on_output, timeout);
+namespace {
+
+// The typed request's result, or nullopt when no daemon is running.
+template <class Request>
+Expected<std::optional<typename Request::Result>> ask(const Layout& layout, const Request& request,
+                                                      const OnOutput& on_output = {}) {
+  auto answer =
+      TRY(call_daemon_json(layout, control::to_json(control::Request(request)), on_output));
   if (!answer) {
-    return std::unexpected(answer.error());
+    return std::nullopt;
   }
-  if (!*answer) {
+  return TRY(control::parse_result<typename Request::Result>(*answer));
+}
+
+// As ask(), for commands that need the daemon: not running is an error.
+template <class Request>
+Expected<typename Request::Result> require(const Layout& layout, const Request& request,
+                                           const OnOutput& on_output = {}) {
+  auto answer = TRY(ask(layout, request, on_output));
+  if (!answer) {
     return fail("the slipway daemon is not running (start it with: slipway --root {} daemon)",
                 layout.root().string());
   }
-  return std::move(**answer);
+  return std::move(*answer);
+}
+
+} // namespace
+
+Expected<std::optional<control::StatusResult>> daemon_status(const Layout& layout) {
+  return ask(layout, control::StatusRequest{});
+}
+
+Expected<std::optional<control::ActivateResult>>
+activate_release(const Layout& layout, const std::string& app, int version,
+                 std::chrono::system_clock::time_point deadline, const OnOutput& on_output) {
+  return ask(layout, control::ActivateRequest{.app = app, .version = version, .deadline = deadline},
+             on_output);
+}
+
+Expected<bool> deactivate_release(const Layout& layout, const std::string& app,
+                                  const OnOutput& on_output) {
+  auto answer = TRY(ask(layout, control::DeactivateRequest{.app = app}, on_output));
+  return answer.has_value();
+}
+
+Expected<bool> sync_daemon(const Layout& layout, const std::string& app,
+                           const OnOutput& on_output) {
+  auto answer = TRY(ask(layout, control::SyncRequest{.app = app}, on_output));
+  return answer.has_value();
+}
+
+Expected<std::vector<control::ProcessStatus>> daemon_processes(const Layout& layout,
+                                                               const std::string& app) {
+  return require(layout, control::PsRequest{.app = app});
+}
+
+Expected<int> restart_processes(const Layout& layout, const std::string& app,
+                                const std::string& type, const OnOutput& on_output) {
+  auto answer = TRY(require(layout, control::RestartRequest{.app = app, .type = type}, on_output));
+  return answer.restarted;
 }
 
 } // namespace slipway

@@ -1,11 +1,13 @@
 #include "runtime/events.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -254,30 +256,159 @@ Expected<Event> record_event(const Layout& layout, const Config& config, Event e
   return event;
 }
 
-EventPage read_events(const Layout& layout, const EventQuery& query) {
-  EventPage page;
-  for (const auto& file : {rotated_events_file(layout), events_file(layout)}) {
-    auto text = read_file(file);
-    if (!text) {
+namespace {
+
+// The events of one file that `query` selects (without its limit), and warnings for the lines
+// skipped.
+void read_events_in(const fs::path& file, const EventQuery& query, EventPage& page) {
+  auto text = read_file(file);
+  if (!text) {
+    return;
+  }
+  for (auto [line, number] : split_lines(*text)) {
+    auto event = parse_event(line);
+    if (!event) {
+      page.warnings.push_back(
+          fmt::format("{} line {}: {}; skipped", file.string(), number, event.error().message));
       continue;
     }
-    for (auto [line, number] : split_lines(*text)) {
-      auto event = parse_event(line);
-      if (!event) {
-        page.warnings.push_back(
-            fmt::format("{} line {}: {}; skipped", file.string(), number, event.error().message));
-        continue;
-      }
-      if (selected(*event, query)) {
-        page.events.push_back(std::move(*event));
-      }
+    if (selected(*event, query)) {
+      page.events.push_back(std::move(*event));
     }
   }
+}
+
+bool valid_subscriber_name(const std::string& name) {
+  return !name.empty() && name.size() <= 64 &&
+         name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string::npos;
+}
+
+fs::path cursor_file(const Layout& layout, const std::string& name) {
+  return layout.events_dir() / "cursors" / name;
+}
+
+} // namespace
+
+EventPage read_events(const Layout& layout, const EventQuery& query) {
+  EventPage page;
+  read_events_in(rotated_events_file(layout), query, page);
+  read_events_in(events_file(layout), query, page);
   if (query.limit > 0 && page.events.size() > query.limit) {
     page.events.erase(page.events.begin(),
                       page.events.end() - static_cast<std::ptrdiff_t>(query.limit));
   }
   return page;
+}
+
+std::uint64_t last_event_id(const Layout& layout) {
+  if (auto last = last_id_in(events_file(layout))) {
+    return *last;
+  }
+  return last_id_in(rotated_events_file(layout)).value_or(0);
+}
+
+EventFollower::EventFollower(const Layout& layout, std::uint64_t after)
+    : m_layout(layout), m_seen(after), m_lines(events_file(layout), true) {}
+
+std::vector<Event> EventFollower::poll(const std::function<void(const std::string&)>& on_warning) {
+  const fs::path file = events_file(m_layout);
+  std::vector<Event> fresh;
+  std::optional<std::uint64_t> first; // the first event of the file read, on the first poll
+  m_lines.poll([&](std::string_view line) {
+    auto event = parse_event(line);
+    if (!event) {
+      on_warning(fmt::format("{}: {}; skipped", file.string(), event.error().message));
+      return;
+    }
+    if (!first) {
+      first = event->id;
+    }
+    if (event->id > m_seen && (fresh.empty() || event->id > fresh.back().id)) {
+      fresh.push_back(std::move(*event));
+    }
+  });
+  if (!m_caught_up) {
+    m_caught_up = true;
+    // What was recorded after `after` but before the file read began is in the rotated one.
+    if (!first || *first > m_seen + 1) {
+      EventPage older;
+      read_events_in(rotated_events_file(m_layout), {.since = m_seen, .limit = 0}, older);
+      for (const auto& warning : older.warnings) {
+        on_warning(warning);
+      }
+      std::erase_if(older.events, [&](const Event& event) {
+        return !fresh.empty() && event.id >= fresh.front().id;
+      });
+      fresh.insert(fresh.begin(), std::make_move_iterator(older.events.begin()),
+                   std::make_move_iterator(older.events.end()));
+    }
+  }
+  if (!fresh.empty()) {
+    m_seen = fresh.back().id;
+  }
+  return fresh;
+}
+
+Expected<std::optional<std::uint64_t>> read_event_cursor(const Layout& layout,
+                                                         const std::string& name) {
+  fs::path file = cursor_file(layout, name);
+  std::error_code ec;
+  if (!fs::exists(file, ec)) {
+    return std::nullopt;
+  }
+  auto text = TRY(read_file(file));
+  std::uint64_t id = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (error != std::errc() || end == text.data() || std::string_view(end) != "\n") {
+    return fail("'{}' is not an event id and a newline", file.string());
+  }
+  return id;
+}
+
+Expected<void> write_event_cursor(const Layout& layout, const std::string& name, std::uint64_t id) {
+  fs::path file = cursor_file(layout, name);
+  std::error_code ec;
+  fs::create_directories(file.parent_path(), ec);
+  return write_file_atomic(file, fmt::format("{}\n", id), 0600);
+}
+
+EventSubscription::EventSubscription(const Layout& layout, std::string name, std::uint64_t cursor)
+    : m_layout(layout), m_name(std::move(name)), m_cursor(cursor),
+      m_follower(std::make_unique<EventFollower>(layout, cursor)) {}
+
+Expected<EventSubscription>
+EventSubscription::open(const Layout& layout, std::string name,
+                        const std::function<void(const std::string&)>& on_warning) {
+  if (!valid_subscriber_name(name)) {
+    return fail("invalid event subscriber name '{}'", name);
+  }
+  auto cursor = TRY(read_event_cursor(layout, name));
+  std::uint64_t newest = last_event_id(layout);
+  if (!cursor) {
+    TRY(write_event_cursor(layout, name, newest));
+    cursor = newest;
+  } else if (*cursor > newest) {
+    on_warning(fmt::format("events: the newest event is {} but {} handled {}: the stream began "
+                           "again, so {} starts over",
+                           newest, name, *cursor, name));
+    TRY(write_event_cursor(layout, name, 0));
+    cursor = 0;
+  }
+  return EventSubscription(layout, std::move(name), *cursor);
+}
+
+std::vector<Event>
+EventSubscription::poll(const std::function<void(const std::string&)>& on_warning) {
+  return m_follower->poll(on_warning);
+}
+
+Expected<void> EventSubscription::handled(std::uint64_t id) {
+  if (id <= m_cursor) {
+    return {};
+  }
+  TRY(write_event_cursor(m_layout, m_name, id));
+  m_cursor = id;
+  return {};
 }
 
 void follow_events(const Layout& layout, const EventQuery& query, std::uint64_t after,
@@ -286,24 +417,15 @@ void follow_events(const Layout& layout, const EventQuery& query, std::uint64_t 
                    const std::atomic<bool>& stop) {
   // From the file's start, skipping what was already seen: nothing recorded between the
   // caller's read and this call is missed.
-  std::uint64_t seen = after;
-  follow_lines(
-      events_file(layout),
-      [&](std::string_view line) {
-        auto event = parse_event(line);
-        if (!event) {
-          on_warning(
-              fmt::format("{}: {}; skipped", events_file(layout).string(), event.error().message));
-          return;
-        }
-        if (event->id > seen) {
-          seen = event->id;
-          if (selected(*event, query)) {
-            on_event(*event);
-          }
-        }
-      },
-      stop, true);
+  EventFollower follower(layout, after);
+  while (!stop) {
+    for (const auto& event : follower.poll(on_warning)) {
+      if (selected(event, query)) {
+        on_event(event);
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
 }
 
 } // namespace slipway

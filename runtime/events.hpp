@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,7 @@
 
 #include "common/config.hpp"
 #include "common/error.hpp"
+#include "common/line_file.hpp"
 #include "common/time.hpp"
 #include "runtime/layout.hpp"
 
@@ -72,6 +74,63 @@ struct EventPage {
   std::vector<std::string> warnings; // lines skipped, and why
 };
 EventPage read_events(const Layout& layout, const EventQuery& query);
+
+// The newest event's id; 0 when none was recorded.
+std::uint64_t last_event_id(const Layout& layout);
+
+// Reads the event stream as it grows, without waiting: each poll() returns the events
+// recorded since the last one. Every event after `after` comes, in order and once: from
+// events.jsonl.1 too when a rotation moved them there, and across rotations while it
+// follows. A line that does not parse (torn by a killed writer) is skipped with a warning.
+class EventFollower {
+ public:
+  EventFollower(const Layout& layout, std::uint64_t after);
+
+  std::vector<Event> poll(const std::function<void(const std::string&)>& on_warning);
+  // The last event poll() returned, else `after`.
+  std::uint64_t last_id() const { return m_seen; }
+
+ private:
+  Layout m_layout;
+  std::uint64_t m_seen;
+  LineFollower m_lines;
+  bool m_caught_up = false; // the rotated file was looked at
+};
+
+// A subscriber's cursor: the id of the last event it handled, in ROOT/events/cursors/NAME
+// (the decimal id and a newline, replaced atomically). nullopt: none was recorded.
+Expected<std::optional<std::uint64_t>> read_event_cursor(const Layout& layout,
+                                                         const std::string& name);
+Expected<void> write_event_cursor(const Layout& layout, const std::string& name, std::uint64_t id);
+
+// One subscriber of the event stream (the daemon's reconciler; webhooks later): a name and
+// its durable cursor. It is handed every event after the cursor, in order, and moves the
+// cursor once it has handled one, so that after a restart it resumes after the last event
+// it handled: none is handed out twice, none skipped.
+class EventSubscription {
+ public:
+  // NAME: lowercase letters, digits and '-'. A new subscriber starts after the newest event
+  // (history is not replayed to it) and records that as its cursor. A cursor past the newest
+  // event (the stream was deleted and began again) starts over from the first event.
+  static Expected<EventSubscription>
+  open(const Layout& layout, std::string name,
+       const std::function<void(const std::string&)>& on_warning);
+
+  const std::string& name() const { return m_name; }
+  std::uint64_t cursor() const { return m_cursor; }
+  // The events after the cursor not handed out yet, in order.
+  std::vector<Event> poll(const std::function<void(const std::string&)>& on_warning);
+  // The events up to `id` are handled: the cursor moves there, durably.
+  Expected<void> handled(std::uint64_t id);
+
+ private:
+  EventSubscription(const Layout& layout, std::string name, std::uint64_t cursor);
+
+  Layout m_layout;
+  std::string m_name;
+  std::uint64_t m_cursor;
+  std::unique_ptr<EventFollower> m_follower;
+};
 
 // Calls `on_event` for every event recorded after `after` that `query` selects, in order,
 // until `stop` is set; `on_warning` for lines it skips.

@@ -336,13 +336,8 @@ Expected<void> Operation::activate(int version) {
   // starting a large release and its health check.
   auto daemon_deadline =
       system_clock::now() + m_context.config.runtime.health_timeout + minutes(10);
-  auto answer = call_daemon(
-      m_context.layout,
-      {{"command", "activate"},
-       {"app", m_context.app},
-       {"version", version},
-       {"deadline_ms", duration_cast<milliseconds>(daemon_deadline.time_since_epoch()).count()}},
-      m_context.on_output);
+  auto answer = activate_release(m_context.layout, m_context.app, version, daemon_deadline,
+                                 m_context.on_output);
   if (!answer) {
     // The daemon may have switched just before the connection broke.
     if (m_releases.linked_version() == version) {
@@ -351,30 +346,24 @@ Expected<void> Operation::activate(int version) {
     return std::unexpected(answer.error());
   }
   if (!*answer) {
-    if (auto moved = m_releases.activate(version); !moved) {
-      return moved;
-    }
+    TRY(m_releases.activate(version));
     m_context.on_output(step_line(fmt::format("Launching v{}... done", version)));
     return {};
   }
-  const nlohmann::json& result = **answer;
-  if (result.value("web", 0) == 0) {
+  const control::ActivateResult& result = **answer;
+  if (result.web == 0) {
     m_context.on_output(step_line(fmt::format("Launching v{}... done", version)));
     return {};
   }
   m_context.on_output(step_line(
       fmt::format("Launching v{}... health check passed ({:.1f}s), traffic switched in {} ms",
-                  version, result.value("health_ms", 0L) / 1000.0, result.value("switch_ms", 0L))));
+                  version, result.health_ms / 1000.0, result.switch_ms)));
   return {};
 }
 
 // Nothing live: the daemon stops the app's processes and answers 503 for it.
 Expected<void> Operation::deactivate() {
-  auto answer = call_daemon(m_context.layout, {{"command", "deactivate"}, {"app", m_context.app}},
-                            m_context.on_output);
-  if (!answer) {
-    return std::unexpected(answer.error());
-  }
+  TRY(deactivate_release(m_context.layout, m_context.app, m_context.on_output));
   return m_releases.deactivate();
 }
 

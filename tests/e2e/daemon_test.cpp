@@ -8,7 +8,11 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/file_lock.hpp"
+#include "hooks/repo.hpp"
+#include "runtime/apps.hpp"
 #include "runtime/daemon_client.hpp"
+#include "runtime/events.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace slipway;
@@ -275,6 +279,65 @@ TEST_CASE("scaling, rolling restarts and crashed processes", "[daemon]") {
   CHECK(contains(none.body, "demo has no web processes running"));
 }
 
+TEST_CASE("the daemon follows app.toml when an event says it changed, without being asked to "
+          "sync",
+          "[daemon]") {
+  Server server;
+  REQUIRE(server.push("followed").ok());
+  REQUIRE(server.serves("followed"));
+  Layout layout(server.root);
+  auto config = layout.config();
+  REQUIRE(config);
+  // What `ps:scale` and `domains:add` leave when killed after saving app.toml and recording
+  // the change, before they ask the daemon to sync.
+  {
+    auto lock = FileLock::acquire(layout.lock_file("demo"), FileLock::Mode::exclusive);
+    REQUIRE(lock);
+    auto info = app_info(layout, "demo");
+    REQUIRE(info);
+    info->formation["web"] = 2;
+    info->domains.push_back("followed.example.com");
+    REQUIRE(save_app_info(layout, *info));
+    REQUIRE(record_event(layout, *config,
+                         {.app = "demo",
+                          .resource = "formation",
+                          .action = "changed",
+                          .actor = "test",
+                          .data = {{"formation", {{"web", 2}}}, {"message", "Scaled to web@2"}}}));
+    REQUIRE(record_event(layout, *config,
+                         {.app = "demo",
+                          .resource = "domain",
+                          .action = "added",
+                          .actor = "test",
+                          .data = {{"hostname", "followed.example.com"},
+                                   {"message", "Added followed.example.com"}}}));
+  }
+  std::set<std::string> bodies;
+  for (int i = 0; i < 400 && bodies.size() < 2; ++i) {
+    auto answer = server.get("/", "followed.example.com");
+    if (answer.status == 200) {
+      bodies.insert(answer.body);
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  INFO(server.daemon.log());
+  CHECK(bodies == std::set<std::string>{"followed web.1\n", "followed web.2\n"});
+  auto cursor = read_event_cursor(layout, "reconciler");
+  REQUIRE(cursor);
+  REQUIRE(*cursor);
+  CHECK(**cursor >= 2);
+
+  // Destroyed, and the daemon never told.
+  REQUIRE(delete_app(layout, *config, "demo", "test"));
+  bool gone = false;
+  for (int i = 0; i < 200 && !gone; ++i) {
+    gone = server.get().status == 404;
+    std::this_thread::sleep_for(50ms);
+  }
+  CHECK(gone);
+  CHECK(contains(server.get().body, "no app is served at this host name"));
+}
+
 TEST_CASE("a daemon killed with SIGKILL brings every app back on its live release", "[daemon]") {
   Server server;
   REQUIRE(server.push("first").ok());
@@ -330,13 +393,42 @@ TEST_CASE("the daemon refuses malformed requests", "[daemon]") {
   Server server;
   Layout layout(server.root);
   CHECK(contains(server.slipway({"ps", "-a", "demo"}).output, "no processes running"));
-  for (const json& request :
-       {json{{"command", "launch-missiles"}, {"app", "demo"}}, json{{"command", "ps"}},
-        json{{"command", "activate"}, {"app", "../etc"}, {"version", 1}},
-        json{{"command", "activate"}, {"app", "demo"}}, json::array({1, 2}),
-        json{{"command", "activate"}, {"app", "demo"}, {"version", 99}}}) {
+  struct Case {
+    json request;
+    std::string message;
+  };
+  for (const auto& [request, message] : std::vector<Case>{
+           {{{"command", "launch-missiles"}, {"app", "demo"}}, "unknown command 'launch-missiles'"},
+           {{{"command", "ps"}}, "malformed request: 'ps' needs a valid \"app\""},
+           {{{"command", "activate"}, {"app", "../etc"}, {"version", 1}},
+            "malformed request: 'activate' needs a valid \"app\""},
+           {{{"command", "activate"}, {"app", "demo"}},
+            "malformed request: 'activate' needs a \"version\""},
+           {{{"command", "activate"}, {"app", "demo"}, {"version", "1"}},
+            "malformed request: 'activate': \"version\" must be an integer"},
+           {{{"command", "activate"}, {"app", "demo"}, {"version", 1}, {"deadline_ms", "soon"}},
+            "malformed request: 'activate': \"deadline_ms\" must be an integer"},
+           {{{"command", "restart"}, {"app", "demo"}, {"type", 7}},
+            "malformed request: 'restart': \"type\" must be a string"},
+           {{{"command", "sync"}, {"app", "demo"}, {"verison", 2}},
+            "malformed request: 'sync': unknown field \"verison\""},
+           {json::array({1, 2}), "malformed request: expected {\"command\": ...}"},
+           {{{"command", "activate"}, {"app", "demo"}, {"version", 99}}, "v99"},
+       }) {
     INFO(request.dump());
-    auto answer = require_daemon(layout, request);
-    CHECK_FALSE(answer);
+    auto answer = call_daemon_json(layout, request);
+    REQUIRE_FALSE(answer);
+    CHECK(contains(answer.error().message, message));
   }
+  // The typed calls speak the same wire format.
+  auto status = daemon_status(layout);
+  REQUIRE(status);
+  REQUIRE(*status);
+  CHECK((*status)->apps >= 1);
+  auto processes = daemon_processes(layout, "demo");
+  REQUIRE(processes);
+  CHECK(processes->empty());
+  auto synced = sync_daemon(layout, "demo");
+  REQUIRE(synced);
+  CHECK(*synced);
 }

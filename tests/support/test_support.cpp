@@ -214,7 +214,7 @@ void DaemonProcess::start() {
   Layout layout(m_root);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
-    auto answer = call_daemon(layout, {{"command", "status"}});
+    auto answer = daemon_status(layout);
     if (answer && *answer) {
       return;
     }

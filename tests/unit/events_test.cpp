@@ -1,5 +1,7 @@
 #include <atomic>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
@@ -154,4 +156,141 @@ TEST_CASE("ids keep increasing across a rotation, and a follower sees every even
   }
   auto page = read_events(layout, {.limit = 0});
   CHECK(page.events.back().id == static_cast<std::uint64_t>(count));
+}
+
+namespace {
+
+// Records `count` events from another process, as the CLI or the git hook would.
+void record_elsewhere(const Layout& layout, const std::string& app, int count) {
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    Config config;
+    for (int i = 0; i < count; ++i) {
+      if (!record_event(layout, config, change(app, "from another process"))) {
+        _exit(1);
+      }
+    }
+    _exit(0);
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+}
+
+std::vector<std::uint64_t> ids_of(const std::vector<Event>& events) {
+  std::vector<std::uint64_t> ids;
+  for (const auto& event : events) {
+    ids.push_back(event.id);
+  }
+  return ids;
+}
+
+} // namespace
+
+TEST_CASE("a follower is handed what other processes record, each event once, past a torn line",
+          "[events]") {
+  TempDir dir;
+  Layout layout(dir.path());
+  Config config;
+  REQUIRE(record_event(layout, config, change("demo", "one")));
+  std::vector<std::string> warnings;
+  auto warn = [&](const std::string& warning) { warnings.push_back(warning); };
+  EventFollower follower(layout, 0);
+  CHECK(ids_of(follower.poll(warn)) == std::vector<std::uint64_t>{1});
+  CHECK(follower.poll(warn).empty());
+
+  record_elsewhere(layout, "demo", 2);
+  // A writer killed mid-line: its event never happened, and the next one has a line of its own.
+  fs::path file = layout.events_dir() / "events.jsonl";
+  write_file(file, read_text(file) + R"({"id":4,"time":"2026-12-)", 0600);
+  CHECK(ids_of(follower.poll(warn)) == std::vector<std::uint64_t>{2, 3});
+  CHECK(warnings.empty()); // a line is judged once it ends
+  record_elsewhere(layout, "other", 1);
+  CHECK(ids_of(follower.poll(warn)) == std::vector<std::uint64_t>{4});
+  REQUIRE(warnings.size() == 1);
+  CHECK(contains(warnings[0], "events.jsonl: not a JSON object; skipped"));
+  CHECK(follower.last_id() == 4);
+}
+
+TEST_CASE("a follower behind a rotation reads the rotated file first", "[events]") {
+  TempDir dir;
+  Layout layout(dir.path());
+  Config config;
+  std::string filler(256 * 1024, 'x');
+  int count = static_cast<int>(k_events_size / filler.size()) + 8;
+  for (int i = 0; i < count; ++i) {
+    auto event = change("demo", "scaled");
+    event.data["filler"] = filler;
+    REQUIRE(record_event(layout, config, event));
+  }
+  REQUIRE(fs::exists(layout.events_dir() / "events.jsonl.1"));
+  auto no_warning = [](const std::string& warning) { FAIL(warning); };
+  EventFollower behind(layout, 10);
+  auto events = behind.poll(no_warning);
+  REQUIRE(events.size() == static_cast<std::size_t>(count - 10));
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    CHECK(events[i].id == i + 11);
+  }
+  EventFollower near(layout, count - 2);
+  CHECK(ids_of(near.poll(no_warning)) ==
+        std::vector<std::uint64_t>{static_cast<std::uint64_t>(count - 1),
+                                   static_cast<std::uint64_t>(count)});
+  CHECK(last_event_id(layout) == static_cast<std::uint64_t>(count));
+}
+
+TEST_CASE("a subscriber resumes after the last event it handled, never before nor after",
+          "[events]") {
+  TempDir dir;
+  Layout layout(dir.path());
+  Config config;
+  std::vector<std::string> warnings;
+  auto warn = [&](const std::string& warning) { warnings.push_back(warning); };
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(record_event(layout, config, change("demo", "before")));
+  }
+  fs::path cursor = layout.events_dir() / "cursors" / "webhooks";
+  {
+    // New: history is not replayed to it.
+    auto subscription = EventSubscription::open(layout, "webhooks", warn);
+    REQUIRE(subscription);
+    CHECK(subscription->cursor() == 3);
+    CHECK(read_text(cursor) == "3\n");
+    CHECK(subscription->poll(warn).empty());
+    record_elsewhere(layout, "demo", 2);
+    CHECK(ids_of(subscription->poll(warn)) == std::vector<std::uint64_t>{4, 5});
+    REQUIRE(subscription->handled(4)); // then the daemon is killed before it handles 5
+    CHECK(read_text(cursor) == "4\n");
+  }
+  {
+    auto subscription = EventSubscription::open(layout, "webhooks", warn);
+    REQUIRE(subscription);
+    CHECK(ids_of(subscription->poll(warn)) == std::vector<std::uint64_t>{5});
+    REQUIRE(subscription->handled(5));
+  }
+  record_elsewhere(layout, "demo", 1); // while no daemon runs
+  {
+    auto subscription = EventSubscription::open(layout, "webhooks", warn);
+    REQUIRE(subscription);
+    CHECK(ids_of(subscription->poll(warn)) == std::vector<std::uint64_t>{6});
+    CHECK(subscription->poll(warn).empty());
+  }
+  CHECK(warnings.empty());
+
+  // The stream deleted and begun again: what is in it now is new to every subscriber.
+  REQUIRE(write_event_cursor(layout, "stale", 99));
+  auto stale = EventSubscription::open(layout, "stale", warn);
+  REQUIRE(stale);
+  CHECK(stale->cursor() == 0);
+  REQUIRE(warnings.size() == 1);
+  CHECK(contains(warnings[0], "starts over"));
+  CHECK(stale->poll(warn).size() == 6);
+
+  for (const char* name : {"", "../x", "Web", "a/b"}) {
+    INFO(name);
+    CHECK_FALSE(EventSubscription::open(layout, name, warn));
+  }
+  write_file(layout.events_dir() / "cursors" / "broken", "seven\n");
+  CHECK_FALSE(EventSubscription::open(layout, "broken", warn));
 }

@@ -1,8 +1,9 @@
 #include <catch2/catch.hpp>
 
-#include "runtime/health.hpp"
+#include "runtime/daemon/health.hpp"
 
 using namespace slipway;
+using namespace slipway::daemon;
 
 TEST_CASE("an HTTP answer is read for its status and body", "[health]") {
   auto ok = parse_http_answer("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nhello\n");

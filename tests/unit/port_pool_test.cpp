@@ -2,9 +2,10 @@
 
 #include <catch2/catch.hpp>
 
-#include "runtime/port_pool.hpp"
+#include "runtime/daemon/port_pool.hpp"
 
 using namespace slipway;
+using namespace slipway::daemon;
 
 TEST_CASE("ports are handed out round robin, skipping those in use here or on the host",
           "[port_pool]") {

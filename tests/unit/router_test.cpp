@@ -1,9 +1,10 @@
 #include <catch2/catch.hpp>
 
-#include "runtime/router.hpp"
+#include "runtime/daemon/router.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace slipway;
+using namespace slipway::daemon;
 using namespace slipway::test;
 
 TEST_CASE("each app gets a server for its hosts and an upstream of its web processes", "[router]") {

@@ -11,12 +11,14 @@
 
 #include "common/config.hpp"
 
-namespace slipway {
+namespace slipway::daemon {
 
 struct Route {
   std::string app;
   std::vector<std::string> hosts; // APP.DOMAIN first, then its domains
   std::vector<int> ports;         // its web processes that passed their health check
+
+  bool operator==(const Route&) const = default;
 };
 
 struct RouterFiles {
@@ -30,4 +32,4 @@ struct RouterFiles {
 std::string nginx_config(const Config& config, const RouterFiles& files,
                          const std::vector<Route>& routes, long generation);
 
-} // namespace slipway
+} // namespace slipway::daemon

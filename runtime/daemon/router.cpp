@@ -1,10 +1,10 @@
-#include "runtime/router.hpp"
+#include "runtime/daemon/router.hpp"
 
 #include <set>
 
 #include <fmt/format.h>
 
-namespace slipway {
+namespace slipway::daemon {
 
 std::string nginx_config(const Config& config, const RouterFiles& files,
                          const std::vector<Route>& routes, long generation) {
@@ -113,4 +113,4 @@ http {{
   return out;
 }
 
-} // namespace slipway
+} // namespace slipway::daemon

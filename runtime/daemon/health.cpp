@@ -1,4 +1,4 @@
-#include "runtime/health.hpp"
+#include "runtime/daemon/health.hpp"
 
 #include <array>
 #include <charconv>
@@ -9,16 +9,12 @@
 
 #include "common/subprocess.hpp"
 
-namespace slipway {
-
-namespace asio = boost::asio;
-using asio::awaitable;
-using asio::use_awaitable;
-using std::chrono::milliseconds;
+namespace slipway::daemon {
 
 namespace {
 
 constexpr std::size_t k_max_answer = 64 * 1024;
+constexpr milliseconds k_probe_timeout{2000};
 
 // Closes `socket` when `timer` expires (made outside the coroutine: g++ 12 miscompiles a
 // lambda that captures locals inside a coroutine body).
@@ -130,4 +126,32 @@ HealthVerdict judge_health(const HealthCheck& check, const HttpAnswer& answer) {
                                  : "")};
 }
 
-} // namespace slipway
+// Coroutines cannot use TRY (it returns): errors are passed on with co_return.
+awaitable<Expected<void>> wait_healthy(std::shared_ptr<const Dyno> dyno, HealthTarget target,
+                                       milliseconds timeout) {
+  auto deadline = SteadyClock::now() + timeout;
+  const int port = dyno->port; // given back when the process exits
+  std::string last = "nothing listened on it";
+  while (true) {
+    if (!dyno->running) {
+      co_return fail("{} {} before it answered on port {}", dyno->name(), dyno->exit_reason, port);
+    }
+    HttpAnswer answer =
+        co_await http_get_tcp(port, target.host, target.check.path, k_probe_timeout);
+    auto verdict = judge_health(target.check, answer);
+    if (verdict.healthy) {
+      co_return Expected<void>();
+    }
+    if (!verdict.why.empty()) {
+      last = verdict.why;
+    }
+    if (SteadyClock::now() >= deadline) {
+      break;
+    }
+    co_await sleep_for(milliseconds(50));
+  }
+  co_return fail("{} did not pass its health check on port {} within {} ({})", dyno->name(), port,
+                 format_duration(timeout), last);
+}
+
+} // namespace slipway::daemon

@@ -7,7 +7,7 @@
 
 #include "common/error.hpp"
 
-namespace slipway {
+namespace slipway::daemon {
 
 class PortPool {
  public:
@@ -29,4 +29,4 @@ class PortPool {
 // Whether a TCP port on 0.0.0.0 can be bound right now.
 bool port_is_free(int port);
 
-} // namespace slipway
+} // namespace slipway::daemon

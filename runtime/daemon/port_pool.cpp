@@ -1,10 +1,10 @@
-#include "runtime/port_pool.hpp"
+#include "runtime/daemon/port_pool.hpp"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-namespace slipway {
+namespace slipway::daemon {
 
 PortPool::PortPool(int low, int high, std::function<bool(int)> is_free)
     : m_low(low), m_high(high), m_next(low), m_is_free(std::move(is_free)) {}
@@ -39,4 +39,4 @@ bool port_is_free(int port) {
   return free;
 }
 
-} // namespace slipway
+} // namespace slipway::daemon

@@ -1,18 +1,19 @@
 // The HTTP health check of a web process: one GET over loopback (or the control socket),
-// the answer's status and body, and the decision whether the answer is healthy.
+// the answer's status and body, the decision whether the answer is healthy, and the probe
+// that asks until it is, the process exits or the time is up.
 #pragma once
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
-#include <utility> // before Boost.Asio's awaitable.hpp, which uses std::exchange without it
-
-#include <boost/asio/awaitable.hpp>
 
 #include "compiler/app_manifest.hpp"
+#include "runtime/daemon/context.hpp"
+#include "runtime/daemon/process.hpp"
 
-namespace slipway {
+namespace slipway::daemon {
 
 // An HTTP answer's status and body (up to 64 KiB), or why there was none.
 struct HttpAnswer {
@@ -40,4 +41,16 @@ struct HealthVerdict {
 };
 HealthVerdict judge_health(const HealthCheck& check, const HttpAnswer& answer);
 
-} // namespace slipway
+// What a web process must answer: its app's check, asked for with the app's host name.
+struct HealthTarget {
+  HealthCheck check;
+  std::string host; // APP.DOMAIN
+};
+
+// Asks the dyno's port every 50 ms until it passes `target` (ok), it exits, or `timeout`
+// passes; the error says which, and what the last answer was.
+boost::asio::awaitable<Expected<void>> wait_healthy(std::shared_ptr<const Dyno> dyno,
+                                                    HealthTarget target,
+                                                    std::chrono::milliseconds timeout);
+
+} // namespace slipway::daemon

@@ -1,0 +1,122 @@
+// The control socket's requests and results as types (docs/CONTRACTS.md, "The control
+// socket"): the daemon (runtime/daemon/control_server.hpp) and its clients
+// (daemon_client.hpp) convert them to and from JSON here and nowhere else, so a field is
+// named once. Reading refuses what the wire format does not allow, naming it: an unknown
+// command, a missing field, a field of the wrong type, a field the command does not have.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.hpp"
+
+namespace slipway::control {
+
+// {"pid": N, "apps": N}
+struct StatusResult {
+  long pid = 0;
+  std::size_t apps = 0; // apps the daemon knows
+};
+// {"command": "status"}
+struct StatusRequest {
+  using Result = StatusResult;
+  static constexpr std::string_view command = "status";
+};
+
+// {"web": N, "health_ms": N, "switch_ms": N}
+struct ActivateResult {
+  long web = 0; // web processes started; 0: none (nothing to health-check)
+  long health_ms = 0;
+  long switch_ms = 0;
+};
+// {"command": "activate", "app": A, "version": N, "deadline_ms": MS} (deadline optional)
+struct ActivateRequest {
+  using Result = ActivateResult;
+  static constexpr std::string_view command = "activate";
+  std::string app;
+  int version = 0;
+  // The daemon does not switch after it: ms since the epoch on the wire.
+  std::optional<std::chrono::system_clock::time_point> deadline;
+};
+
+// {"deactivated": true}
+struct DeactivateResult {};
+// {"command": "deactivate", "app": A}
+struct DeactivateRequest {
+  using Result = DeactivateResult;
+  static constexpr std::string_view command = "deactivate";
+  std::string app;
+};
+
+// {"processes": N}, or {"removed": true} for an app that no longer exists
+struct SyncResult {
+  bool removed = false;
+  std::size_t processes = 0;
+};
+// {"command": "sync", "app": A}
+struct SyncRequest {
+  using Result = SyncResult;
+  static constexpr std::string_view command = "sync";
+  std::string app;
+};
+
+// {"restarted": N}
+struct RestartResult {
+  int restarted = 0;
+};
+// {"command": "restart", "app": A, "type": T} (type optional; "" or absent: every type)
+struct RestartRequest {
+  using Result = RestartResult;
+  static constexpr std::string_view command = "restart";
+  std::string app;
+  std::string type;
+};
+
+// One process, as `ps` lists it and `slipway ps --json` prints it.
+struct ProcessStatus {
+  std::string name;  // "web.1"
+  std::string type;  // "web"
+  std::string state; // starting, up, crashed, stopping, down
+  int release = 0;   // the version it runs
+  std::string command;
+  int crashes = 0;                       // in a row
+  std::optional<int> pid;                // while it runs
+  std::optional<std::string> started_at; // while it runs: "2026-12-02T16:00:00Z"
+  std::optional<long> uptime_seconds;    // while it runs
+  std::optional<int> port;               // a web process's
+};
+// [ProcessStatus...]
+struct PsRequest {
+  using Result = std::vector<ProcessStatus>;
+  static constexpr std::string_view command = "ps";
+  std::string app;
+};
+
+using Request = std::variant<StatusRequest, ActivateRequest, DeactivateRequest, SyncRequest,
+                             RestartRequest, PsRequest>;
+
+nlohmann::json to_json(const Request& request);
+// A request line's JSON; the error is the daemon's answer ("unknown command 'x'",
+// "malformed request: 'activate' needs a \"version\"").
+Expected<Request> parse_request(const nlohmann::json& message);
+
+nlohmann::json to_json(const StatusResult& result);
+nlohmann::json to_json(const ActivateResult& result);
+nlohmann::json to_json(const DeactivateResult& result);
+nlohmann::json to_json(const SyncResult& result);
+nlohmann::json to_json(const RestartResult& result);
+nlohmann::json to_json(const ProcessStatus& process);
+nlohmann::json to_json(const std::vector<ProcessStatus>& processes);
+
+// A `result` as the daemon answered it; the error says what is wrong with it.
+template <class Result>
+Expected<Result> parse_result(const nlohmann::json& result);
+
+} // namespace slipway::control

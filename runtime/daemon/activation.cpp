@@ -1,0 +1,161 @@
+// Apps::activate and Apps::deactivate: switching what is live (apps.hpp).
+#include "common/output.hpp"
+#include "runtime/apps.hpp"
+#include "runtime/daemon/apps.hpp"
+#include "runtime/release_store.hpp"
+
+namespace slipway::daemon {
+
+// Coroutines cannot use TRY (it returns): errors are passed on with co_return.
+awaitable<Expected<control::ActivateResult>>
+Apps::activate(const std::string& name, int version,
+               std::optional<SystemClock::time_point> deadline, Caller& caller) {
+  const Layout& layout = m_context.layout;
+  if (auto exists = require_app(layout, name); !exists) {
+    co_return std::unexpected(exists.error());
+  }
+  auto guard = co_await claim(name);
+  co_return co_await switch_to(name, version, deadline, caller, true);
+}
+
+awaitable<Expected<control::ActivateResult>>
+Apps::switch_to(const std::string& name, int version,
+                std::optional<SystemClock::time_point> deadline, Caller& caller,
+                bool move_current) {
+  const Layout& layout = m_context.layout;
+  auto record = ReleaseStore(layout, name).get(version);
+  if (!record) {
+    co_return std::unexpected(record.error());
+  }
+  AppState& app = state(name);
+  refresh_settings(name, app);
+  if (app.release && app.release->version == version && !app.dynos.empty()) {
+    // Already running it (`current` is being repaired): only the link moves.
+    if (auto moved = move_current ? ReleaseStore(layout, name).activate(version) : Expected<void>();
+        !moved) {
+      co_return std::unexpected(moved.error());
+    }
+    co_return control::ActivateResult{};
+  }
+  auto release = std::make_shared<const Release>(std::move(*record));
+  if (!release->has_slug()) {
+    // Config vars set before the first build: nothing to run. Whatever ran before (a push
+    // rolled back to this) stops, and the host answers 503.
+    std::vector<DynoPtr> old = std::move(app.dynos);
+    app.dynos.clear();
+    app.release = release;
+    co_await m_nginx.update_logged();
+    if (auto moved = move_current ? ReleaseStore(layout, name).activate(version) : Expected<void>();
+        !moved) {
+      co_return std::unexpected(moved.error());
+    }
+    asio::co_spawn(m_context.io, retire(std::move(old)), asio::detached);
+    co_return control::ActivateResult{};
+  }
+  auto unpacked = co_await unpack(name, *release);
+  if (!unpacked) {
+    co_return std::unexpected(unpacked.error());
+  }
+  auto health = web_health_check(layout.unpacked_dir(name, version));
+  if (!health) {
+    co_return std::unexpected(health.error());
+  }
+  auto started = SteadyClock::now();
+  std::vector<DynoPtr> fresh;
+  Expected<void> outcome;
+  for (auto& [type, count] : formation(name, *release)) {
+    for (int index = 1; index <= count && outcome; ++index) {
+      auto dyno = make_dyno(name, release, type, index);
+      dyno->probation = true;
+      fresh.push_back(dyno);
+      outcome = co_await m_supervisor.launch(dyno);
+    }
+  }
+  HealthTarget target{.check = *health, .host = app.hosts.front()};
+  for (const auto& dyno : fresh) {
+    if (!outcome) {
+      break;
+    }
+    if (dyno->web()) {
+      outcome = co_await m_supervisor.wait_healthy(dyno, target);
+      if (outcome) {
+        co_await caller.output(
+            detail_line(fmt::format("{} answered on port {} after {}", dyno->name(), dyno->port,
+                                    seconds_text(SteadyClock::now() - started))));
+      }
+    } else if (!dyno->running) {
+      outcome = fail("{} {} at once", dyno->name(), dyno->exit_reason);
+    }
+  }
+  long health_ms = elapsed_ms(started);
+  if (outcome && (caller.gone() || (deadline && SystemClock::now() > *deadline))) {
+    outcome = fail("the caller stopped waiting before v{} was switched to", version);
+  }
+  if (!outcome) {
+    app.log->append("slipway[api]", fmt::format("Release v{} failed its launch: {}", version,
+                                                outcome.error().message));
+    for (const auto& dyno : fresh) {
+      co_await m_supervisor.stop(dyno);
+    }
+    co_return std::unexpected(outcome.error());
+  }
+  // Healthy: the new processes take the traffic, then `current` moves.
+  for (const auto& dyno : fresh) {
+    dyno->probation = false;
+    m_supervisor.set_state(*dyno, DynoState::up);
+  }
+  std::vector<DynoPtr> old = std::move(app.dynos);
+  auto old_release = app.release;
+  auto old_health = app.health;
+  app.dynos = fresh;
+  app.release = release;
+  app.health = *health;
+  auto switching = SteadyClock::now();
+  Expected<void> routed = co_await m_nginx.update();
+  // The caller may have hung up while nginx reloaded: then `current` must not move.
+  if (routed && (caller.gone() || (deadline && SystemClock::now() > *deadline))) {
+    routed = fail("the caller stopped waiting before v{} was switched to", version);
+  }
+  if (!routed) {
+    app.dynos = std::move(old);
+    app.release = old_release;
+    app.health = old_health;
+    co_await m_nginx.update_logged();
+    for (const auto& dyno : fresh) {
+      co_await m_supervisor.stop(dyno);
+    }
+    co_return std::unexpected(routed.error());
+  }
+  long switch_ms = elapsed_ms(switching);
+  long web = std::ranges::count_if(fresh, [](const DynoPtr& dyno) { return dyno->web(); });
+  if (auto moved = move_current ? ReleaseStore(layout, name).activate(version) : Expected<void>();
+      !moved) {
+    m_context.say("{}: {}", name, moved.error().message);
+  }
+  app.log->append("slipway[router]",
+                  fmt::format("Routing {} to v{} ({} web processes), switched in {} ms",
+                              app.hosts.front(), version, web, switch_ms));
+  asio::co_spawn(m_context.io, retire(std::move(old)), asio::detached);
+  co_return control::ActivateResult{.web = web, .health_ms = health_ms, .switch_ms = switch_ms};
+}
+
+awaitable<Expected<control::DeactivateResult>> Apps::deactivate(const std::string& name) {
+  auto guard = co_await claim(name);
+  co_await stop_serving(name);
+  if (auto removed = ReleaseStore(m_context.layout, name).deactivate(); !removed) {
+    co_return std::unexpected(removed.error());
+  }
+  co_return control::DeactivateResult{};
+}
+
+awaitable<void> Apps::stop_serving(const std::string& name) {
+  AppState& app = state(name);
+  auto dynos = std::move(app.dynos);
+  app.dynos.clear();
+  app.release.reset();
+  co_await m_nginx.update_logged();
+  app.log->append("slipway[router]", "No release is live: answering 503");
+  asio::co_spawn(m_context.io, retire(std::move(dynos)), asio::detached);
+}
+
+} // namespace slipway::daemon

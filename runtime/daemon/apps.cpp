@@ -1,0 +1,278 @@
+#include "runtime/daemon/apps.hpp"
+
+#include <algorithm>
+
+#include "common/output.hpp"
+#include "runtime/apps.hpp"
+#include "runtime/dyno.hpp"
+#include "runtime/release_store.hpp"
+
+namespace slipway::daemon {
+
+Apps::Apps(Context& context, Supervisor& supervisor, Nginx& nginx)
+    : m_context(context), m_supervisor(supervisor), m_nginx(nginx) {}
+
+AppState& Apps::state(const std::string& name) {
+  AppState& app = m_apps[name];
+  if (!app.log) {
+    app.log =
+        std::make_shared<AppLog>(m_context.layout.log_dir(name), m_context.config.runtime.log_size);
+  }
+  return app;
+}
+
+void Apps::refresh_settings(const std::string& name, AppState& app) {
+  app.hosts = {fmt::format("{}.{}", name, m_context.config.server.domain)};
+  if (auto info = app_info(m_context.layout, name)) {
+    app.hosts.insert(app.hosts.end(), info->domains.begin(), info->domains.end());
+  }
+}
+
+std::vector<Route> Apps::routes() {
+  std::vector<Route> routes;
+  for (auto& [name, app] : m_apps) {
+    if (app.hosts.empty()) {
+      continue;
+    }
+    Route route{.app = name, .hosts = app.hosts};
+    for (const auto& dyno : app.dynos) {
+      if (dyno->web() && dyno->state == DynoState::up && dyno->running) {
+        route.ports.push_back(dyno->port);
+      }
+    }
+    routes.push_back(std::move(route));
+  }
+  return routes;
+}
+
+HealthTarget Apps::health_target(const std::string& name) {
+  AppState& app = state(name);
+  if (app.hosts.empty()) {
+    refresh_settings(name, app);
+  }
+  return {.check = app.health, .host = app.hosts.front()};
+}
+
+std::vector<DynoPtr> Apps::dynos(bool retiring) const {
+  std::vector<DynoPtr> all;
+  for (const auto& [name, app] : m_apps) {
+    all.insert(all.end(), app.dynos.begin(), app.dynos.end());
+  }
+  if (retiring) {
+    all.insert(all.end(), m_retiring.begin(), m_retiring.end());
+  }
+  return all;
+}
+
+std::vector<std::pair<std::string, int>> Apps::formation(const std::string& name,
+                                                         const Release& release) const {
+  std::map<std::string, int> scale;
+  if (auto info = app_info(m_context.layout, name)) {
+    scale = info->formation;
+  }
+  std::vector<std::pair<std::string, int>> counts;
+  for (const auto& [type, command] : release.process_types) {
+    auto it = scale.find(type);
+    counts.emplace_back(type, it != scale.end() ? it->second : default_scale(type));
+  }
+  return counts;
+}
+
+awaitable<std::shared_ptr<void>> Apps::claim(const std::string& name) {
+  while (state(name).busy) {
+    co_await sleep_for(k_poll);
+  }
+  co_return busy_guard(name);
+}
+
+std::shared_ptr<void> Apps::busy_guard(const std::string& name) {
+  state(name).busy = true;
+  return std::shared_ptr<void>(nullptr, [this, name](void*) { state(name).busy = false; });
+}
+
+DynoPtr Apps::make_dyno(const std::string& name, std::shared_ptr<const Release> release,
+                        const std::string& type, int index) {
+  return m_supervisor.make_dyno(name, std::move(release), type, index, state(name).log);
+}
+
+// The closure is made in a plain function, not in a coroutine (see context.hpp).
+awaitable<Expected<void>> Apps::unpack(const std::string& name, const Release& release) {
+  return m_context.off_loop([layout = m_context.layout, name, release]() -> Expected<void> {
+    TRY(ensure_unpacked(layout, name, release));
+    return {};
+  });
+}
+
+awaitable<void> Apps::load(const std::string& name) {
+  auto guard = co_await claim(name); // a push may already be activating it
+  AppState& app = state(name);
+  refresh_settings(name, app);
+  auto live = ReleaseStore(m_context.layout, name).live();
+  if (!live) {
+    m_context.say("{}: {}", name, live.error().message);
+    co_return;
+  }
+  if (!*live || !(*live)->has_slug()) {
+    co_return;
+  }
+  app.release = std::make_shared<const Release>(std::move(**live));
+  if (auto unpacked = co_await unpack(name, *app.release); !unpacked) {
+    app.log->append("slipway[api]", fmt::format("Cannot start v{}: {}", app.release->version,
+                                                unpacked.error().message));
+    m_context.say("{}: {}", name, unpacked.error().message);
+    co_return;
+  }
+  auto health = web_health_check(m_context.layout.unpacked_dir(name, app.release->version));
+  if (health) {
+    app.health = *health;
+  }
+  for (auto& [type, count] : formation(name, *app.release)) {
+    for (int index = 1; index <= count; ++index) {
+      auto dyno = make_dyno(name, app.release, type, index);
+      app.dynos.push_back(dyno);
+      asio::co_spawn(m_context.io, m_supervisor.bring_up(dyno), asio::detached);
+    }
+  }
+}
+
+awaitable<void> Apps::retire(std::vector<DynoPtr> dynos) {
+  for (const auto& dyno : dynos) {
+    dyno->wanted = false;
+    dyno->restart_timer.cancel();
+    m_supervisor.set_state(*dyno, DynoState::stopping);
+    m_retiring.push_back(dyno);
+  }
+  co_await m_nginx.wait_old_workers(SteadyClock::now() + m_context.config.runtime.stop_grace);
+  for (const auto& dyno : dynos) {
+    co_await m_supervisor.stop(dyno);
+  }
+  std::erase_if(m_retiring,
+                [&](const DynoPtr& dyno) { return std::ranges::find(dynos, dyno) != dynos.end(); });
+}
+
+awaitable<Expected<control::SyncResult>> Apps::sync(const std::string& name, bool reload) {
+  auto guard = co_await claim(name);
+  AppState& app = state(name);
+  const std::vector<Route> before = routes();
+  if (!require_app(m_context.layout, name)) {
+    auto dynos = std::move(app.dynos);
+    app.hosts.clear();
+    co_await m_nginx.update_logged();
+    for (const auto& dyno : dynos) {
+      co_await m_supervisor.stop(dyno);
+    }
+    m_apps.erase(name);
+    co_return control::SyncResult{.removed = true};
+  }
+  refresh_settings(name, app);
+  std::vector<DynoPtr> surplus;
+  if (app.release) {
+    for (auto& [type, count] : formation(name, *app.release)) {
+      for (int index = 1; index <= count; ++index) {
+        bool present = std::ranges::any_of(app.dynos, [&](const DynoPtr& dyno) {
+          return dyno->type == type && dyno->index == index;
+        });
+        if (!present) {
+          auto dyno = make_dyno(name, app.release, type, index);
+          app.dynos.push_back(dyno);
+          asio::co_spawn(m_context.io, m_supervisor.bring_up(dyno), asio::detached);
+        }
+      }
+      std::erase_if(app.dynos, [&](const DynoPtr& dyno) {
+        bool extra = dyno->type == type && dyno->index > count;
+        if (extra) {
+          surplus.push_back(dyno);
+        }
+        return extra;
+      });
+    }
+  }
+  Expected<void> routed;
+  if (reload || routes() != before) {
+    routed = co_await m_nginx.update();
+  }
+  asio::co_spawn(m_context.io, retire(std::move(surplus)), asio::detached);
+  if (!routed) {
+    co_return std::unexpected(routed.error());
+  }
+  co_return control::SyncResult{.processes = app.dynos.size()};
+}
+
+awaitable<Expected<control::RestartResult>> Apps::restart(const std::string& name,
+                                                          const std::string& type, Caller& caller) {
+  auto guard = co_await claim(name);
+  AppState& app = state(name);
+  refresh_settings(name, app);
+  std::vector<DynoPtr> targets;
+  for (const auto& dyno : app.dynos) {
+    if (type.empty() || dyno->type == type) {
+      targets.push_back(dyno);
+    }
+  }
+  if (!type.empty() && targets.empty()) {
+    co_return fail("{} has no {} processes", name, type);
+  }
+  int restarted = 0;
+  for (const auto& old : targets) {
+    auto replacement = make_dyno(name, old->release, old->type, old->index);
+    if (!old->web()) {
+      co_await m_supervisor.stop(old);
+      std::ranges::replace(app.dynos, old, replacement);
+      asio::co_spawn(m_context.io, m_supervisor.bring_up(replacement), asio::detached);
+      ++restarted;
+      continue;
+    }
+    replacement->probation = true;
+    Expected<void> ready = co_await m_supervisor.launch(replacement);
+    if (ready) {
+      ready = co_await m_supervisor.wait_healthy(replacement, health_target(name));
+    }
+    if (!ready) {
+      co_await m_supervisor.stop(replacement);
+      co_return fail("{} was not restarted: {}", old->name(), ready.error().message);
+    }
+    replacement->probation = false;
+    m_supervisor.set_state(*replacement, DynoState::up);
+    std::ranges::replace(app.dynos, old, replacement);
+    co_await m_nginx.update_logged();
+    co_await caller.output(
+        detail_line(fmt::format("{} restarted (pid {})", old->name(), replacement->pid)));
+    asio::co_spawn(m_context.io, retire({old}), asio::detached);
+    ++restarted;
+  }
+  co_return control::RestartResult{.restarted = restarted};
+}
+
+std::vector<control::ProcessStatus> Apps::ps(const std::string& name) const {
+  auto it = m_apps.find(name);
+  if (it == m_apps.end()) {
+    return {};
+  }
+  std::vector<DynoPtr> shown = it->second.dynos;
+  for (const auto& dyno : m_retiring) {
+    if (dyno->app == name && dyno->running) {
+      shown.push_back(dyno);
+    }
+  }
+  std::vector<control::ProcessStatus> list;
+  for (const auto& dyno : shown) {
+    control::ProcessStatus entry{.name = dyno->name(),
+                                 .type = dyno->type,
+                                 .state = std::string(to_string(dyno->state)),
+                                 .release = dyno->release->version,
+                                 .command = dyno->command,
+                                 .crashes = dyno->crashes};
+    if (dyno->running) {
+      entry.pid = dyno->pid;
+      entry.started_at = format_time(dyno->started_at);
+      entry.uptime_seconds = elapsed_ms(dyno->started_steady) / 1000;
+    }
+    if (dyno->port != 0) {
+      entry.port = dyno->port;
+    }
+    list.push_back(std::move(entry));
+  }
+  return list;
+}
+
+} // namespace slipway::daemon

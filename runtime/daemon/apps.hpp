@@ -1,0 +1,110 @@
+// Each app as the daemon runs it: the release its processes run, its live generation of
+// processes, its host names and health check; and what changes them, one at a time per
+// app: loading it at start, activating a release, deactivating it, syncing it with
+// app.toml, a rolling restart. The old generation is retired once nginx no longer sends it
+// requests.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/control.hpp"
+#include "runtime/daemon/context.hpp"
+#include "runtime/daemon/health.hpp"
+#include "runtime/daemon/nginx.hpp"
+#include "runtime/daemon/supervisor.hpp"
+
+namespace slipway::daemon {
+
+struct AppState {
+  std::shared_ptr<const Release> release; // what its processes run; null: nothing live
+  std::vector<DynoPtr> dynos;             // the live generation
+  std::vector<std::string> hosts;         // APP.DOMAIN, then its domains
+  HealthCheck health;
+  std::shared_ptr<AppLog> log;
+  bool busy = false;                  // an activation, scaling or restart is under way
+  SteadyClock::time_point settled_at; // when the sweep last started settling it
+};
+
+// Who asked for an activation or a restart: lines for them to print, and whether they
+// still wait for the answer.
+class Caller {
+ public:
+  virtual ~Caller() = default;
+  virtual awaitable<void> output(std::string text) = 0;
+  virtual bool gone() = 0;
+};
+
+class Apps {
+ public:
+  Apps(Context& context, Supervisor& supervisor, Nginx& nginx);
+
+  AppState& state(const std::string& name);
+  std::size_t size() const { return m_apps.size(); }
+  // Its host names from app.toml.
+  void refresh_settings(const std::string& name, AppState& app);
+  // What nginx serves: every app's hosts and its web processes that are up.
+  std::vector<Route> routes();
+  HealthTarget health_target(const std::string& name);
+  // The live generation of every app, and (`retiring`) those being stopped.
+  std::vector<DynoPtr> dynos(bool retiring) const;
+
+  // Starts the app's live release in the background; its web processes join the router as
+  // they pass their health checks.
+  awaitable<void> load(const std::string& name);
+  // Starts vN beside the live release, and switches to it only if it is healthy and the
+  // caller still waits for it (connected, before its deadline).
+  awaitable<Expected<control::ActivateResult>>
+  activate(const std::string& name, int version, std::optional<SystemClock::time_point> deadline,
+           Caller& caller);
+  // Nothing of the app is live any more: its processes stop, its host answers 503, and
+  // `current` goes (a first release whose push never completed).
+  awaitable<Expected<control::DeactivateResult>> deactivate(const std::string& name);
+  // Makes the app's processes match app.toml (formation, domains); stops everything of an
+  // app that no longer exists. Reloads nginx, or (`reload` false) only if its routes change.
+  awaitable<Expected<control::SyncResult>> sync(const std::string& name, bool reload = true);
+  // Restarts the app's processes (of one type): web ones one at a time, each replaced by a
+  // healthy new one before it stops, so a restart drops no request.
+  awaitable<Expected<control::RestartResult>> restart(const std::string& name,
+                                                      const std::string& type, Caller& caller);
+  std::vector<control::ProcessStatus> ps(const std::string& name) const;
+
+  // Makes what runs match what is on disk, for an event that says the app changed: the
+  // release that is live in its records, then app.toml as sync() does, without reloading
+  // nginx when its routes stay the same. Never moves `current`: that is an operation's.
+  awaitable<void> reconcile(std::string name);
+
+ private:
+  // activate() once the app is claimed; `move_current` false leaves `current` as it is.
+  awaitable<Expected<control::ActivateResult>>
+  switch_to(const std::string& name, int version, std::optional<SystemClock::time_point> deadline,
+            Caller& caller, bool move_current);
+  // deactivate() once the app is claimed, but for `current`.
+  awaitable<void> stop_serving(const std::string& name);
+  // Switches to the release the app's records have live, if another one runs.
+  awaitable<Expected<void>> converge_release(const std::string& name);
+  // How many processes of each of the release's types run, in the Procfile's order.
+  std::vector<std::pair<std::string, int>> formation(const std::string& name,
+                                                     const Release& release) const;
+  // Waits for the app's other activation, scaling or restart to finish, then marks it busy
+  // until the returned guard goes.
+  awaitable<std::shared_ptr<void>> claim(const std::string& name);
+  std::shared_ptr<void> busy_guard(const std::string& name);
+  DynoPtr make_dyno(const std::string& name, std::shared_ptr<const Release> release,
+                    const std::string& type, int index);
+  // Once the nginx workers that served before the last switch are gone (they finish their
+  // requests first), stops the processes they may have been talking to.
+  awaitable<void> retire(std::vector<DynoPtr> dynos);
+  awaitable<Expected<void>> unpack(const std::string& name, const Release& release);
+
+  Context& m_context;
+  Supervisor& m_supervisor;
+  Nginx& m_nginx;
+  std::map<std::string, AppState> m_apps;
+  std::vector<DynoPtr> m_retiring;
+};
+
+} // namespace slipway::daemon
