@@ -65,23 +65,15 @@ Expected<void> AtomicFile::commit() {
   if (rc != 0) {
     return fail("cannot write '{}': {}", m_temp.string(), errno_text(errno));
   }
-  auto renamed = rename_durable(m_temp, m_target);
-  if (!renamed) {
-    return renamed;
-  }
+  TRY(rename_durable(m_temp, m_target));
   m_temp.clear();
   return {};
 }
 
 Expected<void> write_file_atomic(const fs::path& target, std::string_view content, mode_t mode) {
-  auto file = AtomicFile::create(target, mode);
-  if (!file) {
-    return std::unexpected(file.error());
-  }
-  if (auto written = file->write(content); !written) {
-    return written;
-  }
-  return file->commit();
+  auto file = TRY(AtomicFile::create(target, mode));
+  TRY(file.write(content));
+  return file.commit();
 }
 
 Expected<void> rename_durable(const fs::path& from, const fs::path& to) {

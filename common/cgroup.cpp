@@ -119,11 +119,7 @@ Expected<UniqueFd> Cgroup::oom_events() const {
   if (!event || !control) {
     return fail("cannot watch '{}' for OOM kills: {}", m_path.string(), errno_text(errno));
   }
-  if (auto registered =
-          set("cgroup.event_control", fmt::format("{} {}", event.get(), control.get()));
-      !registered) {
-    return std::unexpected(registered.error());
-  }
+  TRY(set("cgroup.event_control", fmt::format("{} {}", event.get(), control.get())));
   return event;
 }
 

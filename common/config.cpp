@@ -53,50 +53,35 @@ Setter duration_key(std::chrono::milliseconds& (*field)(Config&),
                     std::chrono::milliseconds min = std::chrono::seconds(1),
                     std::chrono::milliseconds max = std::chrono::days(7)) {
   return [=](const toml::node& node, Config& config) -> Expected<void> {
-    auto text = get<std::string>(node, "a duration string such as \"15m\"");
-    if (!text) {
-      return std::unexpected(text.error());
+    auto text = TRY(get<std::string>(node, "a duration string such as \"15m\""));
+    auto duration = TRY(parse_duration(text));
+    if (duration < min || duration > max) {
+      return fail("'{}' is out of range {}-{}", text, format_duration(min), format_duration(max));
     }
-    auto duration = parse_duration(*text);
-    if (!duration) {
-      return std::unexpected(duration.error());
-    }
-    if (*duration < min || *duration > max) {
-      return fail("'{}' is out of range {}-{}", *text, format_duration(min), format_duration(max));
-    }
-    field(config) = *duration;
+    field(config) = duration;
     return {};
   };
 }
 
 Setter size_key(std::uint64_t& (*field)(Config&), std::uint64_t min = 1) {
   return [=](const toml::node& node, Config& config) -> Expected<void> {
-    auto text = get<std::string>(node, "a size string such as \"500MB\"");
-    if (!text) {
-      return std::unexpected(text.error());
+    auto text = TRY(get<std::string>(node, "a size string such as \"500MB\""));
+    auto size = TRY(parse_size(text));
+    if (size < min) {
+      return fail("'{}' is below the least that works, {}", text, format_size(min));
     }
-    auto size = parse_size(*text);
-    if (!size) {
-      return std::unexpected(size.error());
-    }
-    if (*size < min) {
-      return fail("'{}' is below the least that works, {}", *text, format_size(min));
-    }
-    field(config) = *size;
+    field(config) = size;
     return {};
   };
 }
 
 Setter int_key(int& (*field)(Config&), long min, long max) {
   return [=](const toml::node& node, Config& config) -> Expected<void> {
-    auto value = get<std::int64_t>(node, "an integer");
-    if (!value) {
-      return std::unexpected(value.error());
+    auto value = TRY(get<std::int64_t>(node, "an integer"));
+    if (value < min || value > max) {
+      return fail("{} is out of range {}-{}", value, min, max);
     }
-    if (*value < min || *value > max) {
-      return fail("{} is out of range {}-{}", *value, min, max);
-    }
-    field(config) = static_cast<int>(*value);
+    field(config) = static_cast<int>(value);
     return {};
   };
 }
@@ -124,40 +109,31 @@ const std::map<std::string, std::map<std::string, Setter>, std::less<>>& schema(
        {
            {"domain",
             [](const toml::node& node, Config& config) -> Expected<void> {
-              auto value = get<std::string>(node, "a host name such as \"example.com\"");
-              if (!value) {
-                return std::unexpected(value.error());
+              auto value = TRY(get<std::string>(node, "a host name such as \"example.com\""));
+              if (auto checked = check_host_name(value); !checked) {
+                return fail("invalid host name '{}': {}", value, checked.error().message);
               }
-              if (auto checked = check_host_name(*value); !checked) {
-                return fail("invalid host name '{}': {}", *value, checked.error().message);
-              }
-              config.server.domain = *value;
+              config.server.domain = value;
               return {};
             }},
            {"http_port", int_key([](Config& c) -> int& { return c.server.http_port; }, 1, 65535)},
            {"http_address",
             [](const toml::node& node, Config& config) -> Expected<void> {
-              auto value = get<std::string>(node, "an IPv4 address such as \"0.0.0.0\"");
-              if (!value) {
-                return std::unexpected(value.error());
-              }
+              auto value = TRY(get<std::string>(node, "an IPv4 address such as \"0.0.0.0\""));
               in_addr parsed{};
-              if (inet_pton(AF_INET, value->c_str(), &parsed) != 1) {
-                return fail("invalid IPv4 address '{}'", *value);
+              if (inet_pton(AF_INET, value.c_str(), &parsed) != 1) {
+                return fail("invalid IPv4 address '{}'", value);
               }
-              config.server.http_address = *value;
+              config.server.http_address = value;
               return {};
             }},
            {"deploy_branch",
             [](const toml::node& node, Config& config) -> Expected<void> {
-              auto value = get<std::string>(node, "a branch name");
-              if (!value) {
-                return std::unexpected(value.error());
+              auto value = TRY(get<std::string>(node, "a branch name"));
+              if (!is_branch_name(value)) {
+                return fail("invalid branch name '{}'", value);
               }
-              if (!is_branch_name(*value)) {
-                return fail("invalid branch name '{}'", *value);
-              }
-              config.server.deploy_branch = *value;
+              config.server.deploy_branch = value;
               return {};
             }},
        }},
@@ -172,11 +148,8 @@ const std::map<std::string, std::map<std::string, Setter>, std::less<>>& schema(
               }
               std::vector<std::string> names;
               for (const auto& item : *array) {
-                auto name = get<std::string>(item, "an array of strings");
-                if (!name) {
-                  return std::unexpected(name.error());
-                }
-                names.push_back(*name);
+                auto name = TRY(get<std::string>(item, "an array of strings"));
+                names.push_back(name);
               }
               config.build.buildpacks = std::move(names);
               return {};
@@ -225,16 +198,13 @@ const std::map<std::string, std::map<std::string, Setter>, std::less<>>& schema(
                                  [](Config & c) -> auto& { return c.build.min_free_disk; }, 0)},
            {"sandbox",
             [](const toml::node& node, Config& config) -> Expected<void> {
-              auto value = get<std::string>(node, "\"bwrap\" or \"none\"");
-              if (!value) {
-                return std::unexpected(value.error());
-              }
-              if (*value == "bwrap") {
+              auto value = TRY(get<std::string>(node, "\"bwrap\" or \"none\""));
+              if (value == "bwrap") {
                 config.build.sandbox = SandboxMode::bwrap;
-              } else if (*value == "none") {
+              } else if (value == "none") {
                 config.build.sandbox = SandboxMode::none;
               } else {
-                return fail("unknown sandbox '{}' (expected \"bwrap\" or \"none\")", *value);
+                return fail("unknown sandbox '{}' (expected \"bwrap\" or \"none\")", value);
               }
               return {};
             }},
@@ -265,13 +235,10 @@ const std::map<std::string, std::map<std::string, Setter>, std::less<>>& schema(
        {
            {"port_range",
             [](const toml::node& node, Config& config) -> Expected<void> {
-              auto text = get<std::string>(node, "a range string such as \"20000-29999\"");
-              if (!text) {
-                return std::unexpected(text.error());
-              }
-              auto range = parse_range(*text, 1, 65535);
+              auto text = TRY(get<std::string>(node, "a range string such as \"20000-29999\""));
+              auto range = parse_range(text, 1, 65535);
               if (!range) {
-                return fail("malformed port range '{}' (expected LOW-HIGH within 1-65535)", *text);
+                return fail("malformed port range '{}' (expected LOW-HIGH within 1-65535)", text);
               }
               config.runtime.port_min = range->first;
               config.runtime.port_max = range->second;
@@ -293,15 +260,12 @@ const std::map<std::string, std::map<std::string, Setter>, std::less<>>& schema(
                             [](Config & c) -> auto& { return c.runtime.max_disk; }, 1ull << 20)},
            {"uid_range",
             [](const toml::node& node, Config& config) -> Expected<void> {
-              auto text = get<std::string>(node, "a range string such as \"200000-299999\"");
-              if (!text) {
-                return std::unexpected(text.error());
-              }
-              auto range = parse_range(*text, 1000, 0x7fffffff);
+              auto text = TRY(get<std::string>(node, "a range string such as \"200000-299999\""));
+              auto range = parse_range(text, 1000, 0x7fffffff);
               if (!range || range->second - range->first < 1) {
                 return fail("malformed uid range '{}' (expected LOW-HIGH within 1000-2147483647, "
                             "at least two uids)",
-                            *text);
+                            text);
               }
               config.runtime.uid_min = range->first;
               config.runtime.uid_max = range->second;
@@ -351,11 +315,8 @@ Expected<Config> load_config(const std::filesystem::path& file) {
   if (!std::filesystem::exists(file, ec)) {
     return Config{};
   }
-  auto text = read_file(file);
-  if (!text) {
-    return std::unexpected(text.error());
-  }
-  return parse_config(*text, file.string());
+  auto text = TRY(read_file(file));
+  return parse_config(text, file.string());
 }
 
 Expected<std::chrono::milliseconds> parse_duration(std::string_view text) {

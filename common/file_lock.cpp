@@ -30,11 +30,7 @@ Expected<std::optional<FileLock>> FileLock::lock(const std::filesystem::path& fi
 }
 
 Expected<FileLock> FileLock::acquire(const std::filesystem::path& file, Mode mode) {
-  auto lock_result = lock(file, mode, true);
-  if (!lock_result) {
-    return std::unexpected(lock_result.error());
-  }
-  return std::move(**lock_result);
+  return std::move(*TRY(lock(file, mode, true)));
 }
 
 Expected<std::optional<FileLock>> FileLock::try_acquire(const std::filesystem::path& file,

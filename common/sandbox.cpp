@@ -156,11 +156,8 @@ Expected<Command> Sandbox::command(const std::vector<std::string>& argv,
   if (m_settings.cgroups) {
     for (const auto* group : {&m_settings.cgroups->memory, &m_settings.cgroups->pids}) {
       if (*group) {
-        auto procs = (*group)->open_procs();
-        if (!procs) {
-          return std::unexpected(procs.error());
-        }
-        child.cgroups.push_back(std::make_shared<UniqueFd>(std::move(*procs)));
+        auto procs = TRY((*group)->open_procs());
+        child.cgroups.push_back(std::make_shared<UniqueFd>(std::move(procs)));
       }
     }
   }
@@ -175,19 +172,11 @@ Expected<Command> Sandbox::command(const std::vector<std::string>& argv,
 
   if (switch_user) {
     for (const auto& mount : m_mounts) {
-      if (auto reachable = check_reachable(mount.host); !reachable) {
-        return std::unexpected(reachable.error());
-      }
+      TRY(check_reachable(mount.host));
     }
   }
-  auto seccomp = seccomp_program();
-  if (!seccomp) {
-    return std::unexpected(seccomp.error());
-  }
-  auto filter = memory_file("slipway-seccomp", *seccomp);
-  if (!filter) {
-    return std::unexpected(filter.error());
-  }
+  auto seccomp = TRY(seccomp_program());
+  auto filter = TRY(memory_file("slipway-seccomp", seccomp));
   const Owner& who = m_settings.identity;
   auto passwd =
       memory_file("slipway-passwd", fmt::format("root:x:0:0:root:/root:/usr/sbin/nologin\n"
@@ -208,7 +197,7 @@ Expected<Command> Sandbox::command(const std::vector<std::string>& argv,
       return std::unexpected(made->error());
     }
   }
-  child.inherit = {*filter, *passwd, *group, *args};
+  child.inherit = {filter, *passwd, *group, *args};
 
   std::error_code ec;
   std::vector<std::string> out = {
@@ -274,7 +263,7 @@ Expected<Command> Sandbox::command(const std::vector<std::string>& argv,
     out.insert(out.end(), {mount.access == Access::read_write ? "--bind" : "--ro-bind",
                            mount.host.string(), mount.inside});
   }
-  out.insert(out.end(), {"--seccomp", descriptor(*filter), "--args", descriptor(*args), "--chdir",
+  out.insert(out.end(), {"--seccomp", descriptor(filter), "--args", descriptor(*args), "--chdir",
                          "/app", "--"});
   // Not the app's uid on the host: RLIMIT_NPROC set inside the sandbox's own user namespace
   // counts the sandbox's processes only, which is the bound that can be had.

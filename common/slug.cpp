@@ -220,15 +220,9 @@ std::string slug_file_name(const std::string& sha256, SlugCompression compressio
 
 Expected<SlugInfo> pack_slug(const fs::path& app_dir, const fs::path& output,
                              const PackOptions& options) {
-  auto members = list_tree(app_dir);
-  if (!members) {
-    return std::unexpected(members.error());
-  }
-  auto file = AtomicFile::create(output, 0644);
-  if (!file) {
-    return std::unexpected(file.error());
-  }
-  Sink sink{.fd = file->fd(), .max_size = options.max_size};
+  auto members = TRY(list_tree(app_dir));
+  auto file = TRY(AtomicFile::create(output, 0644));
+  Sink sink{.fd = file.fd(), .max_size = options.max_size};
 
   WriteArchive out(archive_write_new());
   archive_write_set_format_pax_restricted(out.get());
@@ -258,7 +252,7 @@ Expected<SlugInfo> pack_slug(const fs::path& app_dir, const fs::path& output,
   if (!root_fd) {
     return fail("cannot read '{}': {}", app_dir.string(), errno_text(errno));
   }
-  for (const auto& member : *members) {
+  for (const auto& member : members) {
     if (options.deadline.expired()) {
       return fail("packing the slug did not finish within the build's time limit");
     }
@@ -275,9 +269,7 @@ Expected<SlugInfo> pack_slug(const fs::path& app_dir, const fs::path& output,
     }
     return fail("cannot write '{}': {}", output.string(), archive_message(out.get()));
   }
-  if (auto committed = file->commit(); !committed) {
-    return std::unexpected(committed.error());
-  }
+  TRY(file.commit());
   return SlugInfo{output, sink.hash.hex_digest(), sink.written};
 }
 
@@ -285,12 +277,9 @@ Expected<SlugInfo> pack_slug_into_store(const fs::path& app_dir, const fs::path&
                                         const PackOptions& options) {
   // The name is known only once the bytes are: pack under a name of this process's own.
   fs::path pending = store_dir / fmt::format(".pending-{}.slug", getpid());
-  auto slug = pack_slug(app_dir, pending, options);
-  if (!slug) {
-    return slug;
-  }
-  slug->path = store_dir / slug_file_name(slug->sha256, options.compression);
-  if (auto renamed = rename_durable(pending, slug->path); !renamed) {
+  auto slug = TRY(pack_slug(app_dir, pending, options));
+  slug.path = store_dir / slug_file_name(slug.sha256, options.compression);
+  if (auto renamed = rename_durable(pending, slug.path); !renamed) {
     std::error_code ec;
     fs::remove(pending, ec);
     return std::unexpected(renamed.error());
@@ -331,18 +320,12 @@ Expected<void> unpack_slug(const fs::path& slug, const fs::path& dest,
   while ((rc = archive_read_next_header(in.get(), &entry)) == ARCHIVE_OK) {
     const char* raw_name = archive_entry_pathname(entry);
     std::string name = raw_name ? raw_name : ""; // a copy: the entry's own is replaced below
-    auto target = destination(name, root);
-    if (!target) {
-      return std::unexpected(target.error());
-    }
-    archive_entry_copy_pathname(entry, target->c_str());
+    auto target = TRY(destination(name, root));
+    archive_entry_copy_pathname(entry, target.c_str());
     archive_entry_set_perm(entry, archive_entry_perm(entry) & 01777);
     if (const char* link = archive_entry_hardlink(entry)) {
-      auto link_target = destination(link, root);
-      if (!link_target) {
-        return std::unexpected(link_target.error());
-      }
-      archive_entry_copy_hardlink(entry, link_target->c_str());
+      auto link_target = TRY(destination(link, root));
+      archive_entry_copy_hardlink(entry, link_target.c_str());
     } else if (auto type = archive_entry_filetype(entry);
                type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) {
       return fail("slug entry '{}' is not a file, directory or symlink", name);

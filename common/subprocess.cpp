@@ -223,11 +223,7 @@ std::vector<char*> null_terminated(const std::vector<std::string>& strings) {
 } // namespace
 
 Expected<ExitStatus> run(const Command& command) {
-  auto found = executable(command);
-  if (!found) {
-    return std::unexpected(found.error());
-  }
-  const std::string& exe = *found;
+  const std::string exe = TRY(executable(command));
   std::vector<std::string> args(command.argv.begin() + 1, command.argv.end());
 
   asio::io_context io;
@@ -408,11 +404,7 @@ Expected<void> spawn_detached(const std::vector<std::string>& argv) {
 }
 
 Expected<SpawnedProcess> spawn(const Command& command, const SpawnOptions& options) {
-  auto found = executable(command);
-  if (!found) {
-    return std::unexpected(found.error());
-  }
-  const std::string& exe = *found;
+  const std::string exe = TRY(executable(command));
   // Everything the child needs is prepared before fork: after it, only async-signal-safe
   // calls (the daemon forks while other threads run).
   std::vector<std::string> env_entries = child_environment(command);

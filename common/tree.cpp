@@ -136,9 +136,7 @@ Expected<void> read_chunks(int fd, std::string_view shown,
     if (n == 0) {
       return {};
     }
-    if (auto taken = sink(std::string_view(buffer, static_cast<std::size_t>(n))); !taken) {
-      return taken;
-    }
+    TRY(sink(std::string_view(buffer, static_cast<std::size_t>(n))));
   }
 }
 
@@ -168,11 +166,8 @@ int unlink_opening_up(int dir_fd, const std::string& name, int flags) {
 Expected<void> empty_directory(int dir_fd, int top_fd, int depth, long& moved, long& next_name,
                                const std::string& shown) {
   open_up(dir_fd);
-  auto names = list_names(dir_fd, shown);
-  if (!names) {
-    return std::unexpected(names.error());
-  }
-  for (const auto& name : *names) {
+  auto names = TRY(list_names(dir_fd, shown));
+  for (const auto& name : names) {
     struct stat st {};
     if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno == ENOENT) {
@@ -208,10 +203,7 @@ Expected<void> empty_directory(int dir_fd, int top_fd, int depth, long& moved, l
       return fail("cannot remove '{}': {}", join(shown, name), errno_text(errno));
     }
     std::string inner = join(shown, name);
-    if (auto emptied = empty_directory(sub.get(), top_fd, depth + 1, moved, next_name, inner);
-        !emptied) {
-      return emptied;
-    }
+    TRY(empty_directory(sub.get(), top_fd, depth + 1, moved, next_name, inner));
     sub.reset();
     if (unlink_opening_up(dir_fd, name, AT_REMOVEDIR) != 0 && errno != ENOENT) {
       return fail("cannot remove '{}': {}", inner, errno_text(errno));
@@ -251,17 +243,12 @@ class TreeCopier {
     if (depth > k_max_depth) {
       return fail("cannot copy '{}': nested more than {} directories deep", shown, k_max_depth);
     }
-    auto names = list_names(from, shown);
-    if (!names) {
-      return std::unexpected(names.error());
-    }
-    for (const auto& name : *names) {
+    auto names = TRY(list_names(from, shown));
+    for (const auto& name : names) {
       if (depth == 0 && std::ranges::find(m_options.skip_top, name) != m_options.skip_top.end()) {
         continue;
       }
-      if (auto copied = entry(from, to, name, depth, join(shown, name)); !copied) {
-        return copied;
-      }
+      TRY(entry(from, to, name, depth, join(shown, name)));
     }
     return {};
   }
@@ -284,9 +271,7 @@ class TreeCopier {
       if (!in || !out) {
         return fail("cannot copy '{}': {}", shown, errno_text(errno));
       }
-      if (auto copied = directory(in.get(), out.get(), depth + 1, shown); !copied) {
-        return copied;
-      }
+      TRY(directory(in.get(), out.get(), depth + 1, shown));
       return finish(out.get(), mode, times, shown);
     }
     if (S_ISREG(st.st_mode)) {
@@ -299,9 +284,7 @@ class TreeCopier {
       if (!out) {
         return fail("cannot create '{}': {}", shown, errno_text(errno));
       }
-      if (auto copied = copy_file_contents(in.get(), out.get(), shown); !copied) {
-        return copied;
-      }
+      TRY(copy_file_contents(in.get(), out.get(), shown));
       return finish(out.get(), mode, times, shown);
     }
     if (S_ISLNK(st.st_mode)) {
@@ -347,11 +330,8 @@ Expected<bool> walk(int dir_fd, int depth, const std::string& shown, const Visit
   if (depth > k_max_depth) {
     return fail("'{}' is nested more than {} directories deep", shown, k_max_depth);
   }
-  auto names = list_names(dir_fd, shown);
-  if (!names) {
-    return std::unexpected(names.error());
-  }
-  for (const auto& name : *names) {
+  auto names = TRY(list_names(dir_fd, shown));
+  for (const auto& name : names) {
     struct stat st {};
     if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       continue;
@@ -377,11 +357,8 @@ Expected<bool> walk(int dir_fd, int depth, const std::string& shown, const Visit
 
 Expected<std::optional<UniqueFd>> open_beneath(const fs::path& root, std::string_view relative,
                                                int flags) {
-  auto root_fd = open_directory(root);
-  if (!root_fd) {
-    return std::unexpected(root_fd.error());
-  }
-  UniqueFd fd = open_at2(root_fd->get(), relative, flags);
+  auto root_fd = TRY(open_directory(root));
+  UniqueFd fd = open_at2(root_fd.get(), relative, flags);
   if (!fd) {
     if (errno == ENOENT) {
       return std::optional<UniqueFd>();
@@ -393,14 +370,11 @@ Expected<std::optional<UniqueFd>> open_beneath(const fs::path& root, std::string
 
 Expected<std::optional<std::string>> read_beneath(const fs::path& root, std::string_view relative,
                                                   std::size_t max_size) {
-  auto opened = open_beneath(root, relative, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+  auto opened = TRY(open_beneath(root, relative, O_RDONLY | O_NONBLOCK | O_NOCTTY));
   if (!opened) {
-    return std::unexpected(opened.error());
-  }
-  if (!*opened) {
     return std::optional<std::string>();
   }
-  int fd = (*opened)->get();
+  int fd = opened->get();
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     return fail("cannot read '{}': {}", relative, errno_text(errno));
@@ -412,16 +386,13 @@ Expected<std::optional<std::string>> read_beneath(const fs::path& root, std::str
     return fail("'{}' is larger than {}", relative, format_size(max_size));
   }
   std::string content;
-  auto read = read_chunks(fd, relative, [&](std::string_view chunk) -> Expected<void> {
+  TRY(read_chunks(fd, relative, [&](std::string_view chunk) -> Expected<void> {
     if (content.size() + chunk.size() > max_size) {
       return fail("'{}' is larger than {}", relative, format_size(max_size));
     }
     content.append(chunk);
     return {};
-  });
-  if (!read) {
-    return std::unexpected(read.error());
-  }
+  }));
   return std::optional<std::string>(std::move(content));
 }
 
@@ -433,17 +404,11 @@ Expected<void> write_beneath(const fs::path& root, std::string_view relative,
   if (name.empty() || name == "." || name == "..") {
     return fail("cannot write '{}': not a file name", relative);
   }
-  auto root_fd = open_directory(root);
-  if (!root_fd) {
-    return std::unexpected(root_fd.error());
-  }
-  auto dir = open_directory_creating(root_fd->get(), parent);
-  if (!dir) {
-    return std::unexpected(dir.error());
-  }
+  auto root_fd = TRY(open_directory(root));
+  auto dir = TRY(open_directory_creating(root_fd.get(), parent));
   static long counter = 0;
   std::string temp = fmt::format(".{}.slipway-{}-{}", name, ::getpid(), ++counter);
-  UniqueFd out(::openat(dir->get(), temp.c_str(),
+  UniqueFd out(::openat(dir.get(), temp.c_str(),
                         O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!out) {
     return fail("cannot create '{}': {}", relative, errno_text(errno));
@@ -452,14 +417,14 @@ Expected<void> write_beneath(const fs::path& root, std::string_view relative,
   if (written && (::fchmod(out.get(), mode) != 0 || ::fsync(out.get()) != 0)) {
     written = fail("cannot write '{}': {}", relative, errno_text(errno));
   }
-  if (written && ::renameat(dir->get(), temp.c_str(), dir->get(), name.c_str()) != 0) {
+  if (written && ::renameat(dir.get(), temp.c_str(), dir.get(), name.c_str()) != 0) {
     written = fail("cannot write '{}': {}", relative, errno_text(errno));
   }
   if (!written) {
-    ::unlinkat(dir->get(), temp.c_str(), 0);
+    ::unlinkat(dir.get(), temp.c_str(), 0);
     return written;
   }
-  ::fsync(dir->get());
+  ::fsync(dir.get());
   return {};
 }
 
@@ -490,10 +455,7 @@ Expected<void> remove_tree(const fs::path& path) {
   long next_name = 0;
   while (true) {
     long moved = 0;
-    if (auto emptied = empty_directory(top.get(), top.get(), 0, moved, next_name, path.string());
-        !emptied) {
-      return emptied;
-    }
+    TRY(empty_directory(top.get(), top.get(), 0, moved, next_name, path.string()));
     if (moved == 0) {
       break;
     }
@@ -506,43 +468,33 @@ Expected<void> remove_tree(const fs::path& path) {
 }
 
 Expected<void> copy_tree(const fs::path& from, const fs::path& to, const CopyOptions& options) {
-  auto in = open_directory(from);
-  if (!in) {
-    return std::unexpected(in.error());
-  }
+  auto in = TRY(open_directory(from));
   if (::mkdir(to.c_str(), 0700) != 0 && errno != EEXIST) {
     return fail("cannot create '{}': {}", to.string(), errno_text(errno));
   }
-  auto out = open_directory(to, O_NOFOLLOW);
-  if (!out) {
-    return std::unexpected(out.error());
-  }
+  auto out = TRY(open_directory(to, O_NOFOLLOW));
   TreeCopier copier(options);
-  if (auto copied = copier.directory(in->get(), out->get(), 0, ""); !copied) {
+  if (auto copied = copier.directory(in.get(), out.get(), 0, ""); !copied) {
     return prefixed(copied.error(), from.string());
   }
   struct stat st {};
-  ::fstat(in->get(), &st);
-  if (options.owner && ::fchown(out->get(), options.owner->uid, options.owner->gid) != 0) {
+  ::fstat(in.get(), &st);
+  if (options.owner && ::fchown(out.get(), options.owner->uid, options.owner->gid) != 0) {
     return fail("cannot give '{}' to uid {}: {}", to.string(), options.owner->uid,
                 errno_text(errno));
   }
-  ::fchmod(out->get(), st.st_mode & 01777);
+  ::fchmod(out.get(), st.st_mode & 01777);
   return {};
 }
 
 Expected<void> chown_tree(const fs::path& path, Owner owner) {
-  auto top = open_directory(path, O_NOFOLLOW);
-  if (!top) {
-    return std::unexpected(top.error());
-  }
-  if (::fchown(top->get(), owner.uid, owner.gid) != 0) {
+  auto top = TRY(open_directory(path, O_NOFOLLOW));
+  if (::fchown(top.get(), owner.uid, owner.gid) != 0) {
     return fail("cannot give '{}' to uid {}: {}", path.string(), owner.uid, errno_text(errno));
   }
   int failure = 0;
   std::string failed;
-  auto walked =
-      walk(top->get(), 0, path.string(),
+  TRY(walk(top.get(), 0, path.string(),
            [&](int dir_fd, const std::string& name, const struct stat& st) {
              if (st.st_uid == owner.uid && st.st_gid == owner.gid) {
                return true;
@@ -553,10 +505,7 @@ Expected<void> chown_tree(const fs::path& path, Owner owner) {
                return false;
              }
              return true;
-           });
-  if (!walked) {
-    return std::unexpected(walked.error());
-  }
+           }));
   if (failure != 0) {
     return fail("cannot give '{}' under '{}' to uid {}: {}", failed, path.string(), owner.uid,
                 errno_text(failure));

@@ -103,28 +103,18 @@ Expected<AppJson> parse_app_json(std::string_view text) {
     }
   }
   if (auto it = manifest.document.find("healthchecks"); it != manifest.document.end()) {
-    auto checked = parse_health_checks(*it);
-    if (!checked) {
-      return std::unexpected(checked.error());
-    }
-    manifest.health_check = *checked;
+    manifest.health_check = TRY(parse_health_checks(*it));
   }
   return manifest;
 }
 
 Expected<HealthCheck> web_health_check(const fs::path& app_dir) {
-  auto text = read_beneath(app_dir, "app.json");
+  auto text = TRY(read_beneath(app_dir, "app.json"));
   if (!text) {
-    return std::unexpected(text.error());
-  }
-  if (!*text) {
     return HealthCheck{};
   }
-  auto manifest = parse_app_json(**text);
-  if (!manifest) {
-    return std::unexpected(manifest.error());
-  }
-  return manifest->health_check;
+  auto manifest = TRY(parse_app_json(*text));
+  return manifest.health_check;
 }
 
 Expected<std::vector<std::string>> parse_buildpacks_file(std::string_view text) {
@@ -146,29 +136,16 @@ Expected<std::vector<std::string>> parse_buildpacks_file(std::string_view text) 
 
 Expected<std::optional<std::vector<std::string>>> app_buildpacks(const fs::path& app) {
   std::optional<std::vector<std::string>> from_file;
-  auto buildpacks_text = read_beneath(app, ".buildpacks");
-  if (!buildpacks_text) {
-    return std::unexpected(buildpacks_text.error());
-  }
-  if (*buildpacks_text) {
-    auto list = parse_buildpacks_file(**buildpacks_text);
-    if (!list) {
-      return std::unexpected(list.error());
-    }
-    from_file = std::move(*list);
+  auto buildpacks_text = TRY(read_beneath(app, ".buildpacks"));
+  if (buildpacks_text) {
+    from_file = TRY(parse_buildpacks_file(*buildpacks_text));
   }
   std::optional<std::vector<std::string>> from_manifest;
-  auto manifest_text = read_beneath(app, "app.json");
-  if (!manifest_text) {
-    return std::unexpected(manifest_text.error());
-  }
-  if (*manifest_text) {
-    auto manifest = parse_app_json(**manifest_text);
-    if (!manifest) {
-      return std::unexpected(manifest.error());
-    }
-    if (!manifest->buildpacks.empty()) {
-      from_manifest = std::move(manifest->buildpacks);
+  auto manifest_text = TRY(read_beneath(app, "app.json"));
+  if (manifest_text) {
+    auto manifest = TRY(parse_app_json(*manifest_text));
+    if (!manifest.buildpacks.empty()) {
+      from_manifest = std::move(manifest.buildpacks);
     }
   }
   if (from_file && from_manifest) {

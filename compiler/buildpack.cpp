@@ -86,11 +86,7 @@ Expected<Buildpack> resolve_buildpack(const std::string& ref, const fs::path& cl
     buildpack.dir =
         clone_root / fmt::format("{}-{}", buildpack.name, sha256_hex(ref).substr(0, 12));
     fs::remove_all(buildpack.dir, ec);
-    auto commit = git::clone(url, git_ref, buildpack.dir);
-    if (!commit) {
-      return std::unexpected(commit.error());
-    }
-    buildpack.commit = *commit;
+    buildpack.commit = TRY(git::clone(url, git_ref, buildpack.dir));
   } else if (ref.starts_with("/")) {
     buildpack.dir = ref;
     fs::path normal = fs::path(ref).lexically_normal();
@@ -111,9 +107,7 @@ Expected<Buildpack> resolve_buildpack(const std::string& ref, const fs::path& cl
     buildpack.name = name;
     buildpack.dir = builtin_buildpacks_dir() / name;
   }
-  if (auto ok = check_layout(buildpack.dir, ref); !ok) {
-    return std::unexpected(ok.error());
-  }
+  TRY(check_layout(buildpack.dir, ref));
   return buildpack;
 }
 
@@ -171,12 +165,8 @@ Expected<std::string> BuildpackRunner::capture(std::size_t index, const std::str
   m_last_error.clear();
   const Staged& staged = m_staged[index];
   Sandbox box = sandbox();
-  auto prepared =
-      sandboxed(box, {box.path(staged.inside + "/bin/" + script), box.path("/app")}, timeout);
-  if (!prepared) {
-    return std::unexpected(prepared.error());
-  }
-  Command& command = *prepared;
+  Command command =
+      TRY(sandboxed(box, {box.path(staged.inside + "/bin/" + script), box.path("/app")}, timeout));
   std::string output;
   bool overflow = false;
   command.on_line = [&](std::string_view line) {
@@ -193,19 +183,16 @@ Expected<std::string> BuildpackRunner::capture(std::size_t index, const std::str
       errors.append(line).push_back('\n');
     }
   };
-  auto result = run(command);
-  if (!result) {
-    return std::unexpected(result.error());
-  }
-  if (result->timed_out || !result->stopped_because.empty()) {
+  auto result = TRY(run(command));
+  if (result.timed_out || !result.stopped_because.empty()) {
     return fail("buildpack '{}': bin/{} {}", staged.buildpack.name, script,
-                result->describe(timeout));
+                result.describe(timeout));
   }
   if (overflow) {
     return fail("buildpack '{}': bin/{} printed more than {} bytes of {}", staged.buildpack.name,
                 script, k_max_captured_output, what);
   }
-  status = result->code;
+  status = result.code;
   if (status != 0 && !errors.empty()) {
     m_last_error = trim(errors.substr(0, errors.find('\n')));
   }
@@ -218,17 +205,14 @@ Expected<std::optional<std::string>> BuildpackRunner::detect(std::size_t index,
     return m_staged[index].buildpack.name;
   }
   int status = 0;
-  auto output = capture(index, "detect", timeout, status, "detect output");
-  if (!output) {
-    return std::unexpected(output.error());
-  }
+  auto output = TRY(capture(index, "detect", timeout, status, "detect output"));
   if (status != 0) {
     if (m_last_error.starts_with("bwrap: ")) {
       return fail("cannot start the sandbox: {}", m_last_error);
     }
     return std::nullopt;
   }
-  std::string name = trim(output->substr(0, output->find('\n')));
+  std::string name = trim(output.substr(0, output.find('\n')));
   return name.empty() ? m_staged[index].buildpack.name : name;
 }
 
@@ -252,20 +236,14 @@ Expected<void> BuildpackRunner::compile(std::size_t index, std::chrono::millisec
   for (std::size_t i = 0; i < index; ++i) {
     argv.push_back(box.path(m_staged[i].inside + "/export"));
   }
-  auto command = sandboxed(box, argv, timeout);
-  if (!command) {
-    return std::unexpected(command.error());
+  auto command = TRY(sandboxed(box, argv, timeout));
+  command.on_line = on_line;
+  auto result = TRY(run(command));
+  if (result.timed_out || !result.stopped_because.empty()) {
+    return fail("buildpack '{}': bin/compile {}", staged.buildpack.name, result.describe(timeout));
   }
-  command->on_line = on_line;
-  auto result = run(*command);
-  if (!result) {
-    return std::unexpected(result.error());
-  }
-  if (result->timed_out || !result->stopped_because.empty()) {
-    return fail("buildpack '{}': bin/compile {}", staged.buildpack.name, result->describe(timeout));
-  }
-  if (!result->ok()) {
-    return fail("buildpack '{}' failed: bin/compile {}", staged.buildpack.name, result->describe());
+  if (!result.ok()) {
+    return fail("buildpack '{}' failed: bin/compile {}", staged.buildpack.name, result.describe());
   }
   return {};
 }
@@ -276,16 +254,13 @@ Expected<ReleaseInfo> BuildpackRunner::release(std::size_t index,
     return ReleaseInfo{};
   }
   int status = 0;
-  auto output = capture(index, "release", timeout, status, "YAML");
-  if (!output) {
-    return std::unexpected(output.error());
-  }
+  auto output = TRY(capture(index, "release", timeout, status, "YAML"));
   const std::string& name = m_staged[index].buildpack.name;
   if (status != 0) {
     return fail("buildpack '{}': bin/release exited with status {}{}", name, status,
                 m_last_error.empty() ? "" : ": " + m_last_error);
   }
-  auto info = parse_release_yaml(*output);
+  auto info = parse_release_yaml(output);
   if (!info) {
     return fail("buildpack '{}': bin/release printed {}", name, info.error().message);
   }

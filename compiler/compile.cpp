@@ -26,17 +26,11 @@ Expected<void> apply_slugignore(const fs::path& app, const BuildRequest& request
   if (!*text) {
     return {};
   }
-  auto ignore = SlugIgnore::parse(**text);
-  if (!ignore) {
-    return std::unexpected(ignore.error());
-  }
-  auto removed = ignore->apply(app, deadline);
-  if (!removed) {
-    return std::unexpected(removed.error());
-  }
-  if (*removed > 0) {
-    request.on_output(step_line(fmt::format("Removed {} {} named by .slugignore", *removed,
-                                            *removed == 1 ? "entry" : "entries")));
+  auto ignore = TRY(SlugIgnore::parse(**text));
+  auto removed = TRY(ignore.apply(app, deadline));
+  if (removed > 0) {
+    request.on_output(step_line(fmt::format("Removed {} {} named by .slugignore", removed,
+                                            removed == 1 ? "entry" : "entries")));
   }
   return {};
 }
@@ -79,9 +73,7 @@ Expected<void> hand_over(const BuildRequest& request, const fs::path& env_dir) {
     return {};
   }
   for (const auto& dir : {request.build_dir, request.cache_dir, env_dir}) {
-    if (auto given = chown_tree(dir, request.identity); !given) {
-      return given;
-    }
+    TRY(chown_tree(dir, request.identity));
   }
   return {};
 }
@@ -131,13 +123,9 @@ Expected<BuildResult> compile_app(const BuildRequest& request, const Config& con
   if (request.env_dir.empty()) {
     fs::create_directories(env_dir, ec);
   } else if (fs::absolute(request.env_dir) != fs::absolute(env_dir)) {
-    if (auto copied = copy_tree(request.env_dir, env_dir); !copied) {
-      return std::unexpected(copied.error());
-    }
+    TRY(copy_tree(request.env_dir, env_dir));
   }
-  if (auto given = hand_over(request, env_dir); !given) {
-    return std::unexpected(given.error());
-  }
+  TRY(hand_over(request, env_dir));
   if (auto ok = apply_slugignore(app, request, deadline); !ok) {
     if (deadline.expired()) {
       return timed_out("applying .slugignore");
@@ -146,25 +134,18 @@ Expected<BuildResult> compile_app(const BuildRequest& request, const Config& con
   }
 
   // A malformed health check fails the build, not the launch.
-  if (auto checked = web_health_check(app); !checked) {
-    return std::unexpected(checked.error());
-  }
+  TRY(web_health_check(app));
 
   // The buildpacks: as asked, else as the app names them, else the first that detects.
   std::vector<std::string> refs = request.buildpacks;
   bool detecting = false;
   if (refs.empty()) {
-    auto own = app_buildpacks(app);
-    if (!own) {
-      return std::unexpected(own.error());
-    }
-    detecting = !own->has_value();
-    refs = detecting ? config.build.buildpacks : **own;
+    auto own = TRY(app_buildpacks(app));
+    detecting = !own.has_value();
+    refs = detecting ? config.build.buildpacks : *own;
     if (!detecting && !request.trusted_source) {
       for (const auto& ref : refs) {
-        if (auto allowed = check_app_named(ref, config); !allowed) {
-          return std::unexpected(allowed.error());
-        }
+        TRY(check_app_named(ref, config));
       }
     }
   }
@@ -181,28 +162,19 @@ Expected<BuildResult> compile_app(const BuildRequest& request, const Config& con
   result.source_version = request.source_version;
   std::vector<std::size_t> chosen;
   for (const auto& ref : refs) {
-    auto buildpack = resolve_buildpack(ref, request.work_dir / "clones");
-    if (!buildpack) {
-      return std::unexpected(buildpack.error());
-    }
-    auto index = runner.stage(*buildpack, request.work_dir / "buildpacks" /
-                                              std::to_string(runner.staged_count()));
-    if (!index) {
-      return std::unexpected(index.error());
-    }
-    auto detected = runner.detect(*index, deadline.remaining());
+    auto buildpack = TRY(resolve_buildpack(ref, request.work_dir / "clones"));
+    auto index = TRY(runner.stage(buildpack, request.work_dir / "buildpacks" /
+                                                 std::to_string(runner.staged_count())));
+    auto detected = TRY(runner.detect(index, deadline.remaining()));
     if (!detected) {
-      return std::unexpected(detected.error());
-    }
-    if (!*detected) {
       if (detecting) {
         continue;
       }
       return fail("buildpack '{}' does not apply to this app (its bin/detect said no)", ref);
     }
-    request.on_output(step_line(fmt::format("{} app detected", **detected)));
-    result.buildpacks.push_back({ref, **detected, buildpack->commit});
-    chosen.push_back(*index);
+    request.on_output(step_line(fmt::format("{} app detected", *detected)));
+    result.buildpacks.push_back({ref, *detected, buildpack.commit});
+    chosen.push_back(index);
     if (detecting) {
       break;
     }
@@ -228,32 +200,22 @@ Expected<BuildResult> compile_app(const BuildRequest& request, const Config& con
       }
       return std::unexpected(ok.error());
     }
-    auto release = runner.release(index, deadline.remaining());
-    if (!release) {
-      return std::unexpected(release.error());
-    }
+    auto release = TRY(runner.release(index, deadline.remaining()));
     // A later buildpack's defaults replace an earlier one's of the same name.
-    for (auto& [name, command] : release->default_process_types) {
+    for (auto& [name, command] : release.default_process_types) {
       std::erase_if(defaults, [&](const auto& type) { return type.first == name; });
       defaults.emplace_back(name, command);
     }
-    config_vars.insert(config_vars.end(), release->config_vars.begin(), release->config_vars.end());
-    result.addons.insert(result.addons.end(), release->addons.begin(), release->addons.end());
+    config_vars.insert(config_vars.end(), release.config_vars.begin(), release.config_vars.end());
+    result.addons.insert(result.addons.end(), release.addons.begin(), release.addons.end());
   }
 
   // From here on the build dir is what the buildpacks left: every read and write resolves
   // inside it (tree.hpp), whatever symlinks they planted.
   request.on_output(step_line("Discovering process types"));
-  auto procfile = read_beneath(app, "Procfile");
-  if (!procfile) {
-    return std::unexpected(procfile.error());
-  }
-  if (*procfile) {
-    auto types = parse_procfile(**procfile);
-    if (!types) {
-      return std::unexpected(types.error());
-    }
-    result.process_types = std::move(*types);
+  auto procfile = TRY(read_beneath(app, "Procfile"));
+  if (procfile) {
+    result.process_types = TRY(parse_procfile(*procfile));
     request.on_output(detail_line(
         fmt::format("Procfile declares types     -> {}",
                     result.process_types.empty() ? "(none)" : join_names(result.process_types))));
@@ -265,11 +227,8 @@ Expected<BuildResult> compile_app(const BuildRequest& request, const Config& con
   merge_defaults(result.process_types, defaults);
 
   if (!config_vars.empty()) {
-    auto written = write_beneath(app, ".profile.d/000-buildpack-config-vars.sh",
-                                 config_vars_profile_script(config_vars));
-    if (!written) {
-      return std::unexpected(written.error());
-    }
+    TRY(write_beneath(app, ".profile.d/000-buildpack-config-vars.sh",
+                      config_vars_profile_script(config_vars)));
   }
   if (deadline.expired()) {
     return timed_out("after the buildpacks");

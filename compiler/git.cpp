@@ -29,20 +29,14 @@ Expected<std::string> clone(const std::string& url, const std::string& ref,
   ensure_initialised();
   git_clone_options options = GIT_CLONE_OPTIONS_INIT;
   git_repository* raw_repo = nullptr;
-  if (auto ok = check(git_clone(&raw_repo, url.c_str(), dest.c_str(), &options),
-                      fmt::format("cannot clone '{}'", url));
-      !ok) {
-    return std::unexpected(ok.error());
-  }
+  TRY(check(git_clone(&raw_repo, url.c_str(), dest.c_str(), &options),
+            fmt::format("cannot clone '{}'", url)));
   Repository repo(raw_repo);
 
   git_object* raw_target = nullptr;
   if (ref.empty()) {
-    if (auto ok = check(git_revparse_single(&raw_target, repo.get(), "HEAD^{commit}"),
-                        fmt::format("'{}' has no commits", url));
-        !ok) {
-      return std::unexpected(ok.error());
-    }
+    TRY(check(git_revparse_single(&raw_target, repo.get(), "HEAD^{commit}"),
+              fmt::format("'{}' has no commits", url)));
   } else {
     // A branch exists only as a remote-tracking ref after a clone; tags and ids as given.
     for (const auto& spec : {"origin/" + ref, ref}) {
@@ -57,17 +51,11 @@ Expected<std::string> clone(const std::string& url, const std::string& ref,
   Object target(raw_target);
   git_checkout_options checkout = GIT_CHECKOUT_OPTIONS_INIT;
   checkout.checkout_strategy = GIT_CHECKOUT_FORCE;
-  if (auto ok = check(git_checkout_tree(repo.get(), target.get(), &checkout),
-                      fmt::format("cannot check out '{}' of '{}'", ref, url));
-      !ok) {
-    return std::unexpected(ok.error());
-  }
+  TRY(check(git_checkout_tree(repo.get(), target.get(), &checkout),
+            fmt::format("cannot check out '{}' of '{}'", ref, url)));
   const git_oid* id = git_object_id(target.get());
-  if (auto ok = check(git_repository_set_head_detached(repo.get(), id),
-                      fmt::format("cannot check out '{}' of '{}'", ref, url));
-      !ok) {
-    return std::unexpected(ok.error());
-  }
+  TRY(check(git_repository_set_head_detached(repo.get(), id),
+            fmt::format("cannot check out '{}' of '{}'", ref, url)));
   return oid_hex(*id);
 }
 
@@ -75,20 +63,15 @@ Expected<std::optional<std::string>> read_ref(const std::filesystem::path& repo_
                                               const std::string& ref) {
   ensure_initialised();
   git_repository* raw_repo = nullptr;
-  if (auto ok = check(git_repository_open_bare(&raw_repo, repo_dir.c_str()),
-                      fmt::format("cannot open '{}'", repo_dir.string()));
-      !ok) {
-    return std::unexpected(ok.error());
-  }
+  TRY(check(git_repository_open_bare(&raw_repo, repo_dir.c_str()),
+            fmt::format("cannot open '{}'", repo_dir.string())));
   Repository repo(raw_repo);
   git_oid id;
   int rc = git_reference_name_to_id(&id, repo.get(), ref.c_str());
   if (rc == GIT_ENOTFOUND) {
     return std::optional<std::string>();
   }
-  if (auto ok = check(rc, fmt::format("cannot read '{}' of '{}'", ref, repo_dir.string())); !ok) {
-    return std::unexpected(ok.error());
-  }
+  TRY(check(rc, fmt::format("cannot read '{}' of '{}'", ref, repo_dir.string())));
   return std::optional<std::string>(oid_hex(id));
 }
 

@@ -51,18 +51,13 @@ class Planner {
       switch (mode) {
       case GIT_FILEMODE_TREE: {
         git_tree* raw = nullptr;
-        if (auto ok = check(git_tree_lookup(&raw, m_repo, git_tree_entry_id(entry)),
-                            fmt::format("cannot read directory '{}'", path));
-            !ok) {
-          return ok;
-        }
+        TRY(check(git_tree_lookup(&raw, m_repo, git_tree_entry_id(entry)),
+                  fmt::format("cannot read directory '{}'", path)));
         Tree subtree(raw);
         if (mkdirat(m_root_fd, path.c_str(), 0755) != 0) {
           return fail("cannot create '{}': {}", path, errno_text(errno));
         }
-        if (auto done = this->tree(subtree.get(), path + "/"); !done) {
-          return done;
-        }
+        TRY(this->tree(subtree.get(), path + "/"));
         break;
       }
       case GIT_FILEMODE_BLOB:
@@ -117,11 +112,7 @@ class Writer {
  private:
   Expected<void> write(const Job& job) {
     git_odb_object* raw = nullptr;
-    if (auto ok =
-            check(git_odb_read(&raw, m_odb, &job.id), fmt::format("cannot read '{}'", job.path));
-        !ok) {
-      return ok;
-    }
+    TRY(check(git_odb_read(&raw, m_odb, &job.id), fmt::format("cannot read '{}'", job.path)));
     OdbObject object(raw);
     const char* data = static_cast<const char*>(git_odb_object_data(object.get()));
     std::size_t size = git_odb_object_size(object.get());
@@ -178,11 +169,8 @@ Expected<Repository> open_from_environment() {
   ensure_initialised();
   git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, k_mapped_limit);
   git_repository* raw = nullptr;
-  if (auto ok = check(git_repository_open_ext(&raw, nullptr, GIT_REPOSITORY_OPEN_FROM_ENV, nullptr),
-                      "cannot open the pushed repository");
-      !ok) {
-    return std::unexpected(ok.error());
-  }
+  TRY(check(git_repository_open_ext(&raw, nullptr, GIT_REPOSITORY_OPEN_FROM_ENV, nullptr),
+            "cannot open the pushed repository"));
   return Repository(raw);
 }
 
@@ -190,11 +178,8 @@ Expected<Repository> open(const fs::path& path) {
   ensure_initialised();
   git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, k_mapped_limit);
   git_repository* raw = nullptr;
-  if (auto ok = check(git_repository_open_bare(&raw, path.c_str()),
-                      fmt::format("cannot open repository '{}'", path.string()));
-      !ok) {
-    return std::unexpected(ok.error());
-  }
+  TRY(check(git_repository_open_bare(&raw, path.c_str()),
+            fmt::format("cannot open repository '{}'", path.string())));
   return Repository(raw);
 }
 
@@ -205,18 +190,12 @@ Expected<ExportStats> export_commit(git_repository* repo, const std::string& com
     return fail("'{}' is not a commit id", commit);
   }
   git_commit* raw_commit = nullptr;
-  if (auto ok = check(git_commit_lookup(&raw_commit, repo, &id),
-                      fmt::format("cannot read commit {}", commit.substr(0, 7)));
-      !ok) {
-    return std::unexpected(ok.error());
-  }
+  TRY(check(git_commit_lookup(&raw_commit, repo, &id),
+            fmt::format("cannot read commit {}", commit.substr(0, 7))));
   Commit found(raw_commit);
   git_tree* raw_tree = nullptr;
-  if (auto ok = check(git_commit_tree(&raw_tree, found.get()),
-                      fmt::format("cannot read the tree of {}", commit.substr(0, 7)));
-      !ok) {
-    return std::unexpected(ok.error());
-  }
+  TRY(check(git_commit_tree(&raw_tree, found.get()),
+            fmt::format("cannot read the tree of {}", commit.substr(0, 7))));
   Tree tree(raw_tree);
   int fd = ::open(dest.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
@@ -224,13 +203,9 @@ Expected<ExportStats> export_commit(git_repository* repo, const std::string& com
   }
   std::unique_ptr<int, void (*)(int*)> closer(&fd, [](int* f) { close(*f); });
   Planner planner(repo, fd);
-  if (auto planned = planner.tree(tree.get(), ""); !planned) {
-    return std::unexpected(planned.error());
-  }
+  TRY(planner.tree(tree.get(), ""));
   git_odb* raw_odb = nullptr;
-  if (auto ok = check(git_repository_odb(&raw_odb, repo), "cannot open the object database"); !ok) {
-    return std::unexpected(ok.error());
-  }
+  TRY(check(git_repository_odb(&raw_odb, repo), "cannot open the object database"));
   Odb odb(raw_odb);
   // Inflating and writing overlap across threads, as `git archive | tar -x` overlaps them
   // across processes.

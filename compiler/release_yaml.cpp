@@ -60,11 +60,8 @@ Expected<ReleaseInfo> parse_release_yaml(std::string_view text) {
   for (const auto& entry : root) {
     std::string key = entry.first.IsScalar() ? entry.first.Scalar() : "";
     if (key == "default_process_types") {
-      auto types = string_map(entry.second, key);
-      if (!types) {
-        return std::unexpected(types.error());
-      }
-      for (auto& [name, command] : *types) {
+      auto types = TRY(string_map(entry.second, key));
+      for (auto& [name, command] : types) {
         if (!is_process_type_name(name)) {
           return fail("'default_process_types': invalid process type name '{}'", name);
         }
@@ -72,18 +69,15 @@ Expected<ReleaseInfo> parse_release_yaml(std::string_view text) {
           return fail("'default_process_types': process type '{}' has no command", name);
         }
       }
-      info.default_process_types = std::move(*types);
+      info.default_process_types = std::move(types);
     } else if (key == "config_vars") {
-      auto vars = string_map(entry.second, key);
-      if (!vars) {
-        return std::unexpected(vars.error());
-      }
-      for (const auto& [name, value] : *vars) {
+      auto vars = TRY(string_map(entry.second, key));
+      for (const auto& [name, value] : vars) {
         if (!is_config_var_name(name)) {
           return fail("'config_vars': invalid variable name '{}'", name);
         }
       }
-      info.config_vars = std::move(*vars);
+      info.config_vars = std::move(vars);
     } else if (key == "addons") {
       if (entry.second.IsNull()) {
         continue;

@@ -233,9 +233,7 @@ Expected<std::size_t> SlugIgnore::apply(const fs::path& root, const Deadline& de
     return fail("cannot read '{}': {}", root.string(), ec.message());
   }
   for (const auto& path : doomed) {
-    if (auto gone = remove_tree(path); !gone) {
-      return std::unexpected(gone.error());
-    }
+    TRY(remove_tree(path));
     ++removed;
   }
   return removed;

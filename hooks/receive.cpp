@@ -99,13 +99,8 @@ bool deploy_commit(const Layout& layout, const Config& config, const std::string
       {.fill_source = [&](const fs::path& build_dir) -> Expected<void> {
          // Another push may have moved the branch while this one waited for
          // the lock: git would then refuse this push after it went live.
-         if (auto unchanged = check_ref_unchanged(repo, update); !unchanged) {
-           return unchanged;
-         }
-         auto exported = git::export_commit(repo, update.new_id, build_dir);
-         if (!exported) {
-           return std::unexpected(exported.error());
-         }
+         TRY(check_ref_unchanged(repo, update));
+         TRY(git::export_commit(repo, update.new_id, build_dir));
          return {};
        },
        .commit = update.new_id,

@@ -35,9 +35,7 @@ std::string app_url(const Config& config, std::string_view app) {
 }
 
 Expected<void> create_app(const Layout& layout, const std::string& name) {
-  if (auto valid = validate_app_name(name); !valid) {
-    return valid;
-  }
+  TRY(validate_app_name(name));
   std::error_code ec;
   fs::create_directories(layout.apps_dir(), ec);
   if (::mkdir(layout.app_dir(name).c_str(), 0755) != 0) {
@@ -51,13 +49,8 @@ Expected<void> create_app(const Layout& layout, const std::string& name) {
   if (ec) {
     return fail("cannot create '{}': {}", layout.app_dir(name).string(), ec.message());
   }
-  auto config = layout.config();
-  if (!config) {
-    return std::unexpected(config.error());
-  }
-  if (auto identity = app_identity(layout, *config, name); !identity) {
-    return std::unexpected(identity.error());
-  }
+  auto config = TRY(layout.config());
+  TRY(app_identity(layout, config, name));
   // app.toml last: an app dir without it is a creation that did not finish.
   return write_file_atomic(
       layout.app_file(name),
@@ -99,10 +92,7 @@ Expected<Owner> app_identity(const Layout& layout, const Config& config, const s
   if (auto uid = recorded_uid(layout.uid_file(app))) {
     return usable(*uid);
   }
-  auto lock = FileLock::acquire(layout.apps_dir() / ".uids.lock", FileLock::Mode::exclusive);
-  if (!lock) {
-    return std::unexpected(lock.error());
-  }
+  auto lock = TRY(FileLock::acquire(layout.apps_dir() / ".uids.lock", FileLock::Mode::exclusive));
   if (auto uid = recorded_uid(layout.uid_file(app))) {
     return usable(*uid);
   }
@@ -116,10 +106,7 @@ Expected<Owner> app_identity(const Layout& layout, const Config& config, const s
   }
   for (int uid = config.runtime.uid_min + 1; uid <= config.runtime.uid_max; ++uid) {
     if (!taken.contains(uid)) {
-      if (auto written = write_file_atomic(layout.uid_file(app), fmt::format("{}\n", uid));
-          !written) {
-        return std::unexpected(written.error());
-      }
+      TRY(write_file_atomic(layout.uid_file(app), fmt::format("{}\n", uid)));
       return usable(uid);
     }
   }
@@ -156,14 +143,10 @@ std::vector<std::string> list_apps(const Layout& layout) {
 }
 
 Expected<void> require_app(const Layout& layout, const std::string& name) {
-  if (auto valid = validate_app_name(name); !valid) {
-    return valid;
-  }
+  TRY(validate_app_name(name));
   std::error_code ec;
   if (!fs::exists(layout.app_file(name), ec)) {
-    if (auto root = check_root(layout); !root) {
-      return root;
-    }
+    TRY(check_root(layout));
     return fail("app '{}' does not exist", name);
   }
   return {};
@@ -283,17 +266,12 @@ Expected<void> read_access(const toml::table& table, const std::string& origin, 
 } // namespace
 
 Expected<AppInfo> app_info(const Layout& layout, const std::string& name) {
-  if (auto exists = require_app(layout, name); !exists) {
-    return std::unexpected(exists.error());
-  }
-  auto text = read_file(layout.app_file(name));
-  if (!text) {
-    return std::unexpected(text.error());
-  }
+  TRY(require_app(layout, name));
+  auto text = TRY(read_file(layout.app_file(name)));
   AppInfo info{.name = name};
   std::string origin = layout.app_file(name).string();
   try {
-    auto table = toml::parse(*text, origin);
+    auto table = toml::parse(text, origin);
     for (const auto& [key, value] : table) {
       if (key.str() != "created_at" && key.str() != "deploy_branch" && key.str() != "formation" &&
           key.str() != "domains" && key.str() != "access") {
@@ -312,15 +290,9 @@ Expected<AppInfo> app_info(const Layout& layout, const std::string& name) {
       }
       info.deploy_branch = *value;
     }
-    if (auto read = read_formation(table, origin, info); !read) {
-      return std::unexpected(read.error());
-    }
-    if (auto read = read_domains(table, origin, info); !read) {
-      return std::unexpected(read.error());
-    }
-    if (auto read = read_access(table, origin, info); !read) {
-      return std::unexpected(read.error());
-    }
+    TRY(read_formation(table, origin, info));
+    TRY(read_domains(table, origin, info));
+    TRY(read_access(table, origin, info));
   } catch (const toml::parse_error& error) {
     return fail("{} is corrupt: {}", layout.app_file(name).string(), error.description());
   }
@@ -360,23 +332,13 @@ Expected<void> save_app_info(const Layout& layout, const AppInfo& info) {
 }
 
 Expected<void> destroy_app(const Layout& layout, const Config& config, const std::string& name) {
-  if (auto exists = require_app(layout, name); !exists) {
-    return exists;
-  }
-  auto lock = lock_app(layout, name, true, {});
-  if (!lock) {
-    return std::unexpected(lock.error());
-  }
+  TRY(require_app(layout, name));
+  auto lock = TRY(lock_app(layout, name, true, {}));
   // Out of apps/ in one rename, then gone: a crash midway leaves no half app behind.
   fs::path doomed = layout.apps_dir() / fmt::format(".destroyed-{}-{}", name, getpid());
-  if (auto moved = rename_durable(layout.app_dir(name), doomed); !moved) {
-    return moved;
-  }
+  TRY(rename_durable(layout.app_dir(name), doomed));
   [[maybe_unused]] auto removed = remove_tree(doomed);
-  auto pruned = prune_slugs(layout, config);
-  if (!pruned) {
-    return std::unexpected(pruned.error());
-  }
+  TRY(prune_slugs(layout, config));
   return {};
 }
 

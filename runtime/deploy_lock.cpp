@@ -7,12 +7,9 @@ namespace slipway {
 Expected<FileLock> lock_app(const Layout& layout, const std::string& app, bool wait,
                             const std::function<void(std::string_view)>& on_wait) {
   auto file = layout.lock_file(app);
-  auto lock = FileLock::try_acquire(file, FileLock::Mode::exclusive);
-  if (!lock) {
-    return std::unexpected(lock.error());
-  }
-  if (*lock) {
-    return std::move(**lock);
+  auto lock = TRY(FileLock::try_acquire(file, FileLock::Mode::exclusive));
+  if (lock) {
+    return std::move(*lock);
   }
   if (!wait) {
     return fail("another deploy, config change or rollback of '{}' is in progress", app);

@@ -21,9 +21,7 @@ Expected<fs::path> ensure_unpacked(const Layout& layout, const std::string& app,
   }
   fs::path aside = target.parent_path() / fmt::format(".app-{}-{}", getpid(), gettid());
   [[maybe_unused]] auto cleared = remove_tree(aside);
-  if (auto unpacked = SlugStore(layout).unpack(release, aside); !unpacked) {
-    return std::unexpected(unpacked.error());
-  }
+  TRY(SlugStore(layout).unpack(release, aside));
   if (::rename(aside.c_str(), target.c_str()) != 0) {
     int error = errno;
     [[maybe_unused]] auto removed = remove_tree(aside);
@@ -35,9 +33,7 @@ Expected<fs::path> ensure_unpacked(const Layout& layout, const std::string& app,
 }
 
 Expected<void> make_process_copy(const fs::path& unpacked, const fs::path& dir, Owner owner) {
-  if (auto cleared = remove_tree(dir); !cleared) {
-    return cleared;
-  }
+  TRY(remove_tree(dir));
   std::error_code ec;
   fs::create_directories(dir.parent_path(), ec);
   CopyOptions options;

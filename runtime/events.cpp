@@ -216,10 +216,7 @@ std::string local_actor() {
 Expected<Event> record_event(const Layout& layout, const Config& config, Event event) {
   std::error_code ec;
   fs::create_directories(layout.events_dir(), ec);
-  auto lock = FileLock::acquire(layout.events_dir() / ".lock", FileLock::Mode::exclusive);
-  if (!lock) {
-    return std::unexpected(lock.error());
-  }
+  auto lock = TRY(FileLock::acquire(layout.events_dir() / ".lock", FileLock::Mode::exclusive));
   fs::path file = events_file(layout);
   struct stat info {};
   if (stat(file.c_str(), &info) == 0 && static_cast<std::uint64_t>(info.st_size) >= k_events_size) {

@@ -37,14 +37,11 @@ Expected<std::vector<SshKey>> read_keys(const Layout& layout) {
   if (!fs::exists(layout.keys_file(), ec)) {
     return std::vector<SshKey>{};
   }
-  auto text = read_file(layout.keys_file());
-  if (!text) {
-    return std::unexpected(text.error());
-  }
+  auto text = TRY(read_file(layout.keys_file()));
   std::vector<SshKey> keys;
   std::string origin = layout.keys_file().string();
   try {
-    auto table = toml::parse(*text, origin);
+    auto table = toml::parse(text, origin);
     const toml::array* entries = table["key"].as_array();
     for (std::size_t i = 0; entries && i < entries->size(); ++i) {
       const toml::table* entry = (*entries)[i].as_table();
@@ -130,18 +127,15 @@ Expected<SshKey> parse_public_key(std::string_view text) {
     return usage_error("the {} key's data is not base64", type);
   }
   std::string line = type + " " + data;
-  auto checked = run({.argv = {"ssh-keygen", "-l", "-E", "sha256", "-f", "/dev/stdin"},
-                      .stdin_data = line + "\n",
-                      .timeout = std::chrono::seconds(10)});
-  if (!checked) {
-    return std::unexpected(checked.error());
-  }
+  auto checked = TRY(run({.argv = {"ssh-keygen", "-l", "-E", "sha256", "-f", "/dev/stdin"},
+                          .stdin_data = line + "\n",
+                          .timeout = std::chrono::seconds(10)}));
   // "256 SHA256:abc... no comment (ED25519)"
-  std::istringstream out(checked->output);
+  std::istringstream out(checked.output);
   std::string bits;
   std::string fingerprint;
   out >> bits >> fingerprint;
-  if (!checked->ok() || !fingerprint.starts_with("SHA256:")) {
+  if (!checked.ok() || !fingerprint.starts_with("SHA256:")) {
     return usage_error("not a valid {} public key (ssh-keygen cannot read it)", type);
   }
   return SshKey{.public_key = line, .fingerprint = fingerprint};
@@ -153,11 +147,8 @@ std::vector<SshKey> list_keys(const Layout& layout) {
 }
 
 Expected<SshKey> find_key(const Layout& layout, const std::string& name) {
-  auto keys = read_keys(layout);
-  if (!keys) {
-    return std::unexpected(keys.error());
-  }
-  for (auto& key : *keys) {
+  auto keys = TRY(read_keys(layout));
+  for (auto& key : keys) {
     if (key.name == name) {
       return key;
     }
@@ -167,77 +158,48 @@ Expected<SshKey> find_key(const Layout& layout, const std::string& name) {
 
 Expected<SshKey> add_key(const Layout& layout, const Config& config, const std::string& name,
                          std::string_view public_key, bool admin) {
-  if (auto valid = validate_key_name(name); !valid) {
-    return std::unexpected(valid.error());
-  }
-  auto key = parse_public_key(public_key);
-  if (!key) {
-    return key;
-  }
+  TRY(validate_key_name(name));
+  auto key = TRY(parse_public_key(public_key));
   std::error_code ec;
   fs::create_directories(layout.keys_file().parent_path(), ec);
   auto lock =
-      FileLock::acquire(layout.keys_file().parent_path() / ".lock", FileLock::Mode::exclusive);
-  if (!lock) {
-    return std::unexpected(lock.error());
-  }
-  auto keys = read_keys(layout);
-  if (!keys) {
-    return std::unexpected(keys.error());
-  }
-  for (const auto& existing : *keys) {
+      TRY(FileLock::acquire(layout.keys_file().parent_path() / ".lock", FileLock::Mode::exclusive));
+  auto keys = TRY(read_keys(layout));
+  for (const auto& existing : keys) {
     if (existing.name == name) {
       return fail("a key named '{}' exists already", name);
     }
-    if (existing.fingerprint == key->fingerprint) {
+    if (existing.fingerprint == key.fingerprint) {
       return fail("this key is already added, as '{}'", existing.name);
     }
   }
-  key->name = name;
-  key->admin = admin;
-  key->added_at = std::chrono::system_clock::now();
-  keys->push_back(*key);
-  if (auto written = write_keys(layout, *keys); !written) {
-    return std::unexpected(written.error());
-  }
-  if (auto synced = write_authorized_keys(layout, config); !synced) {
-    return std::unexpected(synced.error());
-  }
+  key.name = name;
+  key.admin = admin;
+  key.added_at = std::chrono::system_clock::now();
+  keys.push_back(key);
+  TRY(write_keys(layout, keys));
+  TRY(write_authorized_keys(layout, config));
   return key;
 }
 
 Expected<void> remove_key(const Layout& layout, const Config& config, const std::string& name) {
-  if (auto valid = validate_key_name(name); !valid) {
-    return valid;
-  }
+  TRY(validate_key_name(name));
   {
-    auto lock =
-        FileLock::acquire(layout.keys_file().parent_path() / ".lock", FileLock::Mode::exclusive);
-    if (!lock) {
-      return std::unexpected(lock.error());
-    }
-    auto keys = read_keys(layout);
-    if (!keys) {
-      return std::unexpected(keys.error());
-    }
-    if (std::erase_if(*keys, [&](const SshKey& key) { return key.name == name; }) == 0) {
+    auto lock = TRY(
+        FileLock::acquire(layout.keys_file().parent_path() / ".lock", FileLock::Mode::exclusive));
+    auto keys = TRY(read_keys(layout));
+    if (std::erase_if(keys, [&](const SshKey& key) { return key.name == name; }) == 0) {
       return fail("no key named '{}'", name);
     }
-    if (auto written = write_keys(layout, *keys); !written) {
-      return written;
-    }
-    if (auto synced = write_authorized_keys(layout, config); !synced) {
-      return synced;
-    }
+    TRY(write_keys(layout, keys));
+    TRY(write_authorized_keys(layout, config));
   }
   // A key added later under the same name must not inherit this one's apps.
   for (const auto& app : list_apps(layout)) {
     auto lock = lock_app(layout, app, true, {});
     auto info = app_info(layout, app);
     if (lock && info && std::erase(info->access, name) > 0) {
-      if (auto saved = save_app_info(layout, *info); !saved) {
-        return saved;
-      }
+      TRY(save_app_info(layout, *info));
     }
   }
   return {};
@@ -267,22 +229,16 @@ Expected<void> write_authorized_keys(const Layout& layout, const Config& config)
   std::string kept;
   std::error_code ec;
   if (fs::exists(file, ec)) {
-    auto text = read_file(file);
-    if (!text) {
-      return std::unexpected(text.error());
-    }
+    auto text = TRY(read_file(file));
     std::string marker = owned_marker(layout);
-    for (auto [line, number] : split_lines(*text)) {
+    for (auto [line, number] : split_lines(text)) {
       if (line.find(marker) == std::string_view::npos) {
         kept.append(line).push_back('\n');
       }
     }
   }
-  auto keys = read_keys(layout);
-  if (!keys) {
-    return std::unexpected(keys.error());
-  }
-  for (const auto& key : *keys) {
+  auto keys = TRY(read_keys(layout));
+  for (const auto& key : keys) {
     kept += fmt::format("command=\"{}{}{}\",restrict,pty {} slipway:{}\n", sq(binary),
                         owned_marker(layout), key.name, key.public_key, key.name);
   }

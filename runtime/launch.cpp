@@ -25,13 +25,10 @@ Expected<Command> launch_command(const LaunchSpec& spec) {
 
 Expected<SandboxSettings> process_sandbox(const Layout& layout, const Config& config,
                                           const std::string& app, std::string_view name) {
-  auto identity = app_identity(layout, config, app);
-  if (!identity) {
-    return std::unexpected(identity.error());
-  }
+  auto identity = TRY(app_identity(layout, config, app));
   return SandboxSettings{
       .mode = config.build.sandbox,
-      .identity = *identity,
+      .identity = identity,
       .limits = {.memory = config.runtime.memory,
                  .processes = config.runtime.processes,
                  .file_size = config.runtime.max_disk},

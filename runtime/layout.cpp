@@ -52,9 +52,7 @@ Expected<void> init_root(const Layout& layout, const InitOptions& options) {
     toml += fmt::format("http_port = {}\n", options.http_port);
   }
   // Validate what we are about to write, with the same parser that will read it.
-  if (auto parsed = parse_config(toml); !parsed) {
-    return std::unexpected(parsed.error());
-  }
+  TRY(parse_config(toml));
   return write_file_atomic(layout.config_file(), toml);
 }
 

@@ -30,13 +30,10 @@ Expected<std::optional<PushInFlight>> read_push_inflight(const Layout& layout,
   if (!fs::exists(file, ec)) {
     return std::optional<PushInFlight>();
   }
-  auto text = read_file(file);
-  if (!text) {
-    return std::unexpected(text.error());
-  }
+  auto text = TRY(read_file(file));
   toml::table table;
   try {
-    table = toml::parse(*text, file.string());
+    table = toml::parse(text, file.string());
   } catch (const toml::parse_error& error) {
     return fail("'{}' is corrupt: {}", file.string(), error.description());
   }

@@ -151,11 +151,7 @@ Expected<Release> release_from_toml(std::string_view text, std::string_view orig
                             {"release_command", &release.release_command},
                             {"reason", &release.reason},
                             {"user", &release.user}}) {
-    auto value = optional_string(table, key, origin);
-    if (!value) {
-      return std::unexpected(value.error());
-    }
-    *field = std::move(*value);
+    *field = TRY(optional_string(table, key, origin));
   }
   if (const toml::node* node = table.get("buildpacks")) {
     const auto* array = node->as_array();
@@ -170,27 +166,21 @@ Expected<Release> release_from_toml(std::string_view text, std::string_view orig
       release.buildpacks.push_back(*name);
     }
   }
-  auto types = string_table(table, "process_types", origin);
-  if (!types) {
-    return std::unexpected(types.error());
-  }
+  auto types = TRY(string_table(table, "process_types", origin));
   // Declared order first, then anything the order does not name.
   if (const auto* order = table["process_order"].as_array()) {
     for (const auto& item : *order) {
       auto name = item.value_exact<std::string>().value_or("");
-      auto it = std::ranges::find(*types, name, &std::pair<std::string, std::string>::first);
-      if (it != types->end()) {
+      auto it = std::ranges::find(types, name, &std::pair<std::string, std::string>::first);
+      if (it != types.end()) {
         release.process_types.push_back(*it);
-        types->erase(it);
+        types.erase(it);
       }
     }
   }
-  release.process_types.insert(release.process_types.end(), types->begin(), types->end());
-  auto config = string_table(table, "config", origin);
-  if (!config) {
-    return std::unexpected(config.error());
-  }
-  release.config.insert(config->begin(), config->end());
+  release.process_types.insert(release.process_types.end(), types.begin(), types.end());
+  auto config = TRY(string_table(table, "config", origin));
+  release.config.insert(config.begin(), config.end());
   if (!release.has_slug() && !release.slug_file.empty()) {
     return fail("{} is corrupt: 'slug_file' without 'slug'", origin);
   }

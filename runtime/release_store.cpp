@@ -51,11 +51,8 @@ Expected<Release> ReleaseStore::get(int version) const {
   if (!fs::exists(file, ec)) {
     return fail("release v{} does not exist", version);
   }
-  auto text = read_file(file);
-  if (!text) {
-    return std::unexpected(text.error());
-  }
-  auto release = release_from_toml(*text, file.string());
+  auto text = TRY(read_file(file));
+  auto release = release_from_toml(text, file.string());
   if (release && release->version != version) {
     return fail("{} is corrupt: it says it is v{}", file.string(), release->version);
   }
@@ -126,11 +123,8 @@ Expected<std::optional<Release>> ReleaseStore::live() const {
   if (!version) {
     return std::optional<Release>();
   }
-  auto release = get(*version);
-  if (!release) {
-    return std::unexpected(release.error());
-  }
-  return std::optional<Release>(std::move(*release));
+  auto release = TRY(get(*version));
+  return std::optional<Release>(std::move(release));
 }
 
 Expected<void> ReleaseStore::write(const Release& release) {
@@ -146,12 +140,8 @@ Expected<Release> ReleaseStore::create(Release release) {
   if (::mkdir(dir(release.version).c_str(), 0700) != 0) {
     return fail("cannot create '{}': {}", dir(release.version).string(), errno_text(errno));
   }
-  if (auto synced = fsync_directory(m_layout.releases_dir(m_app)); !synced) {
-    return std::unexpected(synced.error());
-  }
-  if (auto written = write(release); !written) {
-    return std::unexpected(written.error());
-  }
+  TRY(fsync_directory(m_layout.releases_dir(m_app)));
+  TRY(write(release));
   return release;
 }
 
@@ -193,9 +183,7 @@ Expected<std::vector<int>> ReleaseStore::recover() {
                       .description = "Interrupted release",
                       .created_at = std::chrono::system_clock::now(),
                       .reason = "interrupted"};
-      if (auto written = write(release); !written) {
-        return std::unexpected(written.error());
-      }
+      TRY(write(release));
       settled.push_back(version);
       continue;
     }
@@ -209,9 +197,7 @@ Expected<std::vector<int>> ReleaseStore::recover() {
       release->status = ReleaseStatus::failed;
       release->reason = "interrupted";
     }
-    if (auto written = write(*release); !written) {
-      return std::unexpected(written.error());
-    }
+    TRY(write(*release));
     settled.push_back(version);
   }
   // A temp link left by a crash in activate().

@@ -46,9 +46,7 @@ Expected<void> write_env_dir(const fs::path& dir, const ConfigVars& config) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   for (const auto& [name, value] : config) {
-    if (auto written = write_file_atomic(dir / name, value, 0600); !written) {
-      return written;
-    }
+    TRY(write_file_atomic(dir / name, value, 0600));
   }
   return {};
 }
@@ -74,11 +72,8 @@ Expected<void> housekeep(const Layout& layout, const Config& config, const std::
   [[maybe_unused]] auto settled = settle_app(context);
   fs::path trash = layout.app_dir(app) / "trash";
   {
-    auto lock = FileLock::try_acquire(layout.lock_file(app), FileLock::Mode::exclusive);
-    if (!lock) {
-      return std::unexpected(lock.error());
-    }
-    if (*lock) {
+    auto lock = TRY(FileLock::try_acquire(layout.lock_file(app), FileLock::Mode::exclusive));
+    if (lock) {
       // No operation is running, so every scratch dir belongs to a finished one. Moving is
       // quick; the slow delete happens after the lock is free again.
       std::error_code ec;
@@ -93,10 +88,7 @@ Expected<void> housekeep(const Layout& layout, const Config& config, const std::
     [[maybe_unused]] auto removed = remove_tree(entry.path());
   }
   prune_unpacked(layout, config, app);
-  auto pruned = prune_slugs(layout, config);
-  if (!pruned) {
-    return std::unexpected(pruned.error());
-  }
+  TRY(prune_slugs(layout, config));
   return {};
 }
 
@@ -110,10 +102,7 @@ std::string display_status(const Layout& layout, const Release& release) {
 
 Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& request) {
   Deadline deadline = request.deadline.value_or(Deadline(context.config.build.timeout));
-  auto operation = Operation::begin(context);
-  if (!operation) {
-    return std::unexpected(operation.error());
-  }
+  auto operation = TRY(Operation::begin(context));
   // A build may fill the disk; what is left is for config changes and rollbacks, which
   // need little, and for other apps.
   auto free = free_disk(context.layout.app_dir(context.app));
@@ -122,35 +111,22 @@ Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& req
                 "min_free_disk ({}); config changes and rollbacks still work",
                 format_size(*free), format_size(context.config.build.min_free_disk));
   }
-  auto live = operation->releases().live();
-  if (!live) {
-    return std::unexpected(live.error());
-  }
-  ConfigVars config = *live ? (*live)->config : ConfigVars{};
-  auto identity = app_identity(context.layout, context.config, context.app);
-  if (!identity) {
-    return std::unexpected(identity.error());
-  }
+  auto live = TRY(operation.releases().live());
+  ConfigVars config = live ? live->config : ConfigVars{};
+  auto identity = TRY(app_identity(context.layout, context.config, context.app));
   // Scratch space under the lock, reachable by the build's uid. A build that fails is
   // cleaned up at once; a live one's goes at housekeeping when deletions are deferred.
-  auto scratch = ScratchDir::create(context.layout.tmp_dir(context.app), "deploy", 0711);
-  if (!scratch) {
-    return std::unexpected(scratch.error());
-  }
-  fs::path build_dir = scratch->path() / "app";
-  fs::path work_dir = scratch->path() / "work";
+  auto scratch = TRY(ScratchDir::create(context.layout.tmp_dir(context.app), "deploy", 0711));
+  fs::path build_dir = scratch.path() / "app";
+  fs::path work_dir = scratch.path() / "work";
   std::error_code ec;
   fs::create_directories(build_dir, ec);
   if (ec) {
     return fail("cannot create '{}': {}", build_dir.string(), ec.message());
   }
-  if (auto filled = request.fill_source(build_dir); !filled) {
-    return std::unexpected(filled.error());
-  }
+  TRY(request.fill_source(build_dir));
   fs::path env_dir = work_dir / "env";
-  if (auto written = write_env_dir(env_dir, config); !written) {
-    return std::unexpected(written.error());
-  }
+  TRY(write_env_dir(env_dir, config));
   auto cgroups =
       SandboxCgroups::create(context.layout.id(), context.app, fmt::format("build-{}", getpid()),
                              context.config.build.memory, context.config.runtime.processes);
@@ -161,7 +137,7 @@ Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& req
                             .buildpacks = request.buildpacks,
                             .source_version = request.commit,
                             .on_output = context.on_output,
-                            .identity = *identity,
+                            .identity = identity,
                             .cgroups = cgroups,
                             .deadline = deadline,
                             .trusted_source = request.trusted_source},
@@ -196,25 +172,18 @@ Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& req
   PackOptions pack{.compression = context.config.build.slug_compression,
                    .max_size = context.config.build.max_slug_size,
                    .deadline = deadline};
-  auto slug = operation->slugs().add(build_dir, pack, [&](const SlugInfo& info) {
-    release.slug = "sha256:" + info.sha256;
-    release.slug_file = info.path.filename().string();
-    auto created = operation->releases().create(release);
-    if (!created) {
-      return Expected<void>(std::unexpected(created.error()));
-    }
-    release = std::move(*created);
-    return Expected<void>();
-  });
-  if (!slug) {
-    return std::unexpected(slug.error());
-  }
-  context.on_output(
-      step_line(fmt::format("Compressing slug... done, {}", format_size(slug->size))));
+  auto slug =
+      TRY(operation.slugs().add(build_dir, pack, [&](const SlugInfo& info) -> Expected<void> {
+        release.slug = "sha256:" + info.sha256;
+        release.slug_file = info.path.filename().string();
+        release = TRY(operation.releases().create(release));
+        return {};
+      }));
+  context.on_output(step_line(fmt::format("Compressing slug... done, {}", format_size(slug.size))));
   // The build dir is exactly the slug's content, and a one-off copy nobody else uses.
-  auto published = operation->publish(std::move(release), build_dir, request.push);
+  auto published = operation.publish(std::move(release), build_dir, request.push);
   if (published && context.defer_deletions) {
-    scratch->release(); // post-receive's housekeeping removes it, off the push's path
+    scratch.release(); // post-receive's housekeeping removes it, off the push's path
   }
   return published;
 }
@@ -237,19 +206,13 @@ Expected<Release> change_config(const ReleaseContext& context, const ConfigVars&
       return usage_error("invalid config var name '{}'", printable(name));
     }
   }
-  auto operation = Operation::begin(context);
-  if (!operation) {
-    return std::unexpected(operation.error());
-  }
-  auto live = operation->releases().live();
-  if (!live) {
-    return std::unexpected(live.error());
-  }
+  auto operation = TRY(Operation::begin(context));
+  auto live = TRY(operation.releases().live());
   std::vector<std::string> names;
   Release release = draft(context, "");
-  if (*live) {
-    copy_code(**live, release);
-    release.config = (*live)->config;
+  if (live) {
+    copy_code(*live, release);
+    release.config = live->config;
   }
   for (const auto& name : unset) {
     if (release.config.erase(name) == 0) {
@@ -268,30 +231,24 @@ Expected<Release> change_config(const ReleaseContext& context, const ConfigVars&
   }
   release.description =
       fmt::format("{} {} config vars", unset.empty() ? "Set" : "Unset", join(names));
-  auto created = operation->releases().create(release);
-  if (!created) {
-    return std::unexpected(created.error());
-  }
-  auto published = operation->publish(std::move(*created), {});
+  auto created = TRY(operation.releases().create(release));
+  auto published = operation.publish(std::move(created), {});
   if (published) {
     nlohmann::json set_names = nlohmann::json::array();
     for (const auto& [name, value] : set) {
       set_names.push_back(name);
     }
-    operation->record("config", "changed",
-                      {{"version", published->version}, {"set", set_names}, {"unset", unset}});
+    operation.record("config", "changed",
+                     {{"version", published->version}, {"set", set_names}, {"unset", unset}});
   }
   return published;
 }
 
 Expected<Release> rollback(const ReleaseContext& context, std::optional<int> target) {
-  auto operation = Operation::begin(context);
-  if (!operation) {
-    return std::unexpected(operation.error());
-  }
-  auto live = operation->releases().live_version();
+  auto operation = TRY(Operation::begin(context));
+  auto live = operation.releases().live_version();
   if (!target) {
-    auto releases = operation->releases().list();
+    auto releases = operation.releases().list();
     for (auto it = releases.rbegin(); it != releases.rend(); ++it) {
       if (it->status == ReleaseStatus::succeeded && live && it->version < *live) {
         target = it->version;
@@ -303,27 +260,21 @@ Expected<Release> rollback(const ReleaseContext& context, std::optional<int> tar
                   live ? fmt::format("v{}", *live) : "the first one");
     }
   }
-  auto from = operation->releases().get(*target);
-  if (!from) {
-    return std::unexpected(from.error());
-  }
-  if (from->status != ReleaseStatus::succeeded) {
+  auto from = TRY(operation.releases().get(*target));
+  if (from.status != ReleaseStatus::succeeded) {
     return fail("v{} {}; only a succeeded release can be rolled back to", *target,
-                from->status == ReleaseStatus::failed ? "failed" : "is still pending");
+                from.status == ReleaseStatus::failed ? "failed" : "is still pending");
   }
-  if (from->has_slug() && !operation->slugs().has(*from)) {
+  if (from.has_slug() && !operation.slugs().has(from)) {
     return fail("v{} has expired: its slug was pruned, so it cannot be rolled back to "
                 "(keep_releases = {})",
                 *target, context.config.release.keep_releases);
   }
   Release release = draft(context, fmt::format("Rollback to v{}", *target));
-  copy_code(*from, release);
-  release.config = from->config;
-  auto created = operation->releases().create(release);
-  if (!created) {
-    return std::unexpected(created.error());
-  }
-  return operation->publish(std::move(*created), {});
+  copy_code(from, release);
+  release.config = from.config;
+  auto created = TRY(operation.releases().create(release));
+  return operation.publish(std::move(created), {});
 }
 
 } // namespace slipway

@@ -20,11 +20,8 @@ Expected<void> create_repo(const Layout& layout, const std::string& app,
   options.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH;
   options.initial_head = "main";
   git_repository* raw = nullptr;
-  if (auto ok = git::check(git_repository_init_ext(&raw, dir.c_str(), &options),
-                           fmt::format("cannot create repository '{}'", dir.string()));
-      !ok) {
-    return ok;
-  }
+  TRY(git::check(git_repository_init_ext(&raw, dir.c_str(), &options),
+                 fmt::format("cannot create repository '{}'", dir.string())));
   git::Repository repo(raw);
   std::error_code ec;
   fs::create_directories(dir / "hooks", ec);
@@ -33,9 +30,7 @@ Expected<void> create_repo(const Layout& layout, const std::string& app,
                                      "through it.\nexec {} --root {} hook {}\n",
                                      app, shell_quote(slipway_binary.string()),
                                      shell_quote(layout.root().string()), hook);
-    if (auto written = write_file_atomic(dir / "hooks" / hook, script, 0755); !written) {
-      return written;
-    }
+    TRY(write_file_atomic(dir / "hooks" / hook, script, 0755));
   }
   return {};
 }
@@ -47,9 +42,7 @@ Expected<void> remove_repo(const Layout& layout, const std::string& app) {
     return {};
   }
   fs::path doomed = layout.repos_dir() / fmt::format(".destroyed-{}-{}.git", app, getpid());
-  if (auto moved = rename_durable(dir, doomed); !moved) {
-    return moved;
-  }
+  TRY(rename_durable(dir, doomed));
   fs::remove_all(doomed, ec);
   return {};
 }
@@ -63,9 +56,7 @@ Expected<std::string> app_of_repo(const Layout& layout, const fs::path& repo_pat
     return fail("'{}' is not an app repository of {}", repo_path.string(), layout.root().string());
   }
   std::string app = name.substr(0, name.size() - 4);
-  if (auto exists = require_app(layout, app); !exists) {
-    return std::unexpected(exists.error());
-  }
+  TRY(require_app(layout, app));
   return app;
 }
 

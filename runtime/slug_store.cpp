@@ -22,23 +22,18 @@ Expected<SlugInfo> SlugStore::add(const fs::path& app_dir, const PackOptions& op
   std::error_code ec;
   fs::create_directories(m_layout.slugs_dir(), ec);
   fs::path pending = m_layout.slugs_dir() / fmt::format(".pending-{}.slug", getpid());
-  auto slug = pack_slug(app_dir, pending, options);
-  if (!slug) {
-    return slug;
-  }
+  auto slug = TRY(pack_slug(app_dir, pending, options));
   auto lock = FileLock::acquire(lock_file(), FileLock::Mode::shared);
   if (!lock) {
     fs::remove(pending, ec);
     return std::unexpected(lock.error());
   }
-  slug->path = m_layout.slugs_dir() / slug_file_name(slug->sha256, options.compression);
-  if (auto renamed = rename_durable(pending, slug->path); !renamed) {
+  slug.path = m_layout.slugs_dir() / slug_file_name(slug.sha256, options.compression);
+  if (auto renamed = rename_durable(pending, slug.path); !renamed) {
     fs::remove(pending, ec);
     return std::unexpected(renamed.error());
   }
-  if (auto recorded = record(*slug); !recorded) {
-    return std::unexpected(recorded.error());
-  }
+  TRY(record(slug));
   return slug;
 }
 
@@ -72,20 +67,14 @@ bool SlugStore::has(const Release& release) const {
 
 Expected<std::size_t>
 SlugStore::prune(const std::function<Expected<std::set<std::string>>()>& in_use) {
-  auto lock = FileLock::acquire(lock_file(), FileLock::Mode::exclusive);
-  if (!lock) {
-    return std::unexpected(lock.error());
-  }
-  auto referenced = in_use();
-  if (!referenced) {
-    return std::unexpected(referenced.error());
-  }
+  auto lock = TRY(FileLock::acquire(lock_file(), FileLock::Mode::exclusive));
+  auto referenced = TRY(in_use());
   std::size_t removed = 0;
   std::error_code scan_error;
   auto now = fs::file_time_type::clock::now();
   for (const auto& entry : fs::directory_iterator(m_layout.slugs_dir(), scan_error)) {
     std::string name = entry.path().filename().string();
-    if (name == ".lock" || referenced->contains(name)) {
+    if (name == ".lock" || referenced.contains(name)) {
       continue;
     }
     bool temp = name.starts_with(".pending-") || name.find(".tmp.") != std::string::npos;

@@ -22,7 +22,7 @@ AppState& Apps::state(const std::string& name) {
 }
 
 void Apps::refresh_settings(const std::string& name, AppState& app) {
-  app.hosts = {fmt::format("{}.{}", name, m_context.config.server.domain)};
+  app.hosts = {app_host(m_context.config, name)};
   if (auto info = app_info(m_context.layout, name)) {
     app.hosts.insert(app.hosts.end(), info->domains.begin(), info->domains.end());
   }
