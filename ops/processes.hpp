@@ -12,7 +12,8 @@
 namespace slipway::ops {
 
 // The daemon's view of the app's processes (a daemon must be running).
-Expected<std::vector<control::ProcessStatus>> list_processes(const Context& context, const std::string& app);
+Expected<std::vector<control::ProcessStatus>> list_processes(const Context& context,
+                                                             const std::string& app);
 
 struct Scale {
   std::string app;

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file_lock.hpp"
-#include "hooks/repo.hpp"
+#include "runtime/repo.hpp"
 #include "runtime/apps.hpp"
 #include "runtime/daemon_client.hpp"
 #include "runtime/events.hpp"
@@ -328,7 +328,12 @@ TEST_CASE("the daemon follows app.toml when an event says it changed, without be
   CHECK(**cursor >= 2);
 
   // Destroyed, and the daemon never told.
-  REQUIRE(delete_app(layout, *config, "demo", "test"));
+  REQUIRE(destroy_app(layout, *config, "demo"));
+  REQUIRE(record_event(layout, *config,
+                       {.resource = "app",
+                        .action = "destroyed",
+                        .actor = "test",
+                        .data = {{"app", "demo"}, {"message", "App destroyed"}}}));
   bool gone = false;
   for (int i = 0; i < 200 && !gone; ++i) {
     gone = server.get().status == 404;

@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include "common/atomic_file.hpp"
-#include "runtime/keys.hpp"
 #include "runtime/apps.hpp"
+#include "runtime/keys.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace slipway;

@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include "hooks/ref_update.hpp"
-#include "runtime/repo.hpp"
 #include "runtime/apps.hpp"
+#include "runtime/repo.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace slipway;
