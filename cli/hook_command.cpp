@@ -6,12 +6,8 @@
 #include <iterator>
 
 #include "cli/cli.hpp"
-#include "common/subprocess.hpp"
 #include "hooks/receive.hpp"
 #include "ops/history.hpp"
-#include "runtime/apps.hpp"
-#include "runtime/releaser.hpp"
-#include "runtime/repo.hpp"
 
 namespace slipway::cli {
 
@@ -38,25 +34,7 @@ Expected<void> hook(const Globals& globals, const std::string& which) {
 }
 
 Expected<void> run_housekeeping(const Globals& globals, const std::string& app) {
-  auto layout = globals.layout();
-  if (auto exists = require_app(layout, app); !exists) {
-    return exists;
-  }
-  auto config = globals.config();
-  if (!config) {
-    return std::unexpected(config.error());
-  }
-  auto kept = housekeep(layout, *config, app);
-  auto gc = run({.argv = {"git", "gc", "--auto", "--quiet"},
-                 .cwd = repo_dir(layout, app),
-                 .timeout = std::chrono::minutes(30)});
-  if (!kept) {
-    return kept;
-  }
-  if (!gc) {
-    return std::unexpected(gc.error());
-  }
-  return {};
+  return housekeep_after_push(globals.layout(), TRY(globals.config()), app);
 }
 
 Expected<void> list(const Globals& globals, const HookArgs& args) {

@@ -209,4 +209,17 @@ int run_post_receive(const Layout& layout, const Config& config, std::string_vie
   return 0;
 }
 
+Expected<void> housekeep_after_push(const Layout& layout, const Config& config,
+                                    const std::string& app) {
+  TRY(require_app(layout, app));
+  auto kept = housekeep(layout, config, app);
+  // git's own housekeeping runs even when ours failed; the first error is reported.
+  auto gc = run({.argv = {"git", "gc", "--auto", "--quiet"},
+                 .cwd = layout.repo_dir(app),
+                 .timeout = std::chrono::minutes(30)});
+  TRY(kept);
+  TRY(gc);
+  return {};
+}
+
 } // namespace slipway

@@ -3,9 +3,11 @@
 // post-receive` starts housekeeping detached, after the refs are in.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "common/config.hpp"
+#include "common/error.hpp"
 #include "runtime/layout.hpp"
 
 namespace slipway {
@@ -14,5 +16,10 @@ namespace slipway {
 int run_pre_receive(const Layout& layout, const Config& config, std::string_view input);
 
 int run_post_receive(const Layout& layout, const Config& config, std::string_view input);
+
+// What post-receive starts detached (`slipway housekeep -a APP`): settles what an
+// interrupted operation left, prunes scratch dirs and unneeded slugs, and `git gc --auto`.
+Expected<void> housekeep_after_push(const Layout& layout, const Config& config,
+                                    const std::string& app);
 
 } // namespace slipway
