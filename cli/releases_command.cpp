@@ -1,6 +1,8 @@
 // releases, releases:info, releases:output, rollback
 #include <cstdio>
 
+#include <fmt/ranges.h>
+
 #include "cli/cli.hpp"
 #include "ops/releases.hpp"
 
@@ -64,11 +66,7 @@ Expected<void> info(const Globals& globals, const ReleasesArgs& args) {
     }
   };
   auto joined = [](const nlohmann::json& list) {
-    std::string out;
-    for (const auto& item : list) {
-      out += (out.empty() ? "" : ", ") + item.get<std::string>();
-    }
-    return out;
+    return fmt::format("{}", fmt::join(list.get<std::vector<std::string>>(), ", "));
   };
   row("Status:", details.status);
   row("Description:", release.description);

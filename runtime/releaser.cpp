@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <unistd.h>
 
+#include <fmt/ranges.h>
+
 #include "common/atomic_file.hpp"
 #include "common/file_lock.hpp"
 #include "common/output.hpp"
@@ -49,14 +51,6 @@ Expected<void> write_env_dir(const fs::path& dir, const ConfigVars& config) {
     TRY(write_file_atomic(dir / name, value, 0600));
   }
   return {};
-}
-
-std::string join(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& name : names) {
-    out += (out.empty() ? "" : ", ") + name;
-  }
-  return out;
 }
 
 } // namespace
@@ -230,7 +224,7 @@ Expected<Release> change_config(const ReleaseContext& context, const ConfigVars&
                 format_size(size), format_size(k_max_config_size));
   }
   release.description =
-      fmt::format("{} {} config vars", unset.empty() ? "Set" : "Unset", join(names));
+      fmt::format("{} {} config vars", unset.empty() ? "Set" : "Unset", fmt::join(names, ", "));
   auto created = TRY(operation.releases().create(release));
   auto published = operation.publish(std::move(created), {});
   if (published) {
