@@ -2,7 +2,7 @@
 #include <cstdio>
 
 #include "cli/cli.hpp"
-#include "compiler/release_yaml.hpp"
+#include "common/output.hpp"
 #include "ops/config.hpp"
 
 namespace slipway::cli {

@@ -61,4 +61,17 @@ std::string printable(std::string_view text) {
   return out;
 }
 
+std::string shell_quote(std::string_view value) {
+  std::string quoted = "'";
+  for (char c : value) {
+    if (c == '\'') {
+      quoted += "'\\''";
+    } else {
+      quoted.push_back(c);
+    }
+  }
+  quoted.push_back('\'');
+  return quoted;
+}
+
 } // namespace slipway

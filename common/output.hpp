@@ -21,6 +21,10 @@ inline std::string failure_line(std::string_view text) {
   return " !     " + std::string(text);
 }
 
+// 'it'\''s' — single-quoted for bash (a config var in `config`'s output, a .profile.d line,
+// a one-off's argv).
+std::string shell_quote(std::string_view value);
+
 // `text` safe to print on a terminal: control characters, DEL and bytes that are not
 // UTF-8 become \xNN, so a quoted value cannot move the cursor or change colours.
 std::string printable(std::string_view text);

@@ -26,9 +26,6 @@ Expected<ReleaseInfo> parse_release_yaml(std::string_view text);
 std::string
 config_vars_profile_script(const std::vector<std::pair<std::string, std::string>>& vars);
 
-// 'it'\''s' — single-quoted for bash.
-std::string shell_quote(std::string_view value);
-
 bool is_config_var_name(std::string_view name);
 
 } // namespace slipway

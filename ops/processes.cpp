@@ -7,7 +7,6 @@
 #include "common/output.hpp"
 #include "common/tree.hpp"
 #include "compiler/procfile.hpp"
-#include "compiler/release_yaml.hpp"
 #include "ops/rights.hpp"
 #include "ops/settings.hpp"
 #include "runtime/app_log.hpp"

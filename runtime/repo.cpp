@@ -3,9 +3,9 @@
 #include <unistd.h>
 
 #include "common/atomic_file.hpp"
+#include "common/output.hpp"
 #include "common/paths.hpp"
 #include "compiler/git.hpp"
-#include "compiler/release_yaml.hpp"
 #include "runtime/apps.hpp"
 
 namespace slipway {

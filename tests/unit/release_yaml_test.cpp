@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "common/output.hpp"
 #include "compiler/release_yaml.hpp"
 #include "tests/support/test_support.hpp"
 
