@@ -14,6 +14,7 @@
 
 #include "common/atomic_file.hpp"
 #include "common/subprocess.hpp"
+#include "common/time.hpp"
 
 namespace slipway {
 

@@ -3,6 +3,8 @@
 #include <ctime>
 #include <sstream>
 
+#include <fmt/format.h>
+
 namespace slipway {
 
 toml::date_time to_toml_time(TimePoint when) {
@@ -35,6 +37,28 @@ std::string format_time(TimePoint when) {
   std::ostringstream out;
   out << to_toml_time(when);
   return out.str();
+}
+
+std::string format_duration(std::chrono::milliseconds duration) {
+  using namespace std::chrono;
+  auto ms = duration.count();
+  if (ms % 1000 != 0) {
+    return fmt::format("{}ms", ms);
+  }
+  auto s = ms / 1000;
+  std::string text;
+  if (s >= 3600) {
+    text += fmt::format("{}h", s / 3600);
+    s %= 3600;
+  }
+  if (s >= 60) {
+    text += fmt::format("{}m", s / 60);
+    s %= 60;
+  }
+  if (s > 0 || text.empty()) {
+    text += fmt::format("{}s", s);
+  }
+  return text;
 }
 
 } // namespace slipway

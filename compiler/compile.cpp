@@ -5,6 +5,7 @@
 #include "common/output.hpp"
 #include "common/sandbox.hpp"
 #include "common/subprocess.hpp"
+#include "common/time.hpp"
 #include "common/tree.hpp"
 #include "compiler/app_manifest.hpp"
 #include "compiler/buildpack.hpp"

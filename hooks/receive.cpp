@@ -9,6 +9,7 @@
 #include "common/atomic_file.hpp"
 #include "common/output.hpp"
 #include "common/paths.hpp"
+#include "common/proc.hpp"
 #include "common/subprocess.hpp"
 #include "compiler/git_export.hpp"
 #include "hooks/ref_update.hpp"

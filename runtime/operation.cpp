@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "common/output.hpp"
+#include "common/proc.hpp"
 #include "common/subprocess.hpp"
 #include "common/tree.hpp"
 #include "compiler/git.hpp"

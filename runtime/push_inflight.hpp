@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "common/proc.hpp"
 #include "runtime/layout.hpp"
 
 namespace slipway {

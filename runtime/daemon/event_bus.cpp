@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "common/subprocess.hpp"
+#include "common/time.hpp"
 
 namespace slipway::daemon {
 

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "common/subprocess.hpp"
+#include "common/time.hpp"
 
 namespace slipway::daemon {
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/atomic_file.hpp"
+#include "common/proc.hpp"
 #include "common/subprocess.hpp"
 #include "runtime/daemon/health.hpp"
 

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/proc.hpp"
 #include "common/subprocess.hpp"
 #include "runtime/daemon/context.hpp"
 #include "runtime/daemon/router.hpp"

@@ -6,6 +6,8 @@
 
 #include "common/atomic_file.hpp"
 #include "common/output.hpp"
+#include "common/proc.hpp"
+#include "common/time.hpp"
 #include "common/tree.hpp"
 #include "runtime/daemon/nginx.hpp"
 #include "runtime/dyno.hpp"

@@ -13,6 +13,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "common/proc.hpp"
 #include "common/tree.hpp"
 #include "tests/support/server.hpp"
 

@@ -9,7 +9,9 @@
 
 #include <catch2/catch.hpp>
 
+#include "common/proc.hpp"
 #include "common/subprocess.hpp"
+#include "common/time.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace slipway;
