@@ -173,7 +173,12 @@ Expected<void> ReleaseStore::deactivate() {
 Expected<std::vector<int>> ReleaseStore::recover() {
   std::vector<int> settled;
   auto live = live_version();
-  for (int version : versions()) {
+  // Every operation settles the releases below the one it creates (here, first), so only
+  // the newest ones can be unsettled: the walk down stops at the first settled record,
+  // which keeps an operation's cost independent of how many releases an app has.
+  auto all = versions();
+  for (auto it = all.rbegin(); it != all.rend(); ++it) {
+    int version = *it;
     fs::path file = dir(version) / k_record;
     std::error_code ec;
     if (!fs::exists(file, ec)) {
@@ -188,8 +193,11 @@ Expected<std::vector<int>> ReleaseStore::recover() {
       continue;
     }
     auto release = get(version);
-    if (!release || release->status != ReleaseStatus::pending) {
-      continue;
+    if (!release) {
+      continue; // reported by whoever reads it; it says nothing about the ones below
+    }
+    if (release->status != ReleaseStatus::pending) {
+      break;
     }
     if (live == version) {
       release->status = ReleaseStatus::succeeded;
@@ -200,6 +208,7 @@ Expected<std::vector<int>> ReleaseStore::recover() {
     TRY(write(*release));
     settled.push_back(version);
   }
+  std::ranges::reverse(settled);
   // A temp link left by a crash in activate().
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(m_layout.app_dir(m_app), ec)) {

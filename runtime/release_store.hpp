@@ -21,6 +21,8 @@ class ReleaseStore {
   std::vector<Release> list(std::vector<std::string>* problems = nullptr) const;
 
   Expected<Release> get(int version) const;
+  // The versions that have a vN dir, oldest first; no record is read.
+  std::vector<int> versions() const;
   // The highest version, whether or not its record can be read.
   std::optional<int> newest_version() const;
 
@@ -57,7 +59,6 @@ class ReleaseStore {
   std::filesystem::path output_log(int version) const { return dir(version) / "release.log"; }
 
  private:
-  std::vector<int> versions() const;
   Expected<void> write(const Release& release);
 
   const Layout& m_layout;

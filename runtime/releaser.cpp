@@ -241,18 +241,21 @@ Expected<Release> change_config(const ReleaseContext& context, const ConfigVars&
 Expected<Release> rollback(const ReleaseContext& context, std::optional<int> target) {
   auto operation = TRY(Operation::begin(context));
   auto live = operation.releases().live_version();
-  if (!target) {
-    auto releases = operation.releases().list();
-    for (auto it = releases.rbegin(); it != releases.rend(); ++it) {
-      if (it->status == ReleaseStatus::succeeded && live && it->version < *live) {
-        target = it->version;
-        break;
+  if (!target && live) {
+    // Down from the live one, reading only as far as the first succeeded release.
+    auto versions = operation.releases().versions();
+    for (auto it = versions.rbegin(); it != versions.rend() && !target; ++it) {
+      if (*it < *live) {
+        auto release = operation.releases().get(*it);
+        if (release && release->status == ReleaseStatus::succeeded) {
+          target = *it;
+        }
       }
     }
-    if (!target) {
-      return fail("no succeeded release before {} to roll back to",
-                  live ? fmt::format("v{}", *live) : "the first one");
-    }
+  }
+  if (!target) {
+    return fail("no succeeded release before {} to roll back to",
+                live ? fmt::format("v{}", *live) : "the first one");
   }
   auto from = TRY(operation.releases().get(*target));
   if (from.status != ReleaseStatus::succeeded) {

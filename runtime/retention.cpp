@@ -9,25 +9,36 @@
 
 namespace slipway {
 
+namespace {
+
+// The newest keep_releases versions and the live one, whose slugs and unpacked trees stay.
+std::vector<int> kept_versions(const ReleaseStore& store, const Config& config) {
+  auto versions = store.versions();
+  auto keep = std::min(versions.size(), static_cast<std::size_t>(config.release.keep_releases));
+  std::vector<int> kept(versions.end() - static_cast<std::ptrdiff_t>(keep), versions.end());
+  if (auto live = store.live_version(); live && std::ranges::find(kept, *live) == kept.end()) {
+    kept.push_back(*live);
+  }
+  return kept;
+}
+
+} // namespace
+
 Expected<std::size_t> prune_slugs(const Layout& layout, const Config& config) {
   // Counted under the store's lock, so no slug can be stored and referenced meanwhile.
   auto in_use = [&]() -> Expected<std::set<std::string>> {
     std::set<std::string> referenced;
     for (const auto& app : list_apps(layout)) {
       ReleaseStore store(layout, app);
-      std::vector<std::string> problems;
-      auto releases = store.list(&problems);
-      if (!problems.empty()) {
-        // An unreadable record might name a slug: keep everything rather than guess.
-        return fail("not pruning slugs: {}", problems.front());
-      }
-      auto live = store.live_version();
-      std::ranges::sort(releases, std::greater{}, &Release::version);
-      for (std::size_t i = 0; i < releases.size(); ++i) {
-        bool kept = i < static_cast<std::size_t>(config.release.keep_releases) ||
-                    releases[i].version == live;
-        if (kept && releases[i].has_slug()) {
-          referenced.insert(releases[i].slug_file);
+      // Only the kept records are read: what older ones name is not kept anyway.
+      for (int version : kept_versions(store, config)) {
+        auto release = store.get(version);
+        if (!release) {
+          // An unreadable record might name a slug: keep everything rather than guess.
+          return fail("not pruning slugs: {}", release.error().message);
+        }
+        if (release->has_slug()) {
+          referenced.insert(release->slug_file);
         }
       }
     }
@@ -38,15 +49,12 @@ Expected<std::size_t> prune_slugs(const Layout& layout, const Config& config) {
 
 std::size_t prune_unpacked(const Layout& layout, const Config& config, const std::string& app) {
   ReleaseStore store(layout, app);
-  auto releases = store.list();
-  auto live = store.live_version();
-  std::ranges::sort(releases, std::greater{}, &Release::version);
+  auto kept = kept_versions(store, config);
   std::size_t removed = 0;
-  for (std::size_t i = static_cast<std::size_t>(config.release.keep_releases); i < releases.size();
-       ++i) {
-    std::filesystem::path unpacked = layout.unpacked_dir(app, releases[i].version);
+  for (int version : store.versions()) {
+    std::filesystem::path unpacked = layout.unpacked_dir(app, version);
     std::error_code ec;
-    if (releases[i].version != live && std::filesystem::exists(unpacked, ec)) {
+    if (std::ranges::find(kept, version) == kept.end() && std::filesystem::exists(unpacked, ec)) {
       // Out of the way in one rename (a reader sees all of it or none), then deleted.
       std::filesystem::path doomed = unpacked.parent_path() / ".app-pruned";
       std::filesystem::remove_all(doomed, ec);

@@ -197,13 +197,14 @@ TEST_CASE("the live release is an error when its record is unreadable", "[releas
   CHECK(contains(live.error().message, "is corrupt"));
 }
 
-TEST_CASE("recover settles every pending release and every vN dir without a record",
+TEST_CASE("recover settles the pending releases and vN dirs without a record above the "
+          "newest settled one",
           "[release_store]") {
   Fixture f;
   f.settle(f.make("old"), ReleaseStatus::succeeded);     // v1
-  Release live = f.make("went live before the crash");   // v2, pending
-  Release lost = f.make("crashed in the release phase"); // v3, pending
-  f.settle(f.make("failed"), ReleaseStatus::failed);     // v4
+  f.settle(f.make("failed"), ReleaseStatus::failed);     // v2
+  Release live = f.make("went live before the crash");   // v3, pending
+  Release lost = f.make("crashed in the release phase"); // v4, pending
   fs::create_directory(f.store.dir(5));                  // v5: mkdir, then the crash
   REQUIRE(f.store.activate(live.version));
   fs::path app = f.layout.app_dir("demo");
@@ -212,26 +213,26 @@ TEST_CASE("recover settles every pending release and every vN dir without a reco
 
   auto settled = f.store.recover();
   REQUIRE(settled);
-  CHECK(*settled == std::vector<int>{2, 3, 5});
+  CHECK(*settled == std::vector<int>{3, 4, 5});
 
   auto v1 = f.store.get(1);
   REQUIRE(v1);
   CHECK(v1->status == ReleaseStatus::succeeded);
   auto v2 = f.store.get(2);
   REQUIRE(v2);
-  CHECK(v2->status == ReleaseStatus::succeeded);
+  CHECK(v2->status == ReleaseStatus::failed);
   CHECK(v2->reason.empty());
-  CHECK(v2->description == "went live before the crash");
   auto v3 = f.store.get(3);
   REQUIRE(v3);
-  CHECK(v3->status == ReleaseStatus::failed);
-  CHECK(v3->reason == "interrupted");
-  CHECK(v3->description == "crashed in the release phase");
-  CHECK(v3->config == ConfigVars{{"FOO", "bar"}});
+  CHECK(v3->status == ReleaseStatus::succeeded);
+  CHECK(v3->reason.empty());
+  CHECK(v3->description == "went live before the crash");
   auto v4 = f.store.get(4);
   REQUIRE(v4);
   CHECK(v4->status == ReleaseStatus::failed);
-  CHECK(v4->reason.empty());
+  CHECK(v4->reason == "interrupted");
+  CHECK(v4->description == "crashed in the release phase");
+  CHECK(v4->config == ConfigVars{{"FOO", "bar"}});
   auto v5 = f.store.get(5);
   REQUIRE(v5);
   CHECK(v5->version == 5);
@@ -242,14 +243,29 @@ TEST_CASE("recover settles every pending release and every vN dir without a reco
 
   CHECK_FALSE(fs::exists(fs::symlink_status(app / "current.new-12345")));
   CHECK_FALSE(fs::exists(fs::symlink_status(app / "current.new-1")));
-  CHECK(f.store.live_version() == 2);
-  CHECK(fs::read_symlink(f.layout.current_link("demo")) == fs::path("releases/v2"));
+  CHECK(f.store.live_version() == 3);
+  CHECK(fs::read_symlink(f.layout.current_link("demo")) == fs::path("releases/v3"));
 
   // Everything is settled now: a second recover has nothing to do.
   auto again = f.store.recover();
   REQUIRE(again);
   CHECK(again->empty());
   CHECK(f.make("next").version == 6);
+}
+
+TEST_CASE("recover reads no further down than the newest settled release", "[release_store]") {
+  // Every operation recovers before it creates a release, so nothing below a settled record
+  // is pending; recover's cost does not grow with the app's history.
+  Fixture f;
+  f.make("never settled"); // v1: a state no sequence of operations leaves
+  f.settle(f.make("settled"), ReleaseStatus::succeeded); // v2
+  f.make("crashed");                                     // v3
+  test::write_file(f.record(1), "garbage = [", 0600);    // not read: no error
+
+  auto settled = f.store.recover();
+  REQUIRE(settled);
+  CHECK(*settled == std::vector<int>{3});
+  CHECK(test::read_text(f.record(1)) == "garbage = [");
 }
 
 TEST_CASE("recover with nothing live fails every pending release", "[release_store]") {
