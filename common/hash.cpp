@@ -6,18 +6,18 @@
 #include <stdexcept>
 #include <unistd.h>
 
-#include <openssl/evp.h>
+#include "common/libcrypto.hpp"
 
 namespace slipway {
 
-Sha256::Sha256() : m_ctx(EVP_MD_CTX_new()) {
-  if (!m_ctx || EVP_DigestInit_ex(m_ctx, EVP_sha256(), nullptr) != 1) {
+Sha256::Sha256() : m_ctx(libcrypto::EVP_MD_CTX_new()) {
+  if (!m_ctx || libcrypto::EVP_DigestInit_ex(m_ctx, libcrypto::EVP_sha256(), nullptr) != 1) {
     throw std::runtime_error("OpenSSL cannot initialise SHA-256");
   }
 }
 
 Sha256::~Sha256() {
-  EVP_MD_CTX_free(m_ctx);
+  libcrypto::EVP_MD_CTX_free(m_ctx);
 }
 
 void Sha256::update(std::string_view data) {
@@ -25,13 +25,13 @@ void Sha256::update(std::string_view data) {
 }
 
 void Sha256::update(const void* data, std::size_t size) {
-  EVP_DigestUpdate(m_ctx, data, size);
+  libcrypto::EVP_DigestUpdate(m_ctx, data, size);
 }
 
 std::string Sha256::hex_digest() {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int length = 0;
-  EVP_DigestFinal_ex(m_ctx, digest.data(), &length);
+  libcrypto::EVP_DigestFinal_ex(m_ctx, digest.data(), &length);
   static constexpr char k_hex[] = "0123456789abcdef";
   std::string hex;
   for (unsigned int i = 0; i < length; ++i) {

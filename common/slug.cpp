@@ -11,12 +11,10 @@
 #include <unistd.h>
 #include <vector>
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include "common/atomic_file.hpp"
 #include "common/fd.hpp"
 #include "common/hash.hpp"
+#include "common/libarchive.hpp"
 
 namespace slipway {
 
@@ -25,13 +23,13 @@ namespace fs = std::filesystem;
 namespace {
 
 struct ArchiveWriteFree {
-  void operator()(archive* a) const { archive_write_free(a); }
+  void operator()(archive* a) const { libarchive::archive_write_free(a); }
 };
 struct ArchiveReadFree {
-  void operator()(archive* a) const { archive_read_free(a); }
+  void operator()(archive* a) const { libarchive::archive_read_free(a); }
 };
 struct EntryFree {
-  void operator()(archive_entry* e) const { archive_entry_free(e); }
+  void operator()(archive_entry* e) const { libarchive::archive_entry_free(e); }
 };
 using WriteArchive = std::unique_ptr<archive, ArchiveWriteFree>;
 using ReadArchive = std::unique_ptr<archive, ArchiveReadFree>;
@@ -53,7 +51,7 @@ la_ssize_t sink_write(archive* a, void* context, const void* buffer, size_t leng
   auto* sink = static_cast<Sink*>(context);
   if (sink->written + length > sink->max_size) {
     sink->too_large = true;
-    archive_set_error(a, EFBIG, "slug too large");
+    libarchive::archive_set_error(a, EFBIG, "slug too large");
     return -1;
   }
   const char* data = static_cast<const char*>(buffer);
@@ -64,7 +62,7 @@ la_ssize_t sink_write(archive* a, void* context, const void* buffer, size_t leng
       if (errno == EINTR) {
         continue;
       }
-      archive_set_error(a, errno, "%s", std::strerror(errno));
+      libarchive::archive_set_error(a, errno, "%s", std::strerror(errno));
       return -1;
     }
     data += n;
@@ -76,7 +74,7 @@ la_ssize_t sink_write(archive* a, void* context, const void* buffer, size_t leng
 }
 
 std::string archive_message(archive* a) {
-  const char* message = archive_error_string(a);
+  const char* message = libarchive::archive_error_string(a);
   return message ? message : "unknown libarchive error";
 }
 
@@ -120,17 +118,17 @@ Expected<void> add_member(archive* out, int root_fd, const Member& member,
   if (!fd || fstat(fd.get(), &st) != 0) {
     return fail("cannot read '{}': {}", member.path.string(), errno_text(errno));
   }
-  Entry entry(archive_entry_new());
+  Entry entry(libarchive::archive_entry_new());
   std::string name = member.relative.empty() ? std::string(k_prefix) + "/"
                                              : fmt::format("{}/{}", k_prefix, member.relative);
-  archive_entry_copy_pathname(entry.get(), name.c_str());
-  archive_entry_set_perm(entry.get(), st.st_mode & 01777);
-  archive_entry_set_mtime(entry.get(), st.st_mtim.tv_sec, 0);
-  archive_entry_set_uid(entry.get(), 0);
-  archive_entry_set_gid(entry.get(), 0);
+  libarchive::archive_entry_copy_pathname(entry.get(), name.c_str());
+  libarchive::archive_entry_set_perm(entry.get(), st.st_mode & 01777);
+  libarchive::archive_entry_set_mtime(entry.get(), st.st_mtim.tv_sec, 0);
+  libarchive::archive_entry_set_uid(entry.get(), 0);
+  libarchive::archive_entry_set_gid(entry.get(), 0);
   bool has_data = false;
   if (S_ISDIR(st.st_mode)) {
-    archive_entry_set_filetype(entry.get(), AE_IFDIR);
+    libarchive::archive_entry_set_filetype(entry.get(), AE_IFDIR);
   } else if (S_ISLNK(st.st_mode)) {
     std::string target(static_cast<std::size_t>(st.st_size) + 1, '\0');
     ssize_t n = readlinkat(fd.get(), "", target.data(), target.size());
@@ -139,22 +137,22 @@ Expected<void> add_member(archive* out, int root_fd, const Member& member,
                   errno_text(n < 0 ? errno : EOVERFLOW));
     }
     target.resize(static_cast<std::size_t>(n));
-    archive_entry_set_filetype(entry.get(), AE_IFLNK);
-    archive_entry_copy_symlink(entry.get(), target.c_str());
+    libarchive::archive_entry_set_filetype(entry.get(), AE_IFLNK);
+    libarchive::archive_entry_copy_symlink(entry.get(), target.c_str());
   } else if (S_ISREG(st.st_mode)) {
-    archive_entry_set_filetype(entry.get(), AE_IFREG);
-    archive_entry_set_size(entry.get(), st.st_size);
+    libarchive::archive_entry_set_filetype(entry.get(), AE_IFREG);
+    libarchive::archive_entry_set_size(entry.get(), st.st_size);
     has_data = true;
   } else {
     return fail("cannot pack '{}': not a regular file, directory or symlink", member.relative);
   }
-  if (archive_write_header(out, entry.get()) != ARCHIVE_OK) {
+  if (libarchive::archive_write_header(out, entry.get()) != ARCHIVE_OK) {
     return fail("cannot pack '{}': {}", member.relative, archive_message(out));
   }
   if (has_data) {
     ssize_t n = 0;
     while ((n = read(fd.get(), buffer.data(), buffer.size())) > 0) {
-      if (archive_write_data(out, buffer.data(), static_cast<size_t>(n)) < 0) {
+      if (libarchive::archive_write_data(out, buffer.data(), static_cast<size_t>(n)) < 0) {
         return fail("cannot pack '{}': {}", member.relative, archive_message(out));
       }
     }
@@ -179,7 +177,7 @@ la_ssize_t hashing_read(archive* a, void* context, const void** block) {
     n = ::read(source->fd, source->buffer.data(), source->buffer.size());
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
-    archive_set_error(a, errno, "%s", std::strerror(errno));
+    libarchive::archive_set_error(a, errno, "%s", std::strerror(errno));
     return -1;
   }
   source->hash.update(source->buffer.data(), static_cast<std::size_t>(n));
@@ -224,24 +222,25 @@ Expected<SlugInfo> pack_slug(const fs::path& app_dir, const fs::path& output,
   auto file = TRY(AtomicFile::create(output, 0644));
   Sink sink{.fd = file.fd(), .max_size = options.max_size};
 
-  WriteArchive out(archive_write_new());
-  archive_write_set_format_pax_restricted(out.get());
-  archive_write_set_bytes_per_block(out.get(), k_block);
-  archive_write_set_bytes_in_last_block(out.get(), 1);
+  WriteArchive out(libarchive::archive_write_new());
+  libarchive::archive_write_set_format_pax_restricted(out.get());
+  libarchive::archive_write_set_bytes_per_block(out.get(), k_block);
+  libarchive::archive_write_set_bytes_in_last_block(out.get(), 1);
   std::string filter_options;
   if (options.compression == SlugCompression::zstd) {
-    archive_write_add_filter_zstd(out.get());
+    libarchive::archive_write_add_filter_zstd(out.get());
     int threads = options.threads > 0 ? options.threads
                                       : static_cast<int>(std::thread::hardware_concurrency());
     filter_options = fmt::format("zstd:compression-level=3,zstd:threads={}", std::max(threads, 1));
   } else {
-    archive_write_add_filter_gzip(out.get());
+    libarchive::archive_write_add_filter_gzip(out.get());
     filter_options = "gzip:compression-level=6";
   }
-  if (archive_write_set_options(out.get(), filter_options.c_str()) != ARCHIVE_OK) {
+  if (libarchive::archive_write_set_options(out.get(), filter_options.c_str()) != ARCHIVE_OK) {
     return fail("cannot set slug compression '{}': {}", filter_options, archive_message(out.get()));
   }
-  if (archive_write_open2(out.get(), &sink, nullptr, sink_write, nullptr, nullptr) != ARCHIVE_OK) {
+  if (libarchive::archive_write_open2(out.get(), &sink, nullptr, sink_write, nullptr, nullptr) !=
+      ARCHIVE_OK) {
     return fail("cannot write '{}': {}", output.string(), archive_message(out.get()));
   }
   std::vector<char> buffer(k_block);
@@ -263,7 +262,7 @@ Expected<SlugInfo> pack_slug(const fs::path& app_dir, const fs::path& output,
       return std::unexpected(added.error());
     }
   }
-  if (archive_write_close(out.get()) != ARCHIVE_OK) {
+  if (libarchive::archive_write_close(out.get()) != ARCHIVE_OK) {
     if (sink.too_large) {
       return too_large();
     }
@@ -305,54 +304,58 @@ Expected<void> unpack_slug(const fs::path& slug, const fs::path& dest,
     return fail("cannot read slug '{}': {}", slug.string(), errno_text(errno));
   }
   HashingSource source{.fd = slug_fd.get()};
-  ReadArchive in(archive_read_new());
-  archive_read_support_filter_all(in.get());
-  archive_read_support_format_tar(in.get());
-  if (archive_read_open(in.get(), &source, nullptr, hashing_read, nullptr) != ARCHIVE_OK) {
+  ReadArchive in(libarchive::archive_read_new());
+  // The two compressions slipway writes, and nothing else: no other decoder is reachable.
+  libarchive::archive_read_support_filter_zstd(in.get());
+  libarchive::archive_read_support_filter_gzip(in.get());
+  libarchive::archive_read_support_format_tar(in.get());
+  if (libarchive::archive_read_open(in.get(), &source, nullptr, hashing_read, nullptr) !=
+      ARCHIVE_OK) {
     return fail("cannot read slug '{}': {}", slug.string(), archive_message(in.get()));
   }
-  WriteArchive disk(archive_write_disk_new());
-  archive_write_disk_set_options(disk.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
-                                                 ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-                                                 ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+  WriteArchive disk(libarchive::archive_write_disk_new());
+  libarchive::archive_write_disk_set_options(
+      disk.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+                      ARCHIVE_EXTRACT_SECURE_NODOTDOT);
   archive_entry* entry = nullptr;
   int rc = ARCHIVE_OK;
-  while ((rc = archive_read_next_header(in.get(), &entry)) == ARCHIVE_OK) {
-    const char* raw_name = archive_entry_pathname(entry);
+  while ((rc = libarchive::archive_read_next_header(in.get(), &entry)) == ARCHIVE_OK) {
+    const char* raw_name = libarchive::archive_entry_pathname(entry);
     std::string name = raw_name ? raw_name : ""; // a copy: the entry's own is replaced below
     auto target = TRY(destination(name, root));
-    archive_entry_copy_pathname(entry, target.c_str());
-    archive_entry_set_perm(entry, archive_entry_perm(entry) & 01777);
-    if (const char* link = archive_entry_hardlink(entry)) {
+    libarchive::archive_entry_copy_pathname(entry, target.c_str());
+    libarchive::archive_entry_set_perm(entry, libarchive::archive_entry_perm(entry) & 01777);
+    if (const char* link = libarchive::archive_entry_hardlink(entry)) {
       auto link_target = TRY(destination(link, root));
-      archive_entry_copy_hardlink(entry, link_target.c_str());
-    } else if (auto type = archive_entry_filetype(entry);
+      libarchive::archive_entry_copy_hardlink(entry, link_target.c_str());
+    } else if (auto type = libarchive::archive_entry_filetype(entry);
                type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) {
       return fail("slug entry '{}' is not a file, directory or symlink", name);
     }
-    if (archive_write_header(disk.get(), entry) != ARCHIVE_OK) {
+    if (libarchive::archive_write_header(disk.get(), entry) != ARCHIVE_OK) {
       return fail("cannot unpack '{}': {}", name, archive_message(disk.get()));
     }
     const void* block = nullptr;
     size_t size = 0;
     la_int64_t offset = 0;
     int data_rc = ARCHIVE_OK;
-    while ((data_rc = archive_read_data_block(in.get(), &block, &size, &offset)) == ARCHIVE_OK) {
-      if (archive_write_data_block(disk.get(), block, size, offset) != ARCHIVE_OK) {
+    while ((data_rc = libarchive::archive_read_data_block(in.get(), &block, &size, &offset)) ==
+           ARCHIVE_OK) {
+      if (libarchive::archive_write_data_block(disk.get(), block, size, offset) != ARCHIVE_OK) {
         return fail("cannot unpack '{}': {}", name, archive_message(disk.get()));
       }
     }
     if (data_rc != ARCHIVE_EOF) {
       return fail("cannot read slug '{}': {}", slug.string(), archive_message(in.get()));
     }
-    if (archive_write_finish_entry(disk.get()) != ARCHIVE_OK) {
+    if (libarchive::archive_write_finish_entry(disk.get()) != ARCHIVE_OK) {
       return fail("cannot unpack '{}': {}", name, archive_message(disk.get()));
     }
   }
   if (rc != ARCHIVE_EOF) {
     return fail("cannot read slug '{}': {}", slug.string(), archive_message(in.get()));
   }
-  if (archive_write_close(disk.get()) != ARCHIVE_OK) {
+  if (libarchive::archive_write_close(disk.get()) != ARCHIVE_OK) {
     return fail("cannot unpack slug '{}': {}", slug.string(), archive_message(disk.get()));
   }
   if (!expected_sha256.empty()) {

@@ -9,9 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include <git2.h>
-
 #include "common/error.hpp"
+#include "compiler/libgit2.hpp"
 
 namespace slipway::git {
 
@@ -21,14 +20,19 @@ void ensure_initialised();
 // Ok when rc >= 0; else an Error "what: libgit2's message".
 Expected<void> check(int rc, std::string_view what);
 
-template <class T, void (*Free)(T*)>
-struct Deleter {
-  void operator()(T* p) const { Free(p); }
-};
-using Repository = std::unique_ptr<git_repository, Deleter<git_repository, git_repository_free>>;
-using Object = std::unique_ptr<git_object, Deleter<git_object, git_object_free>>;
-using Commit = std::unique_ptr<git_commit, Deleter<git_commit, git_commit_free>>;
-using Tree = std::unique_ptr<git_tree, Deleter<git_tree, git_tree_free>>;
+// A handle to what libgit2 handed out, freed by libgit2's TYPE_free.
+#define SLIPWAY_GIT_HANDLE(Name, Type)                                                             \
+  struct Name##Free {                                                                              \
+    void operator()(Type* p) const { libgit2::Type##_free(p); }                                    \
+  };                                                                                               \
+  using Name = std::unique_ptr<Type, Name##Free>
+SLIPWAY_GIT_HANDLE(Repository, git_repository);
+SLIPWAY_GIT_HANDLE(Object, git_object);
+SLIPWAY_GIT_HANDLE(Commit, git_commit);
+SLIPWAY_GIT_HANDLE(Tree, git_tree);
+SLIPWAY_GIT_HANDLE(Odb, git_odb);
+SLIPWAY_GIT_HANDLE(OdbObject, git_odb_object);
+#undef SLIPWAY_GIT_HANDLE
 
 std::string oid_hex(const git_oid& oid);
 

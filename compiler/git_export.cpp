@@ -21,9 +21,6 @@ namespace {
 // push does not make the hook large.
 constexpr std::size_t k_mapped_limit = 64 << 20;
 
-using Odb = std::unique_ptr<git_odb, Deleter<git_odb, git_odb_free>>;
-using OdbObject = std::unique_ptr<git_odb_object, Deleter<git_odb_object, git_odb_object_free>>;
-
 // A file or symlink to write once the directories exist.
 struct Job {
   std::string path; // relative to the export root
@@ -37,21 +34,21 @@ class Planner {
   Planner(git_repository* repo, int root_fd) : m_repo(repo), m_root_fd(root_fd) {}
 
   Expected<void> tree(const git_tree* tree, const std::string& prefix) {
-    std::size_t count = git_tree_entrycount(tree);
+    std::size_t count = libgit2::git_tree_entrycount(tree);
     for (std::size_t i = 0; i < count; ++i) {
-      const git_tree_entry* entry = git_tree_entry_byindex(tree, i);
-      std::string name = git_tree_entry_name(entry);
+      const git_tree_entry* entry = libgit2::git_tree_entry_byindex(tree, i);
+      std::string name = libgit2::git_tree_entry_name(entry);
       std::string path = prefix + name;
       // git refuses such names, but a pushed tree is not necessarily made by git.
       if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
           strcasecmp(name.c_str(), ".git") == 0) {
         return fail("the commit holds an unsafe path '{}'", path);
       }
-      git_filemode_t mode = git_tree_entry_filemode(entry);
+      git_filemode_t mode = libgit2::git_tree_entry_filemode(entry);
       switch (mode) {
       case GIT_FILEMODE_TREE: {
         git_tree* raw = nullptr;
-        TRY(check(git_tree_lookup(&raw, m_repo, git_tree_entry_id(entry)),
+        TRY(check(libgit2::git_tree_lookup(&raw, m_repo, libgit2::git_tree_entry_id(entry)),
                   fmt::format("cannot read directory '{}'", path)));
         Tree subtree(raw);
         if (mkdirat(m_root_fd, path.c_str(), 0755) != 0) {
@@ -63,7 +60,7 @@ class Planner {
       case GIT_FILEMODE_BLOB:
       case GIT_FILEMODE_BLOB_EXECUTABLE:
       case GIT_FILEMODE_LINK:
-        m_jobs.push_back({path, *git_tree_entry_id(entry), mode});
+        m_jobs.push_back({path, *libgit2::git_tree_entry_id(entry), mode});
         break;
       case GIT_FILEMODE_COMMIT:
         return fail("submodule '{}' is not supported yet: vendor its files into the app or "
@@ -112,10 +109,11 @@ class Writer {
  private:
   Expected<void> write(const Job& job) {
     git_odb_object* raw = nullptr;
-    TRY(check(git_odb_read(&raw, m_odb, &job.id), fmt::format("cannot read '{}'", job.path)));
+    TRY(check(libgit2::git_odb_read(&raw, m_odb, &job.id),
+              fmt::format("cannot read '{}'", job.path)));
     OdbObject object(raw);
-    const char* data = static_cast<const char*>(git_odb_object_data(object.get()));
-    std::size_t size = git_odb_object_size(object.get());
+    const char* data = static_cast<const char*>(libgit2::git_odb_object_data(object.get()));
+    std::size_t size = libgit2::git_odb_object_size(object.get());
     if (job.mode == GIT_FILEMODE_LINK) {
       std::string target(data, size);
       if (symlinkat(target.c_str(), m_root_fd, job.path.c_str()) != 0) {
@@ -167,18 +165,18 @@ class Writer {
 
 Expected<Repository> open_from_environment() {
   ensure_initialised();
-  git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, k_mapped_limit);
+  libgit2::git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, k_mapped_limit);
   git_repository* raw = nullptr;
-  TRY(check(git_repository_open_ext(&raw, nullptr, GIT_REPOSITORY_OPEN_FROM_ENV, nullptr),
+  TRY(check(libgit2::git_repository_open_ext(&raw, nullptr, GIT_REPOSITORY_OPEN_FROM_ENV, nullptr),
             "cannot open the pushed repository"));
   return Repository(raw);
 }
 
 Expected<Repository> open(const fs::path& path) {
   ensure_initialised();
-  git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, k_mapped_limit);
+  libgit2::git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, k_mapped_limit);
   git_repository* raw = nullptr;
-  TRY(check(git_repository_open_bare(&raw, path.c_str()),
+  TRY(check(libgit2::git_repository_open_bare(&raw, path.c_str()),
             fmt::format("cannot open repository '{}'", path.string())));
   return Repository(raw);
 }
@@ -186,15 +184,15 @@ Expected<Repository> open(const fs::path& path) {
 Expected<ExportStats> export_commit(git_repository* repo, const std::string& commit,
                                     const fs::path& dest) {
   git_oid id;
-  if (git_oid_fromstr(&id, commit.c_str()) != 0) {
+  if (libgit2::git_oid_fromstr(&id, commit.c_str()) != 0) {
     return fail("'{}' is not a commit id", commit);
   }
   git_commit* raw_commit = nullptr;
-  TRY(check(git_commit_lookup(&raw_commit, repo, &id),
+  TRY(check(libgit2::git_commit_lookup(&raw_commit, repo, &id),
             fmt::format("cannot read commit {}", commit.substr(0, 7))));
   Commit found(raw_commit);
   git_tree* raw_tree = nullptr;
-  TRY(check(git_commit_tree(&raw_tree, found.get()),
+  TRY(check(libgit2::git_commit_tree(&raw_tree, found.get()),
             fmt::format("cannot read the tree of {}", commit.substr(0, 7))));
   Tree tree(raw_tree);
   int fd = ::open(dest.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -205,7 +203,7 @@ Expected<ExportStats> export_commit(git_repository* repo, const std::string& com
   Planner planner(repo, fd);
   TRY(planner.tree(tree.get(), ""));
   git_odb* raw_odb = nullptr;
-  TRY(check(git_repository_odb(&raw_odb, repo), "cannot open the object database"));
+  TRY(check(libgit2::git_repository_odb(&raw_odb, repo), "cannot open the object database"));
   Odb odb(raw_odb);
   // Inflating and writing overlap across threads, as `git archive | tar -x` overlaps them
   // across processes.

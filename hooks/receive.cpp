@@ -34,7 +34,7 @@ void say(std::string_view line) {
 
 std::string ref_value(git_repository* repo, const RefUpdate& update) {
   git_oid current;
-  if (git_reference_name_to_id(&current, repo, update.ref.c_str()) != 0) {
+  if (libgit2::git_reference_name_to_id(&current, repo, update.ref.c_str()) != 0) {
     return std::string(update.old_id.size(), '0');
   }
   return git::oid_hex(current);

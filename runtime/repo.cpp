@@ -20,7 +20,7 @@ Expected<void> create_repo(const Layout& layout, const std::string& app,
   options.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH;
   options.initial_head = "main";
   git_repository* raw = nullptr;
-  TRY(git::check(git_repository_init_ext(&raw, dir.c_str(), &options),
+  TRY(git::check(libgit2::git_repository_init_ext(&raw, dir.c_str(), &options),
                  fmt::format("cannot create repository '{}'", dir.string())));
   git::Repository repo(raw);
   std::error_code ec;

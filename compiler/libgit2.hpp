@@ -1,0 +1,47 @@
+// libgit2, loaded when slipway first reads or writes a repository (common/lazy_library.hpp).
+// Every libgit2 function slipway calls is listed here and called as libgit2::NAME.
+#pragma once
+
+#include <git2.h>
+
+#include "common/lazy_library.hpp"
+
+namespace slipway::libgit2 {
+
+inline const LazyLibrary library{SLIPWAY_LIBGIT2_SONAME};
+
+SLIPWAY_LAZY_FUNCTION(library, git_checkout_tree)
+SLIPWAY_LAZY_FUNCTION(library, git_clone)
+SLIPWAY_LAZY_FUNCTION(library, git_commit_free)
+SLIPWAY_LAZY_FUNCTION(library, git_commit_lookup)
+SLIPWAY_LAZY_FUNCTION(library, git_commit_tree)
+SLIPWAY_LAZY_FUNCTION(library, git_error_last)
+SLIPWAY_LAZY_FUNCTION(library, git_libgit2_init)
+SLIPWAY_LAZY_FUNCTION(library, git_libgit2_opts)
+SLIPWAY_LAZY_FUNCTION(library, git_object_free)
+SLIPWAY_LAZY_FUNCTION(library, git_object_id)
+SLIPWAY_LAZY_FUNCTION(library, git_odb_free)
+SLIPWAY_LAZY_FUNCTION(library, git_odb_object_data)
+SLIPWAY_LAZY_FUNCTION(library, git_odb_object_free)
+SLIPWAY_LAZY_FUNCTION(library, git_odb_object_size)
+SLIPWAY_LAZY_FUNCTION(library, git_odb_read)
+SLIPWAY_LAZY_FUNCTION(library, git_oid_fromstr)
+SLIPWAY_LAZY_FUNCTION(library, git_oid_tostr)
+SLIPWAY_LAZY_FUNCTION(library, git_reference_name_is_valid)
+SLIPWAY_LAZY_FUNCTION(library, git_reference_name_to_id)
+SLIPWAY_LAZY_FUNCTION(library, git_repository_free)
+SLIPWAY_LAZY_FUNCTION(library, git_repository_init_ext)
+SLIPWAY_LAZY_FUNCTION(library, git_repository_odb)
+SLIPWAY_LAZY_FUNCTION(library, git_repository_open_bare)
+SLIPWAY_LAZY_FUNCTION(library, git_repository_open_ext)
+SLIPWAY_LAZY_FUNCTION(library, git_repository_set_head_detached)
+SLIPWAY_LAZY_FUNCTION(library, git_revparse_single)
+SLIPWAY_LAZY_FUNCTION(library, git_tree_entry_byindex)
+SLIPWAY_LAZY_FUNCTION(library, git_tree_entry_filemode)
+SLIPWAY_LAZY_FUNCTION(library, git_tree_entry_id)
+SLIPWAY_LAZY_FUNCTION(library, git_tree_entry_name)
+SLIPWAY_LAZY_FUNCTION(library, git_tree_entrycount)
+SLIPWAY_LAZY_FUNCTION(library, git_tree_free)
+SLIPWAY_LAZY_FUNCTION(library, git_tree_lookup)
+
+} // namespace slipway::libgit2
