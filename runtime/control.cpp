@@ -206,7 +206,11 @@ json to_json(const StatusResult& result) {
 }
 
 json to_json(const ActivateResult& result) {
-  return {{"web", result.web}, {"health_ms", result.health_ms}, {"switch_ms", result.switch_ms}};
+  return {{"web", result.web},
+          {"unpack_ms", result.unpack_ms},
+          {"start_ms", result.start_ms},
+          {"health_ms", result.health_ms},
+          {"switch_ms", result.switch_ms}};
 }
 
 json to_json(const DeactivateResult&) {
@@ -268,6 +272,8 @@ Expected<ActivateResult> parse_result<ActivateResult>(const json& result) {
       result, ActivateRequest::command, [](Fields& fields) -> Expected<ActivateResult> {
         ActivateResult activated;
         activated.web = TRY(fields.required<long>("web"));
+        activated.unpack_ms = TRY(fields.optional<long>("unpack_ms")).value_or(0);
+        activated.start_ms = TRY(fields.optional<long>("start_ms")).value_or(0);
         activated.health_ms = TRY(fields.required<long>("health_ms"));
         activated.switch_ms = TRY(fields.required<long>("switch_ms"));
         return activated;

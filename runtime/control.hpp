@@ -30,11 +30,15 @@ struct StatusRequest {
   static constexpr std::string_view command = "status";
 };
 
-// {"web": N, "health_ms": N, "switch_ms": N}
+// {"web": N, "unpack_ms": N, "start_ms": N, "health_ms": N, "switch_ms": N}: where the
+// activation's time went (unpack_ms and start_ms are optional on the wire: a daemon from
+// before them answers without).
 struct ActivateResult {
-  long web = 0; // web processes started; 0: none (nothing to health-check)
-  long health_ms = 0;
-  long switch_ms = 0;
+  long web = 0;       // web processes started; 0: none (nothing to health-check)
+  long unpack_ms = 0; // the slug unpacked (0 when it already was)
+  long start_ms = 0;  // each process's copy of the app made and its command started
+  long health_ms = 0; // from then until every web process answered
+  long switch_ms = 0; // the router reconfigured to send them the traffic
 };
 // {"command": "activate", "app": A, "version": N, "deadline_ms": MS} (deadline optional)
 struct ActivateRequest {

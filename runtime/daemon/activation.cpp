@@ -52,10 +52,13 @@ Apps::switch_to(const std::string& name, int version,
     asio::co_spawn(m_context.io, retire(std::move(old)), asio::detached);
     co_return control::ActivateResult{};
   }
+  control::ActivateResult result;
+  auto unpacking = SteadyClock::now();
   auto unpacked = co_await unpack(name, *release);
   if (!unpacked) {
     co_return std::unexpected(unpacked.error());
   }
+  result.unpack_ms = elapsed_ms(unpacking);
   auto health = web_health_check(layout.unpacked_dir(name, version));
   if (!health) {
     co_return std::unexpected(health.error());
@@ -71,6 +74,8 @@ Apps::switch_to(const std::string& name, int version,
       outcome = co_await m_supervisor.launch(dyno);
     }
   }
+  result.start_ms = elapsed_ms(started);
+  auto launched = SteadyClock::now();
   HealthTarget target{.check = *health, .host = app.hosts.front()};
   for (const auto& dyno : fresh) {
     if (!outcome) {
@@ -87,7 +92,7 @@ Apps::switch_to(const std::string& name, int version,
       outcome = fail("{} {} at once", dyno->name(), dyno->exit_reason);
     }
   }
-  long health_ms = elapsed_ms(started);
+  result.health_ms = elapsed_ms(launched);
   if (outcome && (caller.gone() || (deadline && SystemClock::now() > *deadline))) {
     outcome = fail("the caller stopped waiting before v{} was switched to", version);
   }
@@ -126,17 +131,19 @@ Apps::switch_to(const std::string& name, int version,
     }
     co_return std::unexpected(routed.error());
   }
-  long switch_ms = elapsed_ms(switching);
-  long web = std::ranges::count_if(fresh, [](const DynoPtr& dyno) { return dyno->web(); });
+  result.switch_ms = elapsed_ms(switching);
+  result.web = std::ranges::count_if(fresh, [](const DynoPtr& dyno) { return dyno->web(); });
   if (auto moved = move_current ? ReleaseStore(layout, name).activate(version) : Expected<void>();
       !moved) {
     m_context.say("{}: {}", name, moved.error().message);
   }
   app.log->append("slipway[router]",
-                  fmt::format("Routing {} to v{} ({} web processes), switched in {} ms",
-                              app.hosts.front(), version, web, switch_ms));
+                  fmt::format("Routing {} to v{} ({} web processes): unpacked in {} ms, "
+                              "started in {} ms, healthy after {} ms, switched in {} ms",
+                              app.hosts.front(), version, result.web, result.unpack_ms,
+                              result.start_ms, result.health_ms, result.switch_ms));
   asio::co_spawn(m_context.io, retire(std::move(old)), asio::detached);
-  co_return control::ActivateResult{.web = web, .health_ms = health_ms, .switch_ms = switch_ms};
+  co_return result;
 }
 
 awaitable<Expected<control::DeactivateResult>> Apps::deactivate(const std::string& name) {

@@ -81,8 +81,9 @@ TEST_CASE("a request the wire format does not allow is refused, naming what is w
 TEST_CASE("results have the wire format, and `ps --json` prints the same bytes as before",
           "[control]") {
   CHECK(to_json(StatusResult{.pid = 42, .apps = 3}).dump() == R"({"apps":3,"pid":42})");
-  CHECK(to_json(ActivateResult{.web = 2, .health_ms = 412, .switch_ms = 85}).dump() ==
-        R"({"health_ms":412,"switch_ms":85,"web":2})");
+  CHECK(to_json(ActivateResult{
+                    .web = 2, .unpack_ms = 30, .start_ms = 12, .health_ms = 412, .switch_ms = 85})
+            .dump() == R"({"health_ms":412,"start_ms":12,"switch_ms":85,"unpack_ms":30,"web":2})");
   CHECK(to_json(DeactivateResult{}).dump() == R"({"deactivated":true})");
   CHECK(to_json(SyncResult{.processes = 4}).dump() == R"({"processes":4})");
   CHECK(to_json(SyncResult{.removed = true}).dump() == R"({"removed":true})");
@@ -109,6 +110,12 @@ TEST_CASE("results have the wire format, and `ps --json` prints the same bytes a
       parse_result<ActivateResult>(json::parse(R"({"web":1,"health_ms":5,"switch_ms":7})"));
   REQUIRE(activated);
   CHECK(activated->switch_ms == 7);
+  CHECK(activated->unpack_ms == 0); // a daemon from before the breakdown
+  auto detailed = parse_result<ActivateResult>(
+      json::parse(R"({"web":1,"unpack_ms":3,"start_ms":4,"health_ms":5,"switch_ms":7})"));
+  REQUIRE(detailed);
+  CHECK(detailed->unpack_ms == 3);
+  CHECK(detailed->start_ms == 4);
   auto removed = parse_result<SyncResult>(json::parse(R"({"removed":true})"));
   REQUIRE(removed);
   CHECK(removed->removed);
