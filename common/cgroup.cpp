@@ -7,7 +7,7 @@
 #include <thread>
 #include <unistd.h>
 
-#include "common/atomic_file.hpp"
+#include "common/files.hpp"
 
 namespace slipway {
 

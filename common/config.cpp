@@ -12,7 +12,7 @@
 
 #include <toml++/toml.h>
 
-#include "common/atomic_file.hpp"
+#include "common/files.hpp"
 #include "common/subprocess.hpp"
 #include "common/time.hpp"
 

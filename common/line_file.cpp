@@ -5,7 +5,7 @@
 #include <thread>
 #include <unistd.h>
 
-#include "common/atomic_file.hpp"
+#include "common/files.hpp"
 #include "common/lines.hpp"
 
 namespace slipway {

@@ -11,8 +11,8 @@
 #include <unistd.h>
 #include <vector>
 
-#include "common/atomic_file.hpp"
 #include "common/fd.hpp"
+#include "common/files.hpp"
 #include "common/hash.hpp"
 #include "common/libarchive.hpp"
 

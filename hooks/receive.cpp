@@ -6,7 +6,7 @@
 #include <thread>
 #include <unistd.h>
 
-#include "common/atomic_file.hpp"
+#include "common/files.hpp"
 #include "common/output.hpp"
 #include "common/paths.hpp"
 #include "common/proc.hpp"

@@ -2,7 +2,7 @@
 
 #include <thread>
 
-#include "common/atomic_file.hpp"
+#include "common/files.hpp"
 #include "ops/rights.hpp"
 #include "runtime/app_log.hpp"
 #include "runtime/apps.hpp"

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "common/atomic_file.hpp"
+#include "common/files.hpp"
 #include "common/output.hpp"
 #include "compiler/source_tree.hpp"
 #include "ops/rights.hpp"

@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "common/atomic_file.hpp"
 #include "common/file_lock.hpp"
+#include "common/files.hpp"
 #include "common/line_file.hpp"
 
 namespace slipway {

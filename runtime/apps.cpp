@@ -10,8 +10,8 @@
 
 #include <toml++/toml.h>
 
-#include "common/atomic_file.hpp"
 #include "common/file_lock.hpp"
+#include "common/files.hpp"
 #include "common/time.hpp"
 #include "common/tree.hpp"
 #include "compiler/procfile.hpp"

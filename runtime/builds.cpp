@@ -10,7 +10,7 @@
 
 #include <toml++/toml.h>
 
-#include "common/atomic_file.hpp"
+#include "common/files.hpp"
 
 namespace slipway {
 

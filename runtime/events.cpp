@@ -12,9 +12,9 @@
 
 #include <fmt/format.h>
 
-#include "common/atomic_file.hpp"
 #include "common/fd.hpp"
 #include "common/file_lock.hpp"
+#include "common/files.hpp"
 #include "common/line_file.hpp"
 #include "common/lines.hpp"
 #include "runtime/app_log.hpp"

@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <toml++/toml.h>
 
-#include "common/atomic_file.hpp"
 #include "common/file_lock.hpp"
+#include "common/files.hpp"
 #include "common/lines.hpp"
 #include "common/paths.hpp"
 #include "common/subprocess.hpp"

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <unistd.h>
 
-#include "common/atomic_file.hpp"
+#include "common/files.hpp"
 #include "common/hash.hpp"
 
 namespace slipway {

@@ -4,7 +4,7 @@
 
 #include <toml++/toml.h>
 
-#include "common/atomic_file.hpp"
+#include "common/files.hpp"
 
 namespace slipway {
 

@@ -1,6 +1,6 @@
 #include "runtime/release_phase.hpp"
 
-#include "common/atomic_file.hpp"
+#include "common/files.hpp"
 #include "common/output.hpp"
 #include "runtime/dyno.hpp"
 

@@ -5,8 +5,8 @@
 
 #include <fmt/ranges.h>
 
-#include "common/atomic_file.hpp"
 #include "common/file_lock.hpp"
+#include "common/files.hpp"
 #include "common/output.hpp"
 #include "common/sandbox.hpp"
 #include "common/scratch_dir.hpp"

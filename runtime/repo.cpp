@@ -2,7 +2,7 @@
 
 #include <unistd.h>
 
-#include "common/atomic_file.hpp"
+#include "common/files.hpp"
 #include "common/output.hpp"
 #include "common/paths.hpp"
 #include "compiler/git.hpp"

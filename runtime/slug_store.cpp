@@ -3,7 +3,7 @@
 #include <chrono>
 #include <unistd.h>
 
-#include "common/atomic_file.hpp"
+#include "common/files.hpp"
 #include "common/tree.hpp"
 
 namespace slipway {

@@ -5,9 +5,9 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "common/atomic_file.hpp"
 #include "common/cgroup.hpp"
 #include "common/file_lock.hpp"
+#include "common/files.hpp"
 #include "common/paths.hpp"
 #include "runtime/apps.hpp"
 #include "runtime/daemon/apps.hpp"

@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/atomic_file.hpp"
+#include "common/files.hpp"
 #include "common/proc.hpp"
 #include "common/subprocess.hpp"
 #include "runtime/daemon/health.hpp"

@@ -4,7 +4,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include "common/atomic_file.hpp"
+#include "common/files.hpp"
 #include "common/output.hpp"
 #include "common/proc.hpp"
 #include "common/time.hpp"

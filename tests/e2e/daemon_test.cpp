@@ -9,10 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file_lock.hpp"
-#include "runtime/repo.hpp"
 #include "runtime/apps.hpp"
 #include "runtime/daemon_client.hpp"
 #include "runtime/events.hpp"
+#include "runtime/repo.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace slipway;

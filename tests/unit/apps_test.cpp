@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "common/atomic_file.hpp"
+#include "common/files.hpp"
 #include "runtime/apps.hpp"
 #include "tests/support/test_support.hpp"
 

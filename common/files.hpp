@@ -1,7 +1,7 @@
-// Files under ROOT are replaced, never rewritten in place: AtomicFile writes a temp file
-// beside the target and only commit() makes it the target (fsync, rename(2), fsync of the
-// directory). Destroyed without commit(), it removes its temp file and the target is
-// untouched.
+// Whole files of slipway's own: read in one go, and replaced, never rewritten in place.
+// AtomicFile writes a temp file beside the target and only commit() makes it the target
+// (fsync, rename(2), fsync of the directory). Destroyed without commit(), it removes its temp
+// file and the target is untouched. (Files an app controls: common/tree.hpp.)
 #pragma once
 
 #include <filesystem>
@@ -45,6 +45,7 @@ Expected<void> rename_durable(const std::filesystem::path& from, const std::file
 
 Expected<void> fsync_directory(const std::filesystem::path& dir);
 
+// The whole content of `path`; an error names it.
 Expected<std::string> read_file(const std::filesystem::path& path);
 
 } // namespace slipway

@@ -4,7 +4,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "common/atomic_file.hpp"
+#include "common/files.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace slipway;
@@ -31,7 +31,7 @@ mode_t mode_of(const fs::path& path) {
 
 } // namespace
 
-TEST_CASE("a committed file replaces the target", "[atomic_file]") {
+TEST_CASE("a committed file replaces the target", "[files]") {
   test::TempDir dir;
   test::write_file(dir / "state", "old");
   {
@@ -47,7 +47,7 @@ TEST_CASE("a committed file replaces the target", "[atomic_file]") {
   CHECK(names_in(dir.path()) == std::vector<std::string>{"state"});
 }
 
-TEST_CASE("a committed file creates a target that did not exist", "[atomic_file]") {
+TEST_CASE("a committed file creates a target that did not exist", "[files]") {
   test::TempDir dir;
   auto file = AtomicFile::create(dir / "fresh");
   REQUIRE(file);
@@ -56,7 +56,7 @@ TEST_CASE("a committed file creates a target that did not exist", "[atomic_file]
   CHECK(test::read_text(dir / "fresh") == std::string("bytes\0with nul", 14));
 }
 
-TEST_CASE("the temp file is beside the target until commit", "[atomic_file]") {
+TEST_CASE("the temp file is beside the target until commit", "[files]") {
   test::TempDir dir;
   auto file = AtomicFile::create(dir / "state");
   REQUIRE(file);
@@ -69,8 +69,7 @@ TEST_CASE("the temp file is beside the target until commit", "[atomic_file]") {
   CHECK(names_in(dir.path()) == std::vector<std::string>{"state"});
 }
 
-TEST_CASE("destroyed without commit, the target is untouched and no temp file is left",
-          "[atomic_file]") {
+TEST_CASE("destroyed without commit, the target is untouched and no temp file is left", "[files]") {
   test::TempDir dir;
   test::write_file(dir / "state", "old", 0640);
   fs::path temp;
@@ -87,7 +86,7 @@ TEST_CASE("destroyed without commit, the target is untouched and no temp file is
   CHECK(names_in(dir.path()) == std::vector<std::string>{"state"});
 }
 
-TEST_CASE("destroyed without commit, no target is created", "[atomic_file]") {
+TEST_CASE("destroyed without commit, no target is created", "[files]") {
   test::TempDir dir;
   {
     auto file = AtomicFile::create(dir / "never");
@@ -97,7 +96,7 @@ TEST_CASE("destroyed without commit, no target is created", "[atomic_file]") {
   CHECK(names_in(dir.path()).empty());
 }
 
-TEST_CASE("the mode given is the committed file's mode, whatever the umask", "[atomic_file]") {
+TEST_CASE("the mode given is the committed file's mode, whatever the umask", "[files]") {
   test::TempDir dir;
   mode_t old_umask = umask(0077);
   for (mode_t mode : {mode_t(0600), mode_t(0644), mode_t(0755), mode_t(0640)}) {
@@ -109,7 +108,7 @@ TEST_CASE("the mode given is the committed file's mode, whatever the umask", "[a
   umask(old_umask);
 }
 
-TEST_CASE("a replaced file takes the new mode", "[atomic_file]") {
+TEST_CASE("a replaced file takes the new mode", "[files]") {
   test::TempDir dir;
   test::write_file(dir / "secret", "public", 0644);
   REQUIRE(write_file_atomic(dir / "secret", "private", 0600));
@@ -117,14 +116,14 @@ TEST_CASE("a replaced file takes the new mode", "[atomic_file]") {
   CHECK(test::read_text(dir / "secret") == "private");
 }
 
-TEST_CASE("the temp file already has the mode before commit", "[atomic_file]") {
+TEST_CASE("the temp file already has the mode before commit", "[files]") {
   test::TempDir dir;
   auto file = AtomicFile::create(dir / "key", 0600);
   REQUIRE(file);
   CHECK(mode_of(file->temp_path()) == 0600);
 }
 
-TEST_CASE("a moved-from AtomicFile neither commits nor removes the temp file", "[atomic_file]") {
+TEST_CASE("a moved-from AtomicFile neither commits nor removes the temp file", "[files]") {
   test::TempDir dir;
   auto created = AtomicFile::create(dir / "state");
   REQUIRE(created);
@@ -141,8 +140,7 @@ TEST_CASE("a moved-from AtomicFile neither commits nor removes the temp file", "
   CHECK(names_in(dir.path()) == std::vector<std::string>{"state"});
 }
 
-TEST_CASE("creating beside a missing directory is an error that names the target",
-          "[atomic_file]") {
+TEST_CASE("creating beside a missing directory is an error that names the target", "[files]") {
   test::TempDir dir;
   auto file = AtomicFile::create(dir / "missing" / "state");
   REQUIRE_FALSE(file);
@@ -150,7 +148,7 @@ TEST_CASE("creating beside a missing directory is an error that names the target
   CHECK(contains(file.error().message, (dir / "missing" / "state").string()));
 }
 
-TEST_CASE("a failed commit leaves the target untouched and no temp file", "[atomic_file]") {
+TEST_CASE("a failed commit leaves the target untouched and no temp file", "[files]") {
   test::TempDir dir;
   fs::create_directories(dir / "state" / "inside"); // a non-empty directory cannot be replaced
   {
@@ -166,7 +164,7 @@ TEST_CASE("a failed commit leaves the target untouched and no temp file", "[atom
   CHECK(names_in(dir.path()) == std::vector<std::string>{"state"});
 }
 
-TEST_CASE("write_file_atomic replaces a file in one step", "[atomic_file]") {
+TEST_CASE("write_file_atomic replaces a file in one step", "[files]") {
   test::TempDir dir;
   REQUIRE(write_file_atomic(dir / "a", "first"));
   REQUIRE(write_file_atomic(dir / "a", "second"));
@@ -176,7 +174,7 @@ TEST_CASE("write_file_atomic replaces a file in one step", "[atomic_file]") {
   CHECK(names_in(dir.path()) == std::vector<std::string>{"a"});
 }
 
-TEST_CASE("rename_durable swaps a symlink into place", "[atomic_file]") {
+TEST_CASE("rename_durable swaps a symlink into place", "[files]") {
   test::TempDir dir;
   fs::create_directories(dir / "v1");
   fs::create_directories(dir / "v2");
@@ -191,7 +189,7 @@ TEST_CASE("rename_durable swaps a symlink into place", "[atomic_file]") {
   CHECK(contains(missing.error().message, (dir / "nothing").string()));
 }
 
-TEST_CASE("fsync_directory names a directory it cannot open", "[atomic_file]") {
+TEST_CASE("fsync_directory names a directory it cannot open", "[files]") {
   test::TempDir dir;
   REQUIRE(fsync_directory(dir.path()));
   auto missing = fsync_directory(dir / "missing");
@@ -200,7 +198,7 @@ TEST_CASE("fsync_directory names a directory it cannot open", "[atomic_file]") {
   CHECK(contains(missing.error().message, (dir / "missing").string()));
 }
 
-TEST_CASE("read_file reads bytes exactly and names a file it cannot read", "[atomic_file]") {
+TEST_CASE("read_file reads bytes exactly and names a file it cannot read", "[files]") {
   test::TempDir dir;
   std::string content("line\r\nwith\0nul\n", 15);
   test::write_file(dir / "data", content);

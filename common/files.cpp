@@ -1,4 +1,4 @@
-#include "common/atomic_file.hpp"
+#include "common/files.hpp"
 
 #include <cerrno>
 #include <fcntl.h>
