@@ -1,6 +1,9 @@
 #include "compiler/compile.hpp"
 
 #include <chrono>
+#include <ranges>
+
+#include <fmt/ranges.h>
 
 #include "common/output.hpp"
 #include "common/sandbox.hpp"
@@ -37,11 +40,7 @@ Expected<void> apply_slugignore(const fs::path& app, const BuildRequest& request
 }
 
 std::string join_names(const ProcessTypes& types) {
-  std::string names;
-  for (const auto& [name, command] : types) {
-    names += (names.empty() ? "" : ", ") + name;
-  }
-  return names;
+  return fmt::format("{}", fmt::join(types | std::views::keys, ", "));
 }
 
 // A buildpack that the app's own files name may not be a directory of this server (a
@@ -181,11 +180,7 @@ Expected<BuildResult> compile_app(const BuildRequest& request, const Config& con
     }
   }
   if (chosen.empty()) {
-    std::string tried;
-    for (const auto& ref : refs) {
-      tried += (tried.empty() ? "" : ", ") + ref;
-    }
-    return fail("no buildpack applies to this app (tried {})", tried);
+    return fail("no buildpack applies to this app (tried {})", fmt::join(refs, ", "));
   }
 
   ProcessTypes defaults;

@@ -6,11 +6,13 @@
 #include <cstdlib>
 #include <fcntl.h>
 #include <pwd.h>
+#include <ranges>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "common/fd.hpp"
 #include "common/file_lock.hpp"
@@ -93,12 +95,11 @@ bool selected(const Event& event, const EventQuery& query) {
              query.apps_allowed.end();
 }
 
-std::string quoted_list(const json& names) {
-  std::string out;
-  for (const auto& name : names) {
-    out += (out.empty() ? "" : ", ") + name.get<std::string>();
-  }
-  return out;
+// "A, B": the strings of a JSON array of names (anything else in it is left out).
+std::string name_list(const json& names) {
+  auto strings = names | std::views::filter([](const json& name) { return name.is_string(); }) |
+                 std::views::transform([](const json& name) { return name.get<std::string>(); });
+  return fmt::format("{}", fmt::join(strings, ", "));
 }
 
 std::string text_of(const json& data, const char* key) {
@@ -178,8 +179,8 @@ EventLine describe_event(const Event& event) {
                                               : std::string("no release is live"))};
   }
   if (key == "config.changed") {
-    std::string set = quoted_list(data.value("set", json::array()));
-    std::string unset = quoted_list(data.value("unset", json::array()));
+    std::string set = name_list(data.value("set", json::array()));
+    std::string unset = name_list(data.value("unset", json::array()));
     return {"slipway[api]",
             fmt::format("Config changed{}:{}{}", by, set.empty() ? "" : " set " + set,
                         unset.empty() ? "" : (set.empty() ? " unset " : "; unset ") + unset)};
