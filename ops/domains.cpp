@@ -20,8 +20,7 @@ Expected<void> add_domain(const Context& context, const DomainChange& request) {
   TRY(authorize(context, "domains:add", request.app));
   TRY(validate_domain(request.host));
   // One lock for every app's domains, so two apps cannot claim a host at once.
-  auto lock =
-      TRY(FileLock::acquire(context.layout.run_dir() / "domains.lock", FileLock::Mode::exclusive));
+  auto lock = TRY(FileLock::acquire(context.layout.domains_lock(), FileLock::Mode::exclusive));
   TRY(check_domain_claim(context.layout, context.config, request.app, request.host));
   return change_settings(context, request.app, [&](AppInfo& info) -> Expected<Event> {
     info.domains.push_back(request.host);

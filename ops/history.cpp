@@ -83,7 +83,7 @@ Expected<std::string> build_output(const Context& context, const BuildOutput& re
     }
     id = builds.front().id;
   }
-  auto path = build_log_path(context.layout, request.app, id);
+  auto path = context.layout.build_log(request.app, id);
   std::error_code ec;
   if (id < 1 || !std::filesystem::exists(path, ec)) {
     return fail("build {} of '{}' does not exist", id, request.app);

@@ -84,7 +84,7 @@ Expected<int> run_oneoff(const Context& context, const RunOneOff& request) {
   const Release& release = *live;
   auto unpacked = TRY(ensure_unpacked(context.layout, request.app, release));
   std::string dyno = fmt::format("run.{}", getpid());
-  fs::path dir = context.layout.oneoff_dir() / fmt::format("{}-{}", request.app, dyno);
+  fs::path dir = context.layout.oneoff_dir(request.app, dyno);
   auto sandbox = TRY(process_sandbox(context.layout, context.config, request.app, dyno));
   auto cleanup = [&] {
     [[maybe_unused]] auto removed = remove_tree(dir);

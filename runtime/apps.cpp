@@ -92,7 +92,7 @@ Expected<Owner> app_identity(const Layout& layout, const Config& config, const s
   if (auto uid = recorded_uid(layout.uid_file(app))) {
     return usable(*uid);
   }
-  auto lock = TRY(FileLock::acquire(layout.apps_dir() / ".uids.lock", FileLock::Mode::exclusive));
+  auto lock = TRY(FileLock::acquire(layout.uids_lock(), FileLock::Mode::exclusive));
   if (auto uid = recorded_uid(layout.uid_file(app))) {
     return usable(*uid);
   }

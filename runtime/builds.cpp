@@ -18,10 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path builds_dir(const Layout& layout, const std::string& app) {
-  return layout.app_dir(app) / "builds";
-}
-
 // The ids of N.log files.
 std::vector<int> build_ids(const fs::path& dir) {
   std::vector<int> ids;
@@ -43,20 +39,16 @@ std::vector<int> build_ids(const fs::path& dir) {
 
 } // namespace
 
-fs::path build_log_path(const Layout& layout, const std::string& app, int id) {
-  return builds_dir(layout, app) / fmt::format("{}.log", id);
-}
-
 Expected<BuildLog> BuildLog::start(const Layout& layout, const std::string& app, std::string commit,
                                    std::string ref) {
-  fs::path dir = builds_dir(layout, app);
+  fs::path dir = layout.builds_dir(app);
   std::error_code ec;
   fs::create_directories(dir, ec);
   // O_EXCL makes the id ours even when two pushes start at once.
   for (int attempt = 0; attempt < 100; ++attempt) {
     auto ids = build_ids(dir);
     int id = ids.empty() ? 1 : ids.back() + 1;
-    int fd = open(build_log_path(layout, app, id).c_str(),
+    int fd = open(layout.build_log(app, id).c_str(),
                   O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
     if (fd >= 0) {
       return BuildLog(dir, fd,
@@ -114,7 +106,7 @@ Expected<void> BuildLog::finish(std::optional<int> release, const std::string& r
 }
 
 std::vector<BuildRecord> list_builds(const Layout& layout, const std::string& app) {
-  fs::path dir = builds_dir(layout, app);
+  fs::path dir = layout.builds_dir(app);
   std::vector<BuildRecord> builds;
   for (int id : build_ids(dir)) {
     BuildRecord record{.id = id, .status = "interrupted"};
@@ -140,7 +132,7 @@ std::vector<BuildRecord> list_builds(const Layout& layout, const std::string& ap
       }
     } else {
       // The log's own time: file_clock and system_clock differ by a fixed offset.
-      auto written = fs::last_write_time(build_log_path(layout, app, id), ec);
+      auto written = fs::last_write_time(layout.build_log(app, id), ec);
       record.created_at = std::chrono::system_clock::now() +
                           std::chrono::duration_cast<std::chrono::system_clock::duration>(
                               written - fs::file_time_type::clock::now());

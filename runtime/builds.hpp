@@ -53,6 +53,4 @@ class BuildLog {
 // Newest first.
 std::vector<BuildRecord> list_builds(const Layout& layout, const std::string& app);
 
-std::filesystem::path build_log_path(const Layout& layout, const std::string& app, int id);
-
 } // namespace slipway

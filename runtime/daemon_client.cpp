@@ -19,7 +19,7 @@ using Clock = std::chrono::steady_clock;
 
 std::string no_answer(const Layout& layout, std::chrono::milliseconds timeout) {
   return fmt::format("the daemon went silent for {} (is it stopped or hung? its pid is in {})",
-                     format_duration(timeout), (layout.run_dir() / "daemon.pid").string());
+                     format_duration(timeout), layout.daemon_pid_file().string());
 }
 
 // Waits until `fd` is ready for `events` or `deadline` passes (false).

@@ -28,14 +28,6 @@ using nlohmann::json;
 
 namespace {
 
-fs::path events_file(const Layout& layout) {
-  return layout.events_dir() / "events.jsonl";
-}
-
-fs::path rotated_events_file(const Layout& layout) {
-  return layout.events_dir() / "events.jsonl.1";
-}
-
 std::optional<TimePoint> parse_time(const std::string& text) {
   int year = 0;
   unsigned month = 0, day = 0, hour = 0, minute = 0, second = 0;
@@ -217,18 +209,18 @@ std::string local_actor() {
 Expected<Event> record_event(const Layout& layout, const Config& config, Event event) {
   std::error_code ec;
   fs::create_directories(layout.events_dir(), ec);
-  auto lock = TRY(FileLock::acquire(layout.events_dir() / ".lock", FileLock::Mode::exclusive));
-  fs::path file = events_file(layout);
+  auto lock = TRY(FileLock::acquire(layout.events_lock(), FileLock::Mode::exclusive));
+  fs::path file = layout.events_file();
   struct stat info {};
   if (stat(file.c_str(), &info) == 0 && static_cast<std::uint64_t>(info.st_size) >= k_events_size) {
-    fs::rename(file, rotated_events_file(layout), ec);
+    fs::rename(file, layout.rotated_events_file(), ec);
     if (ec) {
       return fail("cannot rotate '{}': {}", file.string(), ec.message());
     }
   }
   auto last = last_id_in(file);
   if (!last) {
-    last = last_id_in(rotated_events_file(layout));
+    last = last_id_in(layout.rotated_events_file());
   }
   event.id = last.value_or(0) + 1;
   event.time = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
@@ -281,16 +273,12 @@ bool valid_subscriber_name(const std::string& name) {
          name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string::npos;
 }
 
-fs::path cursor_file(const Layout& layout, const std::string& name) {
-  return layout.events_dir() / "cursors" / name;
-}
-
 } // namespace
 
 EventPage read_events(const Layout& layout, const EventQuery& query) {
   EventPage page;
-  read_events_in(rotated_events_file(layout), query, page);
-  read_events_in(events_file(layout), query, page);
+  read_events_in(layout.rotated_events_file(), query, page);
+  read_events_in(layout.events_file(), query, page);
   if (query.limit > 0 && page.events.size() > query.limit) {
     page.events.erase(page.events.begin(),
                       page.events.end() - static_cast<std::ptrdiff_t>(query.limit));
@@ -299,17 +287,17 @@ EventPage read_events(const Layout& layout, const EventQuery& query) {
 }
 
 std::uint64_t last_event_id(const Layout& layout) {
-  if (auto last = last_id_in(events_file(layout))) {
+  if (auto last = last_id_in(layout.events_file())) {
     return *last;
   }
-  return last_id_in(rotated_events_file(layout)).value_or(0);
+  return last_id_in(layout.rotated_events_file()).value_or(0);
 }
 
 EventFollower::EventFollower(const Layout& layout, std::uint64_t after)
-    : m_layout(layout), m_seen(after), m_lines(events_file(layout), true) {}
+    : m_layout(layout), m_seen(after), m_lines(layout.events_file(), true) {}
 
 std::vector<Event> EventFollower::poll(const std::function<void(const std::string&)>& on_warning) {
-  const fs::path file = events_file(m_layout);
+  const fs::path file = m_layout.events_file();
   std::vector<Event> fresh;
   std::optional<std::uint64_t> first; // the first event of the file read, on the first poll
   m_lines.poll([&](std::string_view line) {
@@ -330,7 +318,7 @@ std::vector<Event> EventFollower::poll(const std::function<void(const std::strin
     // What was recorded after `after` but before the file read began is in the rotated one.
     if (!first || *first > m_seen + 1) {
       EventPage older;
-      read_events_in(rotated_events_file(m_layout), {.since = m_seen, .limit = 0}, older);
+      read_events_in(m_layout.rotated_events_file(), {.since = m_seen, .limit = 0}, older);
       for (const auto& warning : older.warnings) {
         on_warning(warning);
       }
@@ -349,7 +337,7 @@ std::vector<Event> EventFollower::poll(const std::function<void(const std::strin
 
 Expected<std::optional<std::uint64_t>> read_event_cursor(const Layout& layout,
                                                          const std::string& name) {
-  fs::path file = cursor_file(layout, name);
+  fs::path file = layout.event_cursor(name);
   std::error_code ec;
   if (!fs::exists(file, ec)) {
     return std::nullopt;
@@ -364,7 +352,7 @@ Expected<std::optional<std::uint64_t>> read_event_cursor(const Layout& layout,
 }
 
 Expected<void> write_event_cursor(const Layout& layout, const std::string& name, std::uint64_t id) {
-  fs::path file = cursor_file(layout, name);
+  fs::path file = layout.event_cursor(name);
   std::error_code ec;
   fs::create_directories(file.parent_path(), ec);
   return write_file_atomic(file, fmt::format("{}\n", id), 0600);

@@ -25,6 +25,18 @@ class Layout {
   std::filesystem::path run_dir() const { return m_root / "run"; }
   std::filesystem::path events_dir() const { return m_root / "events"; }
   std::filesystem::path keys_file() const { return m_root / "keys" / "keys.toml"; }
+  // Serialises uid allocation for new apps (apps.hpp).
+  std::filesystem::path uids_lock() const { return apps_dir() / ".uids.lock"; }
+  // Serialises the slug store's writers and its pruning (slug_store.hpp).
+  std::filesystem::path slugs_lock() const { return slugs_dir() / ".lock"; }
+  // The event stream, its one rotated predecessor, its writers' lock (events.hpp).
+  std::filesystem::path events_file() const { return events_dir() / "events.jsonl"; }
+  std::filesystem::path rotated_events_file() const { return events_dir() / "events.jsonl.1"; }
+  std::filesystem::path events_lock() const { return events_dir() / ".lock"; }
+  // A subscriber's last handled event id; `subscriber` is a name of slipway's own.
+  std::filesystem::path event_cursor(const std::string& subscriber) const {
+    return events_dir() / "cursors" / subscriber;
+  }
   // Every ssh request, accepted or refused, one line each.
   std::filesystem::path ssh_audit_log() const { return m_root / "logs" / "ssh.log"; }
 
@@ -36,6 +48,13 @@ class Layout {
   std::filesystem::path app_file(const std::string& app) const { return app_dir(app) / "app.toml"; }
   std::filesystem::path cache_dir(const std::string& app) const { return app_dir(app) / "cache"; }
   std::filesystem::path tmp_dir(const std::string& app) const { return app_dir(app) / "tmp"; }
+  // What an operation removes after it, off the push's path (housekeeping empties it).
+  std::filesystem::path trash_dir(const std::string& app) const { return app_dir(app) / "trash"; }
+  // Each build's output, N.log (builds.hpp).
+  std::filesystem::path builds_dir(const std::string& app) const { return app_dir(app) / "builds"; }
+  std::filesystem::path build_log(const std::string& app, int id) const {
+    return builds_dir(app) / (std::to_string(id) + ".log");
+  }
   std::filesystem::path releases_dir(const std::string& app) const {
     return app_dir(app) / "releases";
   }
@@ -63,10 +82,22 @@ class Layout {
   // The daemon's: its socket and lock, nginx's prefix, the processes' scratch copies.
   std::filesystem::path daemon_socket() const { return run_dir() / "slipway.sock"; }
   std::filesystem::path daemon_lock() const { return run_dir() / "daemon.lock"; }
+  // The running daemon's pid, for stopping what a killed one left behind.
+  std::filesystem::path daemon_pid_file() const { return run_dir() / "daemon.pid"; }
+  // Serialises changes to which app owns which domain (ops/domains.hpp).
+  std::filesystem::path domains_lock() const { return run_dir() / "domains.lock"; }
   std::filesystem::path nginx_dir() const { return run_dir() / "nginx"; }
   std::filesystem::path dynos_dir() const { return run_dir() / "dynos"; }
+  // One run of one process: its copy of the app and its scratch files. `run` names the run
+  // ("web.1-7"), made by the daemon from the process type and a counter.
+  std::filesystem::path dyno_dir(const std::string& app, const std::string& run) const {
+    return dynos_dir() / app / run;
+  }
   // `slipway run`'s one-off copies; apart from dynos/, which a starting daemon clears.
   std::filesystem::path oneoff_dir() const { return run_dir() / "oneoff"; }
+  std::filesystem::path oneoff_dir(const std::string& app, const std::string& dyno) const {
+    return oneoff_dir() / (app + "-" + dyno);
+  }
 
   // ROOT/slipway.toml, or every default when the file does not exist.
   Expected<Config> config() const { return load_config(config_file()); }

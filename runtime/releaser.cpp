@@ -64,7 +64,7 @@ Expected<void> housekeep(const Layout& layout, const Config& config, const std::
                          .on_output = [](std::string_view) {},
                          .defer_deletions = true};
   [[maybe_unused]] auto settled = settle_app(context);
-  fs::path trash = layout.app_dir(app) / "trash";
+  fs::path trash = layout.trash_dir(app);
   {
     auto lock = TRY(FileLock::try_acquire(layout.lock_file(app), FileLock::Mode::exclusive));
     if (lock) {

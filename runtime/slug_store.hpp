@@ -37,7 +37,7 @@ class SlugStore {
   Expected<std::size_t> prune(const std::function<Expected<std::set<std::string>>()>& referenced);
 
  private:
-  std::filesystem::path lock_file() const { return m_layout.slugs_dir() / ".lock"; }
+  std::filesystem::path lock_file() const { return m_layout.slugs_lock(); }
   const Layout& m_layout;
 };
 

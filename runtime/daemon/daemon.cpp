@@ -68,7 +68,7 @@ class Daemon {
     m_context.pool.join();
     std::error_code ec;
     fs::remove(m_context.layout.daemon_socket(), ec);
-    fs::remove(m_context.layout.run_dir() / "daemon.pid", ec);
+    fs::remove(m_context.layout.daemon_pid_file(), ec);
     if (!m_failure.empty()) {
       return fail("{}", m_failure);
     }
@@ -87,7 +87,7 @@ class Daemon {
     }
     m_lock.emplace(std::move(*lock));
     // What the next daemon reads to stop what this one leaves if it is killed.
-    TRY(write_file_atomic(layout.run_dir() / "daemon.pid", fmt::format("{}\n", getpid())));
+    TRY(write_file_atomic(layout.daemon_pid_file(), fmt::format("{}\n", getpid())));
     m_supervisor.kill_leftovers();
     m_nginx.kill_leftover();
     remove_stale_cgroups(layout.id());

@@ -110,7 +110,7 @@ awaitable<Expected<void>> Supervisor::launch(DynoPtr dyno) {
   const Layout& layout = m_context.layout;
   auto unpacked = layout.unpacked_dir(dyno->app, dyno->release->version);
   std::string run_name = fmt::format("{}-{}", dyno->name(), ++m_runs);
-  dyno->dir = layout.dynos_dir() / dyno->app / run_name;
+  dyno->dir = layout.dyno_dir(dyno->app, run_name);
   dyno->kill_reason.clear();
   auto sandbox = process_sandbox(layout, m_context.config, dyno->app, run_name);
   if (!sandbox) {
