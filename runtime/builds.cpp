@@ -51,7 +51,7 @@ Expected<BuildLog> BuildLog::start(const Layout& layout, const std::string& app,
     int fd = open(layout.build_log(app, id).c_str(),
                   O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
     if (fd >= 0) {
-      return BuildLog(dir, fd,
+      return BuildLog(layout.build_record(app, id), fd,
                       BuildRecord{.id = id,
                                   .status = "interrupted",
                                   .commit = std::move(commit),
@@ -66,7 +66,7 @@ Expected<BuildLog> BuildLog::start(const Layout& layout, const std::string& app,
 }
 
 BuildLog::BuildLog(BuildLog&& other) noexcept
-    : m_dir(std::move(other.m_dir)), m_fd(std::exchange(other.m_fd, -1)),
+    : m_record_file(std::move(other.m_record_file)), m_fd(std::exchange(other.m_fd, -1)),
       m_record(std::move(other.m_record)) {}
 
 BuildLog::~BuildLog() {
@@ -102,7 +102,7 @@ Expected<void> BuildLog::finish(std::optional<int> release, const std::string& r
   std::ostringstream out;
   out << table << '\n';
   fsync(m_fd);
-  return write_file_atomic(m_dir / fmt::format("{}.toml", m_record.id), out.str(), 0600);
+  return write_file_atomic(m_record_file, out.str(), 0600);
 }
 
 std::vector<BuildRecord> list_builds(const Layout& layout, const std::string& app) {
@@ -111,7 +111,7 @@ std::vector<BuildRecord> list_builds(const Layout& layout, const std::string& ap
   for (int id : build_ids(dir)) {
     BuildRecord record{.id = id, .status = "interrupted"};
     std::error_code ec;
-    fs::path file = dir / fmt::format("{}.toml", id);
+    fs::path file = layout.build_record(app, id);
     if (fs::exists(file, ec)) {
       try {
         auto table = toml::parse_file(file.string());

@@ -42,10 +42,10 @@ class BuildLog {
   int id() const { return m_record.id; }
 
  private:
-  BuildLog(std::filesystem::path dir, int fd, BuildRecord record)
-      : m_dir(std::move(dir)), m_fd(fd), m_record(std::move(record)) {}
+  BuildLog(std::filesystem::path record_file, int fd, BuildRecord record)
+      : m_record_file(std::move(record_file)), m_fd(fd), m_record(std::move(record)) {}
 
-  std::filesystem::path m_dir;
+  std::filesystem::path m_record_file;
   int m_fd = -1;
   BuildRecord m_record;
 };

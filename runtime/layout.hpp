@@ -55,6 +55,9 @@ class Layout {
   std::filesystem::path build_log(const std::string& app, int id) const {
     return builds_dir(app) / (std::to_string(id) + ".log");
   }
+  std::filesystem::path build_record(const std::string& app, int id) const {
+    return builds_dir(app) / (std::to_string(id) + ".toml");
+  }
   std::filesystem::path releases_dir(const std::string& app) const {
     return app_dir(app) / "releases";
   }
