@@ -133,8 +133,13 @@ Expected<BuildResult> compile_app(const BuildRequest& request, const Config& con
     return std::unexpected(ok.error());
   }
 
-  // A malformed health check fails the build, not the launch.
-  TRY(web_health_check(app));
+  // A malformed app.json fails the build, not the launch; what it says that means nothing
+  // here is said once.
+  if (auto manifest = TRY(read_app_json(app))) {
+    for (const auto& note : manifest->notes) {
+      request.on_output(detail_line("app.json: " + note));
+    }
+  }
 
   // The buildpacks: as asked, else as the app names them, else the first that detects.
   std::vector<std::string> refs = request.buildpacks;

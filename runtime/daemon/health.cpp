@@ -130,29 +130,59 @@ HealthVerdict judge_health(const HealthCheck& check, const HttpAnswer& answer) {
 // Coroutines cannot use TRY (it returns): errors are passed on with co_return.
 awaitable<Expected<void>> wait_healthy(std::shared_ptr<const Dyno> dyno, HealthTarget target,
                                        milliseconds timeout) {
+  const HealthCheck& check = target.check;
   auto deadline = SteadyClock::now() + timeout;
   const int port = dyno->port; // given back when the process exits
+  const milliseconds probe_timeout = check.timeout ? milliseconds(*check.timeout) : k_probe_timeout;
+  // After an answer that fails: the check's own pace when it counts attempts, else a fast poll.
+  const milliseconds retry = check.wait       ? milliseconds(*check.wait)
+                             : check.attempts ? milliseconds(1000)
+                                              : milliseconds(50);
+  if (check.initial_delay) {
+    co_await sleep_for(std::min(milliseconds(*check.initial_delay), timeout));
+  }
   std::string last = "nothing listened on it";
+  int answered = 0; // attempts that got an answer (or none in time): what `attempts` counts
   while (true) {
     if (!dyno->running) {
       co_return fail("{} {} before it answered on port {}", dyno->name(), dyno->exit_reason, port);
     }
-    HttpAnswer answer =
-        co_await http_get_tcp(port, target.host, target.check.path, k_probe_timeout);
-    auto verdict = judge_health(target.check, answer);
+    HttpAnswer answer = co_await http_get_tcp(port, target.host, check.path, probe_timeout);
+    auto verdict = judge_health(check, answer);
     if (verdict.healthy) {
-      co_return Expected<void>();
+      break;
     }
     if (!verdict.why.empty()) {
       last = verdict.why;
+      ++answered;
+    }
+    if (check.attempts && answered >= *check.attempts) {
+      co_return fail("{} failed its health check on port {} {} times ({})", dyno->name(), port,
+                     answered, last);
     }
     if (SteadyClock::now() >= deadline) {
-      break;
+      co_return fail("{} did not pass its health check on port {} within {} ({})", dyno->name(),
+                     port, format_duration(timeout), last);
     }
-    co_await sleep_for(milliseconds(50));
+    co_await sleep_for(verdict.why.empty() ? milliseconds(50) : retry);
   }
-  co_return fail("{} did not pass its health check on port {} within {} ({})", dyno->name(), port,
-                 format_duration(timeout), last);
+  if (check.uptime) {
+    // Dokku's uptime: the process must also have stayed up this long.
+    auto up_until = dyno->started_steady + *check.uptime;
+    if (up_until > deadline) {
+      co_return fail("{} must stay up {} before it passes, longer than [runtime] "
+                     "health_timeout ({})",
+                     dyno->name(), format_duration(*check.uptime), format_duration(timeout));
+    }
+    if (auto now = SteadyClock::now(); now < up_until) {
+      co_await sleep_for(std::chrono::duration_cast<milliseconds>(up_until - now));
+    }
+    if (!dyno->running) {
+      co_return fail("{} {} within its {} of required uptime", dyno->name(), dyno->exit_reason,
+                     format_duration(*check.uptime));
+    }
+  }
+  co_return Expected<void>();
 }
 
 } // namespace slipway::daemon

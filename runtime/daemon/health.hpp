@@ -47,8 +47,12 @@ struct HealthTarget {
   std::string host; // APP.DOMAIN
 };
 
-// Asks the dyno's port every 50 ms until it passes `target` (ok), it exits, or `timeout`
-// passes; the error says which, and what the last answer was.
+// Asks the dyno's port until it passes `target` (ok), it exits, or `timeout` passes; the
+// error says which, and what the last answer was. The check's own keys, when app.json gives
+// them, apply within `timeout`: initialDelay before the first ask, timeout per ask, wait
+// between asks that got a failing answer (1 s when only attempts is given; else 50 ms),
+// attempts (such answers that fail it at once) and uptime (how long the process must have
+// run before it passes).
 boost::asio::awaitable<Expected<void>> wait_healthy(std::shared_ptr<const Dyno> dyno,
                                                     HealthTarget target,
                                                     std::chrono::milliseconds timeout);

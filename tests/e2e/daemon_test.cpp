@@ -212,6 +212,26 @@ TEST_CASE("an unhealthy release is rejected and the old one keeps serving", "[da
     CHECK_FALSE(pushed.ok());
     CHECK(contains(pushed.output, "(it answered 500 on /health); v1 is still live"));
   }
+  SECTION("its declared check fails after its attempts, not after health_timeout") {
+    write_file(server.work / "unhealthy", "");
+    write_file(server.work / "app.json", R"({"healthchecks": {"web": [
+      {"type": "startup", "path": "/health", "attempts": 2, "wait": 1}]}})");
+    auto started = std::chrono::steady_clock::now();
+    auto pushed = server.push("unhealthy-twice");
+    INFO(pushed.output);
+    CHECK_FALSE(pushed.ok());
+    CHECK(contains(pushed.output, "failed its health check on port"));
+    CHECK(contains(pushed.output, "2 times (it answered 500 on /health); v1 is still live"));
+    CHECK(std::chrono::steady_clock::now() - started < 4s); // health_timeout is 4 s
+  }
+  SECTION("its check asks for more uptime than health_timeout allows") {
+    write_file(server.work / "app.json", R"({"healthchecks": {"web": [{"uptime": 60}]}})");
+    auto pushed = server.push("slow-to-trust");
+    INFO(pushed.output);
+    CHECK_FALSE(pushed.ok());
+    CHECK(contains(pushed.output, "web.1 must stay up 1m before it passes, longer than "
+                                  "[runtime] health_timeout (4s)"));
+  }
   CHECK(server.get().body == "good web.1\n");
   auto releases = server.releases();
   REQUIRE(releases.size() == 2); // newest first

@@ -59,12 +59,104 @@ TEST_CASE("an app.json without buildpacks names none", "[app_manifest]") {
   CHECK(manifest->document.is_object());
 }
 
-TEST_CASE("malformed JSON in app.json is an error that says where", "[app_manifest]") {
-  auto message = app_json_error("{\"name\": \"x\",}");
-  CHECK(contains(message, "app.json: malformed JSON at byte"));
-  CHECK(contains(app_json_error(""), "app.json: malformed JSON"));
-  CHECK(contains(app_json_error("{\"name\": }"), "malformed JSON at byte 10"));
-  CHECK(contains(app_json_error("{} {}"), "malformed JSON"));
+TEST_CASE("malformed JSON in app.json names the line and column and shows the line",
+          "[app_manifest]") {
+  auto message = app_json_error("{\n  \"name\": \"x\",\n  \"env\": {\"A\": }\n}");
+  CHECK(contains(message, "app.json: malformed JSON at line 3, column 16:"));
+  CHECK(contains(message, "  3 |   \"env\": {\"A\": }"));
+  CHECK(contains(app_json_error(""), "app.json: malformed JSON at line 1, column 1"));
+  CHECK(contains(app_json_error("{\"name\": }"), "malformed JSON at line 1, column 10"));
+  CHECK(contains(app_json_error("{} {}"), "malformed JSON at line 1"));
+  // A line of control characters is shown escaped, and a long one cut.
+  CHECK(contains(app_json_error("{\"a\": \x01}"), "\\x01"));
+  CHECK(app_json_error("{\"a\": " + std::string(5000, '1') + "x}").size() < 400);
+}
+
+TEST_CASE("app.json may have // and /* */ comments, as Dokku's samples do", "[app_manifest]") {
+  auto manifest = parse_app_json(R"({
+    // the app
+    "name": "commented", /* inline */
+    "formation": {"web": {"quantity": 2}}
+  })");
+  REQUIRE(manifest);
+  CHECK(manifest->document["name"] == "commented");
+  REQUIRE(manifest->formation.size() == 1);
+  CHECK(manifest->formation[0].quantity == 2);
+}
+
+TEST_CASE("every problem in app.json is reported in one pass", "[app_manifest]") {
+  auto message = app_json_error(R"({
+    "buildpacks": "heroku/ruby",
+    "env": {"1BAD": "x", "GOOD": {"required": "yes"}},
+    "formation": {"web": {"quantity": -1}},
+    "scripts": {"postdeploy": 3},
+    "healthchecks": {"web": [{"path": "health", "attempts": 0}]}
+  })");
+  CHECK(contains(message, "app.json has 7 problems:\n"));
+  CHECK(contains(message, "\n  'buildpacks' must be a list, got string"));
+  CHECK(contains(message, "'env.1BAD': invalid config var name"));
+  CHECK(contains(message, "'env.GOOD.required' must be true or false, got string"));
+  CHECK(contains(message, "'formation.web.quantity' must be a whole number from 0 to 100, got -1"));
+  CHECK(contains(message, "'scripts.postdeploy' must be a string, got number"));
+  CHECK(contains(message, "'healthchecks.web[0].path' must be a URL path"));
+  CHECK(contains(message, "'healthchecks.web[0].attempts' must be a whole number from 1 to 100"));
+}
+
+TEST_CASE("app.json env: values, required vars and generated secrets", "[app_manifest]") {
+  auto manifest = parse_app_json(R"({"env": {
+    "SHORT": "inline value",
+    "WITH_VALUE": {"description": "d", "value": "v"},
+    "OPTIONAL": {"required": false},
+    "NEEDED": {"description": "an API key"},
+    "SECRET_KEY_BASE": {"generator": "secret"}
+  }})");
+  REQUIRE(manifest);
+  REQUIRE(manifest->env.size() == 5);
+  auto find = [&](std::string_view name) {
+    auto it = std::ranges::find(manifest->env, name, &EnvVarSpec::name);
+    REQUIRE(it != manifest->env.end());
+    return *it;
+  };
+  CHECK(find("SHORT").value == "inline value");
+  CHECK(find("WITH_VALUE").value == "v");
+  CHECK(find("WITH_VALUE").description == "d");
+  CHECK_FALSE(find("OPTIONAL").required);
+  CHECK(find("NEEDED").required);
+  CHECK_FALSE(find("NEEDED").value);
+  CHECK(find("SECRET_KEY_BASE").secret);
+  CHECK(contains(app_json_error(R"({"env": {"A": {"generator": "uuid"}}})"),
+                 "'env.A.generator' must be \"secret\", got \"uuid\""));
+  CHECK(contains(app_json_error(R"({"env": {"A": {"value": 1}}})"),
+                 "'env.A.value' must be a string, got number"));
+  CHECK(contains(app_json_error(R"({"env": {"A": 1}})"),
+                 "'env.A' must be a string or an object, got number"));
+  CHECK(contains(app_json_error(R"({"env": []})"), "'env' must be an object of config vars"));
+}
+
+TEST_CASE("app.json formation and scripts", "[app_manifest]") {
+  auto manifest = parse_app_json(R"({
+    "formation": {"worker": {"quantity": 1, "size": "standard-1X"}, "web": {"quantity": 0}},
+    "scripts": {"postdeploy": "bin/seed", "dokku": {"predeploy": "bin/assets",
+                                                     "postdeploy": "bin/notify"}}
+  })");
+  REQUIRE(manifest);
+  REQUIRE(manifest->formation.size() == 2);
+  CHECK(manifest->formation[0].type == "web");
+  CHECK(manifest->formation[0].quantity == 0);
+  CHECK(manifest->formation[1].type == "worker");
+  CHECK(manifest->formation[1].quantity == 1);
+  CHECK(manifest->scripts.postdeploy == "bin/seed");
+  CHECK(manifest->scripts.dokku_predeploy == "bin/assets");
+  CHECK(manifest->scripts.dokku_postdeploy == "bin/notify");
+  CHECK(std::ranges::any_of(manifest->notes, [](const std::string& note) {
+    return contains(note, "formation sizes ignored");
+  }));
+  CHECK(contains(app_json_error(R"({"formation": {"web worker": {"quantity": 1}}})"),
+                 "'formation.web worker': invalid process type name"));
+  CHECK(contains(app_json_error(R"({"formation": {"web": 1}})"),
+                 "'formation.web' must be an object such as {\"quantity\": 1}, got number"));
+  CHECK(contains(app_json_error(R"({"scripts": {"dokku": "x"}})"),
+                 "'scripts.dokku' must be an object, got string"));
 }
 
 TEST_CASE("an app.json that is not an object says what it is", "[app_manifest]") {
@@ -74,9 +166,25 @@ TEST_CASE("an app.json that is not an object says what it is", "[app_manifest]")
   CHECK(contains(app_json_error("42"), "got number"));
 }
 
-TEST_CASE("an unknown key in app.json is an error that names it", "[app_manifest]") {
-  auto message = app_json_error(R"({"name": "x", "buildpack": [{"url": "heroku/ruby"}]})");
-  CHECK(contains(message, "app.json: unknown key 'buildpack'"));
+TEST_CASE("unknown keys and keys with no meaning here are notes, never failures",
+          "[app_manifest]") {
+  auto manifest = parse_app_json(R"({
+    "name": "x", "buildpack": [{"url": "heroku/ruby"}],
+    "addons": ["heroku-postgresql", {"plan": "heroku-redis:mini"}],
+    "image": "heroku/ruby", "success_url": "/welcome",
+    "scripts": {"predestroy": "x"}, "healthchecks": {"worker": []}
+  })");
+  REQUIRE(manifest);
+  using Notes = std::vector<std::string>;
+  CHECK(manifest->notes ==
+        Notes{"addons: heroku-postgresql, heroku-redis:mini ignored: slipway does not provision "
+              "add-ons",
+              "unknown key 'buildpack' ignored",
+              "healthchecks.worker ignored: only web processes are checked",
+              "image ignored: slipway builds with buildpacks",
+              "scripts.predestroy ignored: slipway runs postdeploy, pr-predestroy and "
+              "dokku.predeploy/postdeploy",
+              "success_url ignored: slipway has no setup page"});
 }
 
 TEST_CASE("app.json buildpacks that are not a list say what they are", "[app_manifest]") {
@@ -203,10 +311,10 @@ TEST_CASE("a malformed .buildpacks or app.json in the app is reported", "[app_ma
 
   test::TempDir unknown;
   test::write_file(unknown / ".buildpacks", "nodejs\n");
-  test::write_file(unknown / "app.json", R"({"colour": "blue"})");
+  test::write_file(unknown / "app.json", R"({"env": {"A": 1}})");
   auto both = app_buildpacks(unknown.path());
   REQUIRE_FALSE(both);
-  CHECK(contains(both.error().message, "unknown key 'colour'"));
+  CHECK(contains(both.error().message, "'env.A' must be a string or an object"));
 }
 
 TEST_CASE("app.json declares the web health check the way Dokku reads it", "[app_manifest]") {
@@ -225,28 +333,50 @@ TEST_CASE("app.json declares the web health check the way Dokku reads it", "[app
   CHECK(untyped->health_check.path == "/up");
 }
 
+TEST_CASE("app.json health checks take Dokku's timing keys", "[app_manifest]") {
+  auto manifest = parse_app_json(R"({"healthchecks": {"web": [{"type": "startup",
+    "path": "/ready", "attempts": 3, "wait": 2, "timeout": 4, "initialDelay": 1, "uptime": 5}]}})");
+  REQUIRE(manifest);
+  const HealthCheck& check = manifest->health_check;
+  CHECK(check.declared);
+  CHECK(check.attempts == 3);
+  CHECK(check.wait == std::chrono::seconds(2));
+  CHECK(check.timeout == std::chrono::seconds(4));
+  CHECK(check.initial_delay == std::chrono::seconds(1));
+  CHECK(check.uptime == std::chrono::seconds(5));
+  // An uptime-only check keeps the default HTTP check.
+  auto uptime = parse_app_json(R"({"healthchecks": {"web": [{"uptime": 3}]}})");
+  REQUIRE(uptime);
+  CHECK_FALSE(uptime->health_check.declared);
+  CHECK(uptime->health_check.uptime == std::chrono::seconds(3));
+}
+
 TEST_CASE("a malformed health check is refused with what is wrong", "[app_manifest]") {
   CHECK(contains(app_json_error(R"({"healthchecks": []})"), "'healthchecks' must be an object"));
-  CHECK(contains(app_json_error(R"({"healthchecks": {"worker": []}})"),
-                 "healthchecks for 'worker': only the web process type is checked"));
-  CHECK(contains(app_json_error(R"({"healthchecks": {"web": {}}})"), "must be a list of one"));
+  CHECK(contains(app_json_error(R"({"healthchecks": {"web": {}}})"),
+                 "'healthchecks.web' must be a list of checks, got object"));
   CHECK(contains(app_json_error(R"({"healthchecks": {"web": [{"path": "/a"}, {"path": "/b"}]}})"),
-                 "must be a list of one"));
+                 "the web process has one startup check"));
   CHECK(contains(app_json_error(R"({"healthchecks": {"web": ["/health"]}})"),
                  "'healthchecks.web[0]' must be an object"));
   CHECK(contains(app_json_error(R"({"healthchecks": {"web": [{"path": "/h", "attempts": "3"}]}})"),
-                 "'healthchecks.web[0].attempts' is not supported"));
+                 "'healthchecks.web[0].attempts' must be a whole number from 1 to 100, got \"3\""));
+  CHECK(contains(app_json_error(R"({"healthchecks": {"web": [{"path": "/h", "timeout": 0}]}})"),
+                 "'healthchecks.web[0].timeout' must be a whole number from 1 to 3600, got 0"));
+  CHECK(contains(app_json_error(R"({"healthchecks": {"web": [{"path": "/h", "port": 80}]}})"),
+                 "'healthchecks.web[0].port' is not supported"));
   CHECK(contains(app_json_error(R"({"healthchecks": {"web": [{"path": 5}]}})"),
                  "'healthchecks.web[0].path' must be a string"));
   CHECK(
       contains(app_json_error(R"({"healthchecks": {"web": [{"type": "liveness", "path": "/h"}]}})"),
-               "health check type 'liveness' is not supported"));
+               "liveness checks are not run yet"));
+  CHECK(contains(
+      app_json_error(R"({"healthchecks": {"web": [{"type": "readiness", "path": "/h"}]}})"),
+      "must be \"startup\" or \"liveness\", got \"readiness\""));
   CHECK(contains(app_json_error(R"({"healthchecks": {"web": [{"path": "health"}]}})"),
                  "must be a URL path such as \"/health\", got 'health'"));
   CHECK(contains(app_json_error(R"({"healthchecks": {"web": [{"path": "/a b"}]}})"),
                  "must be a URL path"));
   CHECK(contains(app_json_error(R"({"healthchecks": {"web": [{"path": "/a\r\nHost: x"}]}})"),
-                 "must be a URL path"));
-  CHECK(contains(app_json_error(R"({"healthchecks": {"web": [{"name": "no path"}]}})"),
                  "must be a URL path"));
 }

@@ -1,0 +1,411 @@
+#include "compiler/app_json.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include <fmt/ranges.h>
+
+#include "common/output.hpp"
+#include "compiler/release_yaml.hpp"
+
+namespace slipway {
+
+namespace {
+
+using nlohmann::json;
+
+// Heroku's descriptive keys, kept as they are.
+constexpr std::array k_descriptive_keys = {"name",    "description", "keywords",
+                                           "website", "repository",  "logo"};
+constexpr int k_max_quantity = 100;
+constexpr int k_max_attempts = 100;
+constexpr long k_max_seconds = 3600;
+
+// Problems and notes, gathered over the whole document.
+struct Report {
+  std::vector<std::string> problems;
+  std::vector<std::string> notes;
+
+  template <class... Args>
+  void problem(fmt::format_string<Args...> format, Args&&... args) {
+    problems.push_back(fmt::format(format, std::forward<Args>(args)...));
+  }
+  template <class... Args>
+  void note(fmt::format_string<Args...> format, Args&&... args) {
+    notes.push_back(fmt::format(format, std::forward<Args>(args)...));
+  }
+};
+
+std::string_view kind(const json& value) {
+  return value.type_name();
+}
+
+bool is_process_type(std::string_view name) {
+  return !name.empty() && name.size() <= 63 && std::ranges::all_of(name, [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
+  });
+}
+
+// Where byte `offset` (1-based, as nlohmann reports it) is, and that line's text.
+std::string locate(std::string_view text, std::size_t offset) {
+  std::size_t at = std::min(offset == 0 ? 0 : offset - 1, text.size());
+  std::size_t line_start = text.rfind('\n', at == 0 ? std::string_view::npos : at - 1);
+  line_start = line_start == std::string_view::npos ? 0 : line_start + 1;
+  std::size_t line =
+      1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + line_start, '\n'));
+  std::size_t line_end = text.find('\n', line_start);
+  std::string_view shown =
+      text.substr(line_start, line_end == std::string_view::npos ? std::string_view::npos
+                                                                 : line_end - line_start);
+  if (shown.size() > 120) {
+    shown = shown.substr(0, 120);
+  }
+  return fmt::format("line {}, column {}:\n  {} | {}", line, at - line_start + 1, line,
+                     printable(shown));
+}
+
+std::optional<std::string> string_at(const json& object, const char* key, std::string_view where,
+                                     Report& report) {
+  auto it = object.find(key);
+  if (it == object.end()) {
+    return std::nullopt;
+  }
+  if (!it->is_string()) {
+    report.problem("'{}.{}' must be a string, got {}", where, key, kind(*it));
+    return std::nullopt;
+  }
+  return it->get<std::string>();
+}
+
+std::optional<long> seconds_at(const json& object, const char* key, std::string_view where,
+                               long min, Report& report) {
+  auto it = object.find(key);
+  if (it == object.end()) {
+    return std::nullopt;
+  }
+  if (!it->is_number_integer() || it->get<long>() < min || it->get<long>() > k_max_seconds) {
+    report.problem("'{}.{}' must be a whole number from {} to {}, got {}", where, key, min,
+                   k_max_seconds, printable(it->dump()));
+    return std::nullopt;
+  }
+  return it->get<long>();
+}
+
+void parse_buildpacks(const json& value, AppJson& manifest, Report& report) {
+  if (!value.is_array()) {
+    report.problem("'buildpacks' must be a list, got {}", kind(value));
+    return;
+  }
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const auto& entry = value[i];
+    auto url = entry.is_object() ? entry.find("url") : entry.end();
+    if (!entry.is_object() || url == entry.end() || !url->is_string() ||
+        url->get<std::string>().empty()) {
+      report.problem("'buildpacks[{}]' must be an object with a 'url' string", i);
+      continue;
+    }
+    manifest.buildpacks.push_back(url->get<std::string>());
+  }
+}
+
+void parse_env(const json& value, AppJson& manifest, Report& report) {
+  if (!value.is_object()) {
+    report.problem("'env' must be an object of config vars, got {}", kind(value));
+    return;
+  }
+  for (const auto& [name, spec] : value.items()) {
+    std::string where = fmt::format("env.{}", printable(name));
+    if (!is_config_var_name(name)) {
+      report.problem("'{}': invalid config var name (use letters, digits and _, not starting "
+                     "with a digit)",
+                     where);
+      continue;
+    }
+    EnvVarSpec var{.name = name};
+    if (spec.is_string()) { // the short form: the value itself
+      var.value = spec.get<std::string>();
+      manifest.env.push_back(std::move(var));
+      continue;
+    }
+    if (!spec.is_object()) {
+      report.problem("'{}' must be a string or an object, got {}", where, kind(spec));
+      continue;
+    }
+    for (const auto& [key, field] : spec.items()) {
+      if (key == "description") {
+        var.description = string_at(spec, "description", where, report).value_or("");
+      } else if (key == "value") {
+        var.value = string_at(spec, "value", where, report);
+      } else if (key == "required") {
+        if (!field.is_boolean()) {
+          report.problem("'{}.required' must be true or false, got {}", where, kind(field));
+        } else {
+          var.required = field.get<bool>();
+        }
+      } else if (key == "generator") {
+        if (field != "secret") {
+          report.problem("'{}.generator' must be \"secret\", got {}", where,
+                         printable(field.dump()));
+        } else {
+          var.secret = true;
+        }
+      } else {
+        report.note("env.{}: key '{}' ignored", printable(name), printable(key));
+      }
+    }
+    manifest.env.push_back(std::move(var));
+  }
+}
+
+void parse_formation(const json& value, AppJson& manifest, Report& report) {
+  if (!value.is_object()) {
+    report.problem("'formation' must be an object of process types, got {}", kind(value));
+    return;
+  }
+  bool sized = false;
+  for (const auto& [type, spec] : value.items()) {
+    std::string where = fmt::format("formation.{}", printable(type));
+    if (!is_process_type(type)) {
+      report.problem("'{}': invalid process type name", where);
+      continue;
+    }
+    if (!spec.is_object()) {
+      report.problem("'{}' must be an object such as {{\"quantity\": 1}}, got {}", where,
+                     kind(spec));
+      continue;
+    }
+    FormationSpec entry{.type = type};
+    for (const auto& [key, field] : spec.items()) {
+      if (key == "quantity") {
+        if (!field.is_number_integer() || field.get<long>() < 0 ||
+            field.get<long>() > k_max_quantity) {
+          report.problem("'{}.quantity' must be a whole number from 0 to {}, got {}", where,
+                         k_max_quantity, printable(field.dump()));
+        } else {
+          entry.quantity = field.get<int>();
+        }
+      } else if (key == "size") {
+        sized = true;
+      } else {
+        report.note("{}: key '{}' ignored", where, printable(key));
+      }
+    }
+    manifest.formation.push_back(std::move(entry));
+  }
+  if (sized) {
+    report.note("formation sizes ignored: every process here has the one size set by "
+                "[runtime] limits");
+  }
+}
+
+void parse_scripts(const json& value, AppJson& manifest, Report& report) {
+  if (!value.is_object()) {
+    report.problem("'scripts' must be an object, got {}", kind(value));
+    return;
+  }
+  for (const auto& [name, script] : value.items()) {
+    if (name == "postdeploy") {
+      manifest.scripts.postdeploy = string_at(value, "postdeploy", "scripts", report).value_or("");
+    } else if (name == "dokku") {
+      if (!script.is_object()) {
+        report.problem("'scripts.dokku' must be an object, got {}", kind(script));
+        continue;
+      }
+      for (const auto& [key, field] : script.items()) {
+        if (key == "predeploy") {
+          manifest.scripts.dokku_predeploy =
+              string_at(script, "predeploy", "scripts.dokku", report).value_or("");
+        } else if (key == "postdeploy") {
+          manifest.scripts.dokku_postdeploy =
+              string_at(script, "postdeploy", "scripts.dokku", report).value_or("");
+        } else {
+          report.note("scripts.dokku.{} ignored: slipway runs predeploy and postdeploy",
+                      printable(key));
+        }
+      }
+    } else if (name == "pr-predestroy") {
+      string_at(value, "pr-predestroy", "scripts", report); // review apps run it
+    } else {
+      report.note("scripts.{} ignored: slipway runs postdeploy, pr-predestroy and "
+                  "dokku.predeploy/postdeploy",
+                  printable(name));
+    }
+  }
+}
+
+std::optional<HealthCheck> parse_check(const json& check, const std::string& where,
+                                       Report& report) {
+  if (!check.is_object()) {
+    report.problem("'{}' must be an object, got {}", where, kind(check));
+    return std::nullopt;
+  }
+  std::size_t before = report.problems.size();
+  HealthCheck result;
+  for (const auto& [key, field] : check.items()) {
+    constexpr std::array k_known = {"type", "name",    "path",         "content", "attempts",
+                                    "wait", "timeout", "initialDelay", "uptime"};
+    if (std::ranges::find(k_known, key) == k_known.end()) {
+      report.problem("'{}.{}' is not supported (slipway checks type, name, path, content, "
+                     "attempts, wait, timeout, initialDelay, uptime)",
+                     where, printable(key));
+    }
+  }
+  result.name = string_at(check, "name", where, report).value_or("");
+  result.content = string_at(check, "content", where, report).value_or("");
+  if (auto path = string_at(check, "path", where, report)) {
+    bool visible = std::ranges::all_of(
+        *path, [](char c) { return static_cast<unsigned char>(c) > 0x20 && c != 0x7f; });
+    if (!path->starts_with('/') || !visible || path->size() > 1024) {
+      report.problem("'{}.path' must be a URL path such as \"/health\", got '{}'", where,
+                     printable(*path));
+    }
+    result.path = *path;
+  }
+  result.declared = check.contains("path") || check.contains("content");
+  if (auto attempts = check.find("attempts"); attempts != check.end()) {
+    if (!attempts->is_number_integer() || attempts->get<long>() < 1 ||
+        attempts->get<long>() > k_max_attempts) {
+      report.problem("'{}.attempts' must be a whole number from 1 to {}, got {}", where,
+                     k_max_attempts, printable(attempts->dump()));
+    } else {
+      result.attempts = attempts->get<int>();
+    }
+  }
+  auto as_seconds = [](std::optional<long> value) {
+    return value ? std::optional(std::chrono::seconds(*value)) : std::nullopt;
+  };
+  result.wait = as_seconds(seconds_at(check, "wait", where, 0, report));
+  result.timeout = as_seconds(seconds_at(check, "timeout", where, 1, report));
+  result.initial_delay = as_seconds(seconds_at(check, "initialDelay", where, 0, report));
+  result.uptime = as_seconds(seconds_at(check, "uptime", where, 0, report));
+  if (report.problems.size() != before) {
+    return std::nullopt;
+  }
+  return result;
+}
+
+void parse_health_checks(const json& value, AppJson& manifest, Report& report) {
+  if (!value.is_object()) {
+    report.problem("'healthchecks' must be an object of process types, got {}", kind(value));
+    return;
+  }
+  for (const auto& [type, list] : value.items()) {
+    if (type != "web") {
+      report.note("healthchecks.{} ignored: only web processes are checked", printable(type));
+      continue;
+    }
+    if (!list.is_array()) {
+      report.problem("'healthchecks.web' must be a list of checks, got {}", kind(list));
+      continue;
+    }
+    bool startup = false;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      std::string where = fmt::format("healthchecks.web[{}]", i);
+      std::string check_type = "startup";
+      if (list[i].is_object() && list[i].contains("type")) {
+        check_type = list[i]["type"].is_string() ? list[i]["type"].get<std::string>() : "";
+      }
+      if (check_type != "startup" && check_type != "liveness") {
+        // Dokku's "readiness" has no meaning apart from startup with one router.
+        report.problem("'{}.type' must be \"startup\" or \"liveness\", got {}", where,
+                       printable(list[i]["type"].dump()));
+        continue;
+      }
+      auto check = parse_check(list[i], where, report);
+      if (check_type == "startup") {
+        if (startup) {
+          report.problem("'{}': the web process has one startup check; merge them", where);
+        }
+        startup = true;
+        if (check) {
+          manifest.health_check = *check;
+        }
+      } else {
+        // Parsed, so its problems are reported with the rest; not yet run.
+        report.problem("'{}': liveness checks are not run yet; use a startup check", where);
+      }
+    }
+  }
+}
+
+} // namespace
+
+Expected<AppJson> parse_app_json(std::string_view text) {
+  AppJson manifest;
+  try {
+    manifest.document = json::parse(text, nullptr, true, /*ignore_comments=*/true);
+  } catch (const json::parse_error& error) {
+    std::string reason = error.what();
+    if (auto at = reason.find("syntax error while parsing value - "); at != std::string::npos) {
+      reason = reason.substr(at + 35);
+    } else if (auto colon = reason.rfind(": "); colon != std::string::npos) {
+      reason = reason.substr(colon + 2);
+    }
+    return fail("app.json: malformed JSON at {}\n  ({})", locate(text, error.byte),
+                printable(reason.substr(0, 200)));
+  } catch (const json::exception& error) { // a number too large, say
+    return fail("app.json: malformed JSON: {}",
+                printable(std::string(error.what()).substr(0, 200)));
+  }
+  const json& document = manifest.document;
+  if (!document.is_object()) {
+    return fail("app.json: expected an object at the top level, got {}", kind(document));
+  }
+  Report report;
+  for (const auto& [key, value] : document.items()) {
+    if (key == "buildpacks") {
+      parse_buildpacks(value, manifest, report);
+    } else if (key == "env") {
+      parse_env(value, manifest, report);
+    } else if (key == "formation") {
+      parse_formation(value, manifest, report);
+    } else if (key == "scripts") {
+      parse_scripts(value, manifest, report);
+    } else if (key == "healthchecks") {
+      parse_health_checks(value, manifest, report);
+    } else if (key == "stack") {
+      manifest.stack = string_at(document, "stack", "app", report).value_or("");
+    } else if (key == "environments") {
+      if (!value.is_object()) {
+        report.problem("'environments' must be an object, got {}", kind(value));
+      }
+    } else if (key == "keywords") {
+      if (!value.is_array() || !std::ranges::all_of(value, &json::is_string)) {
+        report.problem("'keywords' must be a list of strings");
+      }
+    } else if (std::ranges::find(k_descriptive_keys, key) != k_descriptive_keys.end()) {
+      if (!value.is_string()) {
+        report.problem("'{}' must be a string, got {}", key, kind(value));
+      }
+    } else if (key == "addons") {
+      std::vector<std::string> names;
+      for (const auto& addon : value.is_array() ? value : json::array()) {
+        names.push_back(addon.is_string()   ? addon.get<std::string>()
+                        : addon.is_object() ? addon.value("plan", std::string("?"))
+                                            : addon.dump());
+      }
+      if (!names.empty()) {
+        report.note("addons: {} ignored: slipway does not provision add-ons",
+                    printable(fmt::format("{}", fmt::join(names, ", "))));
+      }
+    } else if (key == "image") {
+      report.note("image ignored: slipway builds with buildpacks");
+    } else if (key == "success_url") {
+      report.note("success_url ignored: slipway has no setup page");
+    } else {
+      report.note("unknown key '{}' ignored", printable(key));
+    }
+  }
+  if (report.problems.size() == 1) {
+    return fail("app.json: {}", report.problems.front());
+  }
+  if (!report.problems.empty()) {
+    return fail("app.json has {} problems:\n  {}", report.problems.size(),
+                fmt::join(report.problems, "\n  "));
+  }
+  manifest.notes = std::move(report.notes);
+  return manifest;
+}
+
+} // namespace slipway

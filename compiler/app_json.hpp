@@ -1,0 +1,74 @@
+// app.json, Heroku's app manifest, with Dokku's additions (`healthchecks`,
+// `scripts.dokku`): parsed once, every problem reported in one pass. JSON with // and /* */
+// comments is accepted, as Dokku's own sample apps have them. Keys slipway gives no meaning
+// and keys it does not know are notes for the build output, never failures.
+// The table of keys and what slipway does with each: README.md "app.json".
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.hpp"
+
+namespace slipway {
+
+// A config var the app declares (`env`). On the first deploy `value` becomes the var unless
+// it is already set; a required var with neither fails the deploy; `secret` generates one.
+struct EnvVarSpec {
+  std::string name;
+  std::string description;
+  std::optional<std::string> value;
+  bool required = true; // Heroku's default
+  bool secret = false;  // "generator": "secret"
+};
+
+// The initial quantity of one process type (`formation`), applied on the first deploy.
+struct FormationSpec {
+  std::string type;
+  int quantity = 1;
+};
+
+// What a new web process must answer before it takes traffic (Dokku's startup check).
+// Without one: any HTTP answer below 500 on "/", polled until [runtime].health_timeout.
+struct HealthCheck {
+  std::string path = "/";
+  std::string content; // a string the body must contain; empty: any body
+  bool declared = false;
+  std::string name;
+  // Dokku's timing keys; unset ones keep slipway's behaviour (poll fast until
+  // health_timeout). A declared check fails after `attempts`, not after health_timeout.
+  std::optional<int> attempts;
+  std::optional<std::chrono::seconds> wait;          // between attempts
+  std::optional<std::chrono::seconds> timeout;       // of one attempt
+  std::optional<std::chrono::seconds> initial_delay; // before the first
+  std::optional<std::chrono::seconds> uptime;        // the process must stay up this long
+};
+
+struct AppScripts {
+  std::string postdeploy;       // once, after the first successful deploy (Heroku)
+  std::string dokku_predeploy;  // in the build, before the slug is packed (Dokku)
+  std::string dokku_postdeploy; // after every switch (Dokku)
+};
+
+struct AppJson {
+  std::vector<std::string> buildpacks; // the `url` of each entry, in order
+  HealthCheck health_check;            // web, startup
+  std::vector<EnvVarSpec> env;
+  std::vector<FormationSpec> formation;
+  AppScripts scripts;
+  std::string stack;
+  // For the build output: keys that mean nothing here, and keys nobody defines.
+  std::vector<std::string> notes;
+  nlohmann::json document; // the whole manifest
+};
+
+// Every problem of `text` in one error (one per line after the first), or the manifest.
+// Malformed JSON names the line and column and shows the line.
+Expected<AppJson> parse_app_json(std::string_view text);
+
+} // namespace slipway
