@@ -329,12 +329,10 @@ void parse_health_checks(const json& value, AppJson& manifest, Report& report) {
   }
 }
 
-} // namespace
-
-Expected<AppJson> parse_app_json(std::string_view text) {
-  AppJson manifest;
+// The JSON of app.json, comments allowed; malformed JSON says where.
+Expected<json> parse_document(std::string_view text) {
   try {
-    manifest.document = json::parse(text, nullptr, true, /*ignore_comments=*/true);
+    return json::parse(text, nullptr, true, /*ignore_comments=*/true);
   } catch (const json::parse_error& error) {
     std::string reason = error.what();
     if (auto at = reason.find("syntax error while parsing value - "); at != std::string::npos) {
@@ -348,6 +346,13 @@ Expected<AppJson> parse_app_json(std::string_view text) {
     return fail("app.json: malformed JSON: {}",
                 printable(std::string(error.what()).substr(0, 200)));
   }
+}
+
+} // namespace
+
+Expected<AppJson> parse_app_json(std::string_view text) {
+  AppJson manifest;
+  manifest.document = TRY(parse_document(text));
   const json& document = manifest.document;
   if (!document.is_object()) {
     return fail("app.json: expected an object at the top level, got {}", kind(document));
@@ -406,6 +411,20 @@ Expected<AppJson> parse_app_json(std::string_view text) {
   }
   manifest.notes = std::move(report.notes);
   return manifest;
+}
+
+Expected<HealthCheck> parse_web_health_check(std::string_view text) {
+  auto document = TRY(parse_document(text));
+  AppJson manifest;
+  Report report;
+  if (auto checks = document.is_object() ? document.find("healthchecks") : document.end();
+      checks != document.end()) {
+    parse_health_checks(*checks, manifest, report);
+  }
+  if (!report.problems.empty()) {
+    return fail("app.json: {}", fmt::join(report.problems, "; "));
+  }
+  return manifest.health_check;
 }
 
 } // namespace slipway

@@ -71,4 +71,9 @@ struct AppJson {
 // Malformed JSON names the line and column and shows the line.
 Expected<AppJson> parse_app_json(std::string_view text);
 
+// Only the web startup check of app.json, for a release the build already validated: what
+// a later slipway judges differently elsewhere in the file never stops an old release (a
+// rollback) from starting.
+Expected<HealthCheck> parse_web_health_check(std::string_view text);
+
 } // namespace slipway

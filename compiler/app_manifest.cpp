@@ -18,8 +18,8 @@ Expected<std::optional<AppJson>> read_app_json(const fs::path& app_dir) {
 }
 
 Expected<HealthCheck> web_health_check(const fs::path& app_dir) {
-  auto manifest = TRY(read_app_json(app_dir));
-  return manifest ? manifest->health_check : HealthCheck{};
+  auto text = TRY(read_beneath(app_dir, "app.json"));
+  return text ? parse_web_health_check(*text) : HealthCheck{};
 }
 
 Expected<std::vector<std::string>> parse_buildpacks_file(std::string_view text) {

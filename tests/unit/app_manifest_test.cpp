@@ -380,3 +380,22 @@ TEST_CASE("a malformed health check is refused with what is wrong", "[app_manife
   CHECK(contains(app_json_error(R"({"healthchecks": {"web": [{"path": "/a\r\nHost: x"}]}})"),
                  "must be a URL path"));
 }
+
+TEST_CASE("an old release's health check is read whatever else its app.json says",
+          "[app_manifest]") {
+  test::TempDir app;
+  test::write_file(app / "app.json", R"({"env": {"A": 1},
+    "healthchecks": {"web": [{"path": "/up", "attempts": 2}]}})");
+  auto check = web_health_check(app.path());
+  REQUIRE(check);
+  CHECK(check->path == "/up");
+  CHECK(check->attempts == 2);
+  test::write_file(app / "app.json", R"({"healthchecks": {"web": [{"path": "up"}]}})");
+  auto bad = web_health_check(app.path());
+  REQUIRE_FALSE(bad);
+  CHECK(contains(bad.error().message, "'healthchecks.web[0].path' must be a URL path"));
+  test::TempDir none;
+  auto absent = web_health_check(none.path());
+  REQUIRE(absent);
+  CHECK_FALSE(absent->declared);
+}
