@@ -12,9 +12,11 @@
 #include "common/scratch_dir.hpp"
 #include "common/slug.hpp"
 #include "common/tree.hpp"
+#include "compiler/app_manifest.hpp"
 #include "compiler/compile.hpp"
 #include "compiler/release_yaml.hpp"
 #include "runtime/apps.hpp"
+#include "runtime/first_deploy.hpp"
 #include "runtime/release_store.hpp"
 #include "runtime/retention.hpp"
 #include "runtime/slug_store.hpp"
@@ -119,6 +121,21 @@ Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& req
     return fail("cannot create '{}': {}", build_dir.string(), ec.message());
   }
   TRY(request.fill_source(build_dir));
+  if (!live || !live->has_slug()) {
+    // The first deploy (config vars may have been set before it): app.json's env.
+    if (auto manifest = TRY(read_app_json(build_dir))) {
+      auto setup = TRY(first_deploy_config(context.app, *manifest, config, generate_secret));
+      std::vector<std::string> names = setup.set;
+      for (const auto& name : setup.generated) {
+        names.push_back(name + " (generated)");
+      }
+      if (!names.empty()) {
+        context.on_output(step_line(
+            fmt::format("Setting config vars from app.json: {}", fmt::join(names, ", "))));
+      }
+      config = std::move(setup.config);
+    }
+  }
   fs::path env_dir = work_dir / "env";
   TRY(write_env_dir(env_dir, config));
   auto cgroups =
