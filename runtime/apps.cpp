@@ -156,6 +156,17 @@ int default_scale(std::string_view type) {
   return type == "web" ? 1 : 0;
 }
 
+std::vector<std::pair<std::string, int>>
+process_counts(const std::map<std::string, int>& formation,
+               const std::vector<std::pair<std::string, std::string>>& types) {
+  std::vector<std::pair<std::string, int>> counts;
+  for (const auto& [type, command] : types) {
+    auto it = formation.find(type);
+    counts.emplace_back(type, it != formation.end() ? it->second : default_scale(type));
+  }
+  return counts;
+}
+
 std::optional<std::string> host_owner(const Layout& layout, const Config& config,
                                       const std::string& host) {
   if (is_under_domain(host, config.server.domain)) {

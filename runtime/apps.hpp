@@ -30,6 +30,12 @@ inline constexpr int k_max_scale = 100; // processes of one type
 // How many `type` processes run when the formation does not say.
 int default_scale(std::string_view type);
 
+// How many processes of each of `types` run under `formation` (the app's `ps:scale`
+// counts), in the types' order: the one answer the daemon and the push output share.
+std::vector<std::pair<std::string, int>>
+process_counts(const std::map<std::string, int>& formation,
+               const std::vector<std::pair<std::string, std::string>>& types);
+
 // The app's own host name, APP.DOMAIN, and its URL, http://APP.DOMAIN[:PORT]: the one place
 // either is made.
 std::string app_host(const Config& config, std::string_view app);

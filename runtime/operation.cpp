@@ -5,6 +5,8 @@
 #include <thread>
 #include <unistd.h>
 
+#include <fmt/ranges.h>
+
 #include "common/output.hpp"
 #include "common/proc.hpp"
 #include "common/subprocess.hpp"
@@ -33,6 +35,37 @@ constexpr auto k_push_grace = 30s;
 // A receive-pack that has not moved the branch this long after its release went live is
 // stopped for good, and the push rolled back.
 constexpr auto k_push_abandoned = std::chrono::minutes(5);
+
+// The push output's last line: the URL, or why nothing answers at it.
+std::string deployed_line(const ReleaseContext& context, const Release& release) {
+  std::string url = app_url(context.config, context.app);
+  if (!release.has_slug()) {
+    return fmt::format("{} deployed (v{})", url, release.version);
+  }
+  auto info = app_info(context.layout, context.app);
+  auto counts =
+      process_counts(info ? info->formation : std::map<std::string, int>{}, release.process_types);
+  auto web = std::ranges::find(counts, "web", &std::pair<std::string, int>::first);
+  if (web != counts.end() && web->second > 0) {
+    return fmt::format("{} deployed (v{})", url, release.version);
+  }
+  std::vector<std::string> running;
+  for (const auto& [type, count] : counts) {
+    if (count > 0) {
+      running.push_back(fmt::format("{}@{}", type, count));
+    }
+  }
+  std::string runs = running.empty() ? std::string("nothing runs")
+                                     : fmt::format("running {}", fmt::join(running, ", "));
+  if (web == counts.end()) {
+    return fmt::format("v{} deployed with no web process (the Procfile declares none; {}): {} "
+                       "answers 503",
+                       release.version, runs, url);
+  }
+  return fmt::format("v{} deployed with web scaled to 0 ({}): {} answers 503 until slipway "
+                     "ps:scale -a {} web=1",
+                     release.version, runs, url, context.app);
+}
 
 std::string branch_of(const std::string& ref) {
   return ref.starts_with("refs/heads/") ? ref.substr(11) : ref;
@@ -322,8 +355,7 @@ Expected<Release> Operation::publish(Release release, const fs::path& phase_dir,
          {{"version", release.version},
           {"description", release.description},
           {"status", std::string(to_string(release.status))}});
-  m_context.on_output(detail_line(
-      fmt::format("{} deployed (v{})", app_url(m_context.config, m_context.app), release.version)));
+  m_context.on_output(detail_line(deployed_line(m_context, release)));
   return release;
 }
 

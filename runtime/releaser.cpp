@@ -96,6 +96,39 @@ std::string display_status(const Layout& layout, const Release& release) {
   return std::string(to_string(release.status));
 }
 
+namespace {
+
+// app.json's formation, on the first deploy: the initial count of each process type the
+// release has (after this, ps:scale owns it); the types it lacks are said and skipped.
+Expected<void> apply_formation(const ReleaseContext& context, Operation& operation,
+                               const AppJson& manifest, const Release& release) {
+  auto info = TRY(app_info(context.layout, context.app));
+  nlohmann::json formation = nlohmann::json::object();
+  std::vector<std::string> summary;
+  for (const FormationSpec& spec : manifest.formation) {
+    bool declared = std::ranges::any_of(
+        release.process_types, [&](const auto& entry) { return entry.first == spec.type; });
+    if (!declared) {
+      context.on_output(detail_line(fmt::format(
+          "app.json: formation.{} ignored: the app has no {} process type", spec.type, spec.type)));
+      continue;
+    }
+    info.formation[spec.type] = spec.quantity;
+    formation[spec.type] = spec.quantity;
+    summary.push_back(fmt::format("{}@{}", spec.type, spec.quantity));
+  }
+  if (summary.empty()) {
+    return {};
+  }
+  TRY(save_app_info(context.layout, info));
+  std::string message = fmt::format("Scaled to {} (app.json formation)", fmt::join(summary, ", "));
+  context.on_output(step_line(message));
+  operation.record("formation", "changed", {{"formation", formation}, {"message", message}});
+  return {};
+}
+
+} // namespace
+
 Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& request) {
   Deadline deadline = request.deadline.value_or(Deadline(context.config.build.timeout));
   auto operation = TRY(Operation::begin(context));
@@ -121,9 +154,12 @@ Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& req
     return fail("cannot create '{}': {}", build_dir.string(), ec.message());
   }
   TRY(request.fill_source(build_dir));
-  if (!live || !live->has_slug()) {
-    // The first deploy (config vars may have been set before it): app.json's env.
-    if (auto manifest = TRY(read_app_json(build_dir))) {
+  // The first deploy (config vars may have been set before it) sets up what app.json says.
+  const bool first_deploy = !live || !live->has_slug();
+  std::optional<AppJson> manifest;
+  if (first_deploy) {
+    manifest = TRY(read_app_json(build_dir));
+    if (manifest) {
       auto setup = TRY(first_deploy_config(context.app, *manifest, config, generate_secret));
       std::vector<std::string> names = setup.set;
       for (const auto& name : setup.generated) {
@@ -192,6 +228,9 @@ Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& req
       }));
   context.on_output(step_line(fmt::format("Compressing slug... done, {}", format_size(slug.size))));
   // The build dir is exactly the slug's content, and a one-off copy nobody else uses.
+  if (manifest && !manifest->formation.empty()) {
+    TRY(apply_formation(context, operation, *manifest, release));
+  }
   auto published = operation.publish(std::move(release), build_dir, request.push);
   if (published && context.defer_deletions) {
     scratch.release(); // post-receive's housekeeping removes it, off the push's path

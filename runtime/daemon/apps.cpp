@@ -70,12 +70,7 @@ std::vector<std::pair<std::string, int>> Apps::formation(const std::string& name
   if (auto info = app_info(m_context.layout, name)) {
     scale = info->formation;
   }
-  std::vector<std::pair<std::string, int>> counts;
-  for (const auto& [type, command] : release.process_types) {
-    auto it = scale.find(type);
-    counts.emplace_back(type, it != scale.end() ? it->second : default_scale(type));
-  }
-  return counts;
+  return process_counts(scale, release.process_types);
 }
 
 awaitable<std::shared_ptr<void>> Apps::claim(const std::string& name) {

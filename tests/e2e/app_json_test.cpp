@@ -1,4 +1,6 @@
 // app.json end to end: what it sets up on an app's first deploy, over a real git push.
+#include <thread>
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -50,4 +52,44 @@ TEST_CASE("app.json env: the first push names every missing var, then sets the r
   CHECK(after["GREETING"] == "changed");
   CHECK(after["SECRET_KEY_BASE"] == secret);
   CHECK(server.serves("env", "changed 64 k1"));
+}
+
+TEST_CASE("app.json formation: a worker-only app runs its worker from the first push",
+          "[app_json]") {
+  Server server;
+  server.create("worker", fixture("apps/worker"));
+  auto pushed = server.push("worker");
+  INFO(pushed.output);
+  REQUIRE(pushed.ok());
+  CHECK(contains(pushed.output, "Scaled to worker@1 (app.json formation)"));
+  CHECK(contains(pushed.output,
+                 "app.json: formation.clock ignored: the app has no clock process type"));
+  CHECK(contains(pushed.output, "app.json: formation sizes ignored"));
+  CHECK(contains(pushed.output, "v1 deployed with no web process (the Procfile declares none; "
+                                "running worker@1)"));
+  CHECK_FALSE(contains(pushed.output, "deployed (v1)"));
+
+  json processes;
+  for (int i = 0; i < 100; ++i) {
+    processes = json::parse(server.slipway({"ps", "-a", "worker", "--json"}).output);
+    if (processes.size() == 1 && processes[0]["state"] == "up") {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  REQUIRE(processes.size() == 1);
+  CHECK(processes[0]["name"] == "worker.1");
+  CHECK(processes[0]["state"] == "up");
+
+  // ps:scale owns the formation after the first deploy.
+  REQUIRE(server.slipway({"ps:scale", "-a", "worker", "worker=0"}).ok());
+  server.commit("worker", "second");
+  auto again = server.push("worker");
+  INFO(again.output);
+  REQUIRE(again.ok());
+  CHECK_FALSE(contains(again.output, "app.json formation"));
+  CHECK(contains(again.output, "v2 deployed with no web process (the Procfile declares none; "
+                               "nothing runs)"));
+  auto events = server.slipway({"events", "-a", "worker", "--json"});
+  CHECK(contains(events.output, "Scaled to worker@1 (app.json formation)"));
 }
