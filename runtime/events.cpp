@@ -164,6 +164,13 @@ EventLine describe_event(const Event& event) {
     return {"slipway[api]",
             fmt::format("Release v{} failed: {}", version, text_of(data, "reason"))};
   }
+  if (key == "release.script_succeeded" || key == "release.script_failed") {
+    return {"slipway[api]",
+            key == "release.script_succeeded"
+                ? fmt::format("app.json {} of v{} succeeded", text_of(data, "script"), version)
+                : fmt::format("app.json {} of v{} failed: {}", text_of(data, "script"), version,
+                              text_of(data, "reason"))};
+  }
   if (key == "release.rolled_back") {
     return {"slipway[api]",
             fmt::format("Rolled back v{}: {}; {}", version, text_of(data, "reason"),

@@ -414,7 +414,17 @@ Event Operation::record(std::string resource, std::string action, nlohmann::json
   return *recorded;
 }
 
-Expected<void> Operation::run_phase(const Release& release, const fs::path& given_dir) {
+Expected<void> Operation::run_postdeploy(const Release& release, const std::string& name,
+                                         const std::string& command) {
+  return run_phase(release, {},
+                   Script{.dyno = name + ".1",
+                          .what = name + " script",
+                          .command = command,
+                          .log = m_releases.script_log(release.version, name)});
+}
+
+Expected<void> Operation::run_phase(const Release& release, const fs::path& given_dir,
+                                    const std::optional<Script>& script) {
   fs::path app_dir = given_dir;
   fs::path scratch;
   auto sandbox = process_sandbox(m_context.layout, m_context.config, m_context.app,
@@ -437,12 +447,19 @@ Expected<void> Operation::run_phase(const Release& release, const fs::path& give
     }
     app_dir = scratch;
   }
-  auto ran = run_release_phase({.sandbox = *sandbox,
-                                .app_dir = app_dir,
-                                .release = release,
-                                .timeout = m_context.config.release.phase_timeout,
-                                .log = m_releases.output_log(release.version),
-                                .on_output = m_context.on_output});
+  ReleasePhase phase{.sandbox = *sandbox,
+                     .app_dir = app_dir,
+                     .release = release,
+                     .timeout = m_context.config.release.phase_timeout,
+                     .log = m_releases.output_log(release.version),
+                     .on_output = m_context.on_output};
+  if (script) {
+    phase.dyno = script->dyno;
+    phase.what = script->what;
+    phase.command = script->command;
+    phase.log = script->log;
+  }
+  auto ran = run_release_phase(phase);
   if (sandbox->cgroups) {
     sandbox->cgroups->remove();
   }

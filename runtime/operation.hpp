@@ -61,6 +61,11 @@ class Operation {
   Expected<Release> publish(Release release, const std::filesystem::path& phase_dir,
                             const std::optional<PushRef>& push = std::nullopt);
 
+  // Runs app.json's script `name` ("postdeploy", "dokku-postdeploy"), `command`, in a
+  // one-off process of `release`, which is live: output streamed and kept beside the release.
+  Expected<void> run_postdeploy(const Release& release, const std::string& name,
+                                const std::string& command);
+
   // Records an event of this operation's app, by its actor (events.hpp); a failure to
   // record is a warning, never the operation's failure.
   Event record(std::string resource, std::string action, nlohmann::json data);
@@ -75,7 +80,16 @@ class Operation {
   Expected<void> repair_link();
   Expected<void> activate(int version);
   Expected<void> deactivate();
-  Expected<void> run_phase(const Release& release, const std::filesystem::path& given_dir);
+  // The release phase, or (`script` given) a postdeploy script: a one-off process of
+  // `release` in `given_dir`'s files, or an unpacked copy of its slug when empty.
+  struct Script {
+    std::string dyno;
+    std::string what;
+    std::string command;
+    std::filesystem::path log;
+  };
+  Expected<void> run_phase(const Release& release, const std::filesystem::path& given_dir,
+                           const std::optional<Script>& script = std::nullopt);
 
   const ReleaseContext& m_context;
   FileLock m_lock;

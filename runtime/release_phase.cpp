@@ -8,11 +8,11 @@ namespace slipway {
 
 Expected<void> run_release_phase(const ReleasePhase& phase) {
   auto log = TRY(AtomicFile::create(phase.log, 0600));
-  const std::string& release_command = phase.release.release_command;
-  phase.on_output(step_line("Running release command: " + release_command));
+  const std::string& text = phase.command.empty() ? phase.release.release_command : phase.command;
+  phase.on_output(step_line(fmt::format("Running {}: {}", phase.what, text)));
   Command command = TRY(process_command({.release = phase.release,
-                                         .dyno = "release.1",
-                                         .command = release_command,
+                                         .dyno = phase.dyno,
+                                         .command = text,
                                          .app_dir = phase.app_dir,
                                          .sandbox = phase.sandbox}));
   command.timeout = phase.timeout;
@@ -27,7 +27,7 @@ Expected<void> run_release_phase(const ReleasePhase& phase) {
   TRY(log_error);
   TRY(log.commit());
   if (!status.ok()) {
-    return fail("release command {}", status.describe(phase.timeout));
+    return fail("{} {}", phase.what, status.describe(phase.timeout));
   }
   return {};
 }

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/error.hpp"
@@ -57,6 +58,11 @@ class ReleaseStore {
 
   std::filesystem::path dir(int version) const { return m_layout.release_dir(m_app, version); }
   std::filesystem::path output_log(int version) const { return dir(version) / "release.log"; }
+  // The output of app.json's script `name` ("postdeploy", "dokku-postdeploy"; slipway's own
+  // names), when it ran after this release went live.
+  std::filesystem::path script_log(int version, std::string_view name) const {
+    return dir(version) / (std::string(name) + ".log");
+  }
 
  private:
   Expected<void> write(const Release& release);

@@ -127,6 +127,21 @@ Expected<void> apply_formation(const ReleaseContext& context, Operation& operati
   return {};
 }
 
+// Runs app.json's script `name` after `release` went live; its failure is said and recorded.
+void run_script(const ReleaseContext& context, Operation& operation, const Release& release,
+                const std::string& name, const std::string& command) {
+  auto ran = operation.run_postdeploy(release, name, command);
+  nlohmann::json data = {{"version", release.version}, {"script", name}};
+  if (!ran) {
+    data["reason"] = ran.error().message;
+  }
+  operation.record("release", ran ? "script_succeeded" : "script_failed", data);
+  if (!ran) {
+    context.on_output(failure_line(
+        fmt::format("{} failed: {}; v{} stays live", name, ran.error().message, release.version)));
+  }
+}
+
 } // namespace
 
 Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& request) {
@@ -156,9 +171,8 @@ Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& req
   TRY(request.fill_source(build_dir));
   // The first deploy (config vars may have been set before it) sets up what app.json says.
   const bool first_deploy = !live || !live->has_slug();
-  std::optional<AppJson> manifest;
+  std::optional<AppJson> manifest = TRY(read_app_json(build_dir));
   if (first_deploy) {
-    manifest = TRY(read_app_json(build_dir));
     if (manifest) {
       auto setup = TRY(first_deploy_config(context.app, *manifest, config, generate_secret));
       std::vector<std::string> names = setup.set;
@@ -228,10 +242,20 @@ Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& req
       }));
   context.on_output(step_line(fmt::format("Compressing slug... done, {}", format_size(slug.size))));
   // The build dir is exactly the slug's content, and a one-off copy nobody else uses.
-  if (manifest && !manifest->formation.empty()) {
+  if (first_deploy && manifest && !manifest->formation.empty()) {
     TRY(apply_formation(context, operation, *manifest, release));
   }
   auto published = operation.publish(std::move(release), build_dir, request.push);
+  if (published && manifest) {
+    // Live now: a script that fails is reported and recorded, and the release stays.
+    if (first_deploy && !manifest->scripts.postdeploy.empty()) {
+      run_script(context, operation, *published, "postdeploy", manifest->scripts.postdeploy);
+    }
+    if (!manifest->scripts.dokku_postdeploy.empty()) {
+      run_script(context, operation, *published, "dokku-postdeploy",
+                 manifest->scripts.dokku_postdeploy);
+    }
+  }
   if (published && context.defer_deletions) {
     scratch.release(); // post-receive's housekeeping removes it, off the push's path
   }

@@ -93,3 +93,33 @@ TEST_CASE("app.json formation: a worker-only app runs its worker from the first 
   auto events = server.slipway({"events", "-a", "worker", "--json"});
   CHECK(contains(events.output, "Scaled to worker@1 (app.json formation)"));
 }
+
+TEST_CASE("app.json scripts: postdeploy once after the first deploy, dokku.postdeploy each time",
+          "[app_json]") {
+  Server server;
+  server.create("scripted");
+  server.write("scripted", "app.json", R"({"scripts": {
+    "postdeploy": "echo seeding $GREETING in $DYNO; exit 3",
+    "dokku": {"postdeploy": "echo after the switch of $SLIPWAY_RELEASE"}},
+    "env": {"GREETING": "hello"}})");
+  server.commit("scripted", "scripts");
+  auto first = server.push("scripted");
+  INFO(first.output);
+  REQUIRE(first.ok()); // a failed postdeploy does not undo the deploy
+  CHECK(contains(first.output, "Running postdeploy script: echo seeding $GREETING in $DYNO"));
+  CHECK(contains(first.output, "seeding hello in postdeploy.1"));
+  CHECK(contains(first.output,
+                 "postdeploy failed: postdeploy script exited with status 3; v1 stays live"));
+  CHECK(contains(first.output, "after the switch of v1"));
+  CHECK(server.serves("scripted", "hello from scripted"));
+
+  server.commit("scripted", "second");
+  auto second = server.push("scripted");
+  INFO(second.output);
+  REQUIRE(second.ok());
+  CHECK_FALSE(contains(second.output, "seeding"));
+  CHECK(contains(second.output, "after the switch of v2"));
+  auto events = server.slipway({"events", "-a", "scripted", "--json"}).output;
+  CHECK(contains(events, "\"script_failed\""));
+  CHECK(contains(events, "\"script_succeeded\""));
+}
