@@ -21,7 +21,7 @@ struct Config {
     std::string domain = "localhost";
     int http_port = 8080;
     std::string http_address = "0.0.0.0"; // where the router listens
-    std::string deploy_branch = "main";
+    std::string deploy_branch; // empty: main and master both deploy
   } server;
   struct Build {
     std::chrono::milliseconds timeout = std::chrono::minutes(15);

@@ -1,10 +1,13 @@
 #include "hooks/receive.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
 #include <unistd.h>
+
+#include <fmt/ranges.h>
 
 #include "common/files.hpp"
 #include "common/output.hpp"
@@ -151,32 +154,67 @@ int run_pre_receive(const Layout& layout, const Config& config, std::string_view
     say(failure_line(info.error().message));
     return 1;
   }
-  const std::string& branch =
-      info->deploy_branch.empty() ? config.server.deploy_branch : info->deploy_branch;
-  std::string deploy_ref = "refs/heads/" + branch;
-  // Refusals first: a push that also deletes the deploy branch must not deploy anything.
+  const auto branches = deploy_branches(config, *info);
+  auto deploys = [&](const RefUpdate& update) {
+    return update.ref.starts_with("refs/heads/") &&
+           std::ranges::find(branches, update.ref.substr(11)) != branches.end();
+  };
+  auto deleted = [&](const std::string& branch) {
+    return std::ranges::any_of(*updates, [&](const RefUpdate& update) {
+      return update.ref == "refs/heads/" + branch && update.is_deletion();
+    });
+  };
+  // Refusals first: a refused push deploys nothing. The last deploy branch may not be
+  // deleted, and one push deploys one commit.
   for (const auto& update : *updates) {
-    if (update.ref == deploy_ref && update.is_deletion()) {
-      say(failure_line(fmt::format("deleting the deploy branch '{}' is not allowed", branch)));
+    if (!deploys(update) || !update.is_deletion()) {
+      continue;
+    }
+    bool another_remains = std::ranges::any_of(branches, [&](const std::string& branch) {
+      if (update.ref == "refs/heads/" + branch || deleted(branch)) {
+        return false;
+      }
+      auto tip = git::read_ref(layout.repo_dir(*app), "refs/heads/" + branch);
+      bool pushed = std::ranges::any_of(
+          *updates, [&](const RefUpdate& other) { return other.ref == "refs/heads/" + branch; });
+      return pushed || (tip && tip->has_value());
+    });
+    if (!another_remains) {
+      say(failure_line(
+          fmt::format("deleting the deploy branch '{}' is not allowed", update.ref.substr(11))));
       return 1;
     }
   }
+  std::vector<const RefUpdate*> to_deploy;
   for (const auto& update : *updates) {
-    if (update.ref != deploy_ref) {
-      say(step_line(fmt::format("Accepted {} without deploying: only {} deploys",
-                                describe_ref(update.ref), branch)));
+    if (deploys(update) && !update.is_deletion()) {
+      to_deploy.push_back(&update);
     }
   }
+  if (to_deploy.size() > 1) {
+    say(failure_line(fmt::format("this push updates {} and {}: push one deploy branch at a time",
+                                 describe_ref(to_deploy[0]->ref),
+                                 describe_ref(to_deploy[1]->ref))));
+    return 1;
+  }
+  std::string which = fmt::format("{}", fmt::join(branches, " and "));
   for (const auto& update : *updates) {
-    if (update.ref != deploy_ref) {
+    if (deploys(update)) {
+      if (update.is_deletion()) {
+        say(step_line(fmt::format("Deleted {}", describe_ref(update.ref))));
+      }
       continue;
     }
+    say(step_line(fmt::format("Accepted {} without deploying: only {} {}", describe_ref(update.ref),
+                              which, branches.size() == 1 ? "deploys" : "deploy")));
+  }
+  for (const RefUpdate* update : to_deploy) {
     auto repo = git::open_from_environment();
     if (!repo) {
       say(failure_line(repo.error().message));
       return 1;
     }
-    if (!deploy_commit(layout, config, *app, repo->get(), update, receive_pack)) {
+    if (!deploy_commit(layout, config, *app, repo->get(), *update, receive_pack)) {
       return 1;
     }
   }

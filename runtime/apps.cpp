@@ -152,6 +152,16 @@ Expected<void> require_app(const Layout& layout, const std::string& name) {
   return {};
 }
 
+std::vector<std::string> deploy_branches(const Config& config, const AppInfo& info) {
+  if (!info.deploy_branch.empty()) {
+    return {info.deploy_branch};
+  }
+  if (!config.server.deploy_branch.empty()) {
+    return {config.server.deploy_branch};
+  }
+  return {"main", "master"};
+}
+
 int default_scale(std::string_view type) {
   return type == "web" ? 1 : 0;
 }

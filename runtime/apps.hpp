@@ -27,6 +27,10 @@ struct AppInfo {
 
 inline constexpr int k_max_scale = 100; // processes of one type
 
+// The branches whose push deploys the app: app.toml's deploy_branch, else
+// [server].deploy_branch, else main and master (as on Heroku).
+std::vector<std::string> deploy_branches(const Config& config, const AppInfo& info);
+
 // How many `type` processes run when the formation does not say.
 int default_scale(std::string_view type);
 

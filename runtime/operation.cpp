@@ -215,14 +215,17 @@ Expected<void> Operation::settle_unrecorded_push() {
   if (!info) {
     return std::unexpected(info.error());
   }
-  std::string branch =
-      info->deploy_branch.empty() ? m_context.config.server.deploy_branch : info->deploy_branch;
-  auto ref = git::read_ref(m_context.layout.repo_dir(m_context.app), "refs/heads/" + branch);
-  if (!ref) {
-    return std::unexpected(ref.error());
-  }
-  if (*ref == release->commit) {
-    return {}; // recover() marks it succeeded
+  std::string tips;
+  for (const auto& branch : deploy_branches(m_context.config, *info)) {
+    auto ref = git::read_ref(m_context.layout.repo_dir(m_context.app), "refs/heads/" + branch);
+    if (!ref) {
+      return std::unexpected(ref.error());
+    }
+    if (*ref == release->commit) {
+      return {}; // recover() marks it succeeded
+    }
+    tips += fmt::format("{}{} at {}", tips.empty() ? "" : ", ", branch,
+                        ref->value_or("nothing").substr(0, 7));
   }
   std::optional<int> previous;
   for (const auto& other : m_releases.list()) {
@@ -231,8 +234,7 @@ Expected<void> Operation::settle_unrecorded_push() {
     }
   }
   return roll_back_push(*linked, previous,
-                        fmt::format("the push did not complete: git left {} at {}", branch,
-                                    ref->value_or("nothing").substr(0, 7)));
+                        fmt::format("the push did not complete: git left {}", tips));
 }
 
 // The release of a push that did not complete is no longer live nor pending: `previous`

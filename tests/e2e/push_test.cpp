@@ -165,12 +165,45 @@ TEST_CASE("other branches and tags are accepted without deploying and deleting m
   INFO(status.output);
   REQUIRE(status.ok());
   CHECK(contains(status.output,
-                 "remote: -----> Accepted feature without deploying: only main deploys"));
+                 "remote: -----> Accepted feature without deploying: only main and master deploy"));
   CHECK(contains(status.output, "remote: -----> Accepted tag v1.0 without deploying"));
   CHECK(push.releases().size() == 1);
 
   check_rejected(push.push({":main"}), "deleting the deploy branch 'main' is not allowed");
   CHECK(push.remote_main() == first);
+}
+
+TEST_CASE("main and master both deploy, one per push, and one of them may be deleted", "[push]") {
+  Push push;
+  std::string first = push.commit("first");
+  auto status = push.push({"main:master"});
+  INFO(status.output);
+  REQUIRE(status.ok());
+  CHECK(contains(status.output, "(master)"));
+  REQUIRE(push.releases().size() == 1);
+  CHECK(push.releases()[0]["commit"] == first);
+
+  std::string second = push.commit("second");
+  status = push.push({"main"});
+  REQUIRE(status.ok());
+  CHECK(contains(status.output, "(main)"));
+  REQUIRE(push.releases().size() == 2);
+  CHECK(push.releases()[0]["commit"] == second);
+
+  // One push, two deploy branches: which would be live is not the pusher's to guess.
+  push.commit("third");
+  check_rejected(push.push({"main", "main:master"}),
+                 "this push updates main and master: push one deploy branch at a time");
+  CHECK(push.releases().size() == 2);
+  CHECK(push.remote_main() == second);
+
+  // master may go while main stays; the last deploy branch may not.
+  status = push.push({":master"});
+  INFO(status.output);
+  REQUIRE(status.ok());
+  CHECK(contains(status.output, "Deleted master"));
+  check_rejected(push.push({":main"}), "deleting the deploy branch 'main' is not allowed");
+  CHECK(push.releases().size() == 2);
 }
 
 TEST_CASE("a force push of an older commit deploys it as a new release", "[push]") {

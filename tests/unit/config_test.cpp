@@ -23,7 +23,7 @@ TEST_CASE("an empty slipway.toml gives every default", "[config]") {
   REQUIRE(config);
   CHECK(config->server.domain == "localhost");
   CHECK(config->server.http_port == 8080);
-  CHECK(config->server.deploy_branch == "main");
+  CHECK(config->server.deploy_branch.empty()); // main and master
   CHECK(config->build.timeout == 15min);
   CHECK(config->build.buildpacks ==
         std::vector<std::string>{"procfile", "nodejs", "python", "static", "cmake"});
