@@ -210,6 +210,21 @@ const std::map<std::string, std::map<std::string, Setter>, std::less<>>& schema(
               return {};
             }},
        }},
+      {"buildpacks",
+       {
+           {"official",
+            [](const toml::node& node, Config& config) -> Expected<void> {
+              auto value = TRY(get<std::string>(node, "\"builtin\" or \"clone\""));
+              if (value == "builtin") {
+                config.buildpacks.official = OfficialBuildpacks::builtin;
+              } else if (value == "clone") {
+                config.buildpacks.official = OfficialBuildpacks::clone;
+              } else {
+                return fail("unknown value '{}' (expected \"builtin\" or \"clone\")", value);
+              }
+              return {};
+            }},
+       }},
       {"ssh",
        {
            {"authorized_keys",

@@ -16,16 +16,22 @@ namespace slipway {
 
 enum class SlugCompression { zstd, gzip };
 
+// What becomes of the Heroku buildpacks an app names ("heroku/nodejs", the URL of
+// heroku-buildpack-nodejs): the built-in of that language stands in, or the real one is
+// cloned.
+enum class OfficialBuildpacks { builtin, clone };
+
 struct Config {
   struct Server {
     std::string domain = "localhost";
     int http_port = 8080;
     std::string http_address = "0.0.0.0"; // where the router listens
-    std::string deploy_branch; // empty: main and master both deploy
+    std::string deploy_branch;            // empty: main and master both deploy
   } server;
   struct Build {
     std::chrono::milliseconds timeout = std::chrono::minutes(15);
-    std::vector<std::string> buildpacks = {"procfile", "nodejs", "python", "static", "cmake"};
+    std::vector<std::string> buildpacks = {"procfile", "nodejs", "python", "go",
+                                           "ruby",     "static", "cmake"};
     SlugCompression slug_compression = SlugCompression::zstd;
     std::uint64_t max_slug_size = 500ull * 1024 * 1024;
     SandboxMode sandbox = SandboxMode::bwrap;
@@ -35,6 +41,9 @@ struct Config {
     // Directories whose buildpacks a pushed app may name by path or file:// URL.
     std::vector<std::filesystem::path> local_buildpacks;
   } build;
+  struct Buildpacks {
+    OfficialBuildpacks official = OfficialBuildpacks::builtin;
+  } buildpacks;
   struct Release {
     std::chrono::milliseconds phase_timeout = std::chrono::hours(1);
     int keep_releases = 20;

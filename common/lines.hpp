@@ -24,4 +24,13 @@ inline std::vector<Line> split_lines(std::string_view text) {
   return lines;
 }
 
+// `s` without the leading and trailing characters of `blanks`.
+inline std::string_view trim(std::string_view s, std::string_view blanks = " \t") {
+  auto first = s.find_first_not_of(blanks);
+  if (first == std::string_view::npos) {
+    return {};
+  }
+  return s.substr(first, s.find_last_not_of(blanks) - first + 1);
+}
+
 } // namespace slipway

@@ -23,8 +23,17 @@ Expected<HealthCheck> web_health_check(const std::filesystem::path& app_dir);
 // an error (a URL has none).
 Expected<std::vector<std::string>> parse_buildpacks_file(std::string_view text);
 
-// The buildpacks the app names for itself: `.buildpacks`, else app.json `buildpacks`, else
-// nullopt. Naming them in both places is an error (which would win is not obvious).
+// The BUILDPACK_URL of a Dokku `.env` file (`[export] BUILDPACK_URL=URL`, quoted or not),
+// or nullopt; the file's other lines are the app's and are not read.
+Expected<std::optional<std::string>> parse_dotenv_buildpack(std::string_view text);
+
+// The buildpacks the app names for itself: `.buildpacks`, app.json `buildpacks` or `.env`'s
+// BUILDPACK_URL, else nullopt. Naming them in two places is an error (which would win is
+// not obvious).
 Expected<std::optional<std::vector<std::string>>> app_buildpacks(const std::filesystem::path& app);
+
+// Why no buildpack claimed the app in `app`: the files that show its language and the
+// languages none of them builds (the table of buildpacks/procfile/languages).
+std::string undetected_app(const std::filesystem::path& app);
 
 } // namespace slipway

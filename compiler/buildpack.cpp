@@ -1,10 +1,14 @@
 #include "compiler/buildpack.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <fmt/ranges.h>
+
 #include "common/hash.hpp"
+#include "common/lines.hpp"
 #include "common/paths.hpp"
 #include "common/subprocess.hpp"
 #include "common/tree.hpp"
@@ -46,12 +50,8 @@ Expected<void> check_layout(const fs::path& dir, std::string_view ref) {
   return {};
 }
 
-std::string trim(std::string_view s) {
-  auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) {
-    return {};
-  }
-  return std::string(s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1));
+std::string trim_line(std::string_view s) {
+  return std::string(trim(s, " \t\r\n"));
 }
 
 } // namespace
@@ -70,13 +70,153 @@ bool is_git_url(std::string_view ref) {
          ref.substr(0, colon).find('/') == std::string_view::npos;
 }
 
-Expected<Buildpack> resolve_buildpack(const std::string& ref, const fs::path& clone_root) {
+namespace {
+
+// "https://github.com/Heroku/heroku-buildpack-nodejs.git#v1", "git@github.com:heroku/x.git"
+// → "github.com/heroku/heroku-buildpack-nodejs", "github.com/heroku/x": host and path, no
+// scheme, user, ref, ".git" or trailing '/', lowercased (GitHub's names are not
+// case-sensitive).
+std::string normalized_url(std::string_view url) {
+  url = url.substr(0, url.find('#'));
+  std::string out;
+  if (auto scheme = url.find("://"); scheme != std::string_view::npos) {
+    url.remove_prefix(scheme + 3);
+  } else if (auto colon = url.find(':'); colon != std::string_view::npos) {
+    out.append(url.substr(0, colon)).push_back('/'); // scp-style user@host:path
+    url.remove_prefix(colon + 1);
+  }
+  out.append(url);
+  if (auto at = out.find('@'); at != std::string::npos && at < out.find('/')) {
+    out.erase(0, at + 1);
+  }
+  while (out.ends_with('/')) {
+    out.pop_back();
+  }
+  for (std::string_view suffix : {".git", ".tgz"}) {
+    if (out.ends_with(suffix)) {
+      out.resize(out.size() - suffix.size());
+    }
+  }
+  std::ranges::transform(out, out.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (out.starts_with("www.")) {
+    out.erase(0, 4);
+  }
+  return out;
+}
+
+struct StandIn {
+  std::string_view ref; // a registry name, or a normalized URL
+  std::string_view builtin;
+};
+
+// Heroku's official buildpacks, by registry name and by repository, and community
+// buildpacks whose job a built-in does.
+constexpr StandIn k_stand_ins[] = {
+    {"heroku/nodejs", "nodejs"},
+    {"heroku/python", "python"},
+    {"heroku/go", "go"},
+    {"heroku/ruby", "ruby"},
+    {"heroku/static", "static"},
+    {"heroku/procfile", "procfile"},
+    {"heroku-community/static", "static"},
+    {"heroku-community/nginx", "static"},
+    {"github.com/heroku/heroku-buildpack-nodejs", "nodejs"},
+    {"github.com/heroku/heroku-buildpack-python", "python"},
+    {"github.com/heroku/heroku-buildpack-go", "go"},
+    {"github.com/heroku/heroku-buildpack-ruby", "ruby"},
+    {"github.com/heroku/heroku-buildpack-static", "static"},
+    {"github.com/dokku/buildpack-nginx", "static"},
+    {"github.com/dokku/heroku-buildpack-nginx", "static"},
+};
+
+constexpr std::string_view k_registry_archive = "buildpack-registry.s3.amazonaws.com/buildpacks/";
+
+std::string builtin_list() {
+  return fmt::format("{}", fmt::join(builtin_buildpack_names(), ", "));
+}
+
+// A registry name: NAMESPACE/NAME, both [a-z0-9-].
+bool is_registry_name(std::string_view ref) {
+  auto slash = ref.find('/');
+  return slash != std::string_view::npos && is_builtin_name(ref.substr(0, slash)) &&
+         is_builtin_name(ref.substr(slash + 1));
+}
+
+} // namespace
+
+std::vector<std::string> builtin_buildpack_names() {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(builtin_buildpacks_dir(), ec)) {
+    std::string name = entry.path().filename().string();
+    if (is_builtin_name(name) && has_file(entry.path(), "bin/compile")) {
+      names.push_back(std::move(name));
+    }
+  }
+  std::ranges::sort(names);
+  return names;
+}
+
+std::optional<std::string> builtin_equivalent(std::string_view ref) {
+  std::string key = is_git_url(ref) || ref.find("://") != std::string_view::npos
+                        ? normalized_url(ref)
+                        : std::string(ref);
+  if (key.starts_with(k_registry_archive)) {
+    key.erase(0, k_registry_archive.size()); // "heroku/nodejs"
+  }
+  for (const auto& stand_in : k_stand_ins) {
+    if (stand_in.ref == key) {
+      return std::string(stand_in.builtin);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> registry_git_url(std::string_view ref) {
+  if (!is_registry_name(ref)) {
+    return std::nullopt;
+  }
+  auto slash = ref.find('/');
+  auto space = ref.substr(0, slash);
+  auto name = ref.substr(slash + 1);
+  if (space == "heroku" || space == "heroku-community") {
+    return fmt::format("https://github.com/heroku/heroku-buildpack-{}", name);
+  }
+  return std::nullopt;
+}
+
+Expected<Buildpack> resolve_buildpack(const std::string& ref, const fs::path& clone_root,
+                                      OfficialBuildpacks official) {
   Buildpack buildpack{.ref = ref};
   std::error_code ec;
-  if (is_git_url(ref)) {
-    auto hash = ref.rfind('#');
-    std::string url = ref.substr(0, hash);
-    std::string git_ref = hash == std::string::npos ? "" : ref.substr(hash + 1);
+  auto builtin = [&](std::string_view name) -> Expected<void> {
+    if (!is_builtin_name(name) || !fs::is_directory(builtin_buildpacks_dir() / name, ec)) {
+      return fail("unknown buildpack '{}': the built-in buildpacks are {}; name another by "
+                  "its git URL",
+                  ref, builtin_list());
+    }
+    buildpack.name = name;
+    buildpack.dir = builtin_buildpacks_dir() / name;
+    return {};
+  };
+  // A server that clones the official buildpacks clones what their names and URLs say;
+  // otherwise the built-in of that language stands in for them.
+  bool clone = official == OfficialBuildpacks::clone;
+  std::string url = ref;
+  if (clone && registry_git_url(ref)) {
+    url = *registry_git_url(ref);
+  } else if (auto equivalent = builtin_equivalent(ref);
+             equivalent && !(clone && is_git_url(ref)) &&
+             fs::is_directory(builtin_buildpacks_dir() / *equivalent, ec)) {
+    TRY(builtin(*equivalent));
+    buildpack.stands_in = true;
+    TRY(check_layout(buildpack.dir, ref));
+    return buildpack;
+  }
+  if (is_git_url(url)) {
+    auto hash = url.rfind('#');
+    std::string git_ref = hash == std::string::npos ? "" : url.substr(hash + 1);
+    url = url.substr(0, hash);
     std::string base = url.substr(url.find_last_of("/:") + 1);
     if (base.ends_with(".git")) {
       base.resize(base.size() - 4);
@@ -86,7 +226,11 @@ Expected<Buildpack> resolve_buildpack(const std::string& ref, const fs::path& cl
     buildpack.dir =
         clone_root / fmt::format("{}-{}", buildpack.name, sha256_hex(ref).substr(0, 12));
     fs::remove_all(buildpack.dir, ec);
-    buildpack.commit = TRY(git::clone(url, git_ref, buildpack.dir));
+    auto cloned = git::clone(url, git_ref, buildpack.dir);
+    if (!cloned) {
+      return fail("{}; the built-in buildpacks are {}", cloned.error().message, builtin_list());
+    }
+    buildpack.commit = *cloned;
   } else if (ref.starts_with("/")) {
     buildpack.dir = ref;
     fs::path normal = fs::path(ref).lexically_normal();
@@ -94,18 +238,14 @@ Expected<Buildpack> resolve_buildpack(const std::string& ref, const fs::path& cl
     if (!fs::is_directory(buildpack.dir, ec)) {
       return fail("buildpack '{}' is not a directory", ref);
     }
+  } else if (is_registry_name(ref)) {
+    return fail("buildpack '{}' has no built-in here: the built-in buildpacks are {}; name "
+                "its git URL{}",
+                ref, builtin_list(),
+                registry_git_url(ref) ? " or set [buildpacks] official = \"clone\" in slipway.toml"
+                                      : "");
   } else {
-    std::string_view name = ref;
-    if (name.starts_with("heroku/")) {
-      name.remove_prefix(7);
-    }
-    if (!is_builtin_name(name) || !fs::is_directory(builtin_buildpacks_dir() / name, ec)) {
-      return fail("unknown buildpack '{}' (expected a built-in name, an absolute path or a git "
-                  "URL)",
-                  ref);
-    }
-    buildpack.name = name;
-    buildpack.dir = builtin_buildpacks_dir() / name;
+    TRY(builtin(ref));
   }
   TRY(check_layout(buildpack.dir, ref));
   return buildpack;
@@ -194,7 +334,7 @@ Expected<std::string> BuildpackRunner::capture(std::size_t index, const std::str
   }
   status = result.code;
   if (status != 0 && !errors.empty()) {
-    m_last_error = trim(errors.substr(0, errors.find('\n')));
+    m_last_error = trim_line(errors.substr(0, errors.find('\n')));
   }
   return output;
 }
@@ -212,7 +352,7 @@ Expected<std::optional<std::string>> BuildpackRunner::detect(std::size_t index,
     }
     return std::nullopt;
   }
-  std::string name = trim(output.substr(0, output.find('\n')));
+  std::string name = trim_line(output.substr(0, output.find('\n')));
   return name.empty() ? m_staged[index].buildpack.name : name;
 }
 

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/config.hpp"
 #include "common/error.hpp"
 #include "common/sandbox.hpp"
 #include "compiler/release_yaml.hpp"
@@ -21,15 +22,33 @@ struct Buildpack {
   std::string name;          // short name for messages: "nodejs", "bp"
   std::filesystem::path dir; // a local directory holding bin/compile
   std::string commit;        // the commit a git buildpack was cloned at
+  bool stands_in = false;    // a built-in doing the job of the Heroku buildpack `ref` names
 };
+
+// The built-in buildpacks of this server, by name, sorted.
+std::vector<std::string> builtin_buildpack_names();
+
+// The built-in that does the job of `ref` when it is a name of Heroku's buildpack registry
+// ("heroku/python", "heroku-community/static") or the git or registry URL of an official or
+// well-known buildpack ("https://github.com/heroku/heroku-buildpack-python.git#v250",
+// "https://github.com/dokku/buildpack-nginx"); whether that built-in is installed is not
+// asked.
+std::optional<std::string> builtin_equivalent(std::string_view ref);
+
+// The git URL of a Heroku registry name whose repository is known ("heroku/php" →
+// https://github.com/heroku/heroku-buildpack-php), for a server that clones them.
+std::optional<std::string> registry_git_url(std::string_view ref);
 
 // A git URL: a scheme slipway clones (https, http, git, ssh, file) or scp-style user@host:path.
 bool is_git_url(std::string_view ref);
 
-// Resolves a buildpack reference: a built-in name (also as "heroku/NAME"), an absolute
-// local path, or a git URL with an optional "#ref", cloned with libgit2 under `clone_root`.
+// Resolves a buildpack reference: a built-in name, a Heroku name or URL that a built-in
+// stands in for (unless `official` is clone), an absolute local path, or a git URL with an
+// optional "#ref", cloned with libgit2 under `clone_root`. What resolves to nothing fails
+// naming the built-ins.
 Expected<Buildpack> resolve_buildpack(const std::string& ref,
-                                      const std::filesystem::path& clone_root);
+                                      const std::filesystem::path& clone_root,
+                                      OfficialBuildpacks official = OfficialBuildpacks::builtin);
 
 // What a buildpack's scripts run against: the app at /app, the cache at /cache, the env dir
 // at /env, and the buildpacks of this build (writable copies) under /tmp/buildpacks/N.

@@ -167,7 +167,12 @@ Expected<BuildResult> compile_app(const BuildRequest& request, const Config& con
   result.source_version = request.source_version;
   std::vector<std::size_t> chosen;
   for (const auto& ref : refs) {
-    auto buildpack = TRY(resolve_buildpack(ref, request.work_dir / "clones"));
+    auto buildpack =
+        TRY(resolve_buildpack(ref, request.work_dir / "clones", config.buildpacks.official));
+    if (buildpack.stands_in) {
+      request.on_output(
+          step_line(fmt::format("Using the built-in {} buildpack for {}", buildpack.name, ref)));
+    }
     auto index = TRY(runner.stage(buildpack, request.work_dir / "buildpacks" /
                                                  std::to_string(runner.staged_count())));
     auto detected = TRY(runner.detect(index, deadline.remaining()));
@@ -185,7 +190,7 @@ Expected<BuildResult> compile_app(const BuildRequest& request, const Config& con
     }
   }
   if (chosen.empty()) {
-    return fail("no buildpack applies to this app (tried {})", fmt::join(refs, ", "));
+    return fail("{} (tried {})", undetected_app(app), fmt::join(refs, ", "));
   }
 
   ProcessTypes defaults;

@@ -9,15 +9,6 @@ namespace slipway {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  auto first = s.find_first_not_of(" \t");
-  if (first == std::string_view::npos) {
-    return {};
-  }
-  auto last = s.find_last_not_of(" \t");
-  return s.substr(first, last - first + 1);
-}
-
 bool contains(const ProcessTypes& types, std::string_view name) {
   return std::ranges::any_of(types, [&](const auto& type) { return type.first == name; });
 }

@@ -160,8 +160,8 @@ TEST_CASE("when no buildpack claims the app the error lists every one tried", "[
   write_file(ws.app() / "README", "nothing to build here\n");
   auto status = ws.build();
   CHECK(status.code == 1);
-  CHECK(contains(status.output, " !     no buildpack applies to this app (tried procfile, "
-                                "nodejs, python, static, cmake)"));
+  CHECK(contains(status.output, " !     no buildpack applies to this app: it has no Procfile"));
+  CHECK(contains(status.output, "(tried procfile, nodejs, python, go, ruby, static, cmake)"));
 
   ws.config(fmt::format("[build]\nbuildpacks = [\"{}\", \"procfile\"]\n", buildpack("never")));
   status = ws.build();

@@ -64,9 +64,11 @@ class WebProcess {
   std::future<Expected<ExitStatus>> m_exit;
 };
 
-void check_serves(const std::string& name, const std::string& expected_web = "") {
+void check_serves(const std::string& name, const std::string& expected_web = "",
+                  const fs::path& source = {}) {
   TempDir dir;
-  auto built = build(fixture("apps/" + name), dir / "slug.tar.zst", dir / "cache");
+  auto built =
+      build(source.empty() ? fixture("apps/" + name) : source, dir / "slug.tar.zst", dir / "cache");
   INFO(built.status.output);
   REQUIRE(built.status.code == 0);
   auto types = built.result["process_types"];
@@ -129,6 +131,15 @@ TEST_CASE("the python buildpack names a requirement it cannot install", "[buildp
 
 TEST_CASE("the static buildpack serves the site with nginx on PORT", "[buildpacks]") {
   check_serves("static");
+}
+
+TEST_CASE("a Dokku buildpack-nginx app (.static) is served from its www/", "[buildpacks]") {
+  TempDir dir;
+  write_file(dir / "site/.static", "");
+  write_file(dir / "site/www/index.html", "<p>hello from www</p>\n");
+  write_file(dir / "site/index.html", "<p>not this one</p>\n");
+  write_file(dir / "site/.buildpacks", "https://github.com/dokku/buildpack-nginx\n");
+  check_serves("www", "", dir / "site");
 }
 
 TEST_CASE("the cmake buildpack configures, builds and installs into /app", "[buildpacks]") {

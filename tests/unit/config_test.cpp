@@ -26,7 +26,7 @@ TEST_CASE("an empty slipway.toml gives every default", "[config]") {
   CHECK(config->server.deploy_branch.empty()); // main and master
   CHECK(config->build.timeout == 15min);
   CHECK(config->build.buildpacks ==
-        std::vector<std::string>{"procfile", "nodejs", "python", "static", "cmake"});
+        std::vector<std::string>{"procfile", "nodejs", "python", "go", "ruby", "static", "cmake"});
   CHECK(config->build.slug_compression == SlugCompression::zstd);
   CHECK(config->build.max_slug_size == 500ull * 1024 * 1024);
   CHECK(config->build.sandbox == SandboxMode::bwrap);
@@ -421,4 +421,15 @@ TEST_CASE("the server's domain is a host name, nothing nginx could misread", "[c
                    "invalid host name"));
   }
   CHECK(parse_config("[server]\ndomain = \"apps.example.com\"\n"));
+}
+
+TEST_CASE("[buildpacks] official is builtin or clone", "[config]") {
+  CHECK(parse_config("")->buildpacks.official == OfficialBuildpacks::builtin);
+  CHECK(parse_config("[buildpacks]\nofficial = \"clone\"\n")->buildpacks.official ==
+        OfficialBuildpacks::clone);
+  auto bad = parse_config("[buildpacks]\nofficial = \"github\"\n");
+  REQUIRE_FALSE(bad);
+  CHECK(contains(bad.error().message,
+                 "'buildpacks.official': unknown value 'github' (expected \"builtin\" or "
+                 "\"clone\")"));
 }
