@@ -287,10 +287,12 @@ Sandbox BuildpackRunner::sandbox() const {
 
 Expected<Command> BuildpackRunner::sandboxed(const Sandbox& box,
                                              const std::vector<std::string>& argv,
-                                             std::chrono::milliseconds timeout) const {
-  auto env = TRY(sandbox_environment(
-      box, {{"STACK", m_context.stack}, {"SOURCE_VERSION", m_context.source_version}}));
-  auto command = box.command(argv, env);
+                                             std::chrono::milliseconds timeout,
+                                             std::map<std::string, std::string> env) const {
+  env["STACK"] = m_context.stack;
+  env["SOURCE_VERSION"] = m_context.source_version;
+  auto environment = TRY(sandbox_environment(box, env));
+  auto command = box.command(argv, environment);
   if (!command) {
     return fail("cannot start the sandbox: {}", command.error().message);
   }
@@ -405,6 +407,49 @@ Expected<ReleaseInfo> BuildpackRunner::release(std::size_t index,
     return fail("buildpack '{}': bin/release printed {}", name, info.error().message);
   }
   return info;
+}
+
+namespace {
+
+// The config vars in `env_dir` (a file per var), read without following a link out of it.
+Expected<std::map<std::string, std::string>> read_env_dir(const fs::path& env_dir) {
+  std::map<std::string, std::string> vars;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(env_dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (!is_config_var_name(name) || !entry.is_regular_file(ec) || entry.is_symlink(ec)) {
+      continue;
+    }
+    if (auto value = TRY(read_beneath(env_dir, name))) {
+      vars[name] = std::move(*value);
+    }
+  }
+  if (ec) {
+    return fail("cannot read the config vars in '{}': {}", env_dir.string(), ec.message());
+  }
+  return vars;
+}
+
+} // namespace
+
+Expected<ExitStatus>
+BuildpackRunner::run_app_command(const std::string& command, std::chrono::milliseconds timeout,
+                                 const std::function<void(std::string_view)>& on_line) {
+  Sandbox box = sandbox();
+  auto env = TRY(read_env_dir(m_context.env_dir));
+  auto run_command = TRY(sandboxed(
+      box,
+      {
+          "/bin/bash",
+          "-c",
+          "for f in \"$HOME\"/.profile.d/*.sh; do if [ -r \"$f\" ]; then . \"$f\"; fi; done\n"
+          "exec /bin/bash -c \"$1\"",
+          "slipway-predeploy",
+          command,
+      },
+      timeout, env));
+  run_command.on_line = on_line;
+  return run(run_command);
 }
 
 } // namespace slipway

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -82,6 +83,14 @@ class BuildpackRunner {
   // bin/release, parsed; a buildpack without one releases nothing.
   Expected<ReleaseInfo> release(std::size_t index, std::chrono::milliseconds timeout);
 
+  // A command of the app's own (app.json's dokku.predeploy) in the build's sandbox, once
+  // the buildpacks are done: the build's environment plus the config vars of the env dir,
+  // /app/.profile.d/*.sh sourced as a process does, then `command` under `bash -c`. Its
+  // lines (stdout and stderr) go to `on_line`; its status is the caller's to judge.
+  Expected<ExitStatus> run_app_command(const std::string& command,
+                                       std::chrono::milliseconds timeout,
+                                       const std::function<void(std::string_view)>& on_line);
+
   const Buildpack& buildpack(std::size_t index) const { return m_staged[index].buildpack; }
   std::size_t staged_count() const { return m_staged.size(); }
 
@@ -93,8 +102,10 @@ class BuildpackRunner {
   };
 
   Sandbox sandbox() const;
+  // `env`: more variables for the command (STACK and SOURCE_VERSION win over them).
   Expected<Command> sandboxed(const Sandbox& box, const std::vector<std::string>& argv,
-                              std::chrono::milliseconds timeout) const;
+                              std::chrono::milliseconds timeout,
+                              std::map<std::string, std::string> env = {}) const;
   Expected<std::string> capture(std::size_t index, const std::string& script,
                                 std::chrono::milliseconds timeout, int& status,
                                 std::string_view what);

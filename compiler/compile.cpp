@@ -134,8 +134,9 @@ Expected<BuildResult> compile_app(const BuildRequest& request, const Config& con
   }
 
   // A malformed app.json fails the build, not the launch; what it says that means nothing
-  // here is said once.
-  if (auto manifest = TRY(read_app_json(app))) {
+  // here is said once. It is read as pushed: the buildpacks cannot change its predeploy.
+  std::optional<AppJson> manifest = TRY(read_app_json(app));
+  if (manifest) {
     for (const auto& note : manifest->notes) {
       request.on_output(detail_line("app.json: " + note));
     }
@@ -238,6 +239,22 @@ Expected<BuildResult> compile_app(const BuildRequest& request, const Config& con
   }
   if (deadline.expired()) {
     return timed_out("after the buildpacks");
+  }
+
+  // Dokku's predeploy: in the build's sandbox, so that what it writes is in the slug.
+  if (manifest && !manifest->scripts.dokku_predeploy.empty()) {
+    const std::string& script = manifest->scripts.dokku_predeploy;
+    request.on_output(step_line(fmt::format("Running dokku-predeploy script: {}", script)));
+    auto status =
+        TRY(runner.run_app_command(script, deadline.remaining(), [&](std::string_view line) {
+          request.on_output(detail_line(line));
+        }));
+    if (status.timed_out) {
+      return timed_out("the dokku-predeploy script was running");
+    }
+    if (!status.ok()) {
+      return fail("dokku-predeploy script {}", status.describe());
+    }
   }
   return result;
 }

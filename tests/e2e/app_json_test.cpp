@@ -123,3 +123,36 @@ TEST_CASE("app.json scripts: postdeploy once after the first deploy, dokku.postd
   CHECK(contains(events, "\"script_failed\""));
   CHECK(contains(events, "\"script_succeeded\""));
 }
+
+TEST_CASE("app.json scripts.dokku.predeploy runs in the build: what it writes is in the slug, "
+          "its failure rejects the push",
+          "[app_json]") {
+  Server server;
+  server.create("predeploy", fixture("apps/procfile"));
+  REQUIRE(server.slipway({"config:set", "-a", "predeploy", "GREETING=hello"}).ok());
+  server.write("predeploy", ".profile.d/where.sh", "export FROM_PROFILE=profile.d\n");
+  server.write("predeploy", "app.json", R"({"scripts": {"dokku": {"predeploy":
+    "echo \"predeploy in $PWD on $STACK\"; echo to stderr >&2; echo \"$GREETING from $FROM_PROFILE\" > www/predeploy.txt"}}})");
+  std::string first_commit = server.commit("predeploy", "predeploy");
+  auto first = server.push("predeploy");
+  INFO(first.output);
+  REQUIRE(first.ok());
+  CHECK(contains(first.output, "-----> Running dokku-predeploy script: echo "));
+  CHECK(contains(first.output, "remote:        predeploy in /app on slipway-24"));
+  CHECK(contains(first.output, "remote:        to stderr"));
+  // Before the slug is packed: the file is in the release the web process serves.
+  CHECK(first.output.find("Running dokku-predeploy") < first.output.find("Compressing slug"));
+  CHECK(server.get("predeploy", "/predeploy.txt").body == "hello from profile.d\n");
+
+  server.write("predeploy", "app.json",
+               R"({"scripts": {"dokku": {"predeploy": "echo about to fail; exit 4"}}})");
+  server.commit("predeploy", "failing predeploy");
+  auto failed = server.push("predeploy");
+  INFO(failed.output);
+  CHECK_FALSE(failed.ok());
+  CHECK(contains(failed.output, "remote:        about to fail"));
+  CHECK(contains(failed.output, " !     dokku-predeploy script exited with status 4"));
+  CHECK_FALSE(contains(failed.output, "Compressing slug"));
+  CHECK(server.live_commit("predeploy") == first_commit);
+  CHECK(server.get("predeploy", "/predeploy.txt").body == "hello from profile.d\n");
+}
