@@ -300,6 +300,7 @@ void parse_health_checks(const json& value, AppJson& manifest, Report& report) {
       continue;
     }
     bool startup = false;
+    bool liveness = false;
     for (std::size_t i = 0; i < list.size(); ++i) {
       std::string where = fmt::format("healthchecks.web[{}]", i);
       std::string check_type = "startup";
@@ -312,18 +313,31 @@ void parse_health_checks(const json& value, AppJson& manifest, Report& report) {
                        printable(list[i]["type"].dump()));
         continue;
       }
+      std::size_t before = report.problems.size();
       auto check = parse_check(list[i], where, report);
+      bool& seen = check_type == "startup" ? startup : liveness;
+      if (seen) {
+        report.problem("'{}': the web process has one {} check; merge them", where, check_type);
+      }
+      seen = true;
       if (check_type == "startup") {
-        if (startup) {
-          report.problem("'{}': the web process has one startup check; merge them", where);
-        }
-        startup = true;
         if (check) {
-          manifest.health_check = *check;
+          manifest.health_checks.startup = *check;
         }
-      } else {
-        // Parsed, so its problems are reported with the rest; not yet run.
-        report.problem("'{}': liveness checks are not run yet; use a startup check", where);
+        continue;
+      }
+      // A liveness check asks a process that is up, again and again: it has no uptime to
+      // wait for, and no wait of 0 (a check after check without pause).
+      if (list[i].is_object() && list[i].contains("uptime")) {
+        report.problem("'{}.uptime' applies to startup checks only", where);
+      }
+      if (check && check->wait && check->wait->count() == 0) {
+        report.problem("'{}.wait' must be at least 1 for a liveness check: the seconds "
+                       "between two checks",
+                       where);
+      }
+      if (check && report.problems.size() == before) {
+        manifest.health_checks.liveness = *check;
       }
     }
   }
@@ -413,7 +427,7 @@ Expected<AppJson> parse_app_json(std::string_view text) {
   return manifest;
 }
 
-Expected<HealthCheck> parse_web_health_check(std::string_view text) {
+Expected<WebHealthChecks> parse_web_health_checks(std::string_view text) {
   auto document = TRY(parse_document(text));
   AppJson manifest;
   Report report;
@@ -424,7 +438,7 @@ Expected<HealthCheck> parse_web_health_check(std::string_view text) {
   if (!report.problems.empty()) {
     return fail("app.json: {}", fmt::join(report.problems, "; "));
   }
-  return manifest.health_check;
+  return manifest.health_checks;
 }
 
 } // namespace slipway

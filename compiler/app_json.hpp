@@ -33,8 +33,9 @@ struct FormationSpec {
   int quantity = 1;
 };
 
-// What a new web process must answer before it takes traffic (Dokku's startup check).
-// Without one: any HTTP answer below 500 on "/", polled until [runtime].health_timeout.
+// What a web process must answer: before it takes traffic (Dokku's startup check) or, for
+// a liveness check, while it runs. Without a startup check: any HTTP answer below 500 on
+// "/", polled until [runtime].health_timeout.
 struct HealthCheck {
   std::string path = "/";
   std::string content; // a string the body must contain; empty: any body
@@ -49,6 +50,19 @@ struct HealthCheck {
   std::optional<std::chrono::seconds> uptime;        // the process must stay up this long
 };
 
+// A liveness check's pace where app.json leaves it out (Kubernetes' period and threshold,
+// Dokku's timeout): asked every 10 s, 5 s for an answer, 3 failures in a row restart it.
+inline constexpr std::chrono::seconds k_liveness_wait{10};
+inline constexpr std::chrono::seconds k_liveness_timeout{5};
+inline constexpr int k_liveness_attempts = 3;
+
+// The checks of the web process: startup before it takes traffic, and liveness (when the
+// app declares one) asked on a timer once it is up; failing it restarts the process.
+struct WebHealthChecks {
+  HealthCheck startup;
+  std::optional<HealthCheck> liveness;
+};
+
 struct AppScripts {
   std::string postdeploy;       // once, after the first successful deploy (Heroku)
   std::string dokku_predeploy;  // in the build, before the slug is packed (Dokku)
@@ -57,7 +71,7 @@ struct AppScripts {
 
 struct AppJson {
   std::vector<std::string> buildpacks; // the `url` of each entry, in order
-  HealthCheck health_check;            // web, startup
+  WebHealthChecks health_checks;
   std::vector<EnvVarSpec> env;
   std::vector<FormationSpec> formation;
   AppScripts scripts;
@@ -71,9 +85,9 @@ struct AppJson {
 // Malformed JSON names the line and column and shows the line.
 Expected<AppJson> parse_app_json(std::string_view text);
 
-// Only the web startup check of app.json, for a release the build already validated: what
+// Only the web health checks of app.json, for a release the build already validated: what
 // a later slipway judges differently elsewhere in the file never stops an old release (a
 // rollback) from starting.
-Expected<HealthCheck> parse_web_health_check(std::string_view text);
+Expected<WebHealthChecks> parse_web_health_checks(std::string_view text);
 
 } // namespace slipway

@@ -24,9 +24,9 @@ Expected<std::optional<AppJson>> read_app_json(const fs::path& app_dir) {
   return std::optional<AppJson>(std::move(manifest));
 }
 
-Expected<HealthCheck> web_health_check(const fs::path& app_dir) {
+Expected<WebHealthChecks> web_health_checks(const fs::path& app_dir) {
   auto text = TRY(read_beneath(app_dir, "app.json"));
-  return text ? parse_web_health_check(*text) : HealthCheck{};
+  return text ? parse_web_health_checks(*text) : WebHealthChecks{};
 }
 
 Expected<std::vector<std::string>> parse_buildpacks_file(std::string_view text) {

@@ -16,8 +16,8 @@ namespace slipway {
 // The app.json of the app in `app_dir`, or nullopt when it has none.
 Expected<std::optional<AppJson>> read_app_json(const std::filesystem::path& app_dir);
 
-// The web health check of the app in `app_dir` (its app.json, if any).
-Expected<HealthCheck> web_health_check(const std::filesystem::path& app_dir);
+// The web health checks of the app in `app_dir` (its app.json, if any).
+Expected<WebHealthChecks> web_health_checks(const std::filesystem::path& app_dir);
 
 // One buildpack per line; '#' comments and blank lines allowed; whitespace inside a line is
 // an error (a URL has none).

@@ -185,8 +185,11 @@ EventLine describe_event(const Event& event) {
                         unset.empty() ? "" : (set.empty() ? " unset " : "; unset ") + unset)};
   }
   if (event.resource == "dyno") {
+    std::string message = text_of(data, "message"); // why it is restarted (dyno.unhealthy)
     return {fmt::format("slipway[{}]", text_of(data, "dyno")),
-            fmt::format("State changed from {} to {}", text_of(data, "from"), text_of(data, "to"))};
+            message.empty() ? fmt::format("State changed from {} to {}", text_of(data, "from"),
+                                          text_of(data, "to"))
+                            : message};
   }
   if (key == "build.started") {
     return {"slipway[api]", fmt::format("Build {} started{} from {}", number_of(data, "build"), by,

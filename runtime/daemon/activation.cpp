@@ -59,37 +59,45 @@ Apps::switch_to(const std::string& name, int version,
     co_return std::unexpected(unpacked.error());
   }
   result.unpack_ms = elapsed_ms(unpacking);
-  auto health = web_health_check(layout.unpacked_dir(name, version));
+  auto health = web_health_checks(layout.unpacked_dir(name, version));
   if (!health) {
     co_return std::unexpected(health.error());
   }
   auto started = SteadyClock::now();
   std::vector<DynoPtr> fresh;
   Expected<void> outcome;
+  DynoPtr culprit; // the process whose failure stopped the launch
   for (auto& [type, count] : formation(name, *release)) {
     for (int index = 1; index <= count && outcome; ++index) {
       auto dyno = make_dyno(name, release, type, index);
+      dyno->liveness = health->liveness; // the new release's, not the live one's
       dyno->probation = true;
       fresh.push_back(dyno);
       outcome = co_await m_supervisor.launch(dyno);
+      if (!outcome) {
+        culprit = dyno;
+      }
     }
   }
   result.start_ms = elapsed_ms(started);
   auto launched = SteadyClock::now();
-  HealthTarget target{.check = *health, .host = app.hosts.front()};
+  HealthTarget target{.check = health->startup, .host = app.hosts.front()};
   for (const auto& dyno : fresh) {
     if (!outcome) {
       break;
     }
     if (dyno->web()) {
       outcome = co_await m_supervisor.wait_healthy(dyno, target);
-      if (outcome) {
+      if (!outcome) {
+        culprit = dyno;
+      } else {
         co_await caller.output(
             detail_line(fmt::format("{} answered on port {} after {}", dyno->name(), dyno->port,
                                     seconds_text(SteadyClock::now() - started))));
       }
     } else if (!dyno->running) {
       outcome = fail("{} {} at once", dyno->name(), dyno->exit_reason);
+      culprit = dyno;
     }
   }
   result.health_ms = elapsed_ms(launched);
@@ -101,6 +109,13 @@ Apps::switch_to(const std::string& name, int version,
                                                 outcome.error().message));
     for (const auto& dyno : fresh) {
       co_await m_supervisor.stop(dyno);
+    }
+    // What the process said before it failed: the pusher cannot read the app's log.
+    if (culprit) {
+      std::vector<std::string> lines = co_await m_supervisor.last_output(culprit);
+      for (auto& line : lines) {
+        co_await caller.output(std::move(line));
+      }
     }
     co_return std::unexpected(outcome.error());
   }

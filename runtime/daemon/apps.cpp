@@ -50,7 +50,7 @@ HealthTarget Apps::health_target(const std::string& name) {
   if (app.hosts.empty()) {
     refresh_settings(name, app);
   }
-  return {.check = app.health, .host = app.hosts.front()};
+  return {.check = app.health.startup, .host = app.hosts.front()};
 }
 
 std::vector<DynoPtr> Apps::dynos(bool retiring) const {
@@ -87,7 +87,9 @@ std::shared_ptr<void> Apps::busy_guard(const std::string& name) {
 
 DynoPtr Apps::make_dyno(const std::string& name, std::shared_ptr<const Release> release,
                         const std::string& type, int index) {
-  return m_supervisor.make_dyno(name, std::move(release), type, index, state(name).log);
+  auto dyno = m_supervisor.make_dyno(name, std::move(release), type, index, state(name).log);
+  dyno->liveness = state(name).health.liveness; // an activation sets the new release's
+  return dyno;
 }
 
 // The closure is made in a plain function, not in a coroutine (see context.hpp).
@@ -117,7 +119,7 @@ awaitable<void> Apps::load(const std::string& name) {
     m_context.say("{}: {}", name, unpacked.error().message);
     co_return;
   }
-  auto health = web_health_check(m_context.layout.unpacked_dir(name, app.release->version));
+  auto health = web_health_checks(m_context.layout.unpacked_dir(name, app.release->version));
   if (health) {
     app.health = *health;
   }

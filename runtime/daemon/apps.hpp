@@ -23,7 +23,7 @@ struct AppState {
   std::shared_ptr<const Release> release; // what its processes run; null: nothing live
   std::vector<DynoPtr> dynos;             // the live generation
   std::vector<std::string> hosts;         // APP.DOMAIN, then its domains
-  HealthCheck health;
+  WebHealthChecks health;                 // of `release`
   std::shared_ptr<AppLog> log;
   bool busy = false;                  // an activation, scaling or restart is under way
   SteadyClock::time_point settled_at; // when the sweep last started settling it

@@ -54,6 +54,11 @@ awaitable<HttpAnswer> exchange_http(std::shared_ptr<Socket> socket, std::string 
   co_return parse_http_answer(received);
 }
 
+// Whether run `run` of the dyno is still up and meant to stay so (a liveness check's watch).
+bool watched(const Dyno& dyno, long run) {
+  return dyno.run == run && dyno.running && dyno.wanted && dyno.state == DynoState::up;
+}
+
 } // namespace
 
 HttpAnswer parse_http_answer(std::string_view received) {
@@ -132,7 +137,7 @@ awaitable<Expected<void>> wait_healthy(std::shared_ptr<const Dyno> dyno, HealthT
                                        milliseconds timeout) {
   const HealthCheck& check = target.check;
   auto deadline = SteadyClock::now() + timeout;
-  const int port = dyno->port; // given back when the process exits
+  const int port = dyno->last_port; // `port` is 0 once the process has exited
   const milliseconds probe_timeout = check.timeout ? milliseconds(*check.timeout) : k_probe_timeout;
   // After an answer that fails: the check's own pace when it counts attempts, else a fast poll.
   const milliseconds retry = check.wait       ? milliseconds(*check.wait)
@@ -183,6 +188,40 @@ awaitable<Expected<void>> wait_healthy(std::shared_ptr<const Dyno> dyno, HealthT
     }
   }
   co_return Expected<void>();
+}
+
+awaitable<std::optional<std::string>> watch_liveness(std::shared_ptr<const Dyno> dyno, long run,
+                                                     HealthTarget target) {
+  const HealthCheck& check = target.check;
+  const milliseconds wait = check.wait.value_or(k_liveness_wait);
+  const milliseconds timeout = check.timeout.value_or(k_liveness_timeout);
+  const int attempts = check.attempts.value_or(k_liveness_attempts);
+  if (check.initial_delay) {
+    co_await sleep_for(milliseconds(*check.initial_delay));
+  }
+  int failed = 0; // in a row
+  while (true) {
+    co_await sleep_for(wait);
+    if (!watched(*dyno, run)) {
+      co_return std::nullopt;
+    }
+    const int port = dyno->port;
+    HttpAnswer answer = co_await http_get_tcp(port, target.host, check.path, timeout);
+    if (!watched(*dyno, run)) {
+      co_return std::nullopt;
+    }
+    auto verdict = judge_health(check, answer);
+    if (verdict.healthy) {
+      failed = 0;
+      continue;
+    }
+    if (++failed >= attempts) {
+      co_return fmt::format("{} failed its liveness check {} {} ({})", dyno->name(), failed,
+                            failed == 1 ? "time" : "times",
+                            verdict.why.empty() ? fmt::format("nothing listened on port {}", port)
+                                                : verdict.why);
+    }
+  }
 }
 
 } // namespace slipway::daemon

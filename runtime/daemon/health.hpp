@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -56,5 +57,13 @@ struct HealthTarget {
 boost::asio::awaitable<Expected<void>> wait_healthy(std::shared_ptr<const Dyno> dyno,
                                                     HealthTarget target,
                                                     std::chrono::milliseconds timeout);
+
+// Dokku's liveness check of a web process that is up, for as long as run `run` of it stays
+// up: after initialDelay, asks every `wait` (each ask given `timeout`) and returns why once
+// `attempts` asks in a row failed (the defaults of app_json.hpp where the check leaves them
+// out). An ask nothing answers fails too: the process said it listened. Returns nullopt
+// once the run ends or is being stopped.
+boost::asio::awaitable<std::optional<std::string>> watch_liveness(std::shared_ptr<const Dyno> dyno,
+                                                                  long run, HealthTarget target);
 
 } // namespace slipway::daemon

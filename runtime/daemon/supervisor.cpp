@@ -21,8 +21,26 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr auto k_stable_after = std::chrono::seconds(60); // up this long: crashes forgotten
+// How long a failed launch's message waits for the rest of the process's output.
+constexpr milliseconds k_output_drain{500};
 
 } // namespace
+
+void OutputTail::add(std::string_view line) {
+  ++total;
+  if (line.size() > k_line_length) {
+    std::size_t cut = k_line_length;
+    while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xc0) == 0x80) {
+      --cut; // not inside a UTF-8 sequence
+    }
+    lines.push_back(std::string(line.substr(0, cut)) + "...");
+  } else {
+    lines.emplace_back(line);
+  }
+  if (lines.size() > k_lines) {
+    lines.pop_front();
+  }
+}
 
 std::string_view to_string(DynoState state) {
   switch (state) {
@@ -103,13 +121,43 @@ void Supervisor::set_state(Dyno& dyno, DynoState next) {
       !recorded) {
     m_context.say("warning: {}", recorded.error().message);
   }
+  if (next == DynoState::up && dyno.web() && dyno.running && dyno.liveness) {
+    HealthTarget target{.check = *dyno.liveness, .host = m_health_target(dyno.app).host};
+    asio::co_spawn(m_context.io,
+                   watch_liveness(dyno.shared_from_this(), dyno.run, std::move(target)),
+                   asio::detached);
+  }
+}
+
+// A web process that failed its liveness check is killed, and restarts like any crash: a
+// process that no longer answers seldom answers SIGTERM either.
+awaitable<void> Supervisor::watch_liveness(DynoPtr dyno, long run, HealthTarget target) {
+  auto failed = co_await daemon::watch_liveness(dyno, run, std::move(target));
+  if (!failed || dyno->run != run || !dyno->running || !dyno->kill_reason.empty()) {
+    co_return;
+  }
+  dyno->kill_reason = *failed;
+  Event event{.app = dyno->app,
+              .resource = "dyno",
+              .action = "unhealthy",
+              .actor = "slipway",
+              .data = {{"dyno", dyno->name()},
+                       {"message", fmt::format("{}; restarting", *failed)},
+                       {"version", dyno->release ? dyno->release->version : 0}}};
+  if (auto recorded = record_event(m_context.layout, m_context.config, std::move(event));
+      !recorded) {
+    m_context.say("warning: {}", recorded.error().message);
+    log(*dyno, fmt::format("{}; restarting", *failed));
+  }
+  signal_dyno(*dyno, SIGKILL);
 }
 
 // Coroutines cannot use TRY (it returns): errors are passed on with co_return.
 awaitable<Expected<void>> Supervisor::launch(DynoPtr dyno) {
   const Layout& layout = m_context.layout;
   auto unpacked = layout.unpacked_dir(dyno->app, dyno->release->version);
-  std::string run_name = fmt::format("{}-{}", dyno->name(), ++m_runs);
+  dyno->run = ++m_runs;
+  std::string run_name = fmt::format("{}-{}", dyno->name(), dyno->run);
   dyno->dir = layout.dyno_dir(dyno->app, run_name);
   dyno->kill_reason.clear();
   auto sandbox = process_sandbox(layout, m_context.config, dyno->app, run_name);
@@ -127,6 +175,7 @@ awaitable<Expected<void>> Supervisor::launch(DynoPtr dyno) {
       co_return std::unexpected(port.error());
     }
     dyno->port = *port;
+    dyno->last_port = *port;
   }
   auto command = process_command({.release = *dyno->release,
                                   .dyno = dyno->name(),
@@ -146,6 +195,7 @@ awaitable<Expected<void>> Supervisor::launch(DynoPtr dyno) {
   }
   dyno->pid = process->pid;
   dyno->running = true;
+  dyno->output = std::make_shared<OutputTail>();
   dyno->started_at = SystemClock::now();
   dyno->started_steady = SteadyClock::now();
   if (auto written =
@@ -160,7 +210,7 @@ awaitable<Expected<void>> Supervisor::launch(DynoPtr dyno) {
   asio::io_context& io = m_context.io;
   auto output = std::make_shared<asio::posix::stream_descriptor>(io, process->output_fd);
   auto pidfd = std::make_shared<asio::posix::stream_descriptor>(io, process->pidfd);
-  asio::co_spawn(io, read_output(dyno, output), asio::detached);
+  asio::co_spawn(io, read_output(dyno, output, dyno->output), asio::detached);
   asio::co_spawn(io, wait_exit(dyno, pidfd, process->pid), asio::detached);
   if (dyno->cgroups && dyno->cgroups->memory) {
     if (auto events = dyno->cgroups->memory->oom_events()) {
@@ -196,7 +246,8 @@ void Supervisor::release_port(Dyno& dyno) {
 }
 
 awaitable<void> Supervisor::read_output(DynoPtr dyno,
-                                        std::shared_ptr<asio::posix::stream_descriptor> pipe) {
+                                        std::shared_ptr<asio::posix::stream_descriptor> pipe,
+                                        std::shared_ptr<OutputTail> tail) {
   std::string source = fmt::format("app[{}]", dyno->name());
   std::string pending;
   std::array<char, 16384> buffer{};
@@ -215,11 +266,13 @@ awaitable<void> Supervisor::read_output(DynoPtr dyno,
         line.remove_suffix(1);
       }
       app_log.append(source, line);
+      tail->add(line);
       start = newline + 1;
     }
     pending.erase(0, start);
     if (pending.size() > 16384) {
       app_log.append(source, pending);
+      tail->add(pending);
       pending.clear();
     }
     if (error) {
@@ -228,7 +281,34 @@ awaitable<void> Supervisor::read_output(DynoPtr dyno,
   }
   if (!pending.empty()) {
     app_log.append(source, pending);
+    tail->add(pending);
   }
+  tail->closed = true;
+}
+
+awaitable<std::vector<std::string>> Supervisor::last_output(DynoPtr dyno) {
+  std::shared_ptr<OutputTail> tail = dyno->output;
+  std::vector<std::string> lines;
+  if (!tail) {
+    co_return lines; // it never started
+  }
+  auto until = SteadyClock::now() + k_output_drain;
+  while (!tail->closed && SteadyClock::now() < until) {
+    co_await sleep_for(k_poll);
+  }
+  const std::string name = dyno->name();
+  if (tail->total == 0) {
+    lines.push_back(detail_line(fmt::format("{} printed nothing", name)));
+    co_return lines;
+  }
+  if (tail->total > tail->lines.size()) {
+    lines.push_back(detail_line(
+        fmt::format("{} printed {} lines; the last {}:", name, tail->total, tail->lines.size())));
+  }
+  for (const auto& line : tail->lines) {
+    lines.push_back(detail_line(fmt::format("app[{}]: {}", name, printable(line))));
+  }
+  co_return lines;
 }
 
 awaitable<void> Supervisor::wait_exit(DynoPtr dyno,

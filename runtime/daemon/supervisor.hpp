@@ -1,7 +1,8 @@
 // Process supervision: a dyno's run is a fresh copy of its release's files, a port from the
 // pool for web, the sandboxed process and the coroutines that log its output and wait for
 // its exit; a crash restarts it with backoff (restart_delay), a stop is SIGTERM then SIGKILL
-// after [runtime].stop_grace, and a process past its memory or disk budget is killed.
+// after [runtime].stop_grace, and a process past its memory or disk budget, or failing its
+// liveness check, is killed (and so restarted).
 #pragma once
 
 #include <functional>
@@ -43,8 +44,14 @@ class Supervisor {
   // Until the dyno's web process answers its health check within [runtime].health_timeout.
   awaitable<Expected<void>> wait_healthy(DynoPtr dyno, HealthTarget target);
 
+  // Records the change; a web process that comes up starts having its liveness checked.
   void set_state(Dyno& dyno, DynoState next);
   void log(const Dyno& dyno, std::string_view text);
+
+  // Detail lines for whoever started the dyno: the last lines its latest run printed (after
+  // waiting a moment for a run that just ended to be read to its end), or that it printed
+  // nothing.
+  awaitable<std::vector<std::string>> last_output(DynoPtr dyno);
 
   // Measures each running dyno's copy off the loop, then restarts those past
   // [runtime].max_disk.
@@ -58,7 +65,9 @@ class Supervisor {
   void remove_later(const std::filesystem::path& dir, std::shared_ptr<SandboxCgroups> cgroups);
   awaitable<void> watch_memory(DynoPtr dyno, int pid,
                                std::shared_ptr<asio::posix::stream_descriptor> events);
-  awaitable<void> read_output(DynoPtr dyno, std::shared_ptr<asio::posix::stream_descriptor> pipe);
+  awaitable<void> read_output(DynoPtr dyno, std::shared_ptr<asio::posix::stream_descriptor> pipe,
+                              std::shared_ptr<OutputTail> tail);
+  awaitable<void> watch_liveness(DynoPtr dyno, long run, HealthTarget target);
   awaitable<void> wait_exit(DynoPtr dyno, std::shared_ptr<asio::posix::stream_descriptor> pidfd,
                             int pid);
   void signal_dyno(const Dyno& dyno, int signal_number);

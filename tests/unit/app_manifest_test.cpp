@@ -320,24 +320,24 @@ TEST_CASE("a malformed .buildpacks or app.json in the app is reported", "[app_ma
 TEST_CASE("app.json declares the web health check the way Dokku reads it", "[app_manifest]") {
   auto none = parse_app_json("{}");
   REQUIRE(none);
-  CHECK_FALSE(none->health_check.declared);
-  CHECK(none->health_check.path == "/");
+  CHECK_FALSE(none->health_checks.startup.declared);
+  CHECK(none->health_checks.startup.path == "/");
   auto declared = parse_app_json(
       R"({"healthchecks": {"web": [{"type": "startup", "name": "up", "path": "/health", "content": "ok"}]}})");
   REQUIRE(declared);
-  CHECK(declared->health_check.declared);
-  CHECK(declared->health_check.path == "/health");
-  CHECK(declared->health_check.content == "ok");
+  CHECK(declared->health_checks.startup.declared);
+  CHECK(declared->health_checks.startup.path == "/health");
+  CHECK(declared->health_checks.startup.content == "ok");
   auto untyped = parse_app_json(R"({"healthchecks": {"web": [{"path": "/up"}]}})");
   REQUIRE(untyped);
-  CHECK(untyped->health_check.path == "/up");
+  CHECK(untyped->health_checks.startup.path == "/up");
 }
 
 TEST_CASE("app.json health checks take Dokku's timing keys", "[app_manifest]") {
   auto manifest = parse_app_json(R"({"healthchecks": {"web": [{"type": "startup",
     "path": "/ready", "attempts": 3, "wait": 2, "timeout": 4, "initialDelay": 1, "uptime": 5}]}})");
   REQUIRE(manifest);
-  const HealthCheck& check = manifest->health_check;
+  const HealthCheck& check = manifest->health_checks.startup;
   CHECK(check.declared);
   CHECK(check.attempts == 3);
   CHECK(check.wait == std::chrono::seconds(2));
@@ -347,8 +347,8 @@ TEST_CASE("app.json health checks take Dokku's timing keys", "[app_manifest]") {
   // An uptime-only check keeps the default HTTP check.
   auto uptime = parse_app_json(R"({"healthchecks": {"web": [{"uptime": 3}]}})");
   REQUIRE(uptime);
-  CHECK_FALSE(uptime->health_check.declared);
-  CHECK(uptime->health_check.uptime == std::chrono::seconds(3));
+  CHECK_FALSE(uptime->health_checks.startup.declared);
+  CHECK(uptime->health_checks.startup.uptime == std::chrono::seconds(3));
 }
 
 TEST_CASE("a malformed health check is refused with what is wrong", "[app_manifest]") {
@@ -367,9 +367,6 @@ TEST_CASE("a malformed health check is refused with what is wrong", "[app_manife
                  "'healthchecks.web[0].port' is not supported"));
   CHECK(contains(app_json_error(R"({"healthchecks": {"web": [{"path": 5}]}})"),
                  "'healthchecks.web[0].path' must be a string"));
-  CHECK(
-      contains(app_json_error(R"({"healthchecks": {"web": [{"type": "liveness", "path": "/h"}]}})"),
-               "liveness checks are not run yet"));
   CHECK(contains(
       app_json_error(R"({"healthchecks": {"web": [{"type": "readiness", "path": "/h"}]}})"),
       "must be \"startup\" or \"liveness\", got \"readiness\""));
@@ -381,21 +378,92 @@ TEST_CASE("a malformed health check is refused with what is wrong", "[app_manife
                  "must be a URL path"));
 }
 
+TEST_CASE("app.json liveness checks: Dokku's keys, one per web process", "[app_manifest]") {
+  auto manifest = parse_app_json(R"({"healthchecks": {"web": [
+    {"type": "startup", "path": "/ready"},
+    {"type": "liveness", "name": "alive", "path": "/health", "content": "ok", "attempts": 2,
+     "wait": 3, "timeout": 1, "initialDelay": 4}]}})");
+  REQUIRE(manifest);
+  CHECK(manifest->health_checks.startup.path == "/ready");
+  REQUIRE(manifest->health_checks.liveness);
+  const HealthCheck& liveness = *manifest->health_checks.liveness;
+  CHECK(liveness.declared);
+  CHECK(liveness.name == "alive");
+  CHECK(liveness.path == "/health");
+  CHECK(liveness.content == "ok");
+  CHECK(liveness.attempts == 2);
+  CHECK(liveness.wait == std::chrono::seconds(3));
+  CHECK(liveness.timeout == std::chrono::seconds(1));
+  CHECK(liveness.initial_delay == std::chrono::seconds(4));
+  // Alone, it leaves the default startup check; without keys, the daemon's defaults apply.
+  auto alone = parse_app_json(R"({"healthchecks": {"web": [{"type": "liveness"}]}})");
+  REQUIRE(alone);
+  CHECK_FALSE(alone->health_checks.startup.declared);
+  REQUIRE(alone->health_checks.liveness);
+  CHECK_FALSE(alone->health_checks.liveness->declared);
+  CHECK(alone->health_checks.liveness->path == "/");
+  CHECK_FALSE(alone->health_checks.liveness->wait);
+  CHECK_FALSE(alone->health_checks.liveness->attempts);
+  auto none = parse_app_json(R"({"healthchecks": {"web": [{"path": "/up"}]}})");
+  REQUIRE(none);
+  CHECK_FALSE(none->health_checks.liveness);
+}
+
+TEST_CASE("a malformed liveness check is refused with what is wrong", "[app_manifest]") {
+  CHECK(contains(app_json_error(R"({"healthchecks": {"web": [
+                   {"type": "liveness", "path": "/a"}, {"type": "liveness", "path": "/b"}]}})"),
+                 "'healthchecks.web[1]': the web process has one liveness check; merge them"));
+  CHECK(
+      contains(app_json_error(R"({"healthchecks": {"web": [{"type": "liveness", "uptime": 5}]}})"),
+               "'healthchecks.web[0].uptime' applies to startup checks only"));
+  CHECK(contains(app_json_error(R"({"healthchecks": {"web": [{"type": "liveness", "wait": 0}]}})"),
+                 "'healthchecks.web[0].wait' must be at least 1 for a liveness check"));
+  CHECK(contains(app_json_error(R"({"healthchecks": {"web": [{"type": "liveness", "wait": -1}]}})"),
+                 "'healthchecks.web[0].wait' must be a whole number from 0 to 3600, got -1"));
+  CHECK(contains(
+      app_json_error(R"({"healthchecks": {"web": [{"type": "liveness", "attempts": 0}]}})"),
+      "'healthchecks.web[0].attempts' must be a whole number from 1 to 100, got 0"));
+  CHECK(contains(
+      app_json_error(R"({"healthchecks": {"web": [{"type": "liveness", "timeout": "5"}]}})"),
+      "'healthchecks.web[0].timeout' must be a whole number from 1 to 3600, got \"5\""));
+  CHECK(contains(
+      app_json_error(R"({"healthchecks": {"web": [{"type": "liveness", "path": "health"}]}})"),
+      "'healthchecks.web[0].path' must be a URL path such as \"/health\", got 'health'"));
+  CHECK(
+      contains(app_json_error(R"({"healthchecks": {"web": [{"type": "liveness", "port": 5000}]}})"),
+               "'healthchecks.web[0].port' is not supported"));
+  CHECK(contains(app_json_error(R"({"healthchecks": {"web": [{"type": 5}]}})"),
+                 "'healthchecks.web[0].type' must be \"startup\" or \"liveness\", got 5"));
+  // Every problem of every check, in one pass.
+  auto both = app_json_error(R"({"healthchecks": {"web": [
+    {"path": "up"}, {"type": "liveness", "wait": 0, "uptime": 1}]}})");
+  CHECK(contains(both, "app.json has 3 problems"));
+}
+
 TEST_CASE("an old release's health check is read whatever else its app.json says",
           "[app_manifest]") {
   test::TempDir app;
   test::write_file(app / "app.json", R"({"env": {"A": 1},
-    "healthchecks": {"web": [{"path": "/up", "attempts": 2}]}})");
-  auto check = web_health_check(app.path());
-  REQUIRE(check);
-  CHECK(check->path == "/up");
-  CHECK(check->attempts == 2);
+    "healthchecks": {"web": [{"path": "/up", "attempts": 2},
+                             {"type": "liveness", "path": "/live"}]}})");
+  auto checks = web_health_checks(app.path());
+  REQUIRE(checks);
+  CHECK(checks->startup.path == "/up");
+  CHECK(checks->startup.attempts == 2);
+  REQUIRE(checks->liveness);
+  CHECK(checks->liveness->path == "/live");
   test::write_file(app / "app.json", R"({"healthchecks": {"web": [{"path": "up"}]}})");
-  auto bad = web_health_check(app.path());
+  auto bad = web_health_checks(app.path());
   REQUIRE_FALSE(bad);
   CHECK(contains(bad.error().message, "'healthchecks.web[0].path' must be a URL path"));
+  test::write_file(app / "app.json",
+                   R"({"healthchecks": {"web": [{"type": "liveness", "wait": 0}]}})");
+  auto no_pause = web_health_checks(app.path());
+  REQUIRE_FALSE(no_pause);
+  CHECK(contains(no_pause.error().message, "must be at least 1 for a liveness check"));
   test::TempDir none;
-  auto absent = web_health_check(none.path());
+  auto absent = web_health_checks(none.path());
   REQUIRE(absent);
-  CHECK_FALSE(absent->declared);
+  CHECK_FALSE(absent->startup.declared);
+  CHECK_FALSE(absent->liveness);
 }
