@@ -1,5 +1,7 @@
-// apps, apps:create NAME, apps:info -a APP, apps:destroy NAME --confirm NAME
+// apps, apps:create NAME, apps:info -a APP, apps:destroy NAME|-a APP [--confirm NAME]
 #include <cstdio>
+#include <iostream>
+#include <unistd.h>
 
 #include "cli/cli.hpp"
 #include "ops/apps.hpp"
@@ -10,6 +12,7 @@ namespace {
 
 struct AppsArgs {
   std::string app;
+  std::string app_option; // apps:destroy -a APP, beside the NAME form
   std::string confirm;
   bool json = false;
 };
@@ -49,9 +52,31 @@ Expected<void> info(const Globals& globals, const AppsArgs& args) {
   return {};
 }
 
+// `apps:destroy NAME` or `apps:destroy -a NAME`; without --confirm, a terminal is asked for
+// the name and anything else is refused.
 Expected<void> destroy(const Globals& globals, const AppsArgs& args) {
-  TRY(ops::destroy_app(TRY(globals.context()), {.name = args.app, .confirm = args.confirm}));
-  std::printf("Destroyed %s\n", args.app.c_str());
+  if (args.app.empty() && args.app_option.empty()) {
+    return usage_error("name the app to destroy: apps:destroy APP --confirm APP");
+  }
+  if (!args.app.empty() && !args.app_option.empty() && args.app != args.app_option) {
+    return usage_error("name the app once: apps:destroy APP or apps:destroy -a APP");
+  }
+  std::string name = args.app.empty() ? args.app_option : args.app;
+  std::string confirm = args.confirm;
+  if (confirm.empty()) {
+    if (!isatty(STDIN_FILENO)) {
+      return usage_error("this destroys {} with its releases, repository and logs; re-run with "
+                         "--confirm {}",
+                         name, name);
+    }
+    print_line(fmt::format(" !     This destroys {} with its releases, repository and logs.\n"
+                           " !     To proceed, type {} or re-run with --confirm {}",
+                           name, name, name));
+    std::fputs("> ", stderr);
+    std::getline(std::cin, confirm);
+  }
+  TRY(ops::destroy_app(TRY(globals.context()), {.name = name, .confirm = confirm}));
+  std::printf("Destroyed %s\n", name.c_str());
   return {};
 }
 
@@ -74,8 +99,9 @@ void add_apps_commands(CLI::App& app, const Globals& globals, Action& action) {
   show->callback(choose(globals, action, args, info));
 
   auto* destroy_cmd = add_command(app, "apps:destroy", "destroy an app and everything it holds");
-  destroy_cmd->add_option("NAME", args->app, "the app's name")->required();
-  destroy_cmd->add_option("--confirm", args->confirm, "the app's name again")->required();
+  destroy_cmd->add_option("NAME", args->app, "the app's name (or -a NAME)");
+  destroy_cmd->add_option("-a,--app", args->app_option, "the app");
+  destroy_cmd->add_option("--confirm", args->confirm, "the app's name again");
   destroy_cmd->callback(choose(globals, action, args, destroy));
 }
 

@@ -22,6 +22,10 @@ Expected<void> show(const Globals& globals, const ConfigArgs& args) {
     std::puts(nlohmann::json(config).dump(2).c_str());
     return {};
   }
+  if (config.empty()) {
+    print_line(fmt::format("{} has no config vars", args.app)); // stderr: eval sees nothing
+    return {};
+  }
   // NAME='value' lines: `eval "$(slipway config -a APP)"` sets them in a shell.
   for (const auto& [name, value] : config) {
     std::printf("%s=%s\n", name.c_str(), shell_quote(value).c_str());
@@ -36,12 +40,43 @@ Expected<void> get(const Globals& globals, const ConfigArgs& args) {
   return {};
 }
 
+// The value of `config:set NAME -`: all of stdin, without one final newline.
+Expected<std::string> value_from_stdin(const std::string& name) {
+  constexpr std::size_t limit = 32 * 1024; // Heroku's cap on all of an app's config vars
+  std::string value;
+  char buffer[4096];
+  while (std::size_t got = std::fread(buffer, 1, sizeof buffer, stdin)) {
+    value.append(buffer, got);
+    if (value.size() > limit) {
+      return usage_error("the value of {} on stdin is longer than {} bytes", name, limit);
+    }
+  }
+  if (value.ends_with('\n')) {
+    value.pop_back();
+    if (value.ends_with('\r')) {
+      value.pop_back();
+    }
+  }
+  return value;
+}
+
 Expected<void> set(const Globals& globals, const ConfigArgs& args) {
   ops::ChangeConfig change{.app = args.app};
-  for (const auto& item : args.items) {
+  bool read_stdin = false;
+  for (std::size_t i = 0; i < args.items.size(); ++i) {
+    const std::string& item = args.items[i];
     auto equals = item.find('=');
+    if (equals == std::string::npos && i + 1 < args.items.size() && args.items[i + 1] == "-") {
+      if (read_stdin) {
+        return usage_error("only one value can come from stdin");
+      }
+      read_stdin = true;
+      change.set[item] = TRY(value_from_stdin(item));
+      ++i;
+      continue;
+    }
     if (equals == std::string::npos) {
-      return usage_error("'{}' is not NAME=VALUE", item);
+      return usage_error("'{}' is not NAME=VALUE (or NAME - to read the value from stdin)", item);
     }
     change.set[item.substr(0, equals)] = item.substr(equals + 1);
   }
@@ -72,7 +107,8 @@ void add_config_commands(CLI::App& app, const Globals& globals, Action& action) 
 
   auto* set_cmd = add_command(app, "config:set", "set config vars; makes a new release");
   add_app_option(set_cmd, args->app);
-  set_cmd->add_option("NAME=VALUE", args->items, "vars to set")->required();
+  set_cmd->add_option("NAME=VALUE", args->items, "vars to set; NAME - reads its value from stdin")
+      ->required();
   set_cmd->add_flag("--no-wait", args->no_wait, "fail at once if the app is busy");
   set_cmd->callback(choose(globals, action, args, set));
 

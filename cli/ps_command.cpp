@@ -1,8 +1,11 @@
-// ps, ps:scale, ps:restart, run
-#include <charconv>
+// ps, ps:scale, ps:type, ps:restart, ps:stop, run, run:detached
 #include <cstdio>
+#include <ranges>
+
+#include <fmt/ranges.h>
 
 #include "cli/cli.hpp"
+#include "common/config.hpp"
 #include "common/output.hpp"
 #include "ops/processes.hpp"
 
@@ -13,6 +16,8 @@ namespace {
 struct PsArgs {
   std::string app;
   std::vector<std::string> items; // TYPE=N for ps:scale, the type for ps:restart, run's argv
+  std::vector<std::string> env;   // run -e NAME=VALUE (or "A=1;B=2", as Heroku's)
+  std::string detached_as;        // run's own, for run:detached's background process
   bool json = false;
   bool no_wait = false;
 };
@@ -54,43 +59,96 @@ Expected<void> list(const Globals& globals, const PsArgs& args) {
   return {};
 }
 
-// TYPE=COUNT words; the operation checks the types and counts.
-Expected<ops::Scale> scale_request(const PsArgs& args) {
+// With no argument, the formation: "web=1 worker=0", as Heroku's prints it.
+Expected<void> scale(const Globals& globals, const PsArgs& args) {
+  auto context = TRY(globals.context(!args.no_wait));
+  if (args.items.empty()) {
+    auto entries = TRY(ops::formation(context, args.app));
+    if (entries.empty()) {
+      print_line(fmt::format("{} has no process types (nothing was deployed yet)", args.app));
+      return {};
+    }
+    std::string line;
+    for (const auto& entry : entries) {
+      line += fmt::format("{}{}={}", line.empty() ? "" : " ", entry.type, entry.count);
+    }
+    std::puts(line.c_str());
+    return {};
+  }
   ops::Scale request{.app = args.app};
   for (const auto& item : args.items) {
-    auto equals = item.find('=');
-    std::string_view digits = std::string_view(item).substr(std::min(equals + 1, item.size()));
-    int count = 0;
-    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), count);
-    if (equals == std::string::npos || digits.empty() || ec != std::errc() ||
-        end != digits.data() + digits.size()) {
-      return usage_error("'{}' is not TYPE=COUNT", item);
-    }
-    request.counts[item.substr(0, equals)] = count;
+    request.changes.push_back(TRY(ops::parse_scale_change(item)));
   }
-  return request;
-}
-
-Expected<void> scale(const Globals& globals, const PsArgs& args) {
-  auto summary = TRY(ops::scale(TRY(globals.context(!args.no_wait)), TRY(scale_request(args))));
+  auto summary = TRY(ops::scale(context, request));
   print_line(fmt::format("Scaling processes... done, now running {}", summary));
   return {};
 }
 
+// The one size there is; asking for another says why not.
+Expected<void> type(const Globals& globals, const PsArgs& args) {
+  auto context = TRY(globals.context());
+  auto size = TRY(ops::process_size(context, args.app));
+  std::string described = fmt::format("{} memory, {} processes, {} disk", format_size(size.memory),
+                                      size.processes, format_size(size.disk));
+  if (!args.items.empty()) {
+    return usage_error("slipway runs every process at one size ({}, set by [runtime] in "
+                       "slipway.toml); '{}' cannot change it",
+                       described, printable(args.items.front()));
+  }
+  auto entries = TRY(ops::formation(context, args.app));
+  std::printf("=== %s: every process has %s\n", args.app.c_str(), described.c_str());
+  for (const auto& entry : entries) {
+    std::printf("%-12s %3d  %s\n", entry.type.c_str(), entry.count, entry.command.c_str());
+  }
+  return {};
+}
+
 Expected<void> restart(const Globals& globals, const PsArgs& args) {
-  std::string type = args.items.empty() ? "" : args.items.front();
+  std::string target = args.items.empty() ? "" : args.items.front();
   int restarted =
-      TRY(ops::restart(TRY(globals.context(!args.no_wait)), {.app = args.app, .type = type}));
+      TRY(ops::restart(TRY(globals.context(!args.no_wait)), {.app = args.app, .target = target}));
   print_line(detail_line(fmt::format("done, {} restarted", restarted)));
   return {};
 }
 
+Expected<void> stop(const Globals& globals, const PsArgs& args) {
+  int stopped = TRY(ops::restart(TRY(globals.context(!args.no_wait)),
+                                 {.app = args.app, .target = args.items.front(), .stop = true}));
+  print_line(detail_line(fmt::format("done, {} stopped; the formation starts {} again", stopped,
+                                     stopped == 1 ? "it" : "them")));
+  return {};
+}
+
+Expected<ops::RunOneOff> oneoff_request(const PsArgs& args) {
+  ops::RunOneOff request{.app = args.app, .command = args.items, .dyno = args.detached_as};
+  request.to_log = !args.detached_as.empty();
+  for (const auto& item : args.env) {
+    for (auto part : std::views::split(std::string_view(item), ';')) {
+      std::string_view pair(part.begin(), part.end());
+      auto equals = pair.find('=');
+      if (equals == std::string_view::npos) {
+        return usage_error("-e '{}' is not NAME=VALUE", printable(pair));
+      }
+      request.env.emplace_back(pair.substr(0, equals), pair.substr(equals + 1));
+    }
+  }
+  return request;
+}
+
 Expected<void> run_oneoff(const Globals& globals, const PsArgs& args) {
-  int status =
-      TRY(ops::run_oneoff(TRY(globals.context(false)), {.app = args.app, .command = args.items}));
+  int status = TRY(ops::run_oneoff(TRY(globals.context(false)), TRY(oneoff_request(args))));
   if (status != 0) {
     return std::unexpected(Error{"", status}); // the exit status speaks for itself
   }
+  return {};
+}
+
+Expected<void> run_detached(const Globals& globals, const PsArgs& args) {
+  auto dyno = TRY(ops::run_detached(TRY(globals.context(false)), TRY(oneoff_request(args))));
+  print_line(
+      fmt::format("Running `{}` on {}... up, {}", fmt::join(args.items, " "), args.app, dyno));
+  print_line(detail_line(
+      fmt::format("its output goes to the app log: slipway logs -a {} --ps {}", args.app, dyno)));
   return {};
 }
 
@@ -106,21 +164,49 @@ void add_ps_commands(CLI::App& app, const Globals& globals, Action& action) {
 
   auto* scale_cmd = add_command(app, "ps:scale", "set how many processes of each type run");
   add_app_option(scale_cmd, args->app);
-  scale_cmd->add_option("TYPE=COUNT", args->items, "e.g. web=2 worker=0")->required();
+  scale_cmd->add_option("TYPE=COUNT", args->items,
+                        "e.g. web=2 worker=0, web+1, worker-1; none: print the formation");
   scale_cmd->add_flag("--no-wait", args->no_wait, "fail at once if the app is busy");
   scale_cmd->callback(choose(globals, action, args, scale));
 
+  auto* type_cmd = add_command(app, "ps:type", "show the size processes run at (there is one)");
+  add_app_option(type_cmd, args->app);
+  type_cmd->add_option("TYPE=SIZE", args->items, "refused: there is one size");
+  type_cmd->callback(choose(globals, action, args, type));
+
   auto* restart_cmd = add_command(app, "ps:restart", "restart processes (web ones rolling)");
   add_app_option(restart_cmd, args->app);
-  restart_cmd->add_option("TYPE", args->items, "only this process type")->expected(0, 1);
+  restart_cmd->add_option("TYPE", args->items, "only this process type, or one process (web.1)")
+      ->expected(0, 1);
   restart_cmd->add_flag("--no-wait", args->no_wait, "fail at once if the app is busy");
   restart_cmd->callback(choose(globals, action, args, restart));
 
-  auto* run_cmd = app.add_subcommand("run", "run a one-off command in the live release");
-  add_app_option(run_cmd, args->app);
-  run_cmd->add_option("COMMAND", args->items, "the command and its arguments (after --)")
-      ->required();
-  run_cmd->callback(choose(globals, action, args, run_oneoff));
+  auto* stop_cmd = add_command(app, "ps:stop", "stop processes; the formation starts them again");
+  add_app_option(stop_cmd, args->app);
+  stop_cmd->add_option("TYPE", args->items, "a process type, or one process (web.1)")
+      ->required()
+      ->expected(1);
+  stop_cmd->add_flag("--no-wait", args->no_wait, "fail at once if the app is busy");
+  stop_cmd->callback(choose(globals, action, args, stop));
+
+  // Options come before the command: what follows its first word is the command's own
+  // (`run -a APP ruby -e 'puts 1'`), as with `--`.
+  for (bool detached : {false, true}) {
+    auto* run_cmd = detached ? add_command(app, "run:detached",
+                                           "run a one-off command in the background; its "
+                                           "output goes to the app log")
+                             : app.add_subcommand("run", "run a one-off command in the live "
+                                                         "release (a process type runs its "
+                                                         "Procfile command)");
+    add_app_option(run_cmd, args->app);
+    run_cmd->add_option("-e,--env", args->env, "NAME=VALUE for this process (repeat, or A=1;B=2)");
+    if (!detached) {
+      run_cmd->add_option("--detached-as", args->detached_as)->group(""); // run:detached's own
+    }
+    run_cmd->add_option("COMMAND", args->items, "the command and its arguments")->required();
+    run_cmd->prefix_command();
+    run_cmd->callback(choose(globals, action, args, detached ? run_detached : run_oneoff));
+  }
 }
 
 } // namespace slipway::cli

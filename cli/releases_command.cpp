@@ -40,6 +40,10 @@ Expected<void> list(const Globals& globals, const ReleasesArgs& args) {
     std::puts(out.dump(2).c_str());
     return {};
   }
+  if (list.releases.empty()) {
+    print_line(fmt::format("{} has no releases yet", args.app));
+    return {};
+  }
   std::printf("=== %s releases%s\n", args.app.c_str(),
               list.live ? fmt::format(" (live: v{})", *list.live).c_str() : "");
   for (const auto& [release, live, status] : list.releases) {

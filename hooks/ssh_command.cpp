@@ -6,7 +6,9 @@
 #include <cstdlib>
 #include <unistd.h>
 
+#include "common/output.hpp"
 #include "common/paths.hpp"
+#include "common/suggest.hpp"
 #include "ops/apps.hpp"
 #include "ops/rights.hpp"
 #include "runtime/app_name.hpp"
@@ -225,7 +227,7 @@ Expected<void> run_ssh_command(const Layout& layout, const std::string& key_name
   if (!words) {
     return refuse(words.error());
   }
-  if (words->empty()) {
+  if (words->empty() || (*words)[0] == "help") {
     audit(layout, key_name, true, command, "help");
     std::fputs(help(*context).c_str(), stdout);
     return {};
@@ -253,9 +255,20 @@ Expected<void> run_ssh_command(const Layout& layout, const std::string& key_name
   }
   auto operation = ops::find_operation(verb);
   if (!operation || !operation->remote || verb.starts_with("git-")) {
-    return refuse(usage_error("'{}' is not a command available over ssh (run it with no "
+    std::vector<std::string> names;
+    for (const auto& known : ops::operations()) {
+      if (known.remote && !known.name.starts_with("git-")) {
+        names.emplace_back(known.name);
+      }
+    }
+    for (const auto& alias : ops::command_aliases()) {
+      names.emplace_back(alias.alias);
+    }
+    auto suggestion = nearest(verb, names);
+    return refuse(usage_error("'{}' is not a command available over ssh{} (run it with no "
                               "command for the list)",
-                              verb.substr(0, 64))
+                              printable(verb.substr(0, 64)),
+                              suggestion ? fmt::format("; did you mean '{}'?", *suggestion) : "")
                       .error());
   }
   // The command checks the same rights again when it runs; asking here puts a refusal in

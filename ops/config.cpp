@@ -30,7 +30,8 @@ Expected<std::string> config_var(const Context& context, const GetConfigVar& req
   return it->second;
 }
 
-Expected<Release> change_config(const Context& context, const ChangeConfig& request) {
+Expected<std::optional<Release>> change_config(const Context& context,
+                                               const ChangeConfig& request) {
   TRY(authorize(context, request.set.empty() ? "config:unset" : "config:set", request.app));
   return slipway::change_config(context.release_context(request.app), request.set, request.unset);
 }

@@ -1,6 +1,7 @@
 // Config vars: read, set and unset. A change makes a release (runtime/releaser.hpp).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,7 @@ struct ChangeConfig {
   std::vector<std::string> unset;
 };
 // A new release with the live slug and the changed config (names validated; unsetting a name
-// that is not set is an error).
-Expected<Release> change_config(const Context& context, const ChangeConfig& request);
+// that is not set is a note); nullopt when nothing changed.
+Expected<std::optional<Release>> change_config(const Context& context, const ChangeConfig& request);
 
 } // namespace slipway::ops

@@ -3,22 +3,52 @@
 #include <thread>
 
 #include "common/files.hpp"
+#include "common/output.hpp"
+#include "compiler/procfile.hpp"
 #include "ops/rights.hpp"
 #include "runtime/app_log.hpp"
 #include "runtime/apps.hpp"
 
 namespace slipway::ops {
 
+Expected<void> check_log_filter(const LogFilter& filter) {
+  if (!filter.source.empty() && filter.source != "app" && filter.source != "slipway") {
+    return usage_error("unknown log source '{}' (expected app or slipway)",
+                       printable(filter.source));
+  }
+  std::string_view type = filter.process;
+  type = type.substr(0, type.find('.'));
+  std::string_view index = filter.process.size() > type.size()
+                               ? std::string_view(filter.process).substr(type.size() + 1)
+                               : "0";
+  if (!filter.process.empty() &&
+      (!is_process_type_name(type) || index.empty() ||
+       index.find_first_not_of("0123456789") != std::string_view::npos || index.size() > 9)) {
+    return usage_error("invalid process '{}' (expected TYPE or TYPE.N, e.g. web.1)",
+                       printable(filter.process));
+  }
+  return {};
+}
+
 Expected<std::vector<std::string>> read_log(const Context& context, const ReadLog& request) {
   TRY(authorize(context, "logs", request.app));
-  return read_log_tail(context.layout.log_dir(request.app), request.count);
+  TRY(check_log_filter(request.filter));
+  return read_log_tail(context.layout.log_dir(request.app), request.count, request.filter);
 }
 
 Expected<void> follow_log(const Context& context, const std::string& app,
                           const std::function<void(std::string_view)>& on_line,
-                          const std::atomic<bool>& stop) {
+                          const std::atomic<bool>& stop, const LogFilter& filter) {
   TRY(authorize(context, "logs", app));
-  slipway::follow_log(context.layout.log_dir(app), on_line, stop);
+  TRY(check_log_filter(filter));
+  slipway::follow_log(
+      context.layout.log_dir(app),
+      [&](std::string_view line) {
+        if (filter.matches(line)) {
+          on_line(line);
+        }
+      },
+      stop);
   return {};
 }
 

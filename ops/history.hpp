@@ -11,6 +11,7 @@
 
 #include "common/error.hpp"
 #include "ops/context.hpp"
+#include "runtime/app_log.hpp"
 #include "runtime/builds.hpp"
 #include "runtime/events.hpp"
 
@@ -19,12 +20,15 @@ namespace slipway::ops {
 struct ReadLog {
   std::string app;
   std::size_t count = 100; // the last lines
+  LogFilter filter;
 };
+// Checks a filter as `logs` takes it: --source app|slipway, --ps TYPE or TYPE.N.
+Expected<void> check_log_filter(const LogFilter& filter);
 Expected<std::vector<std::string>> read_log(const Context& context, const ReadLog& request);
 // Every line appended from now on, until `stop` is set.
 Expected<void> follow_log(const Context& context, const std::string& app,
                           const std::function<void(std::string_view)>& on_line,
-                          const std::atomic<bool>& stop);
+                          const std::atomic<bool>& stop, const LogFilter& filter = {});
 
 struct ReadEvents {
   std::string app;         // empty: every app the actor may use

@@ -1,12 +1,17 @@
 #include "ops/processes.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
 #include <csignal>
 #include <unistd.h>
 
 #include "common/output.hpp"
+#include "common/paths.hpp"
 #include "common/tree.hpp"
 #include "compiler/procfile.hpp"
+#include "compiler/release_yaml.hpp"
 #include "ops/rights.hpp"
 #include "ops/settings.hpp"
 #include "runtime/app_log.hpp"
@@ -27,29 +32,68 @@ Expected<std::vector<control::ProcessStatus>> list_processes(const Context& cont
   return daemon_processes(context.layout, app);
 }
 
+Expected<ScaleChange> parse_scale_change(std::string_view text) {
+  auto at = text.find_first_of("=+-");
+  std::string_view digits = at == std::string_view::npos ? "" : text.substr(at + 1);
+  int count = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), count);
+  if (at == std::string_view::npos || at == 0 || digits.empty() || ec != std::errc() ||
+      end != digits.data() + digits.size() ||
+      !std::isdigit(static_cast<unsigned char>(digits[0]))) {
+    return usage_error("'{}' is not TYPE=COUNT, TYPE+COUNT or TYPE-COUNT", printable(text));
+  }
+  ScaleChange change{.type = std::string(text.substr(0, at)), .count = count};
+  change.how = text[at] == '='   ? ScaleChange::How::set
+               : text[at] == '+' ? ScaleChange::How::add
+                                 : ScaleChange::How::remove;
+  return change;
+}
+
 Expected<std::string> scale(const Context& context, const Scale& request) {
   TRY(authorize(context, "ps:scale", request.app));
-  if (request.counts.empty()) {
+  if (request.changes.empty()) {
     return usage_error("nothing to scale (give TYPE=COUNT)");
   }
   auto live = TRY(ReleaseStore(context.layout, request.app).live());
-  for (const auto& [type, count] : request.counts) {
-    if (!is_process_type_name(type) || count < 0 || count > k_max_scale) {
-      return usage_error("'{}={}' is not TYPE=COUNT (a count from 0 to {})", type, count,
-                         k_max_scale);
+  for (const auto& change : request.changes) {
+    if (!is_process_type_name(change.type)) {
+      return usage_error("invalid process type '{}'", printable(change.type));
+    }
+    if (change.count > k_max_scale) {
+      return usage_error("'{}{}{}' is not TYPE=COUNT (a count from 0 to {})", change.type,
+                         change.how == ScaleChange::How::set   ? '='
+                         : change.how == ScaleChange::How::add ? '+'
+                                                               : '-',
+                         change.count, k_max_scale);
     }
     bool known = live && std::ranges::any_of(live->process_types, [&](const auto& entry) {
-                   return entry.first == type;
+                   return entry.first == change.type;
                  });
     if (!known) {
-      return fail("{} has no process type '{}'{}", request.app, type,
+      return fail("{} has no process type '{}'{}", request.app, change.type,
                   live ? "" : " (nothing was deployed yet)");
     }
   }
   std::string summary;
   TRY(change_settings(context, request.app, [&](AppInfo& info) -> Expected<Event> {
+    // Relative changes apply to the formation as it is under the lock.
+    std::map<std::string, int> counts;
+    for (const auto& change : request.changes) {
+      auto it = counts.find(change.type);
+      int now = it != counts.end()                     ? it->second
+                : info.formation.contains(change.type) ? info.formation.at(change.type)
+                                                       : default_scale(change.type);
+      int wanted = change.how == ScaleChange::How::set   ? change.count
+                   : change.how == ScaleChange::How::add ? now + change.count
+                                                         : now - change.count;
+      if (wanted < 0 || wanted > k_max_scale) {
+        return usage_error("{} would run {} {} processes; a count is from 0 to {}", request.app,
+                           wanted, change.type, k_max_scale);
+      }
+      counts[change.type] = wanted;
+    }
     nlohmann::json formation = nlohmann::json::object();
-    for (const auto& [type, count] : request.counts) {
+    for (const auto& [type, count] : counts) {
       info.formation[type] = count;
       formation[type] = count;
       summary += fmt::format("{}{}@{}", summary.empty() ? "" : ", ", type, count);
@@ -61,30 +105,134 @@ Expected<std::string> scale(const Context& context, const Scale& request) {
   return summary;
 }
 
-Expected<int> restart(const Context& context, const Restart& request) {
-  TRY(authorize(context, "ps:restart", request.app));
-  if (!request.type.empty() && !is_process_type_name(request.type)) {
-    return usage_error("invalid process type '{}'", request.type);
+Expected<std::vector<FormationEntry>> formation(const Context& context, const std::string& app) {
+  TRY(authorize(context, "ps", app));
+  auto live = TRY(ReleaseStore(context.layout, app).live());
+  auto info = TRY(app_info(context.layout, app));
+  std::vector<FormationEntry> entries;
+  if (!live) {
+    return entries;
   }
-  auto lock = TRY(lock_app(context.layout, request.app, context.wait, context.on_output));
-  context.on_output(step_line(fmt::format(
-      "Restarting {} processes of {}", request.type.empty() ? "all" : request.type, request.app)));
-  return restart_processes(context.layout, request.app, request.type, context.on_output);
+  for (const auto& [type, count] : process_counts(info.formation, live->process_types)) {
+    auto command = std::ranges::find(live->process_types, type, &ProcessTypes::value_type::first);
+    entries.push_back({type, count, command->second});
+  }
+  return entries;
 }
 
-Expected<int> run_oneoff(const Context& context, const RunOneOff& request) {
-  TRY(authorize(context, "run", request.app));
+Expected<ProcessSize> process_size(const Context& context, const std::string& app) {
+  TRY(authorize(context, "ps:type", app));
+  const auto& runtime = context.config.runtime;
+  return ProcessSize{runtime.memory, runtime.processes, runtime.max_disk};
+}
+
+Expected<int> restart(const Context& context, const Restart& request) {
+  TRY(authorize(context, request.stop ? "ps:stop" : "ps:restart", request.app));
+  std::string_view type = request.target;
+  if (auto dot = type.find('.'); dot != std::string_view::npos) {
+    int index = 0;
+    auto digits = type.substr(dot + 1);
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
+    if (ec != std::errc() || end != digits.data() + digits.size() || index < 1 ||
+        index > k_max_scale) {
+      return usage_error("invalid process '{}' (expected TYPE or TYPE.N, e.g. web.1)",
+                         printable(request.target));
+    }
+    type = type.substr(0, dot);
+  }
+  if (!request.target.empty() && !is_process_type_name(type)) {
+    return usage_error("invalid process type '{}'", printable(request.target));
+  }
+  auto lock = TRY(lock_app(context.layout, request.app, context.wait, context.on_output));
+  std::string what = request.target.empty()                          ? "all processes"
+                     : request.target.find('.') == std::string::npos ? request.target + " processes"
+                                                                     : request.target;
+  context.on_output(step_line(
+      fmt::format("{} {} of {}", request.stop ? "Stopping" : "Restarting", what, request.app)));
+  return restart_processes(context.layout, request.app, request.target, context.on_output,
+                           request.stop);
+}
+
+namespace {
+
+// The command line a one-off runs: a process type's command, a shell line, or an argv.
+std::string oneoff_command(const Release& release, const std::vector<std::string>& words) {
+  if (words.size() == 1) {
+    auto type =
+        std::ranges::find(release.process_types, words.front(), &ProcessTypes::value_type::first);
+    return type != release.process_types.end() ? type->second : words.front();
+  }
+  std::string command;
+  for (const auto& word : words) {
+    command += (command.empty() ? "" : " ") + shell_quote(word);
+  }
+  return command;
+}
+
+Expected<void> check_oneoff(const RunOneOff& request) {
   if (request.command.empty()) {
     return usage_error("no command to run");
   }
+  for (const auto& [name, value] : request.env) {
+    if (!is_config_var_name(name)) {
+      return usage_error("invalid variable name '{}' (use letters, digits and _, not starting "
+                         "with a digit)",
+                         printable(name));
+    }
+  }
+  if (!request.dyno.empty() &&
+      (!request.dyno.starts_with("run.") ||
+       request.dyno.find_first_not_of("0123456789", 4) != std::string::npos ||
+       request.dyno.size() < 5 || request.dyno.size() > 12)) {
+    return usage_error("invalid one-off process name '{}'", printable(request.dyno));
+  }
+  return {};
+}
+
+// Every line the one-off prints, into the app log as app[run.N].
+void copy_to_log(int fd, AppLog& log, const std::string& source) {
+  std::string pending;
+  char buffer[8192];
+  for (;;) {
+    ssize_t got = ::read(fd, buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) {
+      continue;
+    }
+    if (got <= 0) {
+      break;
+    }
+    pending.append(buffer, static_cast<std::size_t>(got));
+    for (auto newline = pending.find('\n'); newline != std::string::npos;
+         newline = pending.find('\n')) {
+      log.append(source, std::string_view(pending).substr(0, newline));
+      pending.erase(0, newline + 1);
+    }
+    if (pending.size() > 64 * 1024) { // a line that never ends is logged in pieces
+      log.append(source, pending);
+      pending.clear();
+    }
+  }
+  if (!pending.empty()) {
+    log.append(source, pending);
+  }
+}
+
+} // namespace
+
+Expected<int> run_oneoff(const Context& context, const RunOneOff& request) {
+  TRY(authorize(context, request.to_log ? "run:detached" : "run", request.app));
+  TRY(check_oneoff(request));
   auto live = TRY(ReleaseStore(context.layout, request.app).live());
   if (!live) {
     return fail("{} has no live release to run a command in", request.app);
   }
   const Release& release = *live;
   auto unpacked = TRY(ensure_unpacked(context.layout, request.app, release));
-  std::string dyno = fmt::format("run.{}", getpid());
+  std::string dyno = request.dyno.empty() ? fmt::format("run.{}", getpid()) : request.dyno;
   fs::path dir = context.layout.oneoff_dir(request.app, dyno);
+  if (std::error_code ec; fs::exists(fs::symlink_status(dir, ec))) {
+    return fail("a one-off process named {} is already running", dyno);
+  }
   auto sandbox = TRY(process_sandbox(context.layout, context.config, request.app, dyno));
   auto cleanup = [&] {
     [[maybe_unused]] auto removed = remove_tree(dir);
@@ -96,31 +244,72 @@ Expected<int> run_oneoff(const Context& context, const RunOneOff& request) {
     cleanup();
     return std::unexpected(copied.error());
   }
-  std::string command = request.command.size() == 1 ? request.command.front() : "";
-  for (std::size_t i = 0; request.command.size() > 1 && i < request.command.size(); ++i) {
-    command += (i == 0 ? "" : " ") + shell_quote(request.command[i]);
-  }
+  std::string command = oneoff_command(release, request.command);
   AppLog log(context.layout.log_dir(request.app), context.config.runtime.log_size);
   log.append("slipway[api]", fmt::format("Starting process with command `{}` ({}) by {}", command,
                                          dyno, context.actor.name));
-  auto prepared = process_command(
-      {.release = release, .dyno = dyno, .command = command, .app_dir = dir, .sandbox = sandbox});
+  auto prepared = process_command({.release = release,
+                                   .dyno = dyno,
+                                   .command = command,
+                                   .app_dir = dir,
+                                   .sandbox = sandbox,
+                                   .env = request.env});
   if (!prepared) {
     cleanup();
     return std::unexpected(prepared.error());
   }
-  auto process = spawn(*prepared, {.capture_output = false, .new_process_group = false});
+  auto process =
+      spawn(*prepared, {.capture_output = request.to_log, .new_process_group = request.to_log});
   if (!process) {
     cleanup();
     return std::unexpected(process.error());
   }
-  // Like system(3): a ^C at the terminal is for the command; we wait for it.
-  std::signal(SIGINT, SIG_IGN);
-  std::signal(SIGQUIT, SIG_IGN);
+  if (request.to_log) {
+    copy_to_log(process->output_fd, log, fmt::format("app[{}]", dyno));
+    ::close(process->output_fd);
+  } else {
+    // Like system(3): a ^C at the terminal is for the command; we wait for it.
+    std::signal(SIGINT, SIG_IGN);
+    std::signal(SIGQUIT, SIG_IGN);
+  }
   ExitStatus status = wait_spawned(*process);
   cleanup();
   log.append(fmt::format("slipway[{}]", dyno), fmt::format("Process {}", status.describe()));
   return status.code;
+}
+
+Expected<std::string> run_detached(const Context& context, const RunOneOff& request) {
+  TRY(authorize(context, "run:detached", request.app));
+  TRY(check_oneoff(request));
+  if (!TRY(ReleaseStore(context.layout, request.app).live())) {
+    return fail("{} has no live release to run a command in", request.app);
+  }
+  // A name no running one-off has: run.N with N from 1000 up, as Heroku's.
+  std::string dyno;
+  std::error_code ec;
+  for (int n = 1000 + static_cast<int>(getpid() % 9000); dyno.empty(); ++n) {
+    std::string name = fmt::format("run.{}", n);
+    if (!fs::exists(fs::symlink_status(context.layout.oneoff_dir(request.app, name), ec))) {
+      dyno = name;
+    }
+  }
+  // The one-off runs in a process of its own, detached from this one and its terminal,
+  // acting as the same key.
+  std::vector<std::string> argv = {self_executable().string(),
+                                   "--root",
+                                   context.layout.root().string(),
+                                   "run",
+                                   "-a",
+                                   request.app,
+                                   "--detached-as",
+                                   dyno};
+  for (const auto& [name, value] : request.env) {
+    argv.insert(argv.end(), {"-e", name + "=" + value});
+  }
+  argv.push_back("--");
+  argv.insert(argv.end(), request.command.begin(), request.command.end());
+  TRY(spawn_detached(argv));
+  return dyno;
 }
 
 } // namespace slipway::ops

@@ -15,6 +15,7 @@ constexpr std::array k_operations = {
     OperationInfo{"apps:create", Scope::admin, true},
     OperationInfo{"apps:info", Scope::app, true},
     OperationInfo{"apps:destroy", Scope::admin, true},
+    OperationInfo{"apps:rename", Scope::admin, true},
     OperationInfo{"deploy", Scope::admin, false}, // builds a directory of the server
     OperationInfo{"git-receive-pack", Scope::app, true},
     OperationInfo{"git-upload-pack", Scope::app, true},
@@ -29,7 +30,10 @@ constexpr std::array k_operations = {
     OperationInfo{"ps", Scope::app, true},
     OperationInfo{"ps:scale", Scope::app, true},
     OperationInfo{"ps:restart", Scope::app, true},
+    OperationInfo{"ps:stop", Scope::app, true},
+    OperationInfo{"ps:type", Scope::app, true},
     OperationInfo{"run", Scope::app, true},
+    OperationInfo{"run:detached", Scope::app, true},
     OperationInfo{"logs", Scope::app, true},
     OperationInfo{"events", Scope::listing, true},
     OperationInfo{"domains", Scope::app, true},
@@ -45,14 +49,46 @@ constexpr std::array k_operations = {
     OperationInfo{"keys:remove", Scope::admin, true},
 };
 
+// The Heroku CLI's names for the same commands.
+constexpr std::array k_aliases = {
+    CommandAlias{"create", "apps:create"},
+    CommandAlias{"info", "apps:info"},
+    CommandAlias{"destroy", "apps:destroy"},
+    CommandAlias{"rename", "apps:rename"},
+    CommandAlias{"releases:rollback", "rollback"},
+    CommandAlias{"config:add", "config:set"},
+    CommandAlias{"config:remove", "config:unset"},
+    CommandAlias{"scale", "ps:scale"},
+    CommandAlias{"restart", "ps:restart"},
+    CommandAlias{"stop", "ps:stop"},
+    CommandAlias{"kill", "ps:stop"},
+    CommandAlias{"ps:kill", "ps:stop"},
+    CommandAlias{"ps:resize", "ps:type"},
+    CommandAlias{"dyno:scale", "ps:scale"},
+    CommandAlias{"dyno:restart", "ps:restart"},
+    CommandAlias{"dyno:stop", "ps:stop"},
+    CommandAlias{"dyno:kill", "ps:stop"},
+    CommandAlias{"dyno:type", "ps:type"},
+    CommandAlias{"dyno:resize", "ps:type"},
+};
+
 } // namespace
 
 std::span<const OperationInfo> operations() {
   return k_operations;
 }
 
+std::span<const CommandAlias> command_aliases() {
+  return k_aliases;
+}
+
+std::string_view canonical_command(std::string_view name) {
+  auto alias = std::ranges::find(k_aliases, name, &CommandAlias::alias);
+  return alias == k_aliases.end() ? name : alias->command;
+}
+
 std::optional<OperationInfo> find_operation(std::string_view name) {
-  auto found = std::ranges::find(k_operations, name, &OperationInfo::name);
+  auto found = std::ranges::find(k_operations, canonical_command(name), &OperationInfo::name);
   if (found == k_operations.end()) {
     return std::nullopt;
   }

@@ -27,6 +27,18 @@ struct OperationInfo {
 
 // Every operation, in the order `help` lists them.
 std::span<const OperationInfo> operations();
+
+// Other names of operations, Heroku's: "releases:rollback" is "rollback".
+struct CommandAlias {
+  std::string_view alias;
+  std::string_view command;
+};
+std::span<const CommandAlias> command_aliases();
+
+// The command `name` stands for: an alias's command, else `name` itself.
+std::string_view canonical_command(std::string_view name);
+
+// The operation named `name` (or an alias of it).
 std::optional<OperationInfo> find_operation(std::string_view name);
 
 // Whether the context's actor may do `operation`; with an `app` (always for an app-scoped

@@ -94,8 +94,44 @@ void AppLog::append(std::string_view source, std::string_view text) {
   }
 }
 
-std::vector<std::string> read_log_tail(const fs::path& dir, std::size_t count) {
-  return read_last_lines(current_file(dir), count);
+bool LogFilter::matches(std::string_view line) const {
+  // "2026-12-02T16:00:00Z app[web.1]: text"
+  auto space = line.find(' ');
+  auto open = line.find('[', space);
+  auto close = line.find("]: ", open);
+  if (space == std::string_view::npos || open == std::string_view::npos ||
+      close == std::string_view::npos) {
+    return empty();
+  }
+  std::string_view from = line.substr(space + 1, open - space - 1);
+  std::string_view dyno = line.substr(open + 1, close - open - 1);
+  bool process_matches = process.empty() || dyno == process ||
+                         (dyno.starts_with(process) && dyno.size() > process.size() &&
+                          dyno[process.size()] == '.' && process.find('.') == std::string::npos);
+  return (source.empty() || from == source) && process_matches;
+}
+
+std::vector<std::string> read_log_tail(const fs::path& dir, std::size_t count,
+                                       const LogFilter& filter) {
+  if (filter.empty()) {
+    return read_last_lines(current_file(dir), count);
+  }
+  // Read further back until enough lines match or the file has no more.
+  for (std::size_t window = std::max<std::size_t>(count * 8, 1024);; window *= 4) {
+    auto lines = read_last_lines(current_file(dir), window);
+    std::vector<std::string> kept;
+    for (auto& line : lines) {
+      if (filter.matches(line)) {
+        kept.push_back(std::move(line));
+      }
+    }
+    if (kept.size() >= count || lines.size() < window) {
+      if (kept.size() > count) {
+        kept.erase(kept.begin(), kept.end() - static_cast<std::ptrdiff_t>(count));
+      }
+      return kept;
+    }
+  }
 }
 
 void follow_log(const fs::path& dir, const std::function<void(std::string_view)>& on_line,

@@ -41,8 +41,18 @@ class AppLog {
   std::uint64_t m_size = 0;
 };
 
-// The last `count` lines (from the rotated file too when the current one has fewer).
-std::vector<std::string> read_log_tail(const std::filesystem::path& dir, std::size_t count);
+// Which lines `logs` shows: by source (`app`: the app's own output, `slipway`: slipway's
+// lines about it) and by process (`web`: every web process, `web.1`: that one, `router`).
+struct LogFilter {
+  std::string source;  // empty: every source
+  std::string process; // empty: every process
+  bool empty() const { return source.empty() && process.empty(); }
+  bool matches(std::string_view line) const;
+};
+
+// The last `count` lines that `filter` lets through.
+std::vector<std::string> read_log_tail(const std::filesystem::path& dir, std::size_t count,
+                                       const LogFilter& filter = {});
 
 // Calls `on_line` for every line appended from now on, across rotations, until `stop`
 // is set. Polls every `interval`.

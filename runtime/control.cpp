@@ -124,6 +124,7 @@ Expected<Request> parse_fields(Fields& fields, const std::string& command) {
   if (command == RestartRequest::command) {
     auto request = TRY(parse_app_request<RestartRequest>(fields));
     request.type = TRY(fields.optional<std::string>("type")).value_or("");
+    request.stop = TRY(fields.optional<bool>("stop")).value_or(false);
     return request;
   }
   if (command == PsRequest::command) {
@@ -183,6 +184,9 @@ json to_json(const Request& request) {
         }
         if constexpr (std::is_same_v<T, RestartRequest>) {
           message["type"] = typed.type;
+          if (typed.stop) {
+            message["stop"] = true;
+          }
         }
       },
       request);

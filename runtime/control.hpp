@@ -75,12 +75,15 @@ struct SyncRequest {
 struct RestartResult {
   int restarted = 0;
 };
-// {"command": "restart", "app": A, "type": T} (type optional; "" or absent: every type)
+// {"command": "restart", "app": A, "type": T, "stop": B} (type optional: a process type,
+// or one process "web.1"; "" or absent: every process. stop: each is stopped before its
+// replacement starts, instead of a rolling restart of web processes)
 struct RestartRequest {
   using Result = RestartResult;
   static constexpr std::string_view command = "restart";
   std::string app;
   std::string type;
+  bool stop = false;
 };
 
 // One process, as `ps` lists it and `slipway ps --json` prints it.

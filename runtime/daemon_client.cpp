@@ -210,8 +210,9 @@ Expected<std::vector<control::ProcessStatus>> daemon_processes(const Layout& lay
 }
 
 Expected<int> restart_processes(const Layout& layout, const std::string& app,
-                                const std::string& type, const OnOutput& on_output) {
-  auto answer = TRY(require(layout, control::RestartRequest{.app = app, .type = type}, on_output));
+                                const std::string& type, const OnOutput& on_output, bool stop) {
+  auto answer = TRY(
+      require(layout, control::RestartRequest{.app = app, .type = type, .stop = stop}, on_output));
   return answer.restarted;
 }
 

@@ -47,10 +47,12 @@ Expected<bool> sync_daemon(const Layout& layout, const std::string& app,
 Expected<std::vector<control::ProcessStatus>> daemon_processes(const Layout& layout,
                                                                const std::string& app);
 
-// Restarts the app's processes (of `type`, or all when empty) and returns how many; a daemon
-// is required.
+// Restarts the app's processes (of `type`, one named "web.1", or all when empty) and
+// returns how many; with `stop`, each stops before its replacement starts. A daemon is
+// required.
 Expected<int> restart_processes(const Layout& layout, const std::string& app,
-                                const std::string& type, const OnOutput& on_output = {});
+                                const std::string& type, const OnOutput& on_output = {},
+                                bool stop = false);
 
 // The wire itself: `request` as given, and the daemon's `result`, or nullopt when no daemon
 // is running for this root. An error is the daemon's own answer, a connection that broke

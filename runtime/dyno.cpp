@@ -45,6 +45,9 @@ Expected<void> make_process_copy(const fs::path& unpacked, const fs::path& dir, 
 
 Expected<Command> process_command(const ProcessSpec& spec) {
   std::map<std::string, std::string> env(spec.release.config.begin(), spec.release.config.end());
+  for (const auto& [name, value] : spec.env) {
+    env[name] = value;
+  }
   env["DYNO"] = spec.dyno;
   env["SLIPWAY_RELEASE"] = fmt::format("v{}", spec.release.version);
   if (!spec.release.commit.empty()) {

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/config.hpp"
 #include "common/error.hpp"
@@ -35,6 +37,8 @@ struct ProcessSpec {
   int port = 0; // 0: no PORT
   std::filesystem::path app_dir;
   SandboxSettings sandbox; // process_sandbox()
+  // Set over the config vars (`run -e NAME=VALUE`); DYNO, PORT and SLIPWAY_RELEASE win.
+  std::vector<std::pair<std::string, std::string>> env;
 };
 
 // The sandboxed command that runs `spec` the way a dyno runs: config vars, PORT, DYNO,

@@ -262,8 +262,8 @@ Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& req
   return published;
 }
 
-Expected<Release> change_config(const ReleaseContext& context, const ConfigVars& set,
-                                const std::vector<std::string>& unset) {
+Expected<std::optional<Release>> change_config(const ReleaseContext& context, const ConfigVars& set,
+                                               const std::vector<std::string>& unset) {
   for (const auto& [name, value] : set) {
     if (!is_config_var_name(name)) {
       return usage_error("invalid config var name '{}' (use letters, digits and _, not "
@@ -288,11 +288,18 @@ Expected<Release> change_config(const ReleaseContext& context, const ConfigVars&
     copy_code(*live, release);
     release.config = live->config;
   }
+  std::vector<std::string> unset_names;
   for (const auto& name : unset) {
     if (release.config.erase(name) == 0) {
-      return fail("config var '{}' is not set", name);
+      context.on_output(detail_line(fmt::format("{} is not set; nothing to unset", name)));
+      continue;
     }
     names.push_back(name);
+    unset_names.push_back(name);
+  }
+  if (names.empty() && set.empty()) {
+    context.on_output(detail_line("No config var changed: no new release"));
+    return std::nullopt;
   }
   for (const auto& [name, value] : set) {
     release.config[name] = value;
@@ -304,7 +311,7 @@ Expected<Release> change_config(const ReleaseContext& context, const ConfigVars&
                 format_size(size), format_size(k_max_config_size));
   }
   release.description =
-      fmt::format("{} {} config vars", unset.empty() ? "Set" : "Unset", fmt::join(names, ", "));
+      fmt::format("{} {} config vars", set.empty() ? "Unset" : "Set", fmt::join(names, ", "));
   auto created = TRY(operation.releases().create(release));
   auto published = operation.publish(std::move(created), {});
   if (published) {
@@ -313,9 +320,12 @@ Expected<Release> change_config(const ReleaseContext& context, const ConfigVars&
       set_names.push_back(name);
     }
     operation.record("config", "changed",
-                     {{"version", published->version}, {"set", set_names}, {"unset", unset}});
+                     {{"version", published->version}, {"set", set_names}, {"unset", unset_names}});
   }
-  return published;
+  if (!published) {
+    return std::unexpected(published.error());
+  }
+  return std::optional<Release>(std::move(*published));
 }
 
 Expected<Release> rollback(const ReleaseContext& context, std::optional<int> target) {

@@ -40,9 +40,10 @@ struct DeployRequest {
 Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& request);
 
 // A new release with the live slug and the live config changed. Names are validated;
-// unsetting a name that is not set is an error.
-Expected<Release> change_config(const ReleaseContext& context, const ConfigVars& set,
-                                const std::vector<std::string>& unset);
+// unsetting a name that is not set is a note, and when nothing changes no release is made
+// (nullopt).
+Expected<std::optional<Release>> change_config(const ReleaseContext& context, const ConfigVars& set,
+                                               const std::vector<std::string>& unset);
 
 // A new release "Rollback to vN" with vN's slug and config: no build. Default target: the
 // newest succeeded release before the live one.

@@ -196,23 +196,25 @@ awaitable<Expected<control::SyncResult>> Apps::sync(const std::string& name, boo
 }
 
 awaitable<Expected<control::RestartResult>> Apps::restart(const std::string& name,
-                                                          const std::string& type, Caller& caller) {
+                                                          const std::string& type, bool stop,
+                                                          Caller& caller) {
   auto guard = co_await claim(name);
   AppState& app = state(name);
   refresh_settings(name, app);
   std::vector<DynoPtr> targets;
   for (const auto& dyno : app.dynos) {
-    if (type.empty() || dyno->type == type) {
+    if (type.empty() || dyno->type == type || dyno->name() == type) {
       targets.push_back(dyno);
     }
   }
   if (!type.empty() && targets.empty()) {
-    co_return fail("{} has no {} processes", name, type);
+    co_return fail("{} has no {} process{}", name, type,
+                   type.find('.') == std::string::npos ? "es" : "");
   }
   int restarted = 0;
   for (const auto& old : targets) {
     auto replacement = make_dyno(name, old->release, old->type, old->index);
-    if (!old->web()) {
+    if (!old->web() || stop) {
       co_await m_supervisor.stop(old);
       std::ranges::replace(app.dynos, old, replacement);
       asio::co_spawn(m_context.io, m_supervisor.bring_up(replacement), asio::detached);

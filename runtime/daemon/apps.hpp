@@ -69,7 +69,8 @@ class Apps {
   // Restarts the app's processes (of one type): web ones one at a time, each replaced by a
   // healthy new one before it stops, so a restart drops no request.
   awaitable<Expected<control::RestartResult>> restart(const std::string& name,
-                                                      const std::string& type, Caller& caller);
+                                                      const std::string& type, bool stop,
+                                                      Caller& caller);
   std::vector<control::ProcessStatus> ps(const std::string& name) const;
 
   // Makes what runs match what is on disk, for an event that says the app changed: the

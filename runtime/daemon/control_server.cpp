@@ -187,7 +187,7 @@ awaitable<Expected<json>> ControlServer::dispatch(const json& message, Reply& re
     co_return answer(co_await m_apps.sync(sync->app));
   }
   if (auto* restart = std::get_if<control::RestartRequest>(&request)) {
-    co_return answer(co_await m_apps.restart(restart->app, restart->type, reply));
+    co_return answer(co_await m_apps.restart(restart->app, restart->type, restart->stop, reply));
   }
   const auto& ps = std::get<control::PsRequest>(request);
   co_return answer(m_apps.ps(ps.app));

@@ -256,6 +256,13 @@ TEST_CASE("hostile commands over ssh are refused and change nothing", "[ssh]") {
   CHECK_FALSE(fs::exists(marker));
   CHECK(list_apps(Layout(server.root)).empty());
   CHECK(contains(read_text(server.root / "logs" / "ssh.log"), "refused"));
+
+  // A typo gets the nearest command available over ssh; a local-only one is not suggested.
+  auto typo = server.ssh("admin", "releases:rolback -a demo");
+  CHECK(contains(typo.output, "'releases:rolback' is not a command available over ssh; did "
+                              "you mean 'releases:rollback'?"));
+  CHECK_FALSE(contains(server.ssh("admin", "deamon").output, "did you mean 'daemon'"));
+  CHECK(contains(server.ssh("admin", "help").output, "config:set -a APP"));
 }
 
 namespace {
