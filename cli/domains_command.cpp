@@ -27,14 +27,14 @@ Expected<void> list(const Globals& globals, const DomainsArgs& args) {
 }
 
 Expected<void> add(const Globals& globals, const DomainsArgs& args) {
-  TRY(ops::add_domain(TRY(globals.context()), {.app = args.app, .host = args.host}));
-  print_line(fmt::format("Adding {} to {}... done", args.host, args.app));
+  auto host = TRY(ops::add_domain(TRY(globals.context()), {.app = args.app, .host = args.host}));
+  print_line(fmt::format("Adding {} to {}... done", host, args.app));
   return {};
 }
 
 Expected<void> remove(const Globals& globals, const DomainsArgs& args) {
-  TRY(ops::remove_domain(TRY(globals.context()), {.app = args.app, .host = args.host}));
-  print_line(fmt::format("Removing {} from {}... done", args.host, args.app));
+  auto host = TRY(ops::remove_domain(TRY(globals.context()), {.app = args.app, .host = args.host}));
+  print_line(fmt::format("Removing {} from {}... done", host, args.app));
   return {};
 }
 
@@ -50,7 +50,10 @@ void add_domains_commands(CLI::App& app, const Globals& globals, Action& action)
 
   auto* add_cmd = add_command(app, "domains:add", "route a host name to an app");
   add_app_option(add_cmd, args->app);
-  add_cmd->add_option("HOST", args->host, "e.g. www.example.com")->required();
+  add_cmd
+      ->add_option("HOST", args->host,
+                   "e.g. www.example.com, or *.example.com for every name under it")
+      ->required();
   add_cmd->callback(choose(globals, action, args, add));
 
   auto* remove_cmd = add_command(app, "domains:remove", "stop routing a host name to an app");

@@ -16,31 +16,34 @@ Expected<std::vector<std::string>> list_domains(const Context& context, const st
   return hosts;
 }
 
-Expected<void> add_domain(const Context& context, const DomainChange& request) {
+Expected<std::string> add_domain(const Context& context, const DomainChange& request) {
   TRY(authorize(context, "domains:add", request.app));
-  TRY(validate_domain(request.host));
+  std::string host = canonical_domain(request.host);
+  TRY(validate_domain(host, request.host));
   // One lock for every app's domains, so two apps cannot claim a host at once.
   auto lock = TRY(FileLock::acquire(context.layout.domains_lock(), FileLock::Mode::exclusive));
-  TRY(check_domain_claim(context.layout, context.config, request.app, request.host));
-  return change_settings(context, request.app, [&](AppInfo& info) -> Expected<Event> {
-    info.domains.push_back(request.host);
+  TRY(check_domain_claim(context.layout, context.config, request.app, host));
+  TRY(change_settings(context, request.app, [&](AppInfo& info) -> Expected<Event> {
+    info.domains.push_back(host);
     return Event{.resource = "domain",
                  .action = "added",
-                 .data = {{"hostname", request.host}, {"message", "Added domain " + request.host}}};
-  });
+                 .data = {{"hostname", host}, {"message", "Added domain " + host}}};
+  }));
+  return host;
 }
 
-Expected<void> remove_domain(const Context& context, const DomainChange& request) {
+Expected<std::string> remove_domain(const Context& context, const DomainChange& request) {
   TRY(authorize(context, "domains:remove", request.app));
-  return change_settings(context, request.app, [&](AppInfo& info) -> Expected<Event> {
-    if (std::erase(info.domains, request.host) == 0) {
-      return fail("'{}' is not a domain of {}", request.host, request.app);
+  std::string host = canonical_domain(request.host);
+  TRY(change_settings(context, request.app, [&](AppInfo& info) -> Expected<Event> {
+    if (std::erase(info.domains, host) == 0) {
+      return fail("'{}' is not a domain of {}", host, request.app);
     }
-    return Event{
-        .resource = "domain",
-        .action = "removed",
-        .data = {{"hostname", request.host}, {"message", "Removed domain " + request.host}}};
-  });
+    return Event{.resource = "domain",
+                 .action = "removed",
+                 .data = {{"hostname", host}, {"message", "Removed domain " + host}}};
+  }));
+  return host;
 }
 
 } // namespace slipway::ops

@@ -14,11 +14,13 @@ Expected<std::vector<std::string>> list_domains(const Context& context, const st
 
 struct DomainChange {
   std::string app;
-  std::string host;
+  std::string host; // in any case, with or without a trailing dot
 };
-// A host no other app answers, not the server's domain nor under it (those belong to the
-// app of that name); checked and added under one lock for every app's domains.
-Expected<void> add_domain(const Context& context, const DomainChange& request);
-Expected<void> remove_domain(const Context& context, const DomainChange& request);
+// A host name or a wildcard (`*.example.com`) no other app added, not the server's domain
+// nor under it (those belong to the app of that name); checked and added under one lock for
+// every app's domains. Returns the name as kept: lowercase, without a trailing dot.
+Expected<std::string> add_domain(const Context& context, const DomainChange& request);
+// Returns the name removed, as add_domain returned it.
+Expected<std::string> remove_domain(const Context& context, const DomainChange& request);
 
 } // namespace slipway::ops

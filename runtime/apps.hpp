@@ -45,20 +45,45 @@ process_counts(const std::map<std::string, int>& formation,
 std::string app_host(const Config& config, std::string_view app);
 std::string app_url(const Config& config, std::string_view app);
 
-// A host name `domains:add` accepts: lowercase DNS labels (letters, digits, inner '-'),
-// at least two of them, at most 253 characters.
-Expected<void> validate_domain(std::string_view host);
+// The form a host name is kept and compared in: ASCII letters lowercased (DNS names are
+// case-insensitive) and one trailing dot dropped (`example.com.` is the absolute form of
+// `example.com`, and nginx drops it from a request's Host too). Anything else is left for
+// validate_domain to judge.
+std::string canonical_domain(std::string_view host);
+
+// A host name `domains:add` accepts (in canonical form): lowercase DNS labels (letters,
+// digits, inner '-'), at least two of them, at most 253 characters; or a wildcard, `*.`
+// then such a name (`*.example.com`), which answers every name under it but itself. The
+// error names `typed` when given: the name as the user wrote it, before canonical_domain.
+Expected<void> validate_domain(std::string_view host, std::string_view typed = {});
+
+// Whether `host` is a wildcard domain: it starts with "*.".
+bool is_wildcard_domain(std::string_view host);
+
+// Whether the domain `pattern` answers the request host `host` (both canonical), as nginx
+// matches a server_name: the same name, or for `*.example.com` any name under example.com
+// (of any depth) but example.com itself.
+bool domain_matches(std::string_view pattern, std::string_view host);
+
+// Whether the domain `host` (a name or a wildcard) would answer the server's domain `domain`
+// or a name under it: the names only the app of that name answers. `*.example.com` does
+// for the domain `apps.example.com`, since it matches `zeta.apps.example.com`.
+bool reaches_domain(std::string_view host, std::string_view domain);
 
 Expected<void> create_app(const Layout& layout, const std::string& name);
 
-// The app that answers `host`, if any: the app named by a host under the server's domain
-// (APP.DOMAIN, whether or not that app exists yet), else the app that added it.
+// The app that answers a request for `host` (in any case), if any, as nginx chooses: the app
+// named by a host under the server's domain (APP.DOMAIN, whether or not that app exists
+// yet), else the app that added exactly that name, else the app whose wildcard matching it
+// is longest.
 std::optional<std::string> host_owner(const Layout& layout, const Config& config,
                                       const std::string& host);
 
-// Whether `app` may add `host` (validated) as a domain: not the server's domain nor a name
-// under it (those belong to the app of that name, even one not yet created), and not a
-// host another app answers. Callers hold run/domains.lock.
+// Whether `app` may add `host` (validated; in any case) as a domain: not the server's domain
+// nor a name under it, nor a wildcard matching either (those belong to the app of that
+// name, even one not yet created), and not a name or wildcard another app added. A wildcard
+// and a name under it may belong to different apps: the name is the more specific, and wins.
+// Callers hold run/domains.lock.
 Expected<void> check_domain_claim(const Layout& layout, const Config& config,
                                   const std::string& app, const std::string& host);
 

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "runtime/apps.hpp"
+
 namespace slipway::daemon {
 
 std::string nginx_config(const Config& config, const RouterFiles& files,
@@ -72,7 +74,8 @@ http {{
                std::max<long>(1, static_cast<long>(config.runtime.stop_grace.count() / 1000))));
   // A host name goes to one app only, or nginx refuses the whole configuration: every
   // app's own APP.DOMAIN first, then added domains in order, never one under the server's
-  // domain (those belong to the app of that name).
+  // domain nor a wildcard that would match one (those belong to the app of that name). A
+  // wildcard and a name it matches may go to different apps: nginx picks the exact name.
   std::set<std::string> taken;
   for (const auto& route : routes) {
     if (!route.hosts.empty()) {
@@ -86,7 +89,7 @@ http {{
     std::string names = " " + route.hosts.front();
     for (std::size_t i = 1; i < route.hosts.size(); ++i) {
       const std::string& host = route.hosts[i];
-      if (!is_under_domain(host, config.server.domain) && taken.insert(host).second) {
+      if (!reaches_domain(host, config.server.domain) && taken.insert(host).second) {
         names += " " + host;
       }
     }

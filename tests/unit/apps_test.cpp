@@ -15,7 +15,7 @@ TEST_CASE("domain names are lowercase DNS names of two labels or more", "[apps]"
   }
   for (const char* bad :
        {"", "localhost", "Example.com", "-a.example.com", "a-.example.com", "a..b", ".a.b", "a.b.",
-        "a b.com", "a_b.com", "*.example.com", "a.b;rm", "xn--\xc3\xa9.com", "a/b.com"}) {
+        "a b.com", "a_b.com", "a.b;rm", "xn--\xc3\xa9.com", "a/b.com"}) {
     INFO(bad);
     auto valid = validate_domain(bad);
     REQUIRE_FALSE(valid);
@@ -24,6 +24,99 @@ TEST_CASE("domain names are lowercase DNS names of two labels or more", "[apps]"
   }
   CHECK_FALSE(validate_domain(std::string(64, 'a') + ".com"));
   CHECK_FALSE(validate_domain(std::string(250, 'a').replace(100, 1, ".") + ".com"));
+}
+
+namespace {
+
+// A name of `size` characters: labels of 50 letters, then ".com".
+std::string name_of_size(std::size_t size) {
+  std::string name;
+  while (name.size() + 4 < size) {
+    name += name.empty() ? "" : ".";
+    name += std::string(std::min<std::size_t>(50, size - 4 - name.size()), 'a');
+  }
+  return name + ".com";
+}
+
+} // namespace
+
+TEST_CASE("domain names are kept lowercase and without a trailing dot, at most 253 characters",
+          "[apps]") {
+  CHECK(canonical_domain("Example.COM") == "example.com");
+  CHECK(canonical_domain("WWW.Example.com.") == "www.example.com");
+  CHECK(canonical_domain("*.Example.com") == "*.example.com");
+  CHECK(canonical_domain("a.b..") == "a.b."); // one dot dropped: the rest is still invalid
+  CHECK_FALSE(validate_domain(canonical_domain("a.b..")));
+  CHECK(canonical_domain(".") == "");
+  CHECK_FALSE(validate_domain(canonical_domain(".")));
+  // Only ASCII is lowercased: anything else stays invalid.
+  CHECK_FALSE(validate_domain(canonical_domain("\xc3\x89xample.com")));
+  // The error names what was typed.
+  auto typed = validate_domain(canonical_domain("Bad_Host.COM"), "Bad_Host.COM");
+  REQUIRE_FALSE(typed);
+  CHECK(contains(typed.error().message, "invalid domain 'Bad_Host.COM'"));
+
+  REQUIRE(name_of_size(253).size() == 253);
+  CHECK(validate_domain(name_of_size(253)));
+  auto long_name = validate_domain(name_of_size(254));
+  REQUIRE_FALSE(long_name);
+  CHECK(contains(long_name.error().message, "1 to 253 characters"));
+  // The absolute form of a 253-character name is that name.
+  CHECK(validate_domain(canonical_domain(name_of_size(253) + ".")));
+  CHECK_FALSE(validate_domain("*." + name_of_size(252)));
+  CHECK(validate_domain("*." + name_of_size(251)));
+}
+
+TEST_CASE("a wildcard domain is one leading '*.' label and two labels or more after it", "[apps]") {
+  for (const char* good : {"*.example.com", "*.a.b.example.org", "*.x-1.io"}) {
+    INFO(good);
+    CHECK(validate_domain(good));
+    CHECK(is_wildcard_domain(good));
+  }
+  for (const char* bad : {"*.*.com", "a.*.com", "*", "*example.com", "**.example.com", "www.*",
+                          "www.example.*", "*-a.example.com", "x*.example.com"}) {
+    INFO(bad);
+    auto valid = validate_domain(bad);
+    REQUIRE_FALSE(valid);
+    CHECK(valid.error().exit_code == 2);
+    CHECK(contains(valid.error().message, "a wildcard is one leading '*.' label, as in "
+                                          "*.example.com"));
+  }
+  for (const char* bad : {"*.com", "*.localhost"}) {
+    INFO(bad);
+    auto valid = validate_domain(bad);
+    REQUIRE_FALSE(valid);
+    CHECK(contains(valid.error().message, "a wildcard needs two labels or more after '*.'"));
+  }
+  for (const char* bad : {"*.", "*.-a.com", "*.Example.com", "*.a..com", "*.example.com."}) {
+    INFO(bad);
+    CHECK_FALSE(validate_domain(bad));
+  }
+  CHECK_FALSE(is_wildcard_domain("www.example.com"));
+}
+
+TEST_CASE("a wildcard matches the names under its base, as nginx does", "[apps]") {
+  CHECK(domain_matches("www.example.com", "www.example.com"));
+  CHECK_FALSE(domain_matches("www.example.com", "api.example.com"));
+  CHECK(domain_matches("*.example.com", "www.example.com"));
+  CHECK(domain_matches("*.example.com", "a.b.example.com"));
+  CHECK_FALSE(domain_matches("*.example.com", "example.com"));
+  CHECK_FALSE(domain_matches("*.example.com", "notexample.com"));
+  CHECK_FALSE(domain_matches("*.example.com", "www.example.org"));
+  CHECK_FALSE(domain_matches("", "www.example.com"));
+
+  // What would answer the server's domain or a name under it.
+  CHECK(reaches_domain("localhost", "localhost"));
+  CHECK(reaches_domain("zeta.localhost", "localhost"));
+  CHECK_FALSE(reaches_domain("www.example.com", "localhost"));
+  CHECK(reaches_domain("*.localhost", "localhost"));
+  CHECK(reaches_domain("*.zeta.localhost", "localhost"));
+  CHECK(reaches_domain("*.example.com", "apps.example.com"));
+  CHECK(reaches_domain("*.apps.example.com", "apps.example.com"));
+  CHECK(reaches_domain("*.zeta.apps.example.com", "apps.example.com"));
+  CHECK_FALSE(reaches_domain("*.other.example.com", "apps.example.com"));
+  CHECK_FALSE(reaches_domain("*.xapps.example.com", "apps.example.com"));
+  CHECK_FALSE(reaches_domain("example.com", "apps.example.com"));
 }
 
 TEST_CASE("app.toml keeps the formation and domains", "[apps]") {
@@ -109,4 +202,66 @@ TEST_CASE("names under the server's domain belong to the app of that name", "[ap
   CHECK(check_domain_claim(layout, config, "evil", "www.example.com"));
   CHECK(host_owner(layout, config, "zeta.localhost") == "zeta");
   CHECK_FALSE(host_owner(layout, config, "www.example.com"));
+  // In any case.
+  CHECK(contains(check_domain_claim(layout, config, "evil", "ZETA.Localhost").error().message,
+                 "belongs to the app named 'zeta'"));
+  CHECK(host_owner(layout, config, "Zeta.LOCALHOST") == "zeta");
+  CHECK(host_owner(layout, config, "zeta.localhost.") == "zeta");
+
+  // A wildcard that would answer names under the server's domain, zeta's among them.
+  for (const char* wildcard : {"*.localhost", "*.zeta.localhost", "*.LOCALHOST"}) {
+    INFO(wildcard);
+    auto claim = check_domain_claim(layout, config, "evil", wildcard);
+    REQUIRE_FALSE(claim);
+    CHECK(contains(claim.error().message, "would answer names under the server's domain "
+                                          "'localhost'"));
+  }
+  config.server.domain = "apps.example.com";
+  CHECK_FALSE(check_domain_claim(layout, config, "evil", "*.example.com"));
+  CHECK_FALSE(check_domain_claim(layout, config, "evil", "*.apps.example.com"));
+  CHECK(check_domain_claim(layout, config, "evil", "*.other.example.com"));
+  CHECK(check_domain_claim(layout, config, "evil", "example.com"));
+}
+
+TEST_CASE("two apps never claim the same name or wildcard, but the more specific name wins",
+          "[apps]") {
+  TempDir dir;
+  Layout layout(dir.path());
+  REQUIRE(init_root(layout, {}));
+  Config config;
+  for (const char* app : {"alpha", "beta", "gamma"}) {
+    REQUIRE(create_app(layout, app));
+  }
+  auto add = [&](const std::string& app, const std::string& host) {
+    auto info = app_info(layout, app);
+    REQUIRE(info);
+    info->domains.push_back(host);
+    REQUIRE(save_app_info(layout, *info));
+  };
+  add("alpha", "*.example.com");
+  add("beta", "api.example.com");
+  add("gamma", "*.eu.example.com");
+
+  // nginx's order: the exact name, then the longest wildcard.
+  CHECK(host_owner(layout, config, "api.example.com") == "beta");
+  CHECK(host_owner(layout, config, "API.Example.com") == "beta");
+  CHECK(host_owner(layout, config, "www.example.com") == "alpha");
+  CHECK(host_owner(layout, config, "a.b.example.com") == "alpha");
+  CHECK(host_owner(layout, config, "shop.eu.example.com") == "gamma");
+  CHECK(host_owner(layout, config, "eu.example.com") == "alpha");
+  CHECK_FALSE(host_owner(layout, config, "example.com"));
+
+  auto same = check_domain_claim(layout, config, "beta", "*.example.com");
+  REQUIRE_FALSE(same);
+  CHECK(contains(same.error().message, "'*.example.com' is already served by app 'alpha'"));
+  CHECK(contains(check_domain_claim(layout, config, "alpha", "*.Example.COM").error().message,
+                 "already served by this app"));
+  CHECK(contains(check_domain_claim(layout, config, "alpha", "API.example.com.").error().message,
+                 "'api.example.com' is already served by app 'beta'"));
+  // Under another app's wildcard, an exact name or a narrower wildcard is free to claim.
+  CHECK(check_domain_claim(layout, config, "beta", "www.example.com"));
+  CHECK(check_domain_claim(layout, config, "beta", "*.us.example.com"));
+  // And a wildcard above another app's names.
+  CHECK(check_domain_claim(layout, config, "gamma", "*.api.example.com"));
+  CHECK(check_domain_claim(layout, config, "gamma", "example.com"));
 }

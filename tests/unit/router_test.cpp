@@ -64,3 +64,21 @@ TEST_CASE("no host name reaches nginx twice, nor one under the server's domain t
   CHECK(contains(text, "server_name evil.localhost www.example.com;"));
   CHECK(contains(text, "server_name zeta.localhost;"));
 }
+
+TEST_CASE("a wildcard domain is nginx's wildcard server name, unless it would answer names "
+          "under the server's domain",
+          "[router]") {
+  Config config;
+  RouterFiles files{.prefix = "/srv/slipway/run/nginx"};
+  std::string text = nginx_config(
+      config, files,
+      {{.app = "alpha",
+        .hosts = {"alpha.localhost", "*.example.com", "*.localhost", "*.zeta.localhost"},
+        .ports = {20001}},
+       {.app = "beta",
+        .hosts = {"beta.localhost", "api.example.com", "*.example.com"},
+        .ports = {20002}}},
+      3);
+  CHECK(contains(text, "server_name alpha.localhost *.example.com;"));
+  CHECK(contains(text, "server_name beta.localhost api.example.com;"));
+}
