@@ -59,6 +59,7 @@ void add_ps_commands(CLI::App& app, const Globals& globals, Action& action);
 void add_logs_command(CLI::App& app, const Globals& globals, Action& action);
 void add_events_command(CLI::App& app, const Globals& globals, Action& action);
 void add_domains_commands(CLI::App& app, const Globals& globals, Action& action);
+void add_maintenance_commands(CLI::App& app, const Globals& globals, Action& action);
 void add_keys_commands(CLI::App& app, const Globals& globals, Action& action);
 
 // CLI11 refuses ':' in a subcommand's name, so "apps:create" is registered with a look-alike

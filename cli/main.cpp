@@ -123,6 +123,7 @@ int main(int argc, char** argv) {
   add_logs_command(app, globals, action);
   add_events_command(app, globals, action);
   add_domains_commands(app, globals, action);
+  add_maintenance_commands(app, globals, action);
   add_keys_commands(app, globals, action);
 
   // The command word: an alias becomes its command, and "config:set" the name CLI11 knows

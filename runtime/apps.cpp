@@ -386,7 +386,7 @@ Expected<AppInfo> app_info(const Layout& layout, const std::string& name) {
     auto table = toml::parse(text, origin);
     for (const auto& [key, value] : table) {
       if (key.str() != "created_at" && key.str() != "deploy_branch" && key.str() != "formation" &&
-          key.str() != "domains" && key.str() != "access") {
+          key.str() != "domains" && key.str() != "access" && key.str() != "maintenance") {
         return fail("{}: unknown key '{}'", origin, key.str());
       }
     }
@@ -402,6 +402,13 @@ Expected<AppInfo> app_info(const Layout& layout, const std::string& name) {
       }
       info.deploy_branch = *value;
     }
+    if (const toml::node* maintenance = table.get("maintenance")) {
+      auto value = maintenance->value_exact<bool>();
+      if (!value) {
+        return fail("{}: 'maintenance' must be true or false", origin);
+      }
+      info.maintenance = *value;
+    }
     TRY(read_formation(table, origin, info));
     TRY(read_domains(table, origin, info));
     TRY(read_access(table, origin, info));
@@ -416,6 +423,9 @@ Expected<void> save_app_info(const Layout& layout, const AppInfo& info) {
   table.insert("created_at", to_toml_time(info.created_at));
   if (!info.deploy_branch.empty()) {
     table.insert("deploy_branch", info.deploy_branch);
+  }
+  if (info.maintenance) {
+    table.insert("maintenance", true);
   }
   if (!info.domains.empty()) {
     toml::array domains;

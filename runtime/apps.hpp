@@ -23,6 +23,9 @@ struct AppInfo {
   std::map<std::string, int> formation;
   std::vector<std::string> domains; // `domains:add` hosts, in the order they were added
   std::vector<std::string> access;  // names of the ssh keys that may use the app (collaborators)
+  // `maintenance:on`: the router answers every request for its hosts with a 503 page, while
+  // its processes keep running.
+  bool maintenance = false;
 };
 
 inline constexpr int k_max_scale = 100; // processes of one type

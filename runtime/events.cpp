@@ -184,6 +184,14 @@ EventLine describe_event(const Event& event) {
             fmt::format("Config changed{}:{}{}", by, set.empty() ? "" : " set " + set,
                         unset.empty() ? "" : (set.empty() ? " unset " : "; unset ") + unset)};
   }
+  if (key == "maintenance.enabled") {
+    return {"slipway[api]",
+            fmt::format("Maintenance mode on{}: the router answers every request with 503", by)};
+  }
+  if (key == "maintenance.disabled") {
+    return {"slipway[api]",
+            fmt::format("Maintenance mode off{}: requests reach the app again", by)};
+  }
   if (event.resource == "dyno") {
     std::string message = text_of(data, "message"); // why it is restarted (dyno.unhealthy)
     return {fmt::format("slipway[{}]", text_of(data, "dyno")),

@@ -23,8 +23,11 @@ AppState& Apps::state(const std::string& name) {
 
 void Apps::refresh_settings(const std::string& name, AppState& app) {
   app.hosts = {app_host(m_context.config, name)};
+  // An app.toml that cannot be read leaves maintenance mode as it was: whoever turned it on
+  // had a reason (a migration) that a damaged file does not end.
   if (auto info = app_info(m_context.layout, name)) {
     app.hosts.insert(app.hosts.end(), info->domains.begin(), info->domains.end());
+    app.maintenance = info->maintenance;
   }
 }
 
@@ -34,7 +37,7 @@ std::vector<Route> Apps::routes() {
     if (app.hosts.empty()) {
       continue;
     }
-    Route route{.app = name, .hosts = app.hosts};
+    Route route{.app = name, .hosts = app.hosts, .maintenance = app.maintenance};
     for (const auto& dyno : app.dynos) {
       if (dyno->web() && dyno->state == DynoState::up && dyno->running) {
         route.ports.push_back(dyno->port);

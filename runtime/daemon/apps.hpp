@@ -23,6 +23,7 @@ struct AppState {
   std::shared_ptr<const Release> release; // what its processes run; null: nothing live
   std::vector<DynoPtr> dynos;             // the live generation
   std::vector<std::string> hosts;         // APP.DOMAIN, then its domains
+  bool maintenance = false;               // app.toml's: nginx answers with its 503 page
   WebHealthChecks health;                 // of `release`
   std::shared_ptr<AppLog> log;
   bool busy = false;                  // an activation, scaling or restart is under way
@@ -44,7 +45,7 @@ class Apps {
 
   AppState& state(const std::string& name);
   std::size_t size() const { return m_apps.size(); }
-  // Its host names from app.toml.
+  // Its host names and maintenance mode from app.toml.
   void refresh_settings(const std::string& name, AppState& app);
   // What nginx serves: every app's hosts and its web processes that are up.
   std::vector<Route> routes();

@@ -30,8 +30,9 @@ std::string shown(std::optional<int> version) {
 
 std::optional<std::string> app_to_reconcile(const Event& event) {
   static const std::set<std::pair<std::string, std::string>> changes = {
-      {"formation", "changed"}, {"domain", "added"},      {"domain", "removed"},
-      {"release", "created"},   {"release", "succeeded"}, {"release", "rolled_back"}};
+      {"formation", "changed"},   {"domain", "added"},         {"domain", "removed"},
+      {"maintenance", "enabled"}, {"maintenance", "disabled"}, {"release", "created"},
+      {"release", "succeeded"},   {"release", "rolled_back"}};
   std::string app;
   if (event.resource == "app" && event.action == "destroyed") {
     auto named = event.data.find("app");

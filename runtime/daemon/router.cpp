@@ -8,6 +8,24 @@
 
 namespace slipway::daemon {
 
+// Written into nginx.conf as a single-quoted string, so it holds no ' and no backslash, and
+// no '$' (nginx would read a variable there): router_test checks.
+const std::string_view k_maintenance_page =
+    R"(<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Down for maintenance</title>
+<style>body{font-family:sans-serif;color:#333;max-width:36em;margin:18vh auto;padding:0 1em}h1{font-size:1.6em}</style>
+</head>
+<body>
+<h1>Down for maintenance</h1>
+<p>This application is being worked on and will be back shortly. Please try again in a few minutes.</p>
+</body>
+</html>
+)";
+
 std::string nginx_config(const Config& config, const RouterFiles& files,
                          const std::vector<Route>& routes, long generation) {
   const std::string prefix = files.prefix.string();
@@ -94,6 +112,15 @@ http {{
       }
     }
     out += "\n";
+    if (route.maintenance) {
+      // Every request, every method: its processes keep running behind it.
+      out += fmt::format("  server {{\n    listen {};\n    server_name{};\n    location / {{\n"
+                         "      default_type text/html;\n      add_header Retry-After 60 always;\n"
+                         "      add_header Cache-Control no-store always;\n"
+                         "      return 503 '{}';\n    }}\n  }}\n",
+                         listen, names, k_maintenance_page);
+      continue;
+    }
     if (!route.ports.empty()) {
       out += fmt::format("  upstream slipway-{} {{\n", route.app);
       for (int port : route.ports) {

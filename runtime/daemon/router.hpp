@@ -1,12 +1,15 @@
 // The router: nginx's configuration for every app, as the daemon writes it under
 // ROOT/run/nginx/. One server per app answering APP.DOMAIN and its own domains on
-// [server].http_address:http_port, proxying to an upstream of its healthy web processes,
-// or a plain 503 when it has none. A control server on a unix socket reports the
+// [server].http_address:http_port (a wildcard domain as nginx's `*.example.com`, which a
+// name another app added exactly overrides), proxying to an upstream of its healthy web
+// processes, a plain 503 when it has none, or a 503 maintenance page while its maintenance
+// mode is on. A control server on a unix socket reports the
 // configuration's generation, so the daemon knows when a reload has taken effect.
 #pragma once
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/config.hpp"
@@ -17,6 +20,7 @@ struct Route {
   std::string app;
   std::vector<std::string> hosts; // APP.DOMAIN first, then its domains
   std::vector<int> ports;         // its web processes that passed their health check
+  bool maintenance = false;       // answer every request with the maintenance page
 
   bool operator==(const Route&) const = default;
 };
@@ -28,6 +32,9 @@ struct RouterFiles {
   std::filesystem::path error_log() const { return prefix / "error.log"; }
   std::filesystem::path control_socket() const { return prefix / "control.sock"; }
 };
+
+// The HTML page every request to an app in maintenance mode gets, with status 503.
+extern const std::string_view k_maintenance_page;
 
 std::string nginx_config(const Config& config, const RouterFiles& files,
                          const std::vector<Route>& routes, long generation);

@@ -6,7 +6,9 @@
 
 using namespace slipway;
 using test::contains;
+using test::read_text;
 using test::TempDir;
+using test::write_file;
 
 TEST_CASE("domain names are lowercase DNS names of two labels or more", "[apps]") {
   for (const char* good : {"www.example.com", "a.b", "x-1.example.org", "demo.localhost"}) {
@@ -136,6 +138,24 @@ TEST_CASE("app.toml keeps the formation and domains", "[apps]") {
   CHECK(again->formation == info->formation);
   CHECK(again->domains == info->domains);
   CHECK(again->created_at == info->created_at);
+  CHECK_FALSE(again->maintenance);
+  CHECK_FALSE(contains(read_text(layout.app_file("demo")), "maintenance"));
+
+  // A wildcard domain and maintenance mode, kept as `maintenance = true`.
+  again->domains.push_back("*.example.net");
+  again->maintenance = true;
+  REQUIRE(save_app_info(layout, *again));
+  CHECK(contains(read_text(layout.app_file("demo")), "maintenance = true"));
+  auto third = app_info(layout, "demo");
+  REQUIRE(third);
+  CHECK(third->maintenance);
+  CHECK(third->domains.back() == "*.example.net");
+  third->maintenance = false;
+  REQUIRE(save_app_info(layout, *third));
+  CHECK_FALSE(app_info(layout, "demo")->maintenance);
+  // Written by hand as false, it reads as off.
+  write_file(layout.app_file("demo"), "created_at = 2026-11-26T07:00:00Z\nmaintenance = false\n");
+  CHECK_FALSE(app_info(layout, "demo")->maintenance);
 }
 
 TEST_CASE("a malformed app.toml names what is wrong", "[apps]") {
@@ -159,6 +179,10 @@ TEST_CASE("a malformed app.toml names what is wrong", "[apps]") {
   CHECK(contains(error_for("domains = [\"../etc\"]\n"), "invalid host name"));
   CHECK(contains(error_for("domains = [1]\n"), "invalid host name"));
   CHECK(contains(error_for("colour = \"red\"\n"), "unknown key 'colour'"));
+  CHECK(contains(error_for("maintenance = \"on\"\n"), "'maintenance' must be true or false"));
+  CHECK(contains(error_for("maintenance = 1\n"), "'maintenance' must be true or false"));
+  CHECK(contains(error_for("domains = [\"WWW.example.com\"]\n"), "invalid host name"));
+  CHECK(contains(error_for("domains = [\"a.*.example.com\"]\n"), "invalid host name"));
 }
 
 TEST_CASE("each app gets a uid of its own from the range, kept for its life", "[apps]") {

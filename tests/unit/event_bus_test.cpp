@@ -117,6 +117,8 @@ TEST_CASE("the reconciler takes the events that change what an app runs", "[even
   CHECK(app_to_reconcile(event_of("demo", "formation", "changed")) == "demo");
   CHECK(app_to_reconcile(event_of("demo", "domain", "added")) == "demo");
   CHECK(app_to_reconcile(event_of("demo", "domain", "removed")) == "demo");
+  CHECK(app_to_reconcile(event_of("demo", "maintenance", "enabled")) == "demo");
+  CHECK(app_to_reconcile(event_of("demo", "maintenance", "disabled")) == "demo");
   CHECK(app_to_reconcile(event_of("demo", "release", "created")) == "demo");
   CHECK(app_to_reconcile(event_of("demo", "release", "succeeded")) == "demo");
   CHECK(app_to_reconcile(event_of("demo", "release", "rolled_back")) == "demo");

@@ -82,3 +82,53 @@ TEST_CASE("a wildcard domain is nginx's wildcard server name, unless it would an
   CHECK(contains(text, "server_name alpha.localhost *.example.com;"));
   CHECK(contains(text, "server_name beta.localhost api.example.com;"));
 }
+
+TEST_CASE("an app in maintenance mode answers every request with the 503 page, and nothing "
+          "else",
+          "[router]") {
+  Config config;
+  RouterFiles files{.prefix = "/srv/slipway/run/nginx"};
+  std::string text = nginx_config(config, files,
+                                  {{.app = "demo",
+                                    .hosts = {"demo.localhost", "www.example.com"},
+                                    .ports = {20001},
+                                    .maintenance = true},
+                                   {.app = "live", .hosts = {"live.localhost"}, .ports = {20002}}},
+                                  4);
+  CHECK(contains(text, "server_name demo.localhost www.example.com;\n    location / {\n"
+                       "      default_type text/html;\n"));
+  CHECK(contains(text, "      return 503 '<!DOCTYPE html>"));
+  CHECK(contains(text, "<h1>Down for maintenance</h1>"));
+  CHECK(contains(text, "add_header Retry-After 60 always;"));
+  // Its processes run on, but nginx does not send them requests.
+  CHECK_FALSE(contains(text, "upstream slipway-demo"));
+  CHECK_FALSE(contains(text, "proxy_pass http://slipway-demo;"));
+  CHECK(contains(text, "proxy_pass http://slipway-live;"));
+  // A single-quoted nginx string: no quote to end it early, no escape, no variable.
+  CHECK(k_maintenance_page.find_first_of("'\\$") == std::string_view::npos);
+}
+
+TEST_CASE("nginx accepts wildcard server names and the maintenance page", "[router]") {
+  TempDir dir;
+  Config config;
+  config.server.http_port = free_port();
+  config.server.http_address = "127.0.0.1";
+  RouterFiles files{.prefix = dir.path()};
+  for (const char* sub : {"client_body", "proxy", "fastcgi", "uwsgi", "scgi"}) {
+    std::filesystem::create_directories(dir / sub);
+  }
+  write_file(files.config(),
+             nginx_config(
+                 config, files,
+                 {{.app = "alpha", .hosts = {"alpha.localhost", "*.example.com"}, .ports = {20001}},
+                  {.app = "beta",
+                   .hosts = {"beta.localhost", "api.example.com"},
+                   .ports = {20002},
+                   .maintenance = true}},
+                 1));
+  auto checked = run_program({"/usr/sbin/nginx", "-t", "-p", dir.path().string(), "-c",
+                              files.config().string(), "-e", files.error_log().string()});
+  INFO(checked.output);
+  CHECK(checked.ok());
+  CHECK_FALSE(contains(checked.output, "warn"));
+}
