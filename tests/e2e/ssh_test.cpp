@@ -293,6 +293,7 @@ TEST_CASE("the ssh command and the CLI reach the same operation and give the sam
   };
   for (const Ask& ask : std::vector<Ask>{
            {"alice", "config:set -a other X=1", "key 'alice' has no access to app 'other'"},
+           {"alice", "maintenance:on -a other", "key 'alice' has no access to app 'other'"},
            {"alice", "releases -a nope", "key 'alice' has no access to app 'nope'"},
            {"alice", "apps:destroy other --confirm other",
             "'apps:destroy' needs an admin key; key 'alice' is a collaborator"},
@@ -317,4 +318,10 @@ TEST_CASE("the ssh command and the CLI reach the same operation and give the sam
   }
   CHECK(server.slipway({"releases", "-a", "other", "--json"}).output == before);
   CHECK(list_apps(Layout(server.root)) == std::vector<std::string>{"demo", "other"});
+  CHECK(server.slipway({"maintenance", "-a", "other"}).output == "off\n");
+  // What it may do on its own app, over ssh too.
+  auto on = server.ssh("alice", "maintenance:on -a demo");
+  INFO(on.output);
+  CHECK(on.ok());
+  CHECK(server.ssh("alice", "maintenance -a demo").output == "on\n");
 }
