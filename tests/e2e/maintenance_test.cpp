@@ -6,7 +6,10 @@
 
 #include <catch2/catch.hpp>
 
+#include "common/file_lock.hpp"
 #include "common/subprocess.hpp"
+#include "runtime/apps.hpp"
+#include "runtime/events.hpp"
 #include "tests/support/server.hpp"
 
 using namespace slipway;
@@ -139,4 +142,37 @@ TEST_CASE("a collaborator turns maintenance mode on and off for its apps only",
   CHECK(as_alice({"maintenance", "-a", "demo"}).output == "on\n");
   CHECK(contains(server.slipway({"events", "-a", "demo"}).output, "maintenance.enabled (alice)"));
   CHECK(as_alice({"maintenance:off", "-a", "demo"}).ok());
+}
+
+TEST_CASE("a maintenance change the daemon was never told of reaches it through the event "
+          "stream",
+          "[maintenance]") {
+  Server server;
+  server.create("demo");
+  REQUIRE(server.push("demo").ok());
+  REQUIRE(server.serves("demo", "hello from demo"));
+  Layout layout(server.root);
+  auto config = layout.config();
+  REQUIRE(config);
+  // What maintenance:on leaves when killed after saving app.toml and recording the change,
+  // before it asks the daemon to sync.
+  auto record = [&](bool on) {
+    auto lock = FileLock::acquire(layout.lock_file("demo"), FileLock::Mode::exclusive);
+    REQUIRE(lock);
+    auto info = app_info(layout, "demo");
+    REQUIRE(info);
+    info->maintenance = on;
+    REQUIRE(save_app_info(layout, *info));
+    REQUIRE(record_event(layout, *config,
+                         {.app = "demo",
+                          .resource = "maintenance",
+                          .action = on ? "enabled" : "disabled",
+                          .actor = "test",
+                          .data = {{"maintenance", on}}}));
+  };
+  record(true);
+  INFO(server.daemon.log());
+  CHECK(host_answers(server, "demo.localhost", 503));
+  record(false);
+  CHECK(server.serves("demo", "hello from demo"));
 }
