@@ -1,10 +1,12 @@
-// apps, apps:create NAME, apps:info -a APP, apps:destroy NAME|-a APP [--confirm NAME]
+// apps, apps:create NAME, apps:info -a APP, apps:rename OLD NEW, apps:destroy NAME|-a APP
+// [--confirm NAME]
 #include <cstdio>
 #include <iostream>
 #include <unistd.h>
 
 #include "cli/cli.hpp"
 #include "ops/apps.hpp"
+#include "runtime/apps.hpp"
 
 namespace slipway::cli {
 
@@ -14,6 +16,7 @@ struct AppsArgs {
   std::string app;
   std::string app_option; // apps:destroy -a APP, beside the NAME form
   std::string confirm;
+  std::vector<std::string> names; // apps:rename's
   bool json = false;
 };
 
@@ -54,6 +57,26 @@ Expected<void> info(const Globals& globals, const AppsArgs& args) {
 
 // `apps:destroy NAME` or `apps:destroy -a NAME`; without --confirm, a terminal is asked for
 // the name and anything else is refused.
+// `apps:rename OLD NEW`, or Heroku's `apps:rename NEW -a OLD`.
+Expected<void> rename(const Globals& globals, const AppsArgs& args) {
+  std::vector<std::string> names = args.names;
+  if (!args.app_option.empty()) {
+    names.insert(names.begin(), args.app_option);
+  }
+  if (names.size() != 2) {
+    return usage_error("apps:rename takes the app and its new name: apps:rename OLD NEW (or "
+                       "apps:rename NEW -a OLD)");
+  }
+  auto context = TRY(globals.context());
+  TRY(ops::rename_app(context, {.from = names[0], .to = names[1]}));
+  std::printf("Renamed %s to %s\n%s\n", names[0].c_str(), names[1].c_str(),
+              app_url(context.config, names[1]).c_str());
+  print_line(fmt::format("Its git remote is now …/{} (git remote set-url REMOTE "
+                         "git@HOST:{})",
+                         names[1], names[1]));
+  return {};
+}
+
 Expected<void> destroy(const Globals& globals, const AppsArgs& args) {
   if (args.app.empty() && args.app_option.empty()) {
     return usage_error("name the app to destroy: apps:destroy APP --confirm APP");
@@ -97,6 +120,12 @@ void add_apps_commands(CLI::App& app, const Globals& globals, Action& action) {
   add_app_option(show, args->app);
   show->add_flag("--json", args->json, "print JSON");
   show->callback(choose(globals, action, args, info));
+
+  auto* rename_cmd = add_command(app, "apps:rename", "rename an app with everything it holds");
+  rename_cmd->add_option("OLD NEW", args->names, "the app and its new name (or NEW -a OLD)")
+      ->expected(1, 2);
+  rename_cmd->add_option("-a,--app", args->app_option, "the app");
+  rename_cmd->callback(choose(globals, action, args, rename));
 
   auto* destroy_cmd = add_command(app, "apps:destroy", "destroy an app and everything it holds");
   destroy_cmd->add_option("NAME", args->app, "the app's name (or -a NAME)");

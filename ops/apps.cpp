@@ -2,16 +2,21 @@
 
 #include <algorithm>
 
+#include "common/file_lock.hpp"
+#include "common/files.hpp"
 #include "common/paths.hpp"
 #include "ops/rights.hpp"
 #include "ops/settings.hpp"
 #include "runtime/app_name.hpp"
 #include "runtime/apps.hpp"
+#include "runtime/deploy_lock.hpp"
 #include "runtime/events.hpp"
 #include "runtime/release_store.hpp"
 #include "runtime/repo.hpp"
 
 namespace slipway::ops {
+
+namespace fs = std::filesystem;
 
 Expected<std::vector<std::string>> list_apps(const Context& context) {
   TRY(authorize(context, "apps"));
@@ -67,6 +72,46 @@ Expected<void> destroy_app(const Context& context, const DestroyApp& request) {
                    .action = "destroyed",
                    .data = {{"app", request.name}, {"message", "App destroyed"}}});
   return tell_daemon(context, request.name);
+}
+
+Expected<void> rename_app(const Context& context, const RenameApp& request) {
+  TRY(authorize(context, "apps:rename"));
+  TRY(validate_app_name(request.from));
+  TRY(validate_app_name(request.to));
+  if (request.from == request.to) {
+    return usage_error("the app is already called {}", request.to);
+  }
+  const Layout& layout = context.layout;
+  std::error_code ec;
+  // Directory first, repository second. A rename cut short between the two (a crash, a
+  // full disk) left apps/TO beside repos/FROM.git: this finishes it.
+  bool resumed =
+      !fs::exists(layout.app_dir(request.from), ec) && fs::exists(layout.app_dir(request.to), ec) &&
+      fs::exists(layout.repo_dir(request.from), ec) && !fs::exists(layout.repo_dir(request.to), ec);
+  if (!resumed) {
+    TRY(require_app(layout, request.from));
+    if (fs::exists(layout.app_dir(request.to), ec) || fs::exists(layout.repo_dir(request.to), ec)) {
+      return fail("app '{}' already exists", request.to);
+    }
+    // No deploy, config change or scaling of the app is under way while it moves (the lock
+    // file moves with it), and no domain is claimed meanwhile: TO.DOMAIN becomes its own.
+    auto domains = TRY(FileLock::acquire(layout.domains_lock(), FileLock::Mode::exclusive));
+    auto lock = TRY(lock_app(layout, request.from, context.wait, context.on_output));
+    if (auto owner = host_owner(layout, context.config, app_host(context.config, request.to));
+        owner && *owner != request.to) {
+      return fail("{} is a domain of app '{}'", app_host(context.config, request.to), *owner);
+    }
+    TRY(rename_durable(layout.app_dir(request.from), layout.app_dir(request.to)));
+  }
+  TRY(rename_durable(layout.repo_dir(request.from), layout.repo_dir(request.to)));
+  record(context, {.app = request.to,
+                   .resource = "app",
+                   .action = "renamed",
+                   .data = {{"from", request.from},
+                            {"message", fmt::format("Renamed from {}", request.from)}}});
+  // The old name's processes stop and its route goes; the new name's start.
+  TRY(tell_daemon(context, request.from));
+  return tell_daemon(context, request.to);
 }
 
 Expected<std::filesystem::path> open_repository(const Context& context, const GitAccess& request) {

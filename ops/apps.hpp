@@ -1,4 +1,4 @@
-// Apps: list, create, show, destroy; and the git side of one (push and fetch over ssh).
+// Apps: list, create, show, rename, destroy; and the git side of one (push and fetch over ssh).
 #pragma once
 
 #include <filesystem>
@@ -36,6 +36,16 @@ struct DestroyApp {
 // The app, its repository, its log and the slugs only it used; a running daemon stops its
 // processes and drops its route.
 Expected<void> destroy_app(const Context& context, const DestroyApp& request);
+
+struct RenameApp {
+  std::string from;
+  std::string to;
+};
+// Renames the app with everything it holds: its directory (releases, config, formation,
+// domains, collaborators, log, cache, uid), its repository, its host name APP.DOMAIN. A
+// running daemon stops the old name's processes and starts the new one's. Interrupted, it
+// is completed by running it again.
+Expected<void> rename_app(const Context& context, const RenameApp& request);
 
 struct GitAccess {
   std::string app;

@@ -46,8 +46,10 @@ AppLog::~AppLog() {
 }
 
 void AppLog::open_file() {
+  // The logs dir only, never the app's own: a line about an app that is gone (destroyed,
+  // renamed) must not bring its directory back.
   std::error_code ec;
-  fs::create_directories(m_dir, ec);
+  fs::create_directory(m_dir, ec);
   m_fd = open(current_file(m_dir).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   struct stat info {};
   m_size = m_fd >= 0 && fstat(m_fd, &info) == 0 ? static_cast<std::uint64_t>(info.st_size) : 0;

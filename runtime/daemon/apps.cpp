@@ -105,6 +105,10 @@ awaitable<Expected<void>> Apps::unpack(const std::string& name, const Release& r
 
 awaitable<void> Apps::load(const std::string& name) {
   auto guard = co_await claim(name); // a push may already be activating it
+  co_await start_live(name);
+}
+
+awaitable<void> Apps::start_live(const std::string& name) {
   AppState& app = state(name);
   refresh_settings(name, app);
   auto live = ReleaseStore(m_context.layout, name).live();
@@ -164,6 +168,12 @@ awaitable<Expected<control::SyncResult>> Apps::sync(const std::string& name, boo
     m_apps.erase(name);
     co_return control::SyncResult{.removed = true};
   }
+  if (!app.release && app.dynos.empty()) {
+    // An app with a live release the daemon has not started (renamed while it ran) starts
+    // as at the daemon's start.
+    co_await start_live(name);
+    reload = reload || app.release != nullptr;
+  }
   refresh_settings(name, app);
   std::vector<DynoPtr> surplus;
   if (app.release) {
@@ -198,9 +208,8 @@ awaitable<Expected<control::SyncResult>> Apps::sync(const std::string& name, boo
   co_return control::SyncResult{.processes = app.dynos.size()};
 }
 
-awaitable<Expected<control::RestartResult>> Apps::restart(const std::string& name,
-                                                          const std::string& type, bool stop,
-                                                          Caller& caller) {
+awaitable<Expected<control::RestartResult>>
+Apps::restart(const std::string& name, const std::string& type, bool stop, Caller& caller) {
   auto guard = co_await claim(name);
   AppState& app = state(name);
   refresh_settings(name, app);

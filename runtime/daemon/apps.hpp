@@ -69,9 +69,8 @@ class Apps {
   awaitable<Expected<control::SyncResult>> sync(const std::string& name, bool reload = true);
   // Restarts the app's processes (of one type): web ones one at a time, each replaced by a
   // healthy new one before it stops, so a restart drops no request.
-  awaitable<Expected<control::RestartResult>> restart(const std::string& name,
-                                                      const std::string& type, bool stop,
-                                                      Caller& caller);
+  awaitable<Expected<control::RestartResult>>
+  restart(const std::string& name, const std::string& type, bool stop, Caller& caller);
   std::vector<control::ProcessStatus> ps(const std::string& name) const;
 
   // Makes what runs match what is on disk, for an event that says the app changed: the
@@ -86,6 +85,8 @@ class Apps {
             Caller& caller, bool move_current);
   // deactivate() once the app is claimed, but for `current`.
   awaitable<void> stop_serving(const std::string& name);
+  // load() once the app is claimed.
+  awaitable<void> start_live(const std::string& name);
   // Switches to the release the app's records have live, if another one runs.
   awaitable<Expected<void>> converge_release(const std::string& name);
   // How many processes of each of the release's types run, in the Procfile's order.

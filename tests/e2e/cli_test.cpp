@@ -255,3 +255,43 @@ TEST_CASE("logs filter by process and source and take --num", "[cli]") {
   CHECK(server.slipway({"logs", "-a", "demo", "--source", "heroku"}).code == 2);
   CHECK(server.slipway({"logs", "-a", "demo", "--ps", "web.1;rm"}).code == 2);
 }
+
+TEST_CASE("apps:rename moves the app with its releases, config, domains and repository", "[cli]") {
+  Server server;
+  server.create("demo", fixture("apps/procfile"));
+  REQUIRE(server.push("demo").ok());
+  REQUIRE(server.slipway({"config:set", "-a", "demo", "KEPT=yes"}).ok());
+  REQUIRE(server.slipway({"domains:add", "-a", "demo", "www.example.com"}).ok());
+  REQUIRE(server.serves("demo", "hello from procfile"));
+  auto releases = server.releases("demo").size();
+
+  CHECK(contains(server.slipway({"apps:rename", "demo", "Bad_Name"}).output, "invalid app name"));
+  server.create("taken");
+  CHECK(contains(server.slipway({"apps:rename", "demo", "taken"}).output,
+                 "app 'taken' already exists"));
+
+  auto renamed = server.slipway({"apps:rename", "renamed", "-a", "demo"}); // Heroku's form
+  INFO(renamed.output);
+  REQUIRE(renamed.ok());
+  CHECK(contains(renamed.output, "Renamed demo to renamed"));
+  CHECK(server.slipway({"apps"}).output == "renamed\ntaken\n");
+  bool serves = server.serves("renamed", "hello from procfile");
+  INFO(read_text(server.root / "apps/renamed/logs/current.log"));
+  CHECK(serves);
+  CHECK(server.host_serves("www.example.com", "hello from procfile"));
+  CHECK(server.get("demo").status != 200); // the old name answers nothing
+  CHECK(server.releases("renamed").size() == releases);
+  CHECK(server.slipway({"config:get", "-a", "renamed", "KEPT"}).output == "yes\n");
+  CHECK(contains(server.slipway({"events", "-a", "renamed"}).output, "Renamed from demo"));
+
+  // The repository moved with it: a push to the new name deploys.
+  server.commit("demo", "after the rename");
+  auto pushed =
+      server.run({"git", "push", "-q", (server.root / "repos/renamed.git").string(), "main"},
+                 server.work("demo"));
+  INFO(pushed.output);
+  REQUIRE(pushed.ok());
+  CHECK(server.releases("renamed").size() == releases + 1);
+  // And the old name is free again.
+  REQUIRE(server.slipway({"apps:create", "demo"}).ok());
+}

@@ -65,3 +65,10 @@ TEST_CASE("following the log sees new lines across a rotation", "[app_log]") {
   CHECK(contains(seen.front(), "after 0"));
   CHECK(contains(seen.back(), "after 19"));
 }
+
+TEST_CASE("a line about an app that is gone does not bring its directory back", "[app_log]") {
+  TempDir dir;
+  AppLog log(dir / "apps/gone/logs", 1 << 20);
+  log.append("slipway[web.1]", "Stopping all processes with SIGTERM");
+  CHECK_FALSE(std::filesystem::exists(dir / "apps/gone"));
+}

@@ -28,6 +28,9 @@ TEST_CASE("events are numbered in order and render the app log's lines", "[event
   TempDir dir;
   Layout layout(dir.path());
   Config config;
+  for (const auto* app : {"demo", "other"}) {
+    fs::create_directories(layout.app_dir(app)); // an app's log lives in its directory
+  }
   for (int i = 1; i <= 3; ++i) {
     auto recorded =
         record_event(layout, config, change("demo", fmt::format("Scaled to web@{}", i)));
