@@ -114,6 +114,10 @@ Expected<void> restart(const Globals& globals, const PsArgs& args) {
 Expected<void> stop(const Globals& globals, const PsArgs& args) {
   int stopped = TRY(ops::restart(TRY(globals.context(!args.no_wait)),
                                  {.app = args.app, .target = args.items.front(), .stop = true}));
+  if (args.items.front().starts_with("run.")) {
+    print_line(detail_line("done, stopped")); // a one-off is not started again
+    return {};
+  }
   print_line(detail_line(fmt::format("done, {} stopped; the formation starts {} again", stopped,
                                      stopped == 1 ? "it" : "them")));
   return {};
@@ -183,7 +187,8 @@ void add_ps_commands(CLI::App& app, const Globals& globals, Action& action) {
 
   auto* stop_cmd = add_command(app, "ps:stop", "stop processes; the formation starts them again");
   add_app_option(stop_cmd, args->app);
-  stop_cmd->add_option("TYPE", args->items, "a process type, or one process (web.1)")
+  stop_cmd
+      ->add_option("TYPE", args->items, "a process type, one process (web.1), or a one-off (run.N)")
       ->required()
       ->expected(1);
   stop_cmd->add_flag("--no-wait", args->no_wait, "fail at once if the app is busy");

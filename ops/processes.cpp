@@ -5,10 +5,13 @@
 #include <cerrno>
 #include <charconv>
 #include <csignal>
+#include <cstdio>
 #include <unistd.h>
 
+#include "common/files.hpp"
 #include "common/output.hpp"
 #include "common/paths.hpp"
+#include "common/proc.hpp"
 #include "common/tree.hpp"
 #include "compiler/procfile.hpp"
 #include "compiler/release_yaml.hpp"
@@ -126,8 +129,31 @@ Expected<ProcessSize> process_size(const Context& context, const std::string& ap
   return ProcessSize{runtime.memory, runtime.processes, runtime.max_disk};
 }
 
+namespace {
+
+// `ps:stop run.N`: one-off processes are not the daemon's; their record names them.
+Expected<int> stop_oneoff(const Context& context, const std::string& app, const std::string& dyno) {
+  auto record = read_file(context.layout.oneoff_record(app, dyno));
+  int pid = 0;
+  long start_time = 0;
+  if (!record || std::sscanf(record->c_str(), "%d %ld", &pid, &start_time) != 2 || pid <= 1 ||
+      !process_alive(pid, start_time)) {
+    return fail("{} has no {} process running", app, dyno);
+  }
+  context.on_output(step_line(fmt::format("Stopping {} of {}", dyno, app)));
+  ::kill(-pid, SIGTERM); // its process group: the sandbox and what runs in it
+  return 1;
+}
+
+} // namespace
+
 Expected<int> restart(const Context& context, const Restart& request) {
   TRY(authorize(context, request.stop ? "ps:stop" : "ps:restart", request.app));
+  if (request.stop && request.target.starts_with("run.") &&
+      request.target.find_first_not_of("0123456789", 4) == std::string::npos &&
+      request.target.size() > 4 && request.target.size() <= 12) {
+    return stop_oneoff(context, request.app, request.target);
+  }
   std::string_view type = request.target;
   if (auto dot = type.find('.'); dot != std::string_view::npos) {
     int index = 0;
@@ -264,6 +290,12 @@ Expected<int> run_oneoff(const Context& context, const RunOneOff& request) {
     cleanup();
     return std::unexpected(process.error());
   }
+  // A detached one-off leads its own process group: `ps:stop run.N` ends it.
+  fs::path record = context.layout.oneoff_record(request.app, dyno);
+  if (request.to_log) {
+    [[maybe_unused]] auto written = write_file_atomic(
+        record, fmt::format("{} {}\n", process->pid, process_start_time(process->pid)), 0600);
+  }
   if (request.to_log) {
     copy_to_log(process->output_fd, log, fmt::format("app[{}]", dyno));
     ::close(process->output_fd);
@@ -273,6 +305,8 @@ Expected<int> run_oneoff(const Context& context, const RunOneOff& request) {
     std::signal(SIGQUIT, SIG_IGN);
   }
   ExitStatus status = wait_spawned(*process);
+  std::error_code ec;
+  fs::remove(record, ec);
   cleanup();
   log.append(fmt::format("slipway[{}]", dyno), fmt::format("Process {}", status.describe()));
   return status.code;

@@ -101,6 +101,10 @@ class Layout {
   std::filesystem::path oneoff_dir(const std::string& app, const std::string& dyno) const {
     return oneoff_dir() / (app + "-" + dyno);
   }
+  // "PID START_TIME" of a one-off's process group while it runs, for `ps:stop run.N`.
+  std::filesystem::path oneoff_record(const std::string& app, const std::string& dyno) const {
+    return oneoff_dir() / (app + "-" + dyno + ".pid");
+  }
 
   // ROOT/slipway.toml, or every default when the file does not exist.
   Expected<Config> config() const { return load_config(config_file()); }

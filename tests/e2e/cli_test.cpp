@@ -232,6 +232,29 @@ TEST_CASE("run takes -e, runs a process type's command, passes the command's own
   }
   CHECK(contains(logs, "app[" + dyno + "]: detached from-config"));
   CHECK_FALSE(contains(logs, "app[web.1]"));
+
+  // A detached one-off runs on until it ends, or until ps:stop ends it.
+  auto sleeper = server.slipway({"run:detached", "-a", "demo", "echo sleeping; sleep 600"});
+  REQUIRE(sleeper.ok());
+  auto at = sleeper.output.find("up, run.");
+  std::string name = sleeper.output.substr(at + 4, sleeper.output.find('\n', at) - at - 4);
+  std::string said;
+  for (int i = 0; i < 100 && !contains(said, "sleeping"); ++i) {
+    std::this_thread::sleep_for(100ms);
+    said = server.slipway({"logs", "-a", "demo", "--ps", name}).output;
+  }
+  auto stop = server.slipway({"ps:stop", "-a", "demo", name});
+  INFO(stop.output);
+  CHECK(stop.ok());
+  for (int i = 0; i < 100 && !contains(said, "]: Process "); ++i) {
+    std::this_thread::sleep_for(100ms);
+    said = server.slipway({"logs", "-a", "demo", "--ps", name}).output;
+  }
+  CHECK(contains(said, "slipway[" + name + "]: Process "));
+  CHECK(contains(server.slipway({"ps:stop", "-a", "demo", name}).output,
+                 "demo has no " + name + " process running"));
+  REQUIRE(server.slipway({"releases:rollback", "-a", "demo"}).ok()); // Heroku's name
+  CHECK(server.releases("demo")[0]["description"].get<std::string>().starts_with("Rollback to v"));
 }
 
 TEST_CASE("logs filter by process and source and take --num", "[cli]") {
