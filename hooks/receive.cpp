@@ -221,12 +221,43 @@ int run_pre_receive(const Layout& layout, const Config& config, std::string_view
   return 0;
 }
 
-int run_post_receive(const Layout& layout, const Config& config, std::string_view) {
+namespace {
+
+// HEAD names the branch a clone checks out: the deploy branch pushed last, so that a clone
+// has what is live (an app deployed only from master is not cloned empty, and the other
+// deploy branch may be deleted).
+void follow_deploy_branch(const Layout& layout, const Config& config, const std::string& app,
+                          std::string_view input) {
+  auto updates = parse_ref_updates(input);
+  auto info = app_info(layout, app);
+  if (!updates || !info) {
+    return;
+  }
+  auto head = run({.argv = {"git", "symbolic-ref", "-q", "HEAD"}, .cwd = layout.repo_dir(app)});
+  if (!head || !head->ok()) {
+    return;
+  }
+  std::string named = head->output.substr(0, head->output.find('\n'));
+  for (const auto& branch : deploy_branches(config, *info)) {
+    for (const auto& update : *updates) {
+      if (update.ref == "refs/heads/" + branch && !update.is_deletion() && update.ref != named) {
+        [[maybe_unused]] auto moved =
+            run({.argv = {"git", "symbolic-ref", "HEAD", update.ref}, .cwd = layout.repo_dir(app)});
+        return;
+      }
+    }
+  }
+}
+
+} // namespace
+
+int run_post_receive(const Layout& layout, const Config& config, std::string_view input) {
   auto app = app_of_repo(layout, fs::current_path());
   if (!app) {
     say(failure_line(app.error().message));
     return 1;
   }
+  follow_deploy_branch(layout, config, *app, input);
   // git has moved the branch: the push's release is no longer in flight. If an operation
   // on the app is already running, it settles the push itself.
   ReleaseContext context{.layout = layout,

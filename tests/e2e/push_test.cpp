@@ -182,6 +182,13 @@ TEST_CASE("main and master both deploy, one per push, and one of them may be del
   CHECK(contains(status.output, "(master)"));
   REQUIRE(push.releases().size() == 1);
   CHECK(push.releases()[0]["commit"] == first);
+  // A clone checks out what deployed: HEAD followed master, as main does not exist.
+  auto clone =
+      run_program({"git", "clone", "-q", push.repo().string(), (push.dir / "clone").string()});
+  INFO(clone.output);
+  CHECK(clone.ok());
+  CHECK_FALSE(contains(clone.output, "nonexistent ref"));
+  CHECK(fs::exists(push.dir / "clone/Procfile"));
 
   std::string second = push.commit("second");
   status = push.push({"main"});
