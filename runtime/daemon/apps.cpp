@@ -240,6 +240,10 @@ Apps::restart(const std::string& name, const std::string& type, bool stop, Calle
     }
     if (!ready) {
       co_await m_supervisor.stop(replacement);
+      // What the replacement said before it failed, as a failed launch shows the pusher.
+      for (auto& line : co_await m_supervisor.last_output(replacement)) {
+        co_await caller.output(std::move(line));
+      }
       co_return fail("{} was not restarted: {}", old->name(), ready.error().message);
     }
     replacement->probation = false;

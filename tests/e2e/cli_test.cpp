@@ -318,3 +318,35 @@ TEST_CASE("apps:rename moves the app with its releases, config, domains and repo
   // And the old name is free again.
   REQUIRE(server.slipway({"apps:create", "demo"}).ok());
 }
+
+TEST_CASE("a restart whose replacement fails shows what it printed, and the old process serves "
+          "on",
+          "[cli]") {
+  Server server;
+  server.create("demo", fixture("apps/procfile"));
+  // Starts until DEADLINE (a config var), then refuses to.
+  server.write("demo", "Procfile",
+               "web: if [ \"$(date +%s)\" -gt \"${DEADLINE:-0}\" ]; then echo \"too late to "
+               "start\"; exit 3; fi; exec python3 -m http.server \"$PORT\" --bind 127.0.0.1 "
+               "--directory www\n");
+  server.commit("demo", "deadline");
+  auto deadline = std::chrono::duration_cast<std::chrono::seconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count() +
+                  4;
+  REQUIRE(server.slipway({"config:set", "-a", "demo", fmt::format("DEADLINE={}", deadline)}).ok());
+  REQUIRE(server.push("demo").ok());
+  REQUIRE(server.serves("demo", "hello from procfile"));
+  // `date +%s` counts whole seconds: past DEADLINE means DEADLINE + 1.
+  while (std::chrono::system_clock::now().time_since_epoch() <=
+         std::chrono::seconds(deadline + 1)) {
+    std::this_thread::sleep_for(200ms);
+  }
+  auto restarted = server.slipway({"ps:restart", "-a", "demo", "web"});
+  INFO(restarted.output);
+
+  CHECK_FALSE(restarted.ok());
+  CHECK(contains(restarted.output, "app[web.1]: too late to start"));
+  CHECK(contains(restarted.output, "web.1 was not restarted"));
+  CHECK(server.serves("demo", "hello from procfile"));
+}
