@@ -13,6 +13,7 @@
 #include "runtime/daemon_client.hpp"
 #include "runtime/events.hpp"
 #include "runtime/repo.hpp"
+#include "tests/e2e/daemon_harness.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace slipway;
@@ -21,122 +22,8 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-namespace {
-
-// A root with the `versioned` app pushed from a git work tree, and its daemon.
-struct Server {
-  TempDir dir;
-  fs::path root = dir / "root";
-  fs::path work = dir / "work";
-  int http_port = free_port();
-  PortBlock ports; // the apps'
-  DaemonProcess daemon{root};
-
-  Server() {
-    REQUIRE(slipway({"init", "--http-port", std::to_string(http_port)}).ok());
-    // Loopback only, and short waits so the failure cases finish quickly.
-    std::string config = read_text(root / "slipway.toml");
-    config.replace(config.find("[server]\n"), 9, "[server]\nhttp_address = \"127.0.0.1\"\n");
-    write_file(root / "slipway.toml",
-               config + fmt::format("[runtime]\nhealth_timeout = \"4s\"\nstop_grace = \"3s\"\n"
-                                    "port_range = \"{}-{}\"\n",
-                                    ports.low(), ports.high()));
-    REQUIRE(slipway({"apps:create", "demo"}).ok());
-    fs::copy(fixture("apps/versioned"), work, fs::copy_options::recursive);
-    git({"init", "-q", "-b", "main"});
-    daemon.start();
-  }
-
-  ExitStatus slipway(std::vector<std::string> args) const {
-    args.insert(args.begin(), {"--root", root.string()});
-    return run_slipway(args);
-  }
-  void git(std::vector<std::string> args) const {
-    args.insert(args.begin(), {"git", "-c", "user.name=t", "-c", "user.email=t@example.com"});
-    auto status = run_program(args, work);
-    INFO(status.output);
-    REQUIRE(status.ok());
-  }
-  // Commits the work tree with version.txt = `version` and pushes it.
-  ExitStatus push(const std::string& version) const {
-    write_file(work / "version.txt", version + "\n");
-    git({"add", "-A"});
-    git({"commit", "-qm", version, "--allow-empty"});
-    return run_program({"git", "push", "-q", (root / "repos/demo.git").string(), "main"}, work);
-  }
-  HttpResponse get(const std::string& path = "/",
-                   const std::string& host = "demo.localhost") const {
-    return http_request(http_port, host, path);
-  }
-  json ps() const {
-    auto status = slipway({"ps", "-a", "demo", "--json"});
-    INFO(status.output);
-    REQUIRE(status.ok());
-    return json::parse(status.output);
-  }
-  json releases() const {
-    return json::parse(slipway({"releases", "-a", "demo", "--json", "-n", "0"}).output);
-  }
-  // Waits until the app serves a body starting with `prefix`.
-  bool serves(const std::string& prefix, std::chrono::milliseconds wait = 15s) const {
-    auto deadline = std::chrono::steady_clock::now() + wait;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (get().body.starts_with(prefix)) {
-        return true;
-      }
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
-  }
-};
-
-// Requests without pause from another thread, counting failures and what answered.
-class Load {
- public:
-  explicit Load(const Server& server)
-      : m_thread([this, &server] {
-          while (!m_stop) {
-            auto response = server.get();
-            std::lock_guard lock(m_mutex);
-            ++m_requests;
-            if (response.status != 200) {
-              ++m_failures;
-              m_problems.insert(std::to_string(response.status) + " " + response.body);
-            } else {
-              m_bodies.insert(response.body.substr(0, response.body.find('\n')));
-            }
-          }
-        }) {}
-  ~Load() { finish(); }
-
-  void finish() {
-    m_stop = true;
-    if (m_thread.joinable()) {
-      m_thread.join();
-    }
-  }
-  long requests() const { return m_requests; }
-  long failures() const { return m_failures; }
-  std::set<std::string> bodies() const { return m_bodies; }
-  std::string problems() const {
-    std::string out;
-    for (const auto& problem : m_problems) {
-      out += problem + "\n";
-    }
-    return out;
-  }
-
- private:
-  std::atomic<bool> m_stop{false};
-  mutable std::mutex m_mutex;
-  long m_requests = 0;
-  long m_failures = 0;
-  std::set<std::string> m_bodies;
-  std::set<std::string> m_problems;
-  std::thread m_thread;
-};
-
-} // namespace
+using daemon_e2e::Load;
+using daemon_e2e::Server;
 
 TEST_CASE("a pushed app answers through nginx at its host name, and only there", "[daemon]") {
   Server server;
@@ -241,101 +128,6 @@ TEST_CASE("an unhealthy release is rejected and the old one keeps serving", "[da
   auto ps = server.ps();
   REQUIRE(ps.size() == 1);
   CHECK(ps[0]["release"] == 1);
-}
-
-TEST_CASE("a failed launch shows the pusher what the process printed and the port it was given",
-          "[daemon]") {
-  Server server;
-  REQUIRE(server.push("good").ok());
-  REQUIRE(server.serves("good"));
-  // Two web processes: the first has exited, and given its port back, before its health
-  // check is judged (the second is started in between).
-  REQUIRE(server.slipway({"ps:scale", "-a", "demo", "web=2"}).ok());
-  std::string ended;
-  SECTION("its web process prints and exits") {
-    write_file(server.work / "Procfile",
-               "web: seq 1 30 | sed 's/^/line /'; echo \"out: my port is $PORT\"; "
-               "echo 'err: no database' >&2; printf 'bell \\a!\\n'; exit 3\n");
-    ended = "exited with status 3 before it answered on port ";
-  }
-  SECTION("its web process listens on another port") {
-    write_file(server.work / "Procfile",
-               "web: seq 1 30 | sed 's/^/line /'; echo \"out: my port is $PORT\"; "
-               "echo 'err: no database' >&2; printf 'bell \\a!\\n'; "
-               "exec python3 -m http.server --bind 127.0.0.1 0 >/dev/null 2>&1\n");
-    ended = "did not pass its health check on port ";
-  }
-  auto pushed = server.push("broken");
-  INFO(pushed.output);
-  CHECK_FALSE(pushed.ok());
-  // Its last 20 lines, stdout and stderr, as details before the failure.
-  CHECK(contains(pushed.output, "remote:        web.1 printed 33 lines; the last 20:"));
-  CHECK_FALSE(contains(pushed.output, "app[web.1]: line 13"));
-  CHECK(contains(pushed.output, "remote:        app[web.1]: line 14"));
-  CHECK(contains(pushed.output, "remote:        app[web.1]: err: no database"));
-  CHECK(contains(pushed.output, "remote:        app[web.1]: bell \\x07!"));
-  CHECK_FALSE(contains(pushed.output, "app[web.2]"));
-  // The port in the message is the one the process was given.
-  std::string marker = "app[web.1]: out: my port is ";
-  auto at = pushed.output.find(marker);
-  REQUIRE(at != std::string::npos);
-  std::string port;
-  for (std::size_t i = at + marker.size(); i < pushed.output.size() && isdigit(pushed.output[i]);
-       ++i) {
-    port.push_back(pushed.output[i]);
-  }
-  REQUIRE_FALSE(port.empty());
-  CHECK(port != "0");
-  CHECK(contains(pushed.output, " !     web.1 " + ended + port));
-  CHECK(contains(pushed.output, "v1 is still live"));
-  CHECK(server.get().body.starts_with("good web."));
-  auto releases = server.releases();
-  REQUIRE(releases.size() == 2); // newest first
-  CHECK(releases[0]["status"] == "failed");
-  CHECK(contains(releases[0]["reason"].get<std::string>(), "port " + port));
-  CHECK(releases[1]["live"] == true);
-}
-
-TEST_CASE("a web process that fails its liveness check is restarted", "[daemon]") {
-  Server server;
-  write_file(server.work / "app.json", R"({"healthchecks": {"web": [
-    {"type": "liveness", "path": "/health", "wait": 1, "attempts": 2, "timeout": 3}]}})");
-  auto pushed = server.push("alive");
-  INFO(pushed.output);
-  REQUIRE(pushed.ok());
-  REQUIRE(server.serves("alive"));
-  int pid = server.ps()[0]["pid"];
-  // Checked every second, and healthy: left alone.
-  std::this_thread::sleep_for(2500ms);
-  CHECK(server.ps()[0]["pid"] == pid);
-
-  // The versioned app answers 500 on /health once its own copy of the release has this file.
-  fs::path copy;
-  for (const auto& entry : fs::directory_iterator(server.root / "run/dynos/demo")) {
-    if (entry.is_directory() && entry.path().filename().string().starts_with("web.1-")) {
-      copy = entry.path();
-    }
-  }
-  REQUIRE_FALSE(copy.empty());
-  write_file(copy / "unhealthy", "");
-  bool restarted = false;
-  for (int i = 0; i < 150 && !restarted; ++i) {
-    std::this_thread::sleep_for(100ms);
-    auto ps = server.ps();
-    restarted =
-        ps.size() == 1 && ps[0]["state"] == "up" && ps[0].contains("pid") && ps[0]["pid"] != pid;
-  }
-  CHECK(restarted);
-  CHECK(server.serves("alive"));
-  std::string why = "web.1 failed its liveness check 2 times (it answered 500 on /health); "
-                    "restarting";
-  auto events = server.slipway({"events", "-a", "demo", "--json"});
-  INFO(events.output);
-  CHECK(contains(events.output, "\"unhealthy\""));
-  CHECK(contains(events.output, why));
-  auto logs = server.slipway({"logs", "-a", "demo", "-n", "100"});
-  INFO(logs.output);
-  CHECK(contains(logs.output, "slipway[web.1]: " + why));
 }
 
 TEST_CASE("scaling, rolling restarts and crashed processes", "[daemon]") {
