@@ -1,4 +1,5 @@
-// daemon: the dyno manager and router, in the foreground
+// daemon: the dyno manager and router, with the Platform API, in the foreground
+#include "api/platform.hpp"
 #include "cli/cli.hpp"
 #include "runtime/daemon.hpp"
 
@@ -7,7 +8,12 @@ namespace slipway::cli {
 void add_daemon_command(CLI::App& app, const Globals& globals, Action& action) {
   auto* daemon = app.add_subcommand(
       "daemon", "run every app's processes and the router (foreground, until SIGTERM)");
-  daemon->callback([&] { action = [&globals] { return run_daemon(globals.layout()); }; });
+  daemon->callback([&] {
+    action = [&globals] {
+      auto layout = globals.layout();
+      return run_daemon(layout, {api::platform_service(layout)});
+    };
+  });
 }
 
 } // namespace slipway::cli

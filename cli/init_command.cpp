@@ -1,4 +1,4 @@
-// slipway init [--domain D] [--http-port N]
+// slipway init [--domain D] [--http-port N] [--api-listen ADDRESS:PORT]
 #include <cstdio>
 
 #include "cli/cli.hpp"
@@ -11,6 +11,9 @@ void add_init_command(CLI::App& app, const Globals& globals, Action& action) {
   cmd->add_option("--domain", options->domain, "apps answer at APP.DOMAIN (default localhost)");
   cmd->add_option("--http-port", options->http_port, "the port the router listens on")
       ->check(CLI::Range(1, 65535));
+  cmd->add_option("--api-listen", options->api_listen,
+                  "ADDRESS:PORT the Platform API listens on (default 127.0.0.1:5000; port 0: any "
+                  "free one)");
   cmd->callback([&globals, &action, options] {
     action = [&globals, options]() -> Expected<void> {
       auto layout = globals.layout();

@@ -17,16 +17,19 @@ struct KeysArgs {
   std::string name;
   bool admin = false;
   bool json = false;
+  std::string email;
 };
 
 Expected<void> list(const Globals& globals, const KeysArgs& args) {
-  auto keys = TRY(ops::list_keys(TRY(globals.context())));
+  auto context = TRY(globals.context());
+  auto keys = TRY(ops::list_keys(context));
   if (args.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& key : keys) {
       out.push_back({{"name", key.name},
                      {"admin", key.admin},
                      {"fingerprint", key.fingerprint},
+                     {"email", key_email(key, context.config)},
                      {"added_at", format_time(key.added_at)}});
     }
     std::puts(out.dump(2).c_str());
@@ -45,8 +48,8 @@ Expected<void> add(const Globals& globals, const KeysArgs& args) {
   std::string text(64 * 1024 + 1, '\0');
   std::cin.read(text.data(), static_cast<std::streamsize>(text.size()));
   text.resize(static_cast<std::size_t>(std::cin.gcount()));
-  auto key =
-      TRY(ops::add_key(context, {.name = args.name, .public_key = text, .admin = args.admin}));
+  auto key = TRY(ops::add_key(
+      context, {.name = args.name, .public_key = text, .admin = args.admin, .email = args.email}));
   print_line(fmt::format("Added key '{}'{} ({}) to {}", key.name, key.admin ? " as an admin" : "",
                          key.fingerprint, authorized_keys_path(context.config).string()));
   return {};
@@ -101,6 +104,8 @@ void add_keys_commands(CLI::App& app, const Globals& globals, Action& action) {
   auto* add_cmd = add_command(app, "keys:add", "add an ssh public key (read from stdin)");
   add_cmd->add_option("NAME", args->name, "who the key belongs to, e.g. alice")->required();
   add_cmd->add_flag("--admin", args->admin, "may do everything, including creating apps");
+  add_cmd->add_option("--email", args->email,
+                      "the email the key is known by in the Platform API (default NAME@DOMAIN)");
   add_cmd->callback(choose(globals, action, args, add));
 
   auto* remove_cmd = add_command(app, "keys:remove", "remove an ssh key and its access");
@@ -114,12 +119,12 @@ void add_keys_commands(CLI::App& app, const Globals& globals, Action& action) {
 
   auto* grant_cmd = add_command(app, "access:add", "let a key push to and manage an app");
   add_app_option(grant_cmd, args->app);
-  grant_cmd->add_option("KEYNAME", args->name, "the key's name")->required();
+  grant_cmd->add_option("KEYNAME", args->name, "the key's name or email")->required();
   grant_cmd->callback(choose(globals, action, args, grant));
 
   auto* revoke_cmd = add_command(app, "access:remove", "take a key's access to an app away");
   add_app_option(revoke_cmd, args->app);
-  revoke_cmd->add_option("KEYNAME", args->name, "the key's name")->required();
+  revoke_cmd->add_option("KEYNAME", args->name, "the key's name or email")->required();
   revoke_cmd->callback(choose(globals, action, args, revoke));
 
   auto* ssh = app.add_subcommand("ssh-command", "sshd's forced command for a key (internal)");

@@ -225,6 +225,23 @@ const std::map<std::string, std::map<std::string, Setter>, std::less<>>& schema(
               return {};
             }},
        }},
+      {"api",
+       {
+           {"listen",
+            [](const toml::node& node, Config& config) -> Expected<void> {
+              auto value =
+                  TRY(get<std::string>(node, "\"ADDRESS:PORT\" such as \"127.0.0.1:5000\""));
+              if (!value.empty()) {
+                TRY(parse_listen_address(value));
+              }
+              config.api.listen = value;
+              return {};
+            }},
+           {"max_connections",
+            int_key([](Config& c) -> int& { return c.api.max_connections; }, 1, 65535)},
+           {"rate_limit",
+            int_key([](Config& c) -> int& { return c.api.rate_limit; }, 1, 1'000'000'000)},
+       }},
       {"ssh",
        {
            {"authorized_keys",
@@ -293,6 +310,26 @@ const std::map<std::string, std::map<std::string, Setter>, std::less<>>& schema(
 }
 
 } // namespace
+
+Expected<std::pair<std::string, int>> parse_listen_address(std::string_view text) {
+  auto colon = text.rfind(':');
+  int port = -1;
+  if (colon != std::string_view::npos) {
+    auto digits = text.substr(colon + 1);
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+    if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) {
+      port = -1;
+    }
+  }
+  std::string address(text.substr(0, colon == std::string_view::npos ? 0 : colon));
+  in_addr parsed{};
+  if (port < 0 || port > 65535 || inet_pton(AF_INET, address.c_str(), &parsed) != 1) {
+    return fail("'{}' is not ADDRESS:PORT with an IPv4 address and a port 0-65535 (0: any free "
+                "port)",
+                text);
+  }
+  return std::pair(address, port);
+}
 
 Expected<Config> parse_config(std::string_view text, std::string_view origin) {
   toml::table table;

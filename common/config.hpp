@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/error.hpp"
@@ -63,6 +64,13 @@ struct Config {
     int uid_min = 200000;
     int uid_max = 299999;
   } runtime;
+  struct Api {
+    // Where the Platform API listens: "ADDRESS:PORT" (port 0: any free one, written to
+    // ROOT/run/api.address); empty: it does not.
+    std::string listen = "127.0.0.1:5000";
+    int max_connections = 256; // open at once; more are refused
+    int rate_limit = 4500;     // requests per hour per key, Heroku's
+  } api;
   struct Ssh {
     // The authorized_keys file slipway keeps its keys' lines in; empty: the running user's
     // ~/.ssh/authorized_keys.
@@ -75,6 +83,9 @@ Expected<Config> parse_config(std::string_view text, std::string_view origin = "
 
 // Loads ROOT/slipway.toml; a missing file means every default.
 Expected<Config> load_config(const std::filesystem::path& file);
+
+// "127.0.0.1:5000" as an address and a port.
+Expected<std::pair<std::string, int>> parse_listen_address(std::string_view text);
 
 // "15m", "1h30m", "90s", "250ms".
 Expected<std::chrono::milliseconds> parse_duration(std::string_view text);

@@ -67,3 +67,29 @@ Expected<std::string> sha256_file(const std::filesystem::path& path) {
 }
 
 } // namespace slipway
+
+namespace slipway {
+
+std::string hmac_sha256(std::string_view key, std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  libcrypto::HMAC(libcrypto::EVP_sha256(), key.data(), static_cast<int>(key.size()),
+                  reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest, &size);
+  return std::string(reinterpret_cast<const char*>(digest), size);
+}
+
+std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
+  static constexpr char k_hex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char byte : hmac_sha256(key, data)) {
+    hex.push_back(k_hex[byte >> 4]);
+    hex.push_back(k_hex[byte & 0xf]);
+  }
+  return hex;
+}
+
+bool equal_in_constant_time(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && libcrypto::CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+} // namespace slipway

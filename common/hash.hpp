@@ -28,6 +28,14 @@ class Sha256 {
 };
 
 std::string sha256_hex(std::string_view data);
+
+// HMAC-SHA256 of `data` with `key`: the raw 32 bytes, and as 64 lowercase hex digits.
+std::string hmac_sha256(std::string_view key, std::string_view data);
+std::string hmac_sha256_hex(std::string_view key, std::string_view data);
+
+// Whether `a` and `b` are equal, in a time that depends on their length only (secrets,
+// signatures): CRYPTO_memcmp.
+bool equal_in_constant_time(std::string_view a, std::string_view b);
 Expected<std::string> sha256_file(const std::filesystem::path& path);
 
 } // namespace slipway

@@ -376,11 +376,16 @@ Expected<ExitStatus> run(const Command& command) {
   return status;
 }
 
-Expected<void> spawn_detached(const std::vector<std::string>& argv) {
+Expected<void> spawn_detached(const std::vector<std::string>& argv,
+                              const std::map<std::string, std::string>& env,
+                              const std::vector<std::string>& env_remove) {
   if (argv.empty()) {
     return fail("cannot run an empty command");
   }
   std::vector<char*> args = null_terminated(argv);
+  std::vector<std::string> env_entries =
+      child_environment(Command{.argv = argv, .env = env, .env_remove = env_remove});
+  std::vector<char*> envp = null_terminated(env_entries);
   // Fork twice so the worker is adopted by init and never waited for by us.
   pid_t child = fork();
   if (child < 0) {
@@ -396,7 +401,7 @@ Expected<void> spawn_detached(const std::vector<std::string>& argv) {
     dup2(null, 1);
     dup2(null, 2);
     close_range(3, UINT_MAX, 0);
-    execv(args[0], args.data());
+    execve(args[0], args.data(), envp.data());
     _exit(127);
   }
   int status = 0;

@@ -80,7 +80,10 @@ Expected<ExitStatus> run(const Command& command);
 // Starts `argv` fully detached — its own session, stdio on /dev/null, no descriptors of
 // ours, not our child — and returns at once. For work that must not hold up the caller
 // (git waits for everything that holds its stderr).
-Expected<void> spawn_detached(const std::vector<std::string>& argv);
+// `env` and `env_remove` change its environment as Command's do.
+Expected<void> spawn_detached(const std::vector<std::string>& argv,
+                              const std::map<std::string, std::string>& env = {},
+                              const std::vector<std::string>& env_remove = {});
 
 // A started child that the caller supervises (the daemon's processes, `slipway run`).
 struct SpawnedProcess {

@@ -20,7 +20,7 @@ Expected<SshKey> add_key(const Context& context, const AddKey& request) {
                        request.public_key.size());
   }
   auto key = TRY(slipway::add_key(context.layout, context.config, request.name, request.public_key,
-                                  request.admin));
+                                  request.admin, request.email));
   record(context, {.resource = "key",
                    .action = "added",
                    .data = {{"key", key.name},
@@ -54,19 +54,35 @@ Expected<AppAccess> app_access(const Context& context, const std::string& app) {
 
 namespace {
 
-Expected<void> change_access(const Context& context, const AccessChange& request, bool granting) {
+// The key's name `named` stands for: an email is the key whose email it is.
+Expected<std::string> key_name(const Context& context, const std::string& named) {
+  if (named.find('@') == std::string::npos) {
+    TRY(validate_key_name(named));
+    return named;
+  }
+  TRY(validate_email(named));
+  auto key = key_by_email(context.layout, context.config, named);
+  if (!key) {
+    return fail_as(ErrorKind::not_found, "no key has the email {}", named);
+  }
+  return key->name;
+}
+
+Expected<std::string> change_access(const Context& context, AccessChange request, bool granting) {
   TRY(authorize(context, granting ? "access:add" : "access:remove", request.app));
-  TRY(validate_key_name(request.key));
+  request.key = TRY(key_name(context, request.key));
   if (granting) {
     TRY(find_key(context.layout, request.key));
   }
-  return change_settings(context, request.app, [&](AppInfo& info) -> Expected<Event> {
+  TRY(change_settings(context, request.app, [&](AppInfo& info) -> Expected<Event> {
     bool present = std::ranges::find(info.access, request.key) != info.access.end();
     if (granting && present) {
-      return fail("key '{}' has access to {} already", request.key, request.app);
+      return fail_as(ErrorKind::conflict, "key '{}' has access to {} already", request.key,
+                     request.app);
     }
     if (!granting && !present) {
-      return fail("key '{}' has no access to {}", request.key, request.app);
+      return fail_as(ErrorKind::not_found, "key '{}' has no access to {}", request.key,
+                     request.app);
     }
     if (granting) {
       info.access.push_back(request.key);
@@ -78,16 +94,17 @@ Expected<void> change_access(const Context& context, const AccessChange& request
                  .data = {{"key", request.key},
                           {"message", fmt::format("{} access for key {}",
                                                   granting ? "Granted" : "Revoked", request.key)}}};
-  });
+  }));
+  return request.key;
 }
 
 } // namespace
 
-Expected<void> grant_access(const Context& context, const AccessChange& request) {
+Expected<std::string> grant_access(const Context& context, const AccessChange& request) {
   return change_access(context, request, true);
 }
 
-Expected<void> revoke_access(const Context& context, const AccessChange& request) {
+Expected<std::string> revoke_access(const Context& context, const AccessChange& request) {
   return change_access(context, request, false);
 }
 

@@ -17,6 +17,7 @@ struct AddKey {
   std::string name;
   std::string public_key; // one line: TYPE BASE64 [COMMENT]
   bool admin = false;
+  std::string email; // empty: NAME@DOMAIN
 };
 Expected<SshKey> add_key(const Context& context, const AddKey& request);
 
@@ -31,9 +32,10 @@ Expected<AppAccess> app_access(const Context& context, const std::string& app);
 
 struct AccessChange {
   std::string app;
-  std::string key;
+  std::string key; // a key's name, or its email (keys:add --email, else NAME@DOMAIN)
 };
-Expected<void> grant_access(const Context& context, const AccessChange& request);
-Expected<void> revoke_access(const Context& context, const AccessChange& request);
+// Both return the key's name (the request may name it by its email).
+Expected<std::string> grant_access(const Context& context, const AccessChange& request);
+Expected<std::string> revoke_access(const Context& context, const AccessChange& request);
 
 } // namespace slipway::ops

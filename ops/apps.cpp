@@ -5,6 +5,7 @@
 #include "common/file_lock.hpp"
 #include "common/files.hpp"
 #include "common/paths.hpp"
+#include "common/random.hpp"
 #include "ops/rights.hpp"
 #include "ops/settings.hpp"
 #include "runtime/app_name.hpp"
@@ -51,11 +52,39 @@ Expected<AppSummary> app_summary(const Context& context, const std::string& app)
   TRY(authorize(context, "apps:info", app));
   auto info = TRY(app_info(context.layout, app));
   ReleaseStore store(context.layout, app);
-  return AppSummary{.name = app,
-                    .created_at = info.created_at,
-                    .url = app_url(context.config, app),
-                    .releases = store.list().size(),
-                    .live = store.live_version()};
+  AppSummary summary{.name = app,
+                     .id = info.id,
+                     .created_at = info.created_at,
+                     .url = app_url(context.config, app),
+                     .releases = store.list().size(),
+                     .live = store.live_version(),
+                     .maintenance = info.maintenance};
+  if (auto live = store.live(); live && *live) {
+    summary.released_at = (*live)->created_at;
+    summary.stack = (*live)->stack;
+    summary.buildpacks = (*live)->buildpacks;
+    std::error_code ec;
+    if (!(*live)->slug_file.empty()) {
+      auto size = fs::file_size(context.layout.slugs_dir() / (*live)->slug_file, ec);
+      summary.slug_size = ec ? 0 : size;
+    }
+  }
+  return summary;
+}
+
+Expected<AppRef> find_app(const Context& context, std::string_view name_or_id) {
+  if (is_uuid(name_or_id)) {
+    for (const auto& app : TRY(list_apps(context))) {
+      if (auto info = app_info(context.layout, app); info && info->id == name_or_id) {
+        return AppRef{.name = app, .id = info->id};
+      }
+    }
+    return fail_as(ErrorKind::not_found, "no app has the id '{}'", name_or_id);
+  }
+  std::string name(name_or_id.substr(0, 64));
+  TRY(authorize(context, "apps:info", name));
+  auto info = TRY(app_info(context.layout, name));
+  return AppRef{.name = name, .id = info.id};
 }
 
 Expected<void> destroy_app(const Context& context, const DestroyApp& request) {

@@ -22,12 +22,26 @@ Expected<void> create_app(const Context& context, const CreateApp& request);
 
 struct AppSummary {
   std::string name;
+  std::string id;
   TimePoint created_at;
   std::string url;
   std::size_t releases = 0;
   std::optional<int> live;
+  std::optional<TimePoint> released_at; // the live release's
+  std::string stack;                    // the live release's
+  std::vector<std::string> buildpacks;  // the live release's
+  std::uint64_t slug_size = 0;          // the live release's slug, bytes
+  bool maintenance = false;
 };
 Expected<AppSummary> app_summary(const Context& context, const std::string& app);
+
+struct AppRef {
+  std::string name;
+  std::string id;
+};
+// The app that `name_or_id` names — its name, or its id (the Platform API takes either) —
+// when the actor may use it: the one check before any per-app request of the API.
+Expected<AppRef> find_app(const Context& context, std::string_view name_or_id);
 
 struct DestroyApp {
   std::string name;

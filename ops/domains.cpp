@@ -37,7 +37,7 @@ Expected<std::string> remove_domain(const Context& context, const DomainChange& 
   std::string host = canonical_domain(request.host);
   TRY(change_settings(context, request.app, [&](AppInfo& info) -> Expected<Event> {
     if (std::erase(info.domains, host) == 0) {
-      return fail("'{}' is not a domain of {}", host, request.app);
+      return fail_as(ErrorKind::not_found, "'{}' is not a domain of {}", host, request.app);
     }
     return Event{.resource = "domain",
                  .action = "removed",

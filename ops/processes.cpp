@@ -12,6 +12,7 @@
 #include "common/output.hpp"
 #include "common/paths.hpp"
 #include "common/proc.hpp"
+#include "common/random.hpp"
 #include "common/tree.hpp"
 #include "compiler/procfile.hpp"
 #include "compiler/release_yaml.hpp"
@@ -318,17 +319,20 @@ Expected<std::string> run_detached(const Context& context, const RunOneOff& requ
   if (!TRY(ReleaseStore(context.layout, request.app).live())) {
     return fail("{} has no live release to run a command in", request.app);
   }
-  // A name no running one-off has: run.N with N from 1000 up, as Heroku's.
+  // A name no running one-off has: run.N with N from 1000 up, as Heroku's, from a random
+  // start (the daemon starts many, for the Platform API, from one pid).
   std::string dyno;
   std::error_code ec;
-  for (int n = 1000 + static_cast<int>(getpid() % 9000); dyno.empty(); ++n) {
+  int start = std::stoi(TRY(random_hex(2)), nullptr, 16) % 9000;
+  for (int n = 1000 + start; dyno.empty(); ++n) {
     std::string name = fmt::format("run.{}", n);
     if (!fs::exists(fs::symlink_status(context.layout.oneoff_dir(request.app, name), ec))) {
       dyno = name;
     }
   }
   // The one-off runs in a process of its own, detached from this one and its terminal,
-  // acting as the same key.
+  // acting as the same key (the daemon, for the Platform API, acts for keys that its own
+  // environment does not name).
   std::vector<std::string> argv = {self_executable().string(),
                                    "--root",
                                    context.layout.root().string(),
@@ -342,7 +346,11 @@ Expected<std::string> run_detached(const Context& context, const RunOneOff& requ
   }
   argv.push_back("--");
   argv.insert(argv.end(), request.command.begin(), request.command.end());
-  TRY(spawn_detached(argv));
+  if (context.actor.local) {
+    TRY(spawn_detached(argv, {}, {"SLIPWAY_USER"}));
+  } else {
+    TRY(spawn_detached(argv, {{"SLIPWAY_USER", context.actor.name}}));
+  }
   return dyno;
 }
 

@@ -50,6 +50,9 @@ constexpr std::array k_operations = {
     OperationInfo{"keys", Scope::admin, true},
     OperationInfo{"keys:add", Scope::admin, true},
     OperationInfo{"keys:remove", Scope::admin, true},
+    OperationInfo{"authorizations", Scope::listing, true},
+    OperationInfo{"authorizations:create", Scope::listing, true},
+    OperationInfo{"authorizations:revoke", Scope::listing, true},
 };
 
 // The Heroku CLI's names for the same commands.
@@ -73,6 +76,7 @@ constexpr std::array k_aliases = {
     CommandAlias{"dyno:kill", "ps:stop"},
     CommandAlias{"dyno:type", "ps:type"},
     CommandAlias{"dyno:resize", "ps:type"},
+    CommandAlias{"authorizations:destroy", "authorizations:revoke"},
 };
 
 } // namespace
@@ -114,11 +118,13 @@ Expected<void> authorize(const Context& context, std::string_view operation,
   }
   const Actor& actor = context.actor;
   if (!info->remote && !actor.local) {
-    return fail("'{}' is for the server's local user only; {} cannot run it", operation,
-                actor.describe());
+    return fail_as(ErrorKind::forbidden,
+                   "'{}' is for the server's local user only; {} cannot run it", operation,
+                   actor.describe());
   }
   if (info->scope == Scope::admin && !actor.admin) {
-    return fail("'{}' needs an admin key; {} is a collaborator", operation, actor.describe());
+    return fail_as(ErrorKind::forbidden, "'{}' needs an admin key; {} is a collaborator", operation,
+                   actor.describe());
   }
   if (info->scope == Scope::app && app.empty()) {
     return usage_error("'{}' needs an app", operation);
@@ -128,7 +134,7 @@ Expected<void> authorize(const Context& context, std::string_view operation,
   }
   TRY(validate_app_name(app));
   if (!actor.admin && !may_access(context, app)) {
-    return fail("{} has no access to app '{}'", actor.describe(), app);
+    return fail_as(ErrorKind::forbidden, "{} has no access to app '{}'", actor.describe(), app);
   }
   return require_app(context.layout, app);
 }

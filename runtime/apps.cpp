@@ -12,6 +12,7 @@
 
 #include "common/file_lock.hpp"
 #include "common/files.hpp"
+#include "common/random.hpp"
 #include "common/time.hpp"
 #include "common/tree.hpp"
 #include "compiler/procfile.hpp"
@@ -40,7 +41,7 @@ Expected<void> create_app(const Layout& layout, const std::string& name) {
   fs::create_directories(layout.apps_dir(), ec);
   if (::mkdir(layout.app_dir(name).c_str(), 0755) != 0) {
     if (errno == EEXIST) {
-      return fail("app '{}' already exists", name);
+      return fail_as(ErrorKind::conflict, "app '{}' already exists", name);
     }
     return fail("cannot create '{}': {}", layout.app_dir(name).string(), errno_text(errno));
   }
@@ -52,9 +53,9 @@ Expected<void> create_app(const Layout& layout, const std::string& name) {
   auto config = TRY(layout.config());
   TRY(app_identity(layout, config, name));
   // app.toml last: an app dir without it is a creation that did not finish.
-  return write_file_atomic(
-      layout.app_file(name),
-      fmt::format("created_at = {}\n", format_time(std::chrono::system_clock::now())));
+  return write_file_atomic(layout.app_file(name),
+                           fmt::format("id = \"{}\"\ncreated_at = {}\n", TRY(random_uuid()),
+                                       format_time(std::chrono::system_clock::now())));
 }
 
 namespace {
@@ -147,7 +148,7 @@ Expected<void> require_app(const Layout& layout, const std::string& name) {
   std::error_code ec;
   if (!fs::exists(layout.app_file(name), ec)) {
     TRY(check_root(layout));
-    return fail("app '{}' does not exist", name);
+    return fail_as(ErrorKind::not_found, "app '{}' does not exist", name);
   }
   return {};
 }
@@ -385,8 +386,9 @@ Expected<AppInfo> app_info(const Layout& layout, const std::string& name) {
   try {
     auto table = toml::parse(text, origin);
     for (const auto& [key, value] : table) {
-      if (key.str() != "created_at" && key.str() != "deploy_branch" && key.str() != "formation" &&
-          key.str() != "domains" && key.str() != "access" && key.str() != "maintenance") {
+      if (key.str() != "id" && key.str() != "created_at" && key.str() != "deploy_branch" &&
+          key.str() != "formation" && key.str() != "domains" && key.str() != "access" &&
+          key.str() != "maintenance") {
         return fail("{}: unknown key '{}'", origin, key.str());
       }
     }
@@ -395,6 +397,16 @@ Expected<AppInfo> app_info(const Layout& layout, const std::string& name) {
       return fail("{}: 'created_at' must be a date-time", origin);
     }
     info.created_at = from_toml_time(*created);
+    if (const toml::node* id = table.get("id")) {
+      auto value = id->value_exact<std::string>();
+      if (!value || !is_uuid(*value)) {
+        return fail("{}: 'id' must be a UUID", origin);
+      }
+      info.id = *value;
+    } else {
+      // An app created before apps had ids: one derived from what identifies it.
+      info.id = derived_uuid(layout.id(), fmt::format("{}@{}", name, format_time(info.created_at)));
+    }
     if (const toml::node* branch = table.get("deploy_branch")) {
       auto value = branch->value_exact<std::string>();
       if (!value || !is_branch_name(*value)) {
@@ -420,6 +432,7 @@ Expected<AppInfo> app_info(const Layout& layout, const std::string& name) {
 
 Expected<void> save_app_info(const Layout& layout, const AppInfo& info) {
   toml::table table;
+  table.insert("id", info.id);
   table.insert("created_at", to_toml_time(info.created_at));
   if (!info.deploy_branch.empty()) {
     table.insert("deploy_branch", info.deploy_branch);

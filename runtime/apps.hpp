@@ -16,6 +16,7 @@ namespace slipway {
 
 struct AppInfo {
   std::string name;
+  std::string id; // a UUID, kept in app.toml from its creation (a rename keeps it)
   std::chrono::system_clock::time_point created_at;
   std::string deploy_branch; // app.toml's override of [server].deploy_branch; empty: none
   // `ps:scale`'s counts by process type. A type not named runs its default: 1 for web, 0

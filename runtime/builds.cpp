@@ -10,6 +10,7 @@
 
 #include <toml++/toml.h>
 
+#include "common/file_lock.hpp"
 #include "common/files.hpp"
 
 namespace slipway {
@@ -140,6 +141,14 @@ std::vector<BuildRecord> list_builds(const Layout& layout, const std::string& ap
     builds.push_back(std::move(record));
   }
   std::ranges::reverse(builds);
+  // The newest build without a record is still running while an operation holds the app's
+  // lock (a shared try, released at once, so that it never holds anyone up).
+  if (!builds.empty() && builds.front().status == "interrupted") {
+    auto free = FileLock::try_acquire(layout.lock_file(app), FileLock::Mode::shared);
+    if (free && !*free) {
+      builds.front().status = "pending";
+    }
+  }
   return builds;
 }
 

@@ -16,7 +16,7 @@ namespace slipway {
 
 struct BuildRecord {
   int id = 0;
-  std::string status; // "succeeded", "failed", "interrupted"
+  std::string status; // "succeeded", "failed", "interrupted", "pending" (running now)
   std::string commit;
   std::string ref;
   TimePoint created_at;

@@ -6,12 +6,26 @@
 // `current`, and only then stops the old processes.
 #pragma once
 
+#include <functional>
+#include <string>
+#include <vector>
+
 #include "common/error.hpp"
 #include "runtime/layout.hpp"
 
 namespace slipway {
 
+// What the daemon runs beside its own loop, on threads of its own (the Platform API's HTTP
+// server): started once the daemon is ready for requests and before it loads the apps, so
+// that a failure to start (an address in use) stops the daemon at once; stopped first when
+// the daemon stops, before any process.
+struct DaemonService {
+  std::string name;
+  std::function<Expected<void>(const Config& config)> start;
+  std::function<void()> stop;
+};
+
 // Runs in the foreground until SIGTERM or SIGINT, then stops every process and nginx.
-Expected<void> run_daemon(const Layout& layout);
+Expected<void> run_daemon(const Layout& layout, std::vector<DaemonService> services = {});
 
 } // namespace slipway

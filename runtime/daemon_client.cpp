@@ -173,8 +173,9 @@ Expected<typename Request::Result> require(const Layout& layout, const Request& 
                                            const OnOutput& on_output = {}) {
   auto answer = TRY(ask(layout, request, on_output));
   if (!answer) {
-    return fail("the slipway daemon is not running (start it with: slipway --root {} daemon)",
-                layout.root().string());
+    return fail_as(ErrorKind::unavailable,
+                   "the slipway daemon is not running (start it with: slipway --root {} daemon)",
+                   layout.root().string());
   }
   return std::move(*answer);
 }

@@ -12,7 +12,8 @@ Expected<FileLock> lock_app(const Layout& layout, const std::string& app, bool w
     return std::move(*lock);
   }
   if (!wait) {
-    return fail("another deploy, config change or rollback of '{}' is in progress", app);
+    return fail_as(ErrorKind::conflict,
+                   "another deploy, config change or rollback of '{}' is in progress", app);
   }
   if (on_wait) {
     on_wait(step_line(fmt::format(

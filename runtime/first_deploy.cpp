@@ -1,12 +1,9 @@
 #include "runtime/first_deploy.hpp"
 
-#include <array>
-#include <cerrno>
-#include <sys/random.h>
-
 #include <fmt/ranges.h>
 
 #include "common/output.hpp"
+#include "common/random.hpp"
 
 namespace slipway {
 
@@ -39,25 +36,7 @@ first_deploy_config(const std::string& app, const AppJson& manifest, ConfigVars 
 }
 
 Expected<std::string> generate_secret() {
-  std::array<unsigned char, 32> bytes{};
-  std::size_t filled = 0;
-  while (filled < bytes.size()) {
-    ssize_t n = ::getrandom(bytes.data() + filled, bytes.size() - filled, 0);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return fail("cannot generate a secret: getrandom: {}", errno_text(errno));
-    }
-    filled += static_cast<std::size_t>(n);
-  }
-  static constexpr char k_hex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char byte : bytes) {
-    hex.push_back(k_hex[byte >> 4]);
-    hex.push_back(k_hex[byte & 0xf]);
-  }
-  return hex;
+  return random_hex(32);
 }
 
 } // namespace slipway

@@ -16,6 +16,7 @@
 #include "common/paths.hpp"
 #include "common/subprocess.hpp"
 #include "runtime/apps.hpp"
+#include "runtime/authorizations.hpp"
 #include "runtime/deploy_lock.hpp"
 
 namespace slipway {
@@ -51,10 +52,13 @@ Expected<std::vector<SshKey>> read_keys(const Layout& layout) {
       auto fingerprint = entry ? (*entry)["fingerprint"].value_exact<std::string>() : std::nullopt;
       auto admin = entry ? (*entry)["admin"].value_exact<bool>() : std::nullopt;
       auto added = entry ? (*entry)["added_at"].value_exact<toml::date_time>() : std::nullopt;
-      if (!name || !validate_key_name(*name) || !public_key || !fingerprint || !admin || !added) {
+      auto email = entry ? (*entry)["email"].value_or<std::string>("") : std::string();
+      if (!name || !validate_key_name(*name) || !public_key || !fingerprint || !admin || !added ||
+          (!email.empty() && !validate_email(email))) {
         return fail("{}: key {} is malformed", origin, i + 1);
       }
-      keys.push_back({*name, *admin, *public_key, *fingerprint, from_toml_time(*added)});
+      keys.push_back(
+          {*name, *admin, *public_key, *fingerprint, from_toml_time(*added), std::move(email)});
     }
   } catch (const toml::parse_error& error) {
     return fail("{} is corrupt: {}", origin, error.description());
@@ -65,11 +69,15 @@ Expected<std::vector<SshKey>> read_keys(const Layout& layout) {
 Expected<void> write_keys(const Layout& layout, const std::vector<SshKey>& keys) {
   toml::array entries;
   for (const auto& key : keys) {
-    entries.push_back(toml::table{{"name", key.name},
-                                  {"admin", key.admin},
-                                  {"public_key", key.public_key},
-                                  {"fingerprint", key.fingerprint},
-                                  {"added_at", to_toml_time(key.added_at)}});
+    toml::table entry{{"name", key.name},
+                      {"admin", key.admin},
+                      {"public_key", key.public_key},
+                      {"fingerprint", key.fingerprint},
+                      {"added_at", to_toml_time(key.added_at)}};
+    if (!key.email.empty()) {
+      entry.insert("email", key.email);
+    }
+    entries.push_back(std::move(entry));
   }
   std::ostringstream out;
   out << "# slipway's ssh keys: keys:add, keys:remove (do not edit while slipway runs)\n"
@@ -102,6 +110,35 @@ Expected<void> validate_key_name(std::string_view name) {
                        name.substr(0, 64));
   }
   return {};
+}
+
+Expected<void> validate_email(std::string_view email) {
+  auto at = email.find('@');
+  bool valid = email.size() <= 254 && at != std::string_view::npos && at > 0 &&
+               at + 1 < email.size() && email.find('@', at + 1) == std::string_view::npos &&
+               std::ranges::all_of(email, [](char c) {
+                 return c > ' ' && c < 127 && c != '"' && c != '<' && c != '>' && c != '\\' &&
+                        c != ',' && c != ';';
+               });
+  if (!valid) {
+    return usage_error("'{}' is not an email address (LOCAL@DOMAIN, without spaces)",
+                       email.substr(0, 64));
+  }
+  return {};
+}
+
+std::string key_email(const SshKey& key, const Config& config) {
+  return key.email.empty() ? fmt::format("{}@{}", key.name, config.server.domain) : key.email;
+}
+
+std::optional<SshKey> key_by_email(const Layout& layout, const Config& config,
+                                   std::string_view email) {
+  for (auto& key : list_keys(layout)) {
+    if (key_email(key, config) == email) {
+      return std::move(key);
+    }
+  }
+  return std::nullopt;
 }
 
 Expected<SshKey> parse_public_key(std::string_view text) {
@@ -157,8 +194,11 @@ Expected<SshKey> find_key(const Layout& layout, const std::string& name) {
 }
 
 Expected<SshKey> add_key(const Layout& layout, const Config& config, const std::string& name,
-                         std::string_view public_key, bool admin) {
+                         std::string_view public_key, bool admin, const std::string& email) {
   TRY(validate_key_name(name));
+  if (!email.empty()) {
+    TRY(validate_email(email));
+  }
   auto key = TRY(parse_public_key(public_key));
   std::error_code ec;
   fs::create_directories(layout.keys_file().parent_path(), ec);
@@ -172,9 +212,13 @@ Expected<SshKey> add_key(const Layout& layout, const Config& config, const std::
     if (existing.fingerprint == key.fingerprint) {
       return fail("this key is already added, as '{}'", existing.name);
     }
+    if (!email.empty() && key_email(existing, config) == email) {
+      return fail("the email {} is key '{}''s already", email, existing.name);
+    }
   }
   key.name = name;
   key.admin = admin;
+  key.email = email;
   key.added_at = std::chrono::system_clock::now();
   keys.push_back(key);
   TRY(write_keys(layout, keys));
@@ -194,7 +238,8 @@ Expected<void> remove_key(const Layout& layout, const Config& config, const std:
     TRY(write_keys(layout, keys));
     TRY(write_authorized_keys(layout, config));
   }
-  // A key added later under the same name must not inherit this one's apps.
+  // A key added later under the same name must not inherit this one's apps, or tokens.
+  TRY(revoke_authorizations_of(layout, name));
   for (const auto& app : list_apps(layout)) {
     auto lock = lock_app(layout, app, true, {});
     auto info = app_info(layout, app);

@@ -23,7 +23,19 @@ struct SshKey {
   std::string public_key;  // "ssh-ed25519 AAAA..." (type and data; the comment is dropped)
   std::string fingerprint; // "SHA256:..."
   TimePoint added_at;
+  std::string email; // `keys:add --email`; empty: the account's email is NAME@DOMAIN
 };
+
+// An email address as `keys:add --email` takes it: LOCAL@DOMAIN, printable ASCII without
+// spaces, quotes or angle brackets, at most 254 characters.
+Expected<void> validate_email(std::string_view email);
+
+// The email a key is known by (the Platform API's account): its own, else NAME@DOMAIN.
+std::string key_email(const SshKey& key, const Config& config);
+
+// The key an email names: the key whose email it is, or NAME@DOMAIN for a key without one.
+std::optional<SshKey> key_by_email(const Layout& layout, const Config& config,
+                                   std::string_view email);
 
 // Key names: ^[a-z][a-z0-9_-]{0,31}$ (they appear in authorized_keys and releases).
 Expected<void> validate_key_name(std::string_view name);
@@ -38,7 +50,7 @@ Expected<SshKey> find_key(const Layout& layout, const std::string& name);
 // Adds a key (a duplicate name or key is refused) or removes one, then rewrites
 // authorized_keys. Removing a key also removes it from every app's access list.
 Expected<SshKey> add_key(const Layout& layout, const Config& config, const std::string& name,
-                         std::string_view public_key, bool admin);
+                         std::string_view public_key, bool admin, const std::string& email = "");
 Expected<void> remove_key(const Layout& layout, const Config& config, const std::string& name);
 
 // Rewrites slipway's lines of authorized_keys from keys.toml.

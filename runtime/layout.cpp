@@ -31,7 +31,12 @@ Expected<void> init_root(const Layout& layout, const InitOptions& options) {
                       fs::perm_options::add, ec);
     }
   }
-  bool asked = !options.domain.empty() || options.http_port != 0;
+  bool asked = !options.domain.empty() || options.http_port != 0 || !options.api_listen.empty();
+  if (!options.api_listen.empty()) {
+    if (auto checked = parse_listen_address(options.api_listen); !checked) {
+      return usage_error("--api-listen: {}", checked.error().message);
+    }
+  }
   if (!options.domain.empty()) {
     if (auto checked = check_host_name(options.domain); !checked) {
       return usage_error("invalid domain '{}': {}", options.domain, checked.error().message);
@@ -50,6 +55,9 @@ Expected<void> init_root(const Layout& layout, const InitOptions& options) {
   }
   if (options.http_port != 0) {
     toml += fmt::format("http_port = {}\n", options.http_port);
+  }
+  if (!options.api_listen.empty()) {
+    toml += fmt::format("[api]\nlisten = \"{}\"\n", options.api_listen);
   }
   // Validate what we are about to write, with the same parser that will read it.
   TRY(parse_config(toml));

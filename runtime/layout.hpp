@@ -25,6 +25,10 @@ class Layout {
   std::filesystem::path run_dir() const { return m_root / "run"; }
   std::filesystem::path events_dir() const { return m_root / "events"; }
   std::filesystem::path keys_file() const { return m_root / "keys" / "keys.toml"; }
+  std::filesystem::path authorizations_file() const {
+    return m_root / "keys" / "authorizations.toml";
+  }
+  std::filesystem::path api_address_file() const { return run_dir() / "api.address"; }
   // Serialises uid allocation for new apps (apps.hpp).
   std::filesystem::path uids_lock() const { return apps_dir() / ".uids.lock"; }
   // Serialises the slug store's writers and its pruning (slug_store.hpp).
@@ -114,8 +118,9 @@ class Layout {
 };
 
 struct InitOptions {
-  std::string domain; // empty: the default
-  int http_port = 0;  // 0: the default
+  std::string domain;     // empty: the default
+  int http_port = 0;      // 0: the default
+  std::string api_listen; // [api] listen; empty: the default
 };
 
 // Creates ROOT's directories and, when missing, its slipway.toml. Asking for settings

@@ -49,7 +49,7 @@ Expected<Release> ReleaseStore::get(int version) const {
   fs::path file = dir(version) / k_record;
   std::error_code ec;
   if (!fs::exists(file, ec)) {
-    return fail("release v{} does not exist", version);
+    return fail_as(ErrorKind::not_found, "release v{} does not exist", version);
   }
   auto text = TRY(read_file(file));
   auto release = release_from_toml(text, file.string());

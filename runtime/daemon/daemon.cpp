@@ -35,8 +35,9 @@ constexpr long k_disk_check_rounds = 5; // of the sweep: every 5s
 
 class Daemon {
  public:
-  Daemon(const Layout& layout, Config config)
-      : m_context(layout, std::move(config)), m_signals(m_context.io, SIGTERM, SIGINT),
+  Daemon(const Layout& layout, Config config, std::vector<DaemonService> services)
+      : m_context(layout, std::move(config)), m_services(std::move(services)),
+        m_signals(m_context.io, SIGTERM, SIGINT),
         m_nginx(m_context, [this] { return m_apps.routes(); }),
         m_supervisor(m_context, m_nginx,
                      [this](const std::string& app) { return m_apps.health_target(app); }),
@@ -65,6 +66,7 @@ class Daemon {
       }
     });
     m_context.io.run();
+    stop_services(); // when the loop ended otherwise than by shutdown()
     m_context.pool.join();
     std::error_code ec;
     fs::remove(m_context.layout.daemon_socket(), ec);
@@ -99,7 +101,22 @@ class Daemon {
                     subscribed.error().message);
     }
     // The socket last: a client that can connect finds a daemon ready for it.
-    return m_control.listen();
+    TRY(m_control.listen());
+    for (auto& service : m_services) {
+      if (auto started = service.start(m_context.config); !started) {
+        stop_services();
+        return prefixed(started.error(), service.name);
+      }
+      ++m_started_services;
+    }
+    return {};
+  }
+
+  void stop_services() {
+    for (std::size_t i = m_started_services; i-- > 0;) {
+      m_services[i].stop();
+    }
+    m_started_services = 0;
   }
 
   awaitable<void> main() {
@@ -171,6 +188,7 @@ class Daemon {
 
   awaitable<void> shutdown() {
     m_context.stopping = true;
+    stop_services();
     m_control.close();
     m_events.stop();
     std::vector<DynoPtr> all = m_apps.dynos(true);
@@ -185,6 +203,8 @@ class Daemon {
   }
 
   Context m_context;
+  std::vector<DaemonService> m_services;
+  std::size_t m_started_services = 0;
   asio::signal_set m_signals;
   std::optional<FileLock> m_lock;
   Nginx m_nginx;
@@ -199,11 +219,11 @@ class Daemon {
 
 } // namespace daemon
 
-Expected<void> run_daemon(const Layout& layout) {
+Expected<void> run_daemon(const Layout& layout, std::vector<DaemonService> services) {
   TRY(check_root(layout));
   auto config = TRY(layout.config());
   signal(SIGPIPE, SIG_IGN);
-  daemon::Daemon server(layout, std::move(config));
+  daemon::Daemon server(layout, std::move(config), std::move(services));
   return server.run();
 }
 

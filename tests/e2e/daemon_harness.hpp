@@ -29,7 +29,9 @@ struct Server {
   DaemonProcess daemon{root};
 
   Server() {
-    REQUIRE(slipway({"init", "--http-port", std::to_string(http_port)}).ok());
+    REQUIRE(
+        slipway({"init", "--http-port", std::to_string(http_port), "--api-listen", "127.0.0.1:0"})
+            .ok());
     // Loopback only, and short waits so the failure cases finish quickly.
     std::string config = read_text(root / "slipway.toml");
     config.replace(config.find("[server]\n"), 9, "[server]\nhttp_address = \"127.0.0.1\"\n");

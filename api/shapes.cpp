@@ -1,0 +1,259 @@
+#include "api/shapes.hpp"
+
+#include "common/random.hpp"
+#include "common/time.hpp"
+#include "compiler/compile.hpp"
+#include "runtime/apps.hpp"
+
+namespace slipway::api {
+
+namespace {
+
+using nlohmann::json;
+
+json time_json(TimePoint when) {
+  return format_time(when);
+}
+
+} // namespace
+
+std::string server_uuid(const Layout& layout) {
+  return derived_uuid("00000000-0000-8000-8000-000000000000", "slipway server " + layout.id());
+}
+
+json user_json(const Layout& layout, const Config& config, const std::string& name) {
+  std::string email = fmt::format("{}@{}", name, config.server.domain);
+  if (auto key = find_key(layout, name)) {
+    email = key_email(*key, config);
+  }
+  return {{"id", derived_uuid(server_uuid(layout), "account " + name)}, {"email", email}};
+}
+
+json account_json(const Layout& layout, const Config& config, const SshKey& key) {
+  json out = user_json(layout, config, key.name);
+  out.update({{"name", key.name},
+              {"created_at", time_json(key.added_at)},
+              {"updated_at", time_json(key.added_at)},
+              {"verified", true},
+              {"two_factor_authentication", false},
+              {"allow_tracking", false},
+              {"beta", false},
+              {"federated", false},
+              {"last_login", nullptr},
+              {"sms_number", nullptr},
+              {"suspended_at", nullptr},
+              {"delinquent_at", nullptr},
+              {"default_organization", nullptr},
+              {"default_team", nullptr},
+              {"identity_provider", nullptr},
+              {"admin", key.admin}});
+  return out;
+}
+
+json app_ref_json(const ops::AppRef& app) {
+  return {{"id", app.id}, {"name", app.name}};
+}
+
+json app_json(const Layout& layout, const Config& config, const ops::AppSummary& app,
+              const std::string& owner) {
+  // The stack it was built on, else the one the next build would use (never null: the heroku
+  // CLI's apps:info reads its name).
+  std::string stack_name = app.stack.empty() ? std::string(k_stack) : app.stack;
+  json stack{{"id", derived_uuid(server_uuid(layout), "stack " + stack_name)},
+             {"name", stack_name}};
+  std::string buildpacks;
+  for (const auto& buildpack : app.buildpacks) {
+    buildpacks += (buildpacks.empty() ? "" : ", ") + buildpack;
+  }
+  return {
+      {"id", app.id},
+      {"name", app.name},
+      {"created_at", time_json(app.created_at)},
+      {"updated_at", time_json(app.released_at.value_or(app.created_at))},
+      {"released_at", app.released_at ? time_json(*app.released_at) : json(nullptr)},
+      {"web_url", app.url + "/"},
+      {"git_url", fmt::format("ssh://git@{}/{}", config.server.domain, app.name)},
+      {"maintenance", app.maintenance},
+      {"stack", stack},
+      {"build_stack", stack},
+      {"buildpack_provided_description", buildpacks.empty() ? json(nullptr) : json(buildpacks)},
+      {"slug_size", app.slug_size == 0 ? json(nullptr) : json(app.slug_size)},
+      {"repo_size", nullptr},
+      {"region", {{"id", derived_uuid(server_uuid(layout), "region")}, {"name", "local"}}},
+      {"owner", user_json(layout, config, owner)},
+      {"organization", nullptr},
+      {"team", nullptr},
+      {"space", nullptr},
+      {"internal_routing", nullptr},
+      {"archived_at", nullptr},
+      {"acm", false},
+      {"generation", "cedar"},
+      {"current_release", app.live ? json(app.live.value()) : json(nullptr)},
+  };
+}
+
+std::string release_id(const ops::AppRef& app, int version) {
+  return derived_uuid(app.id, fmt::format("release {}", version));
+}
+
+json release_json(const Layout& layout, const Config& config, const ops::AppRef& app,
+                  const ops::ReleaseDetails& details) {
+  const Release& release = details.release;
+  std::string status = details.status;
+  if (status != "succeeded" && status != "failed" && status != "pending") {
+    status = "expired";
+  }
+  return {{"id", release_id(app, release.version)},
+          {"version", release.version},
+          {"description", release.description},
+          {"status", status},
+          {"current", details.live},
+          {"created_at", time_json(release.created_at)},
+          {"updated_at", time_json(release.created_at)},
+          {"user", user_json(layout, config, release.user.empty() ? "slipway" : release.user)},
+          {"app", app_ref_json(app)},
+          {"slug",
+           release.has_slug() ? json{{"id", derived_uuid(app.id, release.slug)}} : json(nullptr)},
+          {"commit", release.commit.empty() ? json(nullptr) : json(release.commit)},
+          {"addon_plan_names", json::array()},
+          {"artifacts", json::array()},
+          {"output_stream_url", nullptr},
+          // The heroku CLI's `rollback` takes the second eligible release, newest first: the
+          // live one counts, as on Heroku.
+          {"eligible_for_rollback", details.status == "succeeded" && release.has_slug()}};
+}
+
+std::string build_id(const ops::AppRef& app, int build) {
+  return derived_uuid(app.id, fmt::format("build {}", build));
+}
+
+json build_json(const Layout& layout, const Config& config, const ops::AppRef& app,
+                const BuildRecord& build, const std::string& output_stream_url) {
+  std::string status =
+      build.status == "succeeded" || build.status == "pending" ? build.status : "failed";
+  return {{"id", build_id(app, build.id)},
+          {"number", build.id},
+          {"status", status},
+          {"created_at", time_json(build.created_at)},
+          {"updated_at", time_json(build.created_at)},
+          {"app", {{"id", app.id}}},
+          {"source_blob",
+           {{"url", nullptr},
+            {"version", build.commit.empty() ? json(nullptr) : json(build.commit)},
+            {"version_description", build.ref.empty() ? json(nullptr) : json(build.ref)},
+            {"checksum", nullptr}}},
+          {"release", build.release ? json{{"id", release_id(app, *build.release)},
+                                           {"version", *build.release}}
+                                    : json(nullptr)},
+          {"slug", nullptr},
+          {"stack", nullptr},
+          {"buildpacks", json::array()},
+          {"user", user_json(layout, config, "slipway")},
+          {"output_stream_url", output_stream_url}};
+}
+
+std::string formation_id(const ops::AppRef& app, const std::string& type) {
+  return derived_uuid(app.id, "formation " + type);
+}
+
+json formation_json(const ops::AppRef& app, const ops::FormationEntry& entry,
+                    const std::string& size) {
+  return {{"id", formation_id(app, entry.type)},
+          {"type", entry.type},
+          {"quantity", entry.count},
+          {"command", entry.command},
+          {"size", size},
+          {"app", app_ref_json(app)},
+          {"created_at", nullptr},
+          {"updated_at", nullptr}};
+}
+
+std::string dyno_id(const ops::AppRef& app, const std::string& name) {
+  return derived_uuid(app.id, "dyno " + name);
+}
+
+json dyno_json(const ops::AppRef& app, const control::ProcessStatus& process,
+               const std::string& size) {
+  // Heroku's states: starting, up, crashed, down (and idle, which slipway has not).
+  std::string state = process.state == "stopping" ? "down" : process.state;
+  json started = process.started_at ? json(*process.started_at) : json(nullptr);
+  return {{"id", dyno_id(app, process.name)},
+          {"name", process.name},
+          {"type", process.type},
+          {"state", state},
+          {"command", process.command},
+          {"size", size},
+          {"created_at", started},
+          {"updated_at", started},
+          {"release", {{"id", release_id(app, process.release)}, {"version", process.release}}},
+          {"app", app_ref_json(app)},
+          {"attach_url", nullptr}};
+}
+
+std::string domain_id(const ops::AppRef& app, const std::string& host) {
+  return derived_uuid(app.id, "domain " + host);
+}
+
+json domain_json(const Config& config, const ops::AppRef& app, const std::string& host) {
+  bool own = host == app_host(config, app.name);
+  return {{"id", domain_id(app, host)},
+          {"hostname", host},
+          {"kind", own ? "heroku" : "custom"},
+          {"cname", own ? json(nullptr) : json(app_host(config, app.name))},
+          {"status", "none"}, // added at once: nothing is pending (Heroku's ACM status)
+          {"acm_status", nullptr},
+          {"acm_status_reason", nullptr},
+          {"sni_endpoint", nullptr},
+          {"app", app_ref_json(app)},
+          {"created_at", nullptr},
+          {"updated_at", nullptr}};
+}
+
+std::string collaborator_id(const ops::AppRef& app, const std::string& key) {
+  return derived_uuid(app.id, "collaborator " + key);
+}
+
+json collaborator_json(const Layout& layout, const Config& config, const ops::AppRef& app,
+                       const std::string& key, bool admin) {
+  return {{"id", collaborator_id(app, key)},
+          {"user", user_json(layout, config, key)},
+          {"role", admin ? "admin" : "collaborator"},
+          {"permissions", json::array({{{"name", "view"}},
+                                       {{"name", "deploy"}},
+                                       {{"name", "operate"}},
+                                       {{"name", "manage"}}})},
+          {"app", app_ref_json(app)},
+          {"created_at", nullptr},
+          {"updated_at", nullptr}};
+}
+
+json authorization_json(const Layout& layout, const Config& config,
+                        const Authorization& authorization) {
+  json expires_in = nullptr;
+  if (authorization.expires_at) {
+    expires_in =
+        std::max<long long>(0, std::chrono::duration_cast<std::chrono::seconds>(
+                                   *authorization.expires_at - std::chrono::system_clock::now())
+                                   .count());
+  }
+  return {
+      {"id", authorization.id},
+      {"description", authorization.description},
+      {"scope", json::array({"global"})},
+      {"created_at", time_json(authorization.created_at)},
+      {"updated_at", time_json(authorization.created_at)},
+      {"expires_at",
+       authorization.expires_at ? time_json(*authorization.expires_at) : json(nullptr)},
+      {"access_token", {{"id", authorization.id}, {"expires_in", expires_in}, {"token", nullptr}}},
+      {"client", nullptr},
+      {"grant", nullptr},
+      {"refresh_token", nullptr},
+      {"session", nullptr},
+      {"user", user_json(layout, config, authorization.key)}};
+}
+
+std::string size_name(const ops::ProcessSize& size) {
+  return format_size(size.memory);
+}
+
+} // namespace slipway::api

@@ -1,0 +1,63 @@
+// slipway's records as the Platform API's JSON, in Heroku's shapes: the one place each
+// resource is printed. Ids are UUIDs: an app's is kept in its app.toml, and the others are
+// derived from it (or from the server's) and what names them, so that they stay the same
+// across restarts without a record of their own.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/config.hpp"
+#include "ops/apps.hpp"
+#include "ops/processes.hpp"
+#include "ops/releases.hpp"
+#include "runtime/authorizations.hpp"
+#include "runtime/builds.hpp"
+#include "runtime/keys.hpp"
+#include "runtime/layout.hpp"
+
+namespace slipway::api {
+
+// The base the server-wide ids (accounts) derive from.
+std::string server_uuid(const Layout& layout);
+
+// {"id", "email"} of whoever `name` is: a key (its email), the local user, slipway itself.
+nlohmann::json user_json(const Layout& layout, const Config& config, const std::string& name);
+nlohmann::json account_json(const Layout& layout, const Config& config, const SshKey& key);
+// `owner`: whom the API calls the owner (slipway has none: the asking admin, else an admin).
+nlohmann::json app_json(const Layout& layout, const Config& config, const ops::AppSummary& app,
+                        const std::string& owner);
+// {"id", "name"} of an app, as other resources refer to it.
+nlohmann::json app_ref_json(const ops::AppRef& app);
+
+std::string release_id(const ops::AppRef& app, int version);
+nlohmann::json release_json(const Layout& layout, const Config& config, const ops::AppRef& app,
+                            const ops::ReleaseDetails& release);
+
+std::string build_id(const ops::AppRef& app, int build);
+nlohmann::json build_json(const Layout& layout, const Config& config, const ops::AppRef& app,
+                          const BuildRecord& build, const std::string& output_stream_url);
+
+std::string formation_id(const ops::AppRef& app, const std::string& type);
+nlohmann::json formation_json(const ops::AppRef& app, const ops::FormationEntry& entry,
+                              const std::string& size);
+
+std::string dyno_id(const ops::AppRef& app, const std::string& name);
+nlohmann::json dyno_json(const ops::AppRef& app, const control::ProcessStatus& process,
+                         const std::string& size);
+
+std::string domain_id(const ops::AppRef& app, const std::string& host);
+nlohmann::json domain_json(const Config& config, const ops::AppRef& app, const std::string& host);
+
+std::string collaborator_id(const ops::AppRef& app, const std::string& key);
+nlohmann::json collaborator_json(const Layout& layout, const Config& config, const ops::AppRef& app,
+                                 const std::string& key, bool admin);
+
+nlohmann::json authorization_json(const Layout& layout, const Config& config,
+                                  const Authorization& authorization);
+
+// The size every process runs at, as Heroku names a dyno size: "512MB".
+std::string size_name(const ops::ProcessSize& size);
+
+} // namespace slipway::api

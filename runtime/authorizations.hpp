@@ -1,0 +1,62 @@
+// API tokens ("authorizations", Heroku's word): each belongs to an ssh key and acts with exactly
+// its rights. ROOT/keys/authorizations.toml (0600) holds, per token, its id, key, description,
+// creation and expiry times and the SHA-256 of the token; the token itself is shown once, when
+// it is made, and is never stored, logged or recorded in an event.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.hpp"
+#include "common/time.hpp"
+#include "runtime/layout.hpp"
+
+namespace slipway {
+
+struct Authorization {
+  std::string id; // a UUID
+  std::string key;
+  std::string description;
+  TimePoint created_at;
+  std::optional<TimePoint> expires_at;
+  std::string token_hash; // 64 hex digits: SHA-256 of the token
+
+  bool expired(TimePoint now) const { return expires_at && *expires_at <= now; }
+};
+
+// Tokens look like "slipway_" and 64 hex digits (32 random bytes).
+inline constexpr std::string_view k_token_prefix = "slipway_";
+
+// At most this many tokens per key: a key cannot grow the file (read on every request) without
+// bound.
+inline constexpr std::size_t k_max_authorizations_per_key = 100;
+
+// The longest a description may be.
+inline constexpr std::size_t k_max_description = 200;
+
+Expected<std::vector<Authorization>> list_authorizations(const Layout& layout);
+
+struct NewAuthorization {
+  Authorization authorization;
+  std::string token; // shown once
+};
+// Makes a token for `key` (which must exist); `expires_in` must be positive when given.
+Expected<NewAuthorization> create_authorization(const Layout& layout, const std::string& key,
+                                                const std::string& description,
+                                                std::optional<std::chrono::seconds> expires_in);
+
+// Removes one by id and returns it.
+Expected<Authorization> revoke_authorization(const Layout& layout, const std::string& id);
+
+// Removes every token of `key` (the key is being removed).
+Expected<void> revoke_authorizations_of(const Layout& layout, const std::string& key);
+
+// The unexpired authorization in `authorizations` whose token is `token`, compared in constant
+// time (the token's hash against every record's, all of them, whatever matches).
+std::optional<Authorization> match_token(const std::vector<Authorization>& authorizations,
+                                         std::string_view token, TimePoint now);
+
+} // namespace slipway
