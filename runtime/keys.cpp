@@ -213,7 +213,7 @@ Expected<SshKey> add_key(const Layout& layout, const Config& config, const std::
       return fail("this key is already added, as '{}'", existing.name);
     }
     if (!email.empty() && key_email(existing, config) == email) {
-      return fail("the email {} is key '{}''s already", email, existing.name);
+      return fail("the email {} belongs to key '{}' already", email, existing.name);
     }
   }
   key.name = name;

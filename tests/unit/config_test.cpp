@@ -433,3 +433,23 @@ TEST_CASE("[buildpacks] official is builtin or clone", "[config]") {
                  "'buildpacks.official': unknown value 'github' (expected \"builtin\" or "
                  "\"clone\")"));
 }
+
+TEST_CASE("[api] says where the Platform API listens, with its limits", "[config]") {
+  auto config = parse_config("[api]\nlisten = \"0.0.0.0:5005\"\nmax_connections = 64\n"
+                             "rate_limit = 100\n");
+  REQUIRE(config);
+  CHECK(config->api.listen == "0.0.0.0:5005");
+  CHECK(config->api.max_connections == 64);
+  CHECK(config->api.rate_limit == 100);
+  CHECK(parse_config("")->api.listen == "127.0.0.1:5000");
+  CHECK(parse_config("[api]\nlisten = \"\"\n")->api.listen.empty()); // off
+  CHECK(parse_config("[api]\nlisten = \"127.0.0.1:0\"\n"));
+  for (const char* listen : {"localhost:5000", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536",
+                             "127.0.0.1:-1", ":5000", "127.0.0.1:50x", "::1:5000"}) {
+    INFO(listen);
+    CHECK(contains(config_error(fmt::format("[api]\nlisten = \"{}\"\n", listen)),
+                   "is not ADDRESS:PORT"));
+  }
+  CHECK(contains(config_error("[api]\nmax_connections = 0\n"), "'api.max_connections'"));
+  CHECK(contains(config_error("[api]\nrate_limit = \"lots\"\n"), "'api.rate_limit'"));
+}

@@ -114,3 +114,27 @@ TEST_CASE("a corrupt keys file is an error, not an empty list of rights", "[keys
   REQUIRE(write_file_atomic(fixture.layout.keys_file(), "[[key]\n"));
   CHECK(contains(find_key(fixture.layout, "x").error().message, "is corrupt"));
 }
+
+TEST_CASE("a key's email is its own when given, else NAME@DOMAIN, and names it", "[keys]") {
+  Fixture f;
+  f.config.server.domain = "example.org";
+  REQUIRE(add_key(f.layout, f.config, "alice", new_public_key(f.dir, "alice"), true));
+  REQUIRE(
+      add_key(f.layout, f.config, "bob", new_public_key(f.dir, "bob"), false, "bob@work.example"));
+  CHECK(key_email(*find_key(f.layout, "alice"), f.config) == "alice@example.org");
+  CHECK(key_email(*find_key(f.layout, "bob"), f.config) == "bob@work.example");
+  CHECK(key_by_email(f.layout, f.config, "bob@work.example")->name == "bob");
+  CHECK(key_by_email(f.layout, f.config, "alice@example.org")->name == "alice");
+  CHECK_FALSE(key_by_email(f.layout, f.config, "bob@example.org"));
+  // Another key may not take an email that is already someone's.
+  auto taken = add_key(f.layout, f.config, "carol", new_public_key(f.dir, "carol"), false,
+                       "alice@example.org");
+  REQUIRE_FALSE(taken);
+  CHECK(contains(taken.error().message, "belongs to key 'alice' already"));
+  for (const char* email : {"", "no-at-sign", "@example.org", "a@", "a@b@c", "a b@c.d", "a\"@c.d",
+                            "<a@c.d>", "a@c.d\n"}) {
+    INFO(email);
+    CHECK_FALSE(validate_email(email));
+  }
+  CHECK(validate_email("first.last+tag@sub.example.org"));
+}
