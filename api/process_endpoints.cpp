@@ -136,6 +136,14 @@ Expected<Response> stop_formation(Call& call) {
   return json_response(json::object(), http::status::accepted);
 }
 
+// DELETE /apps/{app}/formations/{type} (`heroku ps:restart -p TYPE`): its processes restart.
+Expected<Response> restart_formation(Call& call) {
+  auto app = TRY(app_param(call));
+  auto type = TRY(formation_type(call, app));
+  TRY(ops::restart(call.context, {.app = app.name, .target = type}));
+  return json_response(json::object(), http::status::accepted);
+}
+
 Expected<Response> list_dynos(Call& call) {
   auto app = TRY(app_param(call));
   auto size = TRY(size_of(call, app));
@@ -311,6 +319,7 @@ void add_process_routes(std::vector<Route>& routes) {
   routes.push_back({http::verb::patch, "/apps/{}/formation", update_formation});
   routes.push_back({http::verb::get, "/apps/{}/formation/{}", show_formation});
   routes.push_back({http::verb::patch, "/apps/{}/formation/{}", update_one_formation});
+  routes.push_back({http::verb::delete_, "/apps/{}/formations/{}", restart_formation});
   routes.push_back({http::verb::post, "/apps/{}/formations/{}/actions/stop", stop_formation});
   routes.push_back({http::verb::get, "/apps/{}/dynos", list_dynos});
   routes.push_back({http::verb::post, "/apps/{}/dynos", run_dyno});

@@ -126,6 +126,7 @@ TEST_CASE("the heroku CLI lists, scales, restarts and stops processes, runs a de
   CHECK(contains(ok_output(api.heroku({"ps:restart", "-a", "site"})), "Restarting all dynos"));
   CHECK(contains(ok_output(api.heroku({"ps:restart", "web.2", "-a", "site"})), "done"));
   CHECK(contains(ok_output(api.heroku({"ps:stop", "web.2", "-a", "site"})), "done"));
+  CHECK(contains(ok_output(api.heroku({"ps:restart", "-p", "web", "-a", "site"})), "done"));
   CHECK(api.server.serves("site", "hello from site"));
 
   auto started = ok_output(api.heroku({"run:detached", "echo", "one-off-says-hi", "-a", "site"}));
