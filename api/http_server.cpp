@@ -3,8 +3,10 @@
 #include <list>
 #include <mutex>
 #include <optional>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <thread>
+#include <unistd.h>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -74,6 +76,17 @@ struct HttpServer::State {
 
 namespace {
 
+// The threads that handle requests yield to the daemon's loop and to deploys: a flood of
+// API requests must not slow a push's build or a health check (and what they start, a
+// detached one-off, inherits it).
+void lower_priority(int nice) {
+  thread_local bool lowered = false;
+  if (!lowered && nice > 0) {
+    ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice);
+    lowered = true;
+  }
+}
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, HttpServer::State* server)
@@ -132,6 +145,7 @@ class Session : public std::enable_shared_from_this<Session> {
     m_stream.expires_never();
     auto request = std::make_shared<Request>(m_parser->release());
     asio::post(m_server->workers, [self = shared_from_this(), request] {
+      lower_priority(self->m_server->options.nice);
       Response response;
       try {
         response = self->m_server->handler(*request, self->m_peer);
@@ -270,6 +284,7 @@ void HttpServer::State::serve_stream(tcp::socket socket, Response response, unsi
   ++connections;
   streams.emplace_back([this, active, socket = std::move(socket), response = std::move(response),
                         version]() mutable {
+    lower_priority(options.nice);
     beast::error_code ignored;
     socket.non_blocking(false, ignored);
     timeval timeout{.tv_sec = options.write_timeout.count(), .tv_usec = 0};

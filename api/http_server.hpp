@@ -54,6 +54,7 @@ struct ServerOptions {
   int max_connections = 256;
   int max_streams = 64;
   int workers = 4;
+  int nice = 5; // of the threads that handle requests and streams (0: the daemon's own)
   std::uint32_t header_limit = 16 * 1024;
   std::uint64_t body_limit = 1024 * 1024;
   std::chrono::seconds read_timeout{30};  // from a request's first byte to its last

@@ -1,5 +1,11 @@
 #include "api/shapes.hpp"
 
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <sys/stat.h>
+#include <tuple>
+
 #include "common/random.hpp"
 #include "common/time.hpp"
 #include "compiler/compile.hpp"
@@ -21,12 +27,43 @@ std::string server_uuid(const Layout& layout) {
   return derived_uuid("00000000-0000-8000-8000-000000000000", "slipway server " + layout.id());
 }
 
-json user_json(const Layout& layout, const Config& config, const std::string& name) {
-  std::string email = fmt::format("{}@{}", name, config.server.domain);
-  if (auto key = find_key(layout, name)) {
-    email = key_email(*key, config);
+namespace {
+
+// The keys' emails, read again when keys.toml changes (its inode, size and time), looked at
+// at most every 100 ms: a list of releases names its users many times, and the API lists on
+// every request.
+std::string email_of(const Layout& layout, const Config& config, const std::string& name) {
+  using Stamp = std::tuple<std::string, std::string, ino_t, off_t, long, long>;
+  static std::mutex mutex;
+  static Stamp loaded;
+  static std::chrono::steady_clock::time_point checked;
+  static std::map<std::string, std::string> emails;
+  std::lock_guard lock(mutex);
+  auto now = std::chrono::steady_clock::now();
+  if (now - checked > std::chrono::milliseconds(100) || std::get<0>(loaded) != layout.root() ||
+      std::get<1>(loaded) != config.server.domain) {
+    checked = now;
+    struct stat info {};
+    ::stat(layout.keys_file().c_str(), &info);
+    Stamp stamp{layout.root().string(), config.server.domain, info.st_ino,
+                info.st_size,           info.st_mtim.tv_sec,  info.st_mtim.tv_nsec};
+    if (stamp != loaded) {
+      emails.clear();
+      for (const auto& key : list_keys(layout)) {
+        emails[key.name] = key_email(key, config);
+      }
+      loaded = stamp;
+    }
   }
-  return {{"id", derived_uuid(server_uuid(layout), "account " + name)}, {"email", email}};
+  auto found = emails.find(name);
+  return found != emails.end() ? found->second : fmt::format("{}@{}", name, config.server.domain);
+}
+
+} // namespace
+
+json user_json(const Layout& layout, const Config& config, const std::string& name) {
+  return {{"id", derived_uuid(server_uuid(layout), "account " + name)},
+          {"email", email_of(layout, config, name)}};
 }
 
 json account_json(const Layout& layout, const Config& config, const SshKey& key) {

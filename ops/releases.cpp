@@ -1,6 +1,7 @@
 #include "ops/releases.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "common/files.hpp"
 #include "common/output.hpp"
@@ -23,8 +24,18 @@ Expected<ReleaseList> list_releases(const Context& context, const ListReleases& 
   if (request.count > 0 && releases.size() > request.count) {
     releases.resize(request.count);
   }
+  // Config changes share their slug: each slug's file is looked for once.
+  std::map<std::string, std::string> status_by_slug;
   for (auto& release : releases) {
-    std::string status = display_status(context.layout, release);
+    std::string status = release.has_slug() && release.status == ReleaseStatus::succeeded
+                             ? status_by_slug.try_emplace(release.slug_file, "").first->second
+                             : "";
+    if (status.empty()) {
+      status = display_status(context.layout, release);
+      if (release.has_slug() && release.status == ReleaseStatus::succeeded) {
+        status_by_slug[release.slug_file] = status;
+      }
+    }
     bool live = release.version == out.live;
     out.releases.push_back({std::move(release), live, std::move(status)});
   }

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <charconv>
+#include <mutex>
 #include <sys/stat.h>
+#include <tuple>
 #include <unistd.h>
+#include <unordered_map>
 
 #include "common/files.hpp"
 
@@ -28,6 +31,42 @@ std::optional<int> parse_version_dir(std::string_view name) {
   return version;
 }
 
+// Parsed records, by path, for as long as the file is the same one (its inode, size and
+// time): a record is written once as pending and replaced once (a new inode) when it leaves
+// pending, so a long-lived process (the daemon's Platform API, which lists an app's
+// releases on every request) parses each only once. Bounded: emptied when full.
+class RecordCache {
+ public:
+  using Stamp = std::tuple<ino_t, off_t, long, long>;
+
+  std::optional<Release> find(const std::string& path, const Stamp& stamp) {
+    std::lock_guard lock(m_mutex);
+    auto found = m_entries.find(path);
+    if (found == m_entries.end() || found->second.first != stamp) {
+      return std::nullopt;
+    }
+    return found->second.second;
+  }
+
+  void keep(const std::string& path, const Stamp& stamp, const Release& release) {
+    std::lock_guard lock(m_mutex);
+    if (m_entries.size() >= k_capacity) {
+      m_entries.clear();
+    }
+    m_entries[path] = {stamp, release};
+  }
+
+ private:
+  static constexpr std::size_t k_capacity = 2048;
+  std::mutex m_mutex;
+  std::unordered_map<std::string, std::pair<Stamp, Release>> m_entries;
+};
+
+RecordCache& record_cache() {
+  static RecordCache cache;
+  return cache;
+}
+
 } // namespace
 
 ReleaseStore::ReleaseStore(const Layout& layout, std::string app)
@@ -47,14 +86,21 @@ std::vector<int> ReleaseStore::versions() const {
 
 Expected<Release> ReleaseStore::get(int version) const {
   fs::path file = dir(version) / k_record;
-  std::error_code ec;
-  if (!fs::exists(file, ec)) {
+  struct stat info {};
+  if (::stat(file.c_str(), &info) != 0) {
     return fail_as(ErrorKind::not_found, "release v{} does not exist", version);
+  }
+  RecordCache::Stamp stamp{info.st_ino, info.st_size, info.st_mtim.tv_sec, info.st_mtim.tv_nsec};
+  if (auto cached = record_cache().find(file.string(), stamp)) {
+    return std::move(*cached);
   }
   auto text = TRY(read_file(file));
   auto release = release_from_toml(text, file.string());
   if (release && release->version != version) {
     return fail("{} is corrupt: it says it is v{}", file.string(), release->version);
+  }
+  if (release) {
+    record_cache().keep(file.string(), stamp, *release);
   }
   return release;
 }
