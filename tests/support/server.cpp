@@ -24,8 +24,10 @@ Server::Server(ServerOptions options)
   REQUIRE(slipway({"init", "--http-port", std::to_string(http_port)}).ok());
   // Loopback only, short waits so that failures finish quickly; the API on any free port.
   std::string extra = m_options.config;
-  if (extra.find("[api]\n") == std::string::npos) {
+  if (auto api = extra.find("[api]\n"); api == std::string::npos) {
     extra += "\n[api]\nlisten = \"127.0.0.1:0\"\n";
+  } else if (extra.find("listen = ") == std::string::npos) {
+    extra.insert(api + 6, "listen = \"127.0.0.1:0\"\n");
   }
   for (auto at = extra.find("@DIR@"); at != std::string::npos; at = extra.find("@DIR@")) {
     extra.replace(at, 5, dir.path().string());
