@@ -1,7 +1,9 @@
 // Releases (list, info, create = rollback), config vars (of the app and of a release; PATCH
 // with null unsetting), and builds with their output stream.
 #include <charconv>
+#include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "api/endpoints.hpp"
 #include "api/shapes.hpp"
@@ -44,20 +46,62 @@ Expected<int> release_version(const Call& call, const ops::AppRef& app, std::str
   return fail_as(ErrorKind::not_found, "{} has no release '{}'", app.name, named.substr(0, 64));
 }
 
+// Pages of release lists as they were answered, by what they were made from: the app's id,
+// the Range asked for, the users' emails, and each release's version, status and whether it
+// is live (a record changes only in its status; a destroyed app's name gets a new id). A
+// list is asked for often (the heroku CLI, a dashboard) and changes rarely; rendering it is
+// most of an answer's cost. Bounded: emptied when full.
+class PageCache {
+ public:
+  std::optional<Response> find(const std::string& key) {
+    std::lock_guard lock(m_mutex);
+    auto found = m_pages.find(key);
+    return found == m_pages.end() ? std::nullopt : std::optional<Response>(found->second);
+  }
+  void keep(const std::string& key, const Response& response) {
+    std::lock_guard lock(m_mutex);
+    if (m_pages.size() >= 256) {
+      m_pages.clear();
+    }
+    m_pages[key] = response;
+  }
+
+ private:
+  std::mutex m_mutex;
+  std::unordered_map<std::string, Response> m_pages;
+};
+
+PageCache& release_pages() {
+  static PageCache cache;
+  return cache;
+}
+
 Expected<Response> list_releases(Call& call) {
   auto app = TRY(app_param(call));
   auto range = TRY(call.range(std::array<std::string_view, 2>{"version", "id"}));
   auto list = TRY(ops::list_releases(call.context, {.app = app.name, .count = 0}));
+  std::string key =
+      fmt::format("{}\n{}\n{}\n{}\n", app.id, to_std(call.request[http::field::range]),
+                  call.context.config.server.domain,
+                  users_generation(call.context.layout, call.context.config));
+  for (const auto& details : list.releases) {
+    key += fmt::format("{}:{}:{};", details.release.version, details.status, details.live);
+  }
+  if (auto cached = release_pages().find(key)) {
+    return std::move(*cached);
+  }
   auto value = [&](const ops::ReleaseDetails& details) {
     return range.field == "id" ? release_id(app, details.release.version)
                                : std::to_string(details.release.version);
   };
-  return page_response<ops::ReleaseDetails>(
+  auto response = page_response<ops::ReleaseDetails>(
       paginate<ops::ReleaseDetails>(std::move(list.releases), range, value), range,
       [&](const ops::ReleaseDetails& details) {
         return release_json(call.context.layout, call.context.config, app, details);
       },
       value);
+  release_pages().keep(key, response);
+  return response;
 }
 
 Expected<Response> show_release(Call& call) {

@@ -32,7 +32,11 @@ namespace {
 // The keys' emails, read again when keys.toml changes (its inode, size and time), looked at
 // at most every 100 ms: a list of releases names its users many times, and the API lists on
 // every request.
-std::string email_of(const Layout& layout, const Config& config, const std::string& name) {
+// How many times the emails were read: what they are is the same while this is.
+std::uint64_t g_users_generation = 0;
+
+std::string email_of(const Layout& layout, const Config& config, const std::string& name,
+                     std::uint64_t* generation = nullptr) {
   using Stamp = std::tuple<std::string, std::string, ino_t, off_t, long, long>;
   static std::mutex mutex;
   static Stamp loaded;
@@ -48,6 +52,7 @@ std::string email_of(const Layout& layout, const Config& config, const std::stri
     Stamp stamp{layout.root().string(), config.server.domain, info.st_ino,
                 info.st_size,           info.st_mtim.tv_sec,  info.st_mtim.tv_nsec};
     if (stamp != loaded) {
+      ++g_users_generation;
       emails.clear();
       for (const auto& key : list_keys(layout)) {
         emails[key.name] = key_email(key, config);
@@ -55,11 +60,20 @@ std::string email_of(const Layout& layout, const Config& config, const std::stri
       loaded = stamp;
     }
   }
+  if (generation) {
+    *generation = g_users_generation;
+  }
   auto found = emails.find(name);
   return found != emails.end() ? found->second : fmt::format("{}@{}", name, config.server.domain);
 }
 
 } // namespace
+
+std::uint64_t users_generation(const Layout& layout, const Config& config) {
+  std::uint64_t generation = 0;
+  email_of(layout, config, "", &generation);
+  return generation;
+}
 
 json user_json(const Layout& layout, const Config& config, const std::string& name) {
   return {{"id", derived_uuid(server_uuid(layout), "account " + name)},

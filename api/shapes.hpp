@@ -22,6 +22,10 @@ namespace slipway::api {
 // The base the server-wide ids (accounts) derive from.
 std::string server_uuid(const Layout& layout);
 
+// A number that changes whenever the keys' emails may have: what user_json says is the same
+// while it is.
+std::uint64_t users_generation(const Layout& layout, const Config& config);
+
 // {"id", "email"} of whoever `name` is: a key (its email), the local user, slipway itself.
 nlohmann::json user_json(const Layout& layout, const Config& config, const std::string& name);
 nlohmann::json account_json(const Layout& layout, const Config& config, const SshKey& key);
