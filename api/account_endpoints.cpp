@@ -1,4 +1,6 @@
 // GET /account, /oauth/authorizations (list, create, info, revoke).
+#include <charconv>
+
 #include "api/endpoints.hpp"
 #include "api/shapes.hpp"
 #include "ops/access.hpp"
@@ -41,10 +43,21 @@ Expected<Response> create_authorization(Call& call) {
   ops::CreateAuthorization request{.description =
                                        TRY(string_member(body, "description")).value_or("")};
   if (auto expires = body.find("expires_in"); expires != body.end() && !expires->is_null()) {
-    if (!expires->is_number_integer()) {
+    // A number, or the number as a string (as the heroku CLI sends it).
+    long long seconds = 0;
+    std::string text = expires->is_string() ? expires->get<std::string>() : "";
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+    if (expires->is_number_integer()) {
+      seconds = expires->get<long long>();
+    } else if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
       return usage_error("'expires_in' must be a number of seconds");
     }
-    request.expires_in = std::chrono::seconds(expires->get<long long>());
+    request.expires_in = std::chrono::seconds(seconds);
+  }
+  if (auto scope = body.find("scope");
+      scope != body.end() && !scope->is_null() && *scope != json::array({"global"})) {
+    return usage_error("tokens here act with all of their key's rights: the only scope is "
+                       "\"global\"");
   }
   auto made = TRY(ops::create_authorization(call.context, request));
   json out = authorization_json(call.context.layout, call.context.config, made.authorization);

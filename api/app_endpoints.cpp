@@ -4,6 +4,7 @@
 #include "api/endpoints.hpp"
 #include "api/shapes.hpp"
 #include "common/random.hpp"
+#include "compiler/compile.hpp"
 #include "ops/access.hpp"
 #include "ops/domains.hpp"
 #include "ops/maintenance.hpp"
@@ -62,6 +63,11 @@ Expected<Response> update_app(Call& call) {
     if (member != "name" && member != "maintenance" && member != "build_stack") {
       return usage_error("cannot change '{}' of an app (name, maintenance)", member.substr(0, 64));
     }
+  }
+  // One stack: the buildpacks build on this server's system.
+  if (auto stack = TRY(string_member(body, "build_stack")); stack && *stack != k_stack) {
+    return usage_error("'{}' is not a stack of this server: apps build on {}", stack->substr(0, 64),
+                       k_stack);
   }
   if (auto maintenance = body.find("maintenance"); maintenance != body.end()) {
     if (!maintenance->is_boolean()) {

@@ -64,37 +64,38 @@ Expected<Response> show_formation(Call& call) {
   return json_response(entries.at(0));
 }
 
-// One change of a formation PATCH: {"type": "web", "quantity": 2} (the heroku CLI sends
-// the quantity as a string: "2"); a size other than the one every process runs at is refused.
-Expected<ops::ScaleChange> scale_change(const json& update, const std::string& type,
-                                        const std::string& size) {
+// One change of a formation PATCH: {"type": "web", "quantity": 2}; the heroku CLI sends the
+// quantity as a string, "2", or relative, "+1" and "-1". A size other than the one every
+// process runs at is refused; the size alone (`heroku ps:type SIZE`) changes nothing.
+Expected<std::optional<ops::ScaleChange>> scale_change(const json& update, const std::string& type,
+                                                       const std::string& size) {
   if (!update.is_object()) {
     return usage_error("each update is an object: {{\"type\": \"web\", \"quantity\": 2}}");
   }
-  if (auto wanted = update.find("size");
-      wanted != update.end() && !wanted->is_null() && *wanted != size) {
+  auto wanted = update.find("size");
+  if (wanted != update.end() && !wanted->is_null() && *wanted != size) {
     return usage_error("every process here runs at one size, {} ([runtime] memory in "
                        "slipway.toml); '{}' is not available",
                        size, wanted->is_string() ? wanted->get<std::string>().substr(0, 32) : "");
   }
   auto quantity = update.find("quantity");
-  if (quantity == update.end()) {
+  if (quantity == update.end() || quantity->is_null()) {
+    if (wanted != update.end() && !wanted->is_null()) {
+      return std::nullopt; // the size it has already
+    }
     return usage_error("'quantity' is required");
   }
-  long count = -1;
+  std::string text;
   if (quantity->is_number_integer()) {
-    count = quantity->get<long>();
+    text = std::to_string(quantity->get<long>());
   } else if (quantity->is_string()) {
-    const auto& text = quantity->get_ref<const std::string&>();
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), count);
-    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
-      count = -1;
-    }
-  }
-  if (count < 0 || count > 100000) {
+    text = quantity->get<std::string>();
+  } else {
     return usage_error("'quantity' must be a number of processes");
   }
-  return ops::ScaleChange{.type = type, .count = static_cast<int>(count)};
+  // As `ps:scale` reads TYPE=N, TYPE+N and TYPE-N: the one rule for both.
+  bool relative = text.starts_with('+') || text.starts_with('-');
+  return std::optional(TRY(ops::parse_scale_change(type + (relative ? "" : "=") + text)));
 }
 
 Expected<Response> update_formation(Call& call) {
@@ -112,10 +113,14 @@ Expected<Response> update_formation(Call& call) {
     if (type == update.end() || !type->is_string()) {
       return usage_error("each update names its process 'type'");
     }
-    scale.changes.push_back(TRY(scale_change(update, type->get<std::string>(), size)));
+    if (auto change = TRY(scale_change(update, type->get<std::string>(), size))) {
+      scale.changes.push_back(std::move(*change));
+    }
     types.push_back(type->get<std::string>());
   }
-  TRY(ops::scale(call.context, scale));
+  if (!scale.changes.empty()) {
+    TRY(ops::scale(call.context, scale));
+  }
   return json_response(TRY(formation_of(call, app, types)));
 }
 
@@ -124,8 +129,9 @@ Expected<Response> update_one_formation(Call& call) {
   auto body = TRY(call.body());
   auto size = TRY(size_of(call, app));
   const std::string& type = call.params[1];
-  TRY(ops::scale(call.context,
-                 {.app = app.name, .changes = {TRY(scale_change(body, type, size))}}));
+  if (auto change = TRY(scale_change(body, type, size))) {
+    TRY(ops::scale(call.context, {.app = app.name, .changes = {std::move(*change)}}));
+  }
   return json_response(TRY(formation_of(call, app, {type})).at(0));
 }
 

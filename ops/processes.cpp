@@ -316,8 +316,13 @@ Expected<int> run_oneoff(const Context& context, const RunOneOff& request) {
 Expected<std::string> run_detached(const Context& context, const RunOneOff& request) {
   TRY(authorize(context, "run:detached", request.app));
   TRY(check_oneoff(request));
-  if (!TRY(ReleaseStore(context.layout, request.app).live())) {
+  auto live = TRY(ReleaseStore(context.layout, request.app).live());
+  if (!live) {
     return fail("{} has no live release to run a command in", request.app);
+  }
+  // What the detached process would find, told now: its own errors reach no one.
+  if (!live->has_slug()) {
+    return fail("v{} has no slug: nothing was built yet", live->version);
   }
   // A name no running one-off has: run.N with N from 1000 up, as Heroku's, from a random
   // start (the daemon starts many, for the Platform API, from one pid).

@@ -13,6 +13,7 @@
 #include "common/file_lock.hpp"
 #include "common/files.hpp"
 #include "common/random.hpp"
+#include "common/stamped_cache.hpp"
 #include "common/time.hpp"
 #include "common/tree.hpp"
 #include "compiler/procfile.hpp"
@@ -378,8 +379,34 @@ Expected<void> read_access(const toml::table& table, const std::string& origin, 
 
 } // namespace
 
+namespace {
+
+Expected<AppInfo> read_app_info(const Layout& layout, const std::string& name);
+
+// Parsed app.toml files, while each is the same file (save_app_info replaces it whole).
+StampedCache<AppInfo>& app_info_cache() {
+  static StampedCache<AppInfo> cache(1024);
+  return cache;
+}
+
+} // namespace
+
 Expected<AppInfo> app_info(const Layout& layout, const std::string& name) {
   TRY(require_app(layout, name));
+  auto stamp = file_stamp(layout.app_file(name));
+  if (auto cached = stamp ? app_info_cache().find(layout.app_file(name), *stamp) : std::nullopt) {
+    return std::move(*cached);
+  }
+  auto info = read_app_info(layout, name);
+  if (info && stamp) {
+    app_info_cache().keep(layout.app_file(name), *stamp, *info);
+  }
+  return info;
+}
+
+namespace {
+
+Expected<AppInfo> read_app_info(const Layout& layout, const std::string& name) {
   auto text = TRY(read_file(layout.app_file(name)));
   AppInfo info{.name = name};
   std::string origin = layout.app_file(name).string();
@@ -429,6 +456,8 @@ Expected<AppInfo> app_info(const Layout& layout, const std::string& name) {
   }
   return info;
 }
+
+} // namespace
 
 Expected<void> save_app_info(const Layout& layout, const AppInfo& info) {
   toml::table table;

@@ -282,10 +282,17 @@ Expected<void> write_authorized_keys(const Layout& layout, const Config& config)
       }
     }
   }
+  // The one port a key may forward to: the Platform API's, on loopback (the heroku CLI
+  // sends its token to localhost only: `ssh -N -L 5000:127.0.0.1:5000 git@server`).
+  std::string forwarding;
+  if (auto api = parse_listen_address(config.api.listen); api && api->second != 0) {
+    std::string host = api->first == "0.0.0.0" ? "127.0.0.1" : api->first;
+    forwarding = fmt::format(",port-forwarding,permitopen=\"{}:{}\"", host, api->second);
+  }
   auto keys = TRY(read_keys(layout));
   for (const auto& key : keys) {
-    kept += fmt::format("command=\"{}{}{}\",restrict,pty {} slipway:{}\n", sq(binary),
-                        owned_marker(layout), key.name, key.public_key, key.name);
+    kept += fmt::format("command=\"{}{}{}\",restrict,pty{} {} slipway:{}\n", sq(binary),
+                        owned_marker(layout), key.name, forwarding, key.public_key, key.name);
   }
   if (!fs::exists(file.parent_path(), ec)) {
     fs::create_directories(file.parent_path(), ec);

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "common/files.hpp"
+#include "common/stamped_cache.hpp"
 
 namespace slipway {
 
@@ -31,39 +32,11 @@ std::optional<int> parse_version_dir(std::string_view name) {
   return version;
 }
 
-// Parsed records, by path, for as long as the file is the same one (its inode, size and
-// time): a record is written once as pending and replaced once (a new inode) when it leaves
-// pending, so a long-lived process (the daemon's Platform API, which lists an app's
-// releases on every request) parses each only once. Bounded: emptied when full.
-class RecordCache {
- public:
-  using Stamp = std::tuple<ino_t, off_t, long, long>;
-
-  std::optional<Release> find(const std::string& path, const Stamp& stamp) {
-    std::lock_guard lock(m_mutex);
-    auto found = m_entries.find(path);
-    if (found == m_entries.end() || found->second.first != stamp) {
-      return std::nullopt;
-    }
-    return found->second.second;
-  }
-
-  void keep(const std::string& path, const Stamp& stamp, const Release& release) {
-    std::lock_guard lock(m_mutex);
-    if (m_entries.size() >= k_capacity) {
-      m_entries.clear();
-    }
-    m_entries[path] = {stamp, release};
-  }
-
- private:
-  static constexpr std::size_t k_capacity = 2048;
-  std::mutex m_mutex;
-  std::unordered_map<std::string, std::pair<Stamp, Release>> m_entries;
-};
-
-RecordCache& record_cache() {
-  static RecordCache cache;
+// Parsed records, by path, while the file is the same one: a record is written once as
+// pending and replaced once (a new inode) when it leaves pending, so the daemon's Platform
+// API, which lists an app's releases on every request, parses each only once.
+StampedCache<Release>& record_cache() {
+  static StampedCache<Release> cache(2048);
   return cache;
 }
 
@@ -86,12 +59,11 @@ std::vector<int> ReleaseStore::versions() const {
 
 Expected<Release> ReleaseStore::get(int version) const {
   fs::path file = dir(version) / k_record;
-  struct stat info {};
-  if (::stat(file.c_str(), &info) != 0) {
+  auto stamp = file_stamp(file);
+  if (!stamp) {
     return fail_as(ErrorKind::not_found, "release v{} does not exist", version);
   }
-  RecordCache::Stamp stamp{info.st_ino, info.st_size, info.st_mtim.tv_sec, info.st_mtim.tv_nsec};
-  if (auto cached = record_cache().find(file.string(), stamp)) {
+  if (auto cached = record_cache().find(file.string(), *stamp)) {
     return std::move(*cached);
   }
   auto text = TRY(read_file(file));
@@ -100,7 +72,7 @@ Expected<Release> ReleaseStore::get(int version) const {
     return fail("{} is corrupt: it says it is v{}", file.string(), release->version);
   }
   if (release) {
-    record_cache().keep(file.string(), stamp, *release);
+    record_cache().keep(file.string(), *stamp, *release);
   }
   return release;
 }

@@ -282,6 +282,41 @@ TEST_CASE("streams need their signature: log sessions and build output", "[api]"
   CHECK(api.request("POST", "/apps/site/log-sessions", api.alice, R"({"lines": "all"})").status ==
         422);
 
+  // Formation changes as the heroku CLI sends them: a quantity as a string, relative ("+1"),
+  // the size alone (`heroku ps:type SIZE`: the one size there is, so nothing changes).
+  auto formation = [&](const std::string& body) {
+    return api.request("PATCH", "/apps/site/formation", api.alice, body);
+  };
+  auto size = api.request("GET", "/apps/site/formation", api.alice).json()[0]["size"];
+  CHECK(formation(R"({"updates":[{"type":"web","quantity":"+1"}]})").json()[0]["quantity"] == 2);
+  CHECK(formation(R"({"updates":[{"type":"web","quantity":"-1"}]})").json()[0]["quantity"] == 1);
+  CHECK(formation(R"({"updates":[{"type":"web","quantity":"-5"}]})").status == 422);
+  CHECK(formation(fmt::format(R"({{"updates":[{{"type":"web","size":{}}}]}})", size.dump()))
+            .json()[0]["quantity"] == 1);
+  CHECK(formation(R"({"updates":[{"type":"web","size":"performance-l"}]})").status == 422);
+  CHECK(formation(R"({"updates":[{"type":"web"}]})").status == 422);
+  CHECK(formation(R"({"updates":[{"type":"nope","quantity":1}]})").status == 422);
+
+  // The CLI's other forms: expires_in as a string, a stack, a scope.
+  auto made = api.request("POST", "/oauth/authorizations", api.alice,
+                          R"({"description":"ci","expires_in":"60"})");
+  CHECK(made.status == 201);
+  CHECK(made.json()["access_token"]["token"].get<std::string>().starts_with("slipway_"));
+  CHECK(api.request("POST", "/oauth/authorizations", api.alice, R"({"scope":["read"]})").status ==
+        422);
+  CHECK(api.request("PATCH", "/apps/site", api.alice, R"({"build_stack":"heroku-24"})").status ==
+        422);
+  CHECK(api.request("PATCH", "/apps/site", api.alice, R"({"build_stack":"slipway-24"})").status ==
+        200);
+
+  // A one-off of an app that has nothing built is refused at once, not lost in the background.
+  api.server.create("empty");
+  REQUIRE(api.server.slipway({"config:set", "-a", "empty", "A=1"}).ok());
+  auto oneoff =
+      api.request("POST", "/apps/empty/dynos", api.alice, R"({"command":"ls","attach":false})");
+  CHECK(oneoff.status == 422);
+  CHECK(contains(oneoff.json()["message"].get<std::string>(), "has no slug"));
+
   // Builds: listed with their output URL, which streams what the build printed.
   auto builds = api.request("GET", "/apps/site/builds", api.alice).json();
   REQUIRE(builds.size() == 1);

@@ -34,11 +34,12 @@ struct SshServer {
   std::string user = user_name();
   SpawnedProcess sshd;
 
-  SshServer() {
+  // `extra_config`: more of slipway.toml.
+  explicit SshServer(const std::string& extra_config = "") {
     REQUIRE(slipway({"init"}).ok());
-    write_file(root / "slipway.toml", read_text(root / "slipway.toml") +
-                                          "[ssh]\nauthorized_keys = \"" +
-                                          (dir / "authorized_keys").string() + "\"\n");
+    write_file(root / "slipway.toml",
+               read_text(root / "slipway.toml") + "[ssh]\nauthorized_keys = \"" +
+                   (dir / "authorized_keys").string() + "\"\n" + extra_config);
     // A line slipway does not own, which it must keep.
     write_file(dir / "authorized_keys", "# someone else's\n", 0600);
     fs::create_directories(keys);
@@ -324,4 +325,54 @@ TEST_CASE("the ssh command and the CLI reach the same operation and give the sam
   INFO(on.output);
   CHECK(on.ok());
   CHECK(server.ssh("alice", "maintenance -a demo").output == "on\n");
+}
+
+TEST_CASE("a key reaches the Platform API through an ssh tunnel, and nothing else", "[ssh][api]") {
+  int api_port = free_port();
+  SshServer server(fmt::format("[api]\nlisten = \"127.0.0.1:{}\"\n", api_port));
+  server.add_key("alice", false);
+  auto made = server.ssh("alice", "authorizations:create -d tunnel -S");
+  INFO(made.output);
+  REQUIRE(made.ok());
+  std::string token = made.output.substr(0, made.output.find('\n'));
+  REQUIRE(token.starts_with("slipway_"));
+  DaemonProcess daemon(server.root);
+  daemon.start();
+
+  // `ssh -N -L LOCAL:127.0.0.1:API git@server`, as the README says; then the API is local.
+  auto tunnel_to = [&](int target, int local) {
+    auto started =
+        spawn({.argv = {"sh", "-c",
+                        server.ssh_options("alice") +
+                            " -N -o ExitOnForwardFailure=yes -p \"$0\" -L \"$1\" \"$2\"",
+                        std::to_string(server.port), fmt::format("{}:127.0.0.1:{}", local, target),
+                        server.user + "@127.0.0.1"}},
+              {.capture_output = true});
+    REQUIRE(started);
+    close(started->output_fd);
+    return *started;
+  };
+  int local = free_port();
+  auto tunnel = tunnel_to(api_port, local);
+  bool answered = false;
+  for (int i = 0; i < 100 && !answered; ++i) {
+    auto account = run_program({"curl", "-s", "-f", "-H", "Authorization: Bearer " + token,
+                                fmt::format("http://127.0.0.1:{}/account", local)});
+    answered = account.ok() && contains(account.output, "alice@localhost");
+    std::this_thread::sleep_for(50ms);
+  }
+  CHECK(answered);
+  ::kill(tunnel.pid, SIGTERM);
+  wait_spawned(tunnel);
+
+  // Any other port of the server (here sshd's own) is refused by the key's permitopen.
+  int other = free_port();
+  auto refused = tunnel_to(server.port, other);
+  std::this_thread::sleep_for(1s);
+  CHECK_FALSE(run_program({"curl", "-s", "--http0.9", "--max-time", "3",
+                           fmt::format("http://127.0.0.1:{}/", other)})
+                  .output.starts_with("SSH-"));
+  ::kill(refused.pid, SIGTERM);
+  wait_spawned(refused);
+  daemon.stop();
 }

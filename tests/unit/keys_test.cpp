@@ -81,8 +81,20 @@ TEST_CASE("keys:add refuses a duplicate name or key and keeps others' lines", "[
 
   std::string lines = read_text(fixture.dir / "ssh" / "authorized_keys");
   CHECK(lines.starts_with("ssh-rsa AAAAB3Nz someone@else\n"));
-  CHECK(contains(lines, "ssh-command alice\",restrict,pty ssh-ed25519 "));
+  // No forwarding but to the Platform API's port on loopback (the default 127.0.0.1:5000).
+  CHECK(contains(lines, "ssh-command alice\",restrict,pty,port-forwarding,"
+                        "permitopen=\"127.0.0.1:5000\" ssh-ed25519 "));
+  CHECK(contains(lines, "ssh-command bob\",restrict,pty,port-forwarding,"
+                        "permitopen=\"127.0.0.1:5000\" ssh-ed25519 "));
+  fixture.config.api.listen = "0.0.0.0:5123";
+  REQUIRE(write_authorized_keys(fixture.layout, fixture.config));
+  CHECK(contains(read_text(fixture.dir / "ssh" / "authorized_keys"),
+                 "ssh-command bob\",restrict,pty,port-forwarding,permitopen=\"127.0.0.1:5123\" "));
+  fixture.config.api.listen = ""; // no API: no forwarding at all
+  REQUIRE(write_authorized_keys(fixture.layout, fixture.config));
+  lines = read_text(fixture.dir / "ssh" / "authorized_keys");
   CHECK(contains(lines, "ssh-command bob\",restrict,pty ssh-ed25519 "));
+  CHECK_FALSE(contains(lines, "port-forwarding"));
   CHECK((fs::status(fixture.dir / "ssh" / "authorized_keys").permissions() &
          fs::perms::group_read) == fs::perms::none);
   auto keys = list_keys(fixture.layout);
