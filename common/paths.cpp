@@ -8,7 +8,14 @@ namespace fs = std::filesystem;
 
 fs::path self_executable() {
   std::error_code ec;
-  return fs::read_symlink("/proc/self/exe", ec);
+  std::string path = fs::read_symlink("/proc/self/exe", ec).string();
+  // Replaced on disk while this process runs (an upgrade under a running daemon): what it
+  // starts from now on is the binary now at that path.
+  constexpr std::string_view k_deleted = " (deleted)";
+  if (path.ends_with(k_deleted)) {
+    path.resize(path.size() - k_deleted.size());
+  }
+  return path;
 }
 
 fs::path builtin_buildpacks_dir() {
