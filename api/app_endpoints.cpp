@@ -93,14 +93,15 @@ Expected<Response> destroy_app(Call& call) {
 }
 
 // A domain as the path names it: its host name, or its id.
-Expected<std::string> domain_param(const Call& call, const ops::AppRef& app) {
+// nullopt when the app has no such domain.
+Expected<std::optional<std::string>> domain_param(const Call& call, const ops::AppRef& app) {
   const std::string& named = call.params[1];
   for (const auto& host : TRY(ops::list_domains(call.context, app.name))) {
     if (host == named || domain_id(app, host) == named) {
       return host;
     }
   }
-  return named; // as given: remove_domain names what is wrong with it
+  return std::nullopt;
 }
 
 Expected<Response> list_domains(Call& call) {
@@ -117,14 +118,12 @@ Expected<Response> list_domains(Call& call) {
 
 Expected<Response> show_domain(Call& call) {
   auto app = TRY(app_param(call));
-  const std::string& named = call.params[1];
-  for (const auto& host : TRY(ops::list_domains(call.context, app.name))) {
-    if (host == named || domain_id(app, host) == named) {
-      return json_response(domain_json(call.context.config, app, host));
-    }
+  auto host = TRY(domain_param(call, app));
+  if (!host) {
+    return fail_as(ErrorKind::not_found, "'{}' is not a domain of {}",
+                   call.params[1].substr(0, 253), app.name);
   }
-  return fail_as(ErrorKind::not_found, "'{}' is not a domain of {}", named.substr(0, 253),
-                 app.name);
+  return json_response(domain_json(call.context.config, app, *host));
 }
 
 Expected<Response> add_domain(Call& call) {
@@ -140,7 +139,8 @@ Expected<Response> add_domain(Call& call) {
 
 Expected<Response> remove_domain(Call& call) {
   auto app = TRY(app_param(call));
-  auto host = TRY(domain_param(call, app));
+  // A name it has not is given as it is: remove_domain says what is wrong with it.
+  auto host = TRY(domain_param(call, app)).value_or(call.params[1]);
   auto removed = TRY(ops::remove_domain(call.context, {.app = app.name, .host = host}));
   return json_response(domain_json(call.context.config, app, removed));
 }

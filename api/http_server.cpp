@@ -13,6 +13,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/fd.hpp"
+
 namespace slipway::api {
 
 namespace asio = boost::asio;
@@ -201,21 +203,6 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string m_peer;
 };
 
-// Blocking writes with a timeout, on the stream's own thread.
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      return false;
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
 } // namespace
 
 void HttpServer::State::accept() {
@@ -302,7 +289,8 @@ void HttpServer::State::serve_stream(tcp::socket socket, Response response, unsi
     http::write_header(socket, serializer, ignored);
     if (!ignored) {
       int fd = active->fd;
-      stream([fd](std::string_view data) { return write_all(fd, data); }, active->stop);
+      // Blocking writes (SO_SNDTIMEO bounds each); SIGPIPE is ignored in the daemon.
+      stream([fd](std::string_view data) { return write_all(fd, data).has_value(); }, active->stop);
     }
     std::lock_guard lock(streams_mutex);
     active_streams.remove(active);
