@@ -1,8 +1,10 @@
-// apps, apps:create NAME, apps:info -a APP, apps:rename OLD NEW, apps:destroy NAME|-a APP
-// [--confirm NAME]
+// apps, apps:create NAME, apps:info -a APP, apps:set -a APP NAME=VALUE..., apps:rename OLD
+// NEW, apps:destroy NAME|-a APP [--confirm NAME]
 #include <cstdio>
 #include <iostream>
 #include <unistd.h>
+
+#include <fmt/ranges.h>
 
 #include "cli/cli.hpp"
 #include "ops/apps.hpp"
@@ -16,7 +18,7 @@ struct AppsArgs {
   std::string app;
   std::string app_option; // apps:destroy -a APP, beside the NAME form
   std::string confirm;
-  std::vector<std::string> names; // apps:rename's
+  std::vector<std::string> names; // apps:rename's; apps:set's NAME=VALUE
   bool json = false;
 };
 
@@ -42,16 +44,40 @@ Expected<void> info(const Globals& globals, const AppsArgs& args) {
   auto app = TRY(ops::app_summary(TRY(globals.context()), args.app));
   std::string live = app.live ? fmt::format("v{}", *app.live) : "(none)";
   if (args.json) {
-    nlohmann::json out = {{"name", app.name},
-                          {"created_at", format_time(app.created_at)},
-                          {"url", app.url},
-                          {"releases", app.releases},
-                          {"live", app.live ? nlohmann::json(*app.live) : nullptr}};
+    nlohmann::json out = {
+        {"name", app.name},
+        {"created_at", format_time(app.created_at)},
+        {"url", app.url},
+        {"releases", app.releases},
+        {"live", app.live ? nlohmann::json(*app.live) : nullptr},
+        {"pipeline", app.pipeline.empty() ? nlohmann::json(nullptr) : nlohmann::json(app.pipeline)},
+        {"stage", app.stage.empty() ? nlohmann::json(nullptr) : nlohmann::json(app.stage)},
+        {"promotion_only", app.promotion_only},
+        {"deploy_branches", app.deploy_branches}};
     std::puts(out.dump(2).c_str());
     return {};
   }
   std::printf("=== %s\nCreated:  %s\nURL:      %s\nReleases: %zu\nLive:     %s\n", app.name.c_str(),
               format_time(app.created_at).c_str(), app.url.c_str(), app.releases, live.c_str());
+  if (!app.pipeline.empty()) {
+    std::printf("Pipeline: %s (%s)%s\n", app.pipeline.c_str(), app.stage.c_str(),
+                app.promotion_only ? ", changes only by promotion" : "");
+  }
+  return {};
+}
+
+Expected<void> set(const Globals& globals, const AppsArgs& args) {
+  ops::SetApp request{.app = args.app};
+  for (const auto& pair : args.names) {
+    auto equals = pair.find('=');
+    if (equals == std::string::npos) {
+      return usage_error("'{}' is not NAME=VALUE (apps:set -a APP promotion_only=true)", pair);
+    }
+    request.settings.emplace_back(pair.substr(0, equals), pair.substr(equals + 1));
+  }
+  auto app = TRY(ops::set_app(TRY(globals.context()), request));
+  std::printf("promotion_only=%s\ndeploy_branches=%s\n", app.promotion_only ? "true" : "false",
+              fmt::format("{}", fmt::join(app.deploy_branches, ",")).c_str());
   return {};
 }
 
@@ -120,6 +146,13 @@ void add_apps_commands(CLI::App& app, const Globals& globals, Action& action) {
   add_app_option(show, args->app);
   show->add_flag("--json", args->json, "print JSON");
   show->callback(choose(globals, action, args, info));
+
+  auto* set_cmd = add_command(app, "apps:set",
+                              "change an app's settings: promotion_only=true|false (a "
+                              "production app changes only by promotion), deploy_branch=BRANCH");
+  add_app_option(set_cmd, args->app);
+  set_cmd->add_option("NAME=VALUE", args->names, "the settings")->required();
+  set_cmd->callback(choose(globals, action, args, set));
 
   auto* rename_cmd = add_command(app, "apps:rename", "rename an app with everything it holds");
   rename_cmd->add_option("OLD NEW", args->names, "the app and its new name (or NEW -a OLD)")

@@ -92,7 +92,13 @@ nlohmann::json release_json(const ops::ReleaseDetails& details) {
   for (const auto& [name, command] : release.process_types) {
     types[name] = command;
   }
+  nlohmann::json promoted_from = nullptr;
+  if (release.promoted_from) {
+    promoted_from = {{"app", release.promoted_from->app},
+                     {"version", release.promoted_from->version}};
+  }
   return {
+      {"promoted_from", promoted_from},
       {"version", release.version},
       {"status", details.status},
       {"live", details.live},

@@ -79,6 +79,10 @@ Expected<void> info(const Globals& globals, const ReleasesArgs& args) {
   row("By:", release.user);
   row("Commit:", release.commit);
   row("Slug:", release.slug);
+  if (release.promoted_from) {
+    row("Promoted from:",
+        fmt::format("{} v{}", release.promoted_from->app, release.promoted_from->version));
+  }
   row("Buildpacks:", joined(json["buildpacks"]));
   row("Stack:", release.stack);
   row("Release command:", release.release_command);

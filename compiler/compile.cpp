@@ -193,6 +193,10 @@ Expected<BuildResult> compile_app(const BuildRequest& request, const Config& con
   if (chosen.empty()) {
     return fail("{} (tried {})", undetected_app(app), fmt::join(refs, ", "));
   }
+  if (request.reuse && request.reuse(result.buildpacks, result.stack)) {
+    result.reused = true;
+    return result;
+  }
 
   ProcessTypes defaults;
   std::vector<std::pair<std::string, std::string>> config_vars;

@@ -23,6 +23,12 @@ namespace slipway {
 
 inline constexpr std::string_view k_stack = "slipway-24";
 
+struct UsedBuildpack {
+  std::string ref;    // as named
+  std::string name;   // what bin/detect called it ("Node.js")
+  std::string commit; // git buildpacks only
+};
+
 struct BuildRequest {
   std::filesystem::path build_dir;     // the app's source; compiled in place
   std::filesystem::path cache_dir;     // CACHE_DIR, kept between builds (created if missing)
@@ -44,12 +50,10 @@ struct BuildRequest {
   // disk (a path or a file:// URL): yes for a source the admin hands to `build` or
   // `deploy`, no for a pushed commit, except under [build].local_buildpacks.
   bool trusted_source = false;
-};
-
-struct UsedBuildpack {
-  std::string ref;    // as named
-  std::string name;   // what bin/detect called it ("Node.js")
-  std::string commit; // git buildpacks only
+  // Asked once the buildpacks are chosen, before any compiles, when set: true skips the
+  // compile, because the caller holds a slug built from this same source with these same
+  // buildpacks on this stack; compile_app then returns what it chose, `reused` set.
+  std::function<bool(const std::vector<UsedBuildpack>& buildpacks, std::string_view stack)> reuse;
 };
 
 struct BuildResult {
@@ -59,6 +63,7 @@ struct BuildResult {
   std::string stack{k_stack};
   std::string source_version;
   std::chrono::milliseconds compile_time{0}; // spent in the buildpacks' bin/compile
+  bool reused = false;                       // the caller's `reuse` said yes: nothing was compiled
 };
 
 Expected<BuildResult> compile_app(const BuildRequest& request, const Config& config);

@@ -67,6 +67,18 @@ bool deploy_commit(const Layout& layout, const Config& config, const std::string
                    git_repository* repo, const RefUpdate& update, const ReceivePack& receive_pack) {
   // The build's time limit covers every step, the export of the tree included.
   Deadline deadline(config.build.timeout);
+  const char* user = std::getenv("SLIPWAY_USER");
+  ReleaseContext context{.layout = layout,
+                         .config = config,
+                         .app = app,
+                         .user = user ? user : "",
+                         .on_output = say,
+                         .defer_deletions = true};
+  // An app that changes only by promotion refuses the push before anything is built.
+  if (auto allowed = check_direct_deploy(context); !allowed) {
+    say(failure_line(allowed.error().message));
+    return false;
+  }
   auto log = BuildLog::start(layout, app, update.new_id, update.ref);
   if (!log) {
     say(failure_line(log.error().message));
@@ -90,13 +102,7 @@ bool deploy_commit(const Layout& layout, const Config& config, const std::string
   record("started", {{"commit", update.new_id}, {"ref", update.ref}});
   output(step_line(fmt::format("Building {} from {} ({})", app, update.new_id.substr(0, 7),
                                describe_ref(update.ref))));
-  const char* user = std::getenv("SLIPWAY_USER");
-  ReleaseContext context{.layout = layout,
-                         .config = config,
-                         .app = app,
-                         .user = user ? user : "",
-                         .on_output = output,
-                         .defer_deletions = true};
+  context.on_output = output;
   std::string short_id = update.new_id.substr(0, 7);
   auto release = deploy(
       context,
@@ -118,7 +124,8 @@ bool deploy_commit(const Layout& layout, const Config& config, const std::string
                        .new_id = update.new_id,
                        .receive_pack_pid = receive_pack.pid,
                        .receive_pack_start = receive_pack.start_time},
-       .deadline = deadline});
+       .deadline = deadline,
+       .reuse_slug = true});
   auto recorded = release ? log->finish(release->version, "")
                           : log->finish(std::nullopt, release.error().message);
   if (release) {

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 
+#include <fmt/ranges.h>
+
 #include "common/file_lock.hpp"
 #include "common/files.hpp"
+#include "common/output.hpp"
 #include "common/paths.hpp"
 #include "common/random.hpp"
 #include "ops/rights.hpp"
@@ -12,6 +15,7 @@
 #include "runtime/apps.hpp"
 #include "runtime/deploy_lock.hpp"
 #include "runtime/events.hpp"
+#include "runtime/pipelines.hpp"
 #include "runtime/release_store.hpp"
 #include "runtime/repo.hpp"
 
@@ -58,7 +62,14 @@ Expected<AppSummary> app_summary(const Context& context, const std::string& app)
                      .url = app_url(context.config, app),
                      .releases = store.list().size(),
                      .live = store.live_version(),
-                     .maintenance = info.maintenance};
+                     .maintenance = info.maintenance,
+                     .promotion_only = info.promotion_only,
+                     .deploy_branches = deploy_branches(context.config, info)};
+  if (auto member = pipeline_member(context.layout, app); member && *member) {
+    auto pipeline = slipway::find_pipeline(context.layout, (*member)->coupling.pipeline);
+    summary.pipeline = pipeline ? pipeline->name : "";
+    summary.stage = to_string((*member)->coupling.stage);
+  }
   if (auto live = store.live(); live && *live) {
     summary.released_at = (*live)->created_at;
     summary.stack = (*live)->stack;
@@ -141,6 +152,68 @@ Expected<void> rename_app(const Context& context, const RenameApp& request) {
   // The old name's processes stop and its route goes; the new name's start.
   TRY(tell_daemon(context, request.from));
   return tell_daemon(context, request.to);
+}
+
+Expected<AppSummary> set_app(const Context& context, const SetApp& request) {
+  TRY(authorize(context, "apps:set", request.app));
+  if (request.settings.empty()) {
+    return usage_error("name a setting: promotion_only=true|false, deploy_branch=BRANCH");
+  }
+  // Each setting checked before any is applied.
+  std::optional<bool> promotion_only;
+  std::optional<std::string> deploy_branch;
+  for (const auto& [name, value] : request.settings) {
+    if (name == "promotion_only") {
+      if (value != "true" && value != "false") {
+        return usage_error("promotion_only must be true or false, not '{}'", printable(value));
+      }
+      promotion_only = value == "true";
+    } else if (name == "deploy_branch") {
+      if (!value.empty() && !is_branch_name(value)) {
+        return usage_error("deploy_branch must be a branch name such as main, not '{}'",
+                           printable(value));
+      }
+      deploy_branch = value;
+    } else {
+      return usage_error("unknown app setting '{}' (use promotion_only or deploy_branch)",
+                         printable(name));
+    }
+  }
+  if (promotion_only.value_or(false)) {
+    auto member = TRY(pipeline_member(context.layout, request.app));
+    if (!member || member->coupling.stage != Stage::production) {
+      return usage_error("promotion_only is for the production apps of a pipeline; '{}' is {}",
+                         request.app,
+                         member ? fmt::format("in the {} stage", to_string(member->coupling.stage))
+                                : std::string("not in a pipeline"));
+    }
+  }
+  {
+    auto lock = TRY(lock_app(context.layout, request.app, context.wait, context.on_output));
+    auto info = TRY(app_info(context.layout, request.app));
+    std::vector<std::string> changes;
+    if (promotion_only && info.promotion_only != *promotion_only) {
+      info.promotion_only = *promotion_only;
+      changes.push_back(fmt::format("promotion_only={}", *promotion_only));
+    }
+    if (deploy_branch && info.deploy_branch != *deploy_branch) {
+      info.deploy_branch = *deploy_branch;
+      changes.push_back(fmt::format("deploy_branch={}", *deploy_branch));
+    }
+    if (!changes.empty()) {
+      TRY(save_app_info(context.layout, info));
+      nlohmann::json data = {{"message", fmt::format("Set {}", fmt::join(changes, ", "))}};
+      if (promotion_only) {
+        data["promotion_only"] = info.promotion_only;
+      }
+      if (deploy_branch) {
+        data["deploy_branch"] = info.deploy_branch;
+      }
+      record(context,
+             {.app = request.app, .resource = "app", .action = "updated", .data = std::move(data)});
+    }
+  }
+  return app_summary(context, request.app);
 }
 
 Expected<std::filesystem::path> open_repository(const Context& context, const GitAccess& request) {

@@ -32,6 +32,10 @@ struct AppSummary {
   std::vector<std::string> buildpacks;  // the live release's
   std::uint64_t slug_size = 0;          // the live release's slug, bytes
   bool maintenance = false;
+  std::string pipeline; // the pipeline it is in, if any
+  std::string stage;    // its stage there
+  bool promotion_only = false;
+  std::vector<std::string> deploy_branches;
 };
 Expected<AppSummary> app_summary(const Context& context, const std::string& app);
 
@@ -60,6 +64,16 @@ struct RenameApp {
 // running daemon stops the old name's processes and starts the new one's. Interrupted, it
 // is completed by running it again.
 Expected<void> rename_app(const Context& context, const RenameApp& request);
+
+// `apps:set -a APP NAME=VALUE...`: the app's settings that are not config vars.
+//   promotion_only = true|false  a production app of a pipeline changes only by promotion
+//   deploy_branch = BRANCH|""    the one branch whose push deploys (""; the server's)
+struct SetApp {
+  std::string app;
+  std::vector<std::pair<std::string, std::string>> settings;
+};
+// The settings as they are after the change.
+Expected<AppSummary> set_app(const Context& context, const SetApp& request);
 
 struct GitAccess {
   std::string app;

@@ -4,7 +4,9 @@
 
 namespace slipway {
 
-Expected<void> validate_app_name(std::string_view name) {
+namespace {
+
+Expected<void> validate_name(std::string_view name, std::string_view what) {
   auto printable = [&] {
     std::string shown;
     for (char c : name.substr(0, 40)) {
@@ -18,11 +20,21 @@ Expected<void> validate_app_name(std::string_view name) {
                  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
                });
   if (!valid) {
-    return usage_error("invalid app name '{}' (use 2-30 lowercase letters, digits and dashes, "
+    return usage_error("invalid {} name '{}' (use 2-30 lowercase letters, digits and dashes, "
                        "starting with a letter)",
-                       printable());
+                       what, printable());
   }
   return {};
+}
+
+} // namespace
+
+Expected<void> validate_app_name(std::string_view name) {
+  return validate_name(name, "app");
+}
+
+Expected<void> validate_pipeline_name(std::string_view name) {
+  return validate_name(name, "pipeline");
 }
 
 } // namespace slipway

@@ -242,6 +242,47 @@ Expected<void> read_access(const toml::table& table, const std::string& origin, 
   return {};
 }
 
+Expected<void> read_coupling(const toml::table& table, const std::string& origin, AppInfo& info) {
+  const toml::node* node = table.get("pipeline");
+  if (!node) {
+    return {};
+  }
+  const toml::table* coupling = node->as_table();
+  auto string_of = [&](std::string_view key) {
+    return coupling
+               ? coupling->get(key) ? coupling->get(key)->value_exact<std::string>() : std::nullopt
+               : std::nullopt;
+  };
+  auto time_of = [&](std::string_view key) -> std::optional<TimePoint> {
+    const toml::node* time = coupling ? coupling->get(key) : nullptr;
+    auto value = time ? time->value_exact<toml::date_time>() : std::nullopt;
+    return value ? std::optional(from_toml_time(*value)) : std::nullopt;
+  };
+  auto id = string_of("id");
+  auto pipeline = string_of("pipeline");
+  auto stage_name = string_of("stage");
+  std::optional<Stage> stage;
+  if (stage_name) {
+    if (auto parsed = parse_stage(*stage_name)) {
+      stage = *parsed;
+    }
+  }
+  auto created = time_of("created_at");
+  auto updated = time_of("updated_at");
+  if (!coupling || coupling->size() != 5 || !id || !is_uuid(*id) || !pipeline ||
+      !is_uuid(*pipeline) || !stage || !created || !updated) {
+    return fail("{}: [pipeline] must hold id and pipeline (UUIDs), stage (review, development, "
+                "staging or production), created_at and updated_at",
+                origin);
+  }
+  info.coupling = PipelineCoupling{.id = *id,
+                                   .pipeline = *pipeline,
+                                   .stage = *stage,
+                                   .created_at = *created,
+                                   .updated_at = *updated};
+  return {};
+}
+
 } // namespace
 
 namespace {
@@ -280,7 +321,7 @@ Expected<AppInfo> read_app_info(const Layout& layout, const std::string& name) {
     for (const auto& [key, value] : table) {
       if (key.str() != "id" && key.str() != "created_at" && key.str() != "deploy_branch" &&
           key.str() != "formation" && key.str() != "domains" && key.str() != "access" &&
-          key.str() != "maintenance") {
+          key.str() != "maintenance" && key.str() != "promotion_only" && key.str() != "pipeline") {
         return fail("{}: unknown key '{}'", origin, key.str());
       }
     }
@@ -313,6 +354,14 @@ Expected<AppInfo> read_app_info(const Layout& layout, const std::string& name) {
       }
       info.maintenance = *value;
     }
+    if (const toml::node* promotion_only = table.get("promotion_only")) {
+      auto value = promotion_only->value_exact<bool>();
+      if (!value) {
+        return fail("{}: 'promotion_only' must be true or false", origin);
+      }
+      info.promotion_only = *value;
+    }
+    TRY(read_coupling(table, origin, info));
     TRY(read_formation(table, origin, info));
     TRY(read_domains(table, origin, info));
     TRY(read_access(table, origin, info));
@@ -333,6 +382,16 @@ Expected<void> save_app_info(const Layout& layout, const AppInfo& info) {
   }
   if (info.maintenance) {
     table.insert("maintenance", true);
+  }
+  if (info.promotion_only) {
+    table.insert("promotion_only", true);
+  }
+  if (info.coupling) {
+    table.insert("pipeline", toml::table{{"id", info.coupling->id},
+                                         {"pipeline", info.coupling->pipeline},
+                                         {"stage", std::string(to_string(info.coupling->stage))},
+                                         {"created_at", to_toml_time(info.coupling->created_at)},
+                                         {"updated_at", to_toml_time(info.coupling->updated_at)}});
   }
   if (!info.domains.empty()) {
     toml::array domains;

@@ -11,6 +11,7 @@
 #include "common/error.hpp"
 #include "common/owner.hpp"
 #include "runtime/layout.hpp"
+#include "runtime/stage.hpp"
 
 namespace slipway {
 
@@ -27,6 +28,11 @@ struct AppInfo {
   // `maintenance:on`: the router answers every request for its hosts with a 503 page, while
   // its processes keep running.
   bool maintenance = false;
+  // Its place in a pipeline (pipelines.hpp), if any.
+  std::optional<PipelineCoupling> coupling;
+  // `apps:set promotion_only=true`, for a production app: it changes only by promotion (a
+  // push or `deploy` is refused; rollback and config changes are not).
+  bool promotion_only = false;
 };
 
 inline constexpr int k_max_scale = 100; // processes of one type

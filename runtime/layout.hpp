@@ -41,6 +41,18 @@ class Layout {
   std::filesystem::path event_cursor(const std::string& subscriber) const {
     return events_dir() / "cursors" / subscriber;
   }
+  // Pipelines (pipelines.hpp): their list, its writers' lock, and each promotion's record
+  // and the lock its runner holds. `id` is a UUID the caller validated.
+  std::filesystem::path pipelines_dir() const { return m_root / "pipelines"; }
+  std::filesystem::path pipelines_file() const { return pipelines_dir() / "pipelines.toml"; }
+  std::filesystem::path pipelines_lock() const { return pipelines_dir() / ".lock"; }
+  std::filesystem::path promotions_dir() const { return pipelines_dir() / "promotions"; }
+  std::filesystem::path promotion_file(const std::string& id) const {
+    return promotions_dir() / (id + ".toml");
+  }
+  std::filesystem::path promotion_lock(const std::string& id) const {
+    return promotions_dir() / (id + ".lock");
+  }
   // Every ssh request, accepted or refused, one line each.
   std::filesystem::path ssh_audit_log() const { return m_root / "logs" / "ssh.log"; }
 

@@ -8,6 +8,7 @@
 #include <toml++/toml.h>
 
 #include "common/time.hpp"
+#include "runtime/app_name.hpp"
 
 namespace slipway {
 
@@ -79,6 +80,10 @@ std::string release_to_toml(const Release& release) {
   put("release_command", release.release_command);
   put("reason", release.reason);
   put("user", release.user);
+  if (release.promoted_from) {
+    table.insert("promoted_from", toml::table{{"app", release.promoted_from->app},
+                                              {"version", release.promoted_from->version}});
+  }
   toml::array buildpacks;
   for (const auto& buildpack : release.buildpacks) {
     buildpacks.push_back(buildpack);
@@ -112,9 +117,9 @@ Expected<Release> release_from_toml(std::string_view text, std::string_view orig
                 error.description());
   }
   static const std::set<std::string, std::less<>> known = {
-      "version", "status",     "description",   "created_at",      "commit",
-      "slug",    "slug_file",  "stack",         "release_command", "reason",
-      "user",    "buildpacks", "process_order", "process_types",   "config"};
+      "version",       "status",        "description",     "created_at",   "commit", "slug",
+      "slug_file",     "stack",         "release_command", "reason",       "user",   "buildpacks",
+      "process_order", "process_types", "config",          "promoted_from"};
   for (const auto& [key, value] : table) {
     if (!known.contains(key.str())) {
       return fail("{}: unknown key '{}'", origin, key.str());
@@ -165,6 +170,16 @@ Expected<Release> release_from_toml(std::string_view text, std::string_view orig
       }
       release.buildpacks.push_back(*name);
     }
+  }
+  if (const toml::node* node = table.get("promoted_from")) {
+    const toml::table* from = node->as_table();
+    auto app = from ? (*from)["app"].value_exact<std::string>() : std::nullopt;
+    auto version = from ? (*from)["version"].value_exact<std::int64_t>() : std::nullopt;
+    if (!from || from->size() != 2 || !app || !validate_app_name(*app) || !version ||
+        *version < 1 || *version > std::numeric_limits<int>::max()) {
+      return fail("{}: 'promoted_from' must be {{ app = NAME, version = N }}", origin);
+    }
+    release.promoted_from = PromotedFrom{*app, static_cast<int>(*version)};
   }
   auto types = TRY(string_table(table, "process_types", origin));
   // Declared order first, then anything the order does not name.

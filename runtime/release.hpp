@@ -33,6 +33,12 @@ inline std::size_t config_size(const ConfigVars& config) {
   return size;
 }
 
+// The release a promotion copied (its slug is this release's slug).
+struct PromotedFrom {
+  std::string app;
+  int version = 0;
+};
+
 struct Release {
   int version = 0;
   ReleaseStatus status = ReleaseStatus::pending;
@@ -48,6 +54,7 @@ struct Release {
   ConfigVars config;
   std::string reason; // why it failed
   std::string user;   // who made it, when known
+  std::optional<PromotedFrom> promoted_from;
 
   bool has_slug() const { return !slug.empty(); }
 };

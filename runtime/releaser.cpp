@@ -17,6 +17,7 @@
 #include "compiler/release_yaml.hpp"
 #include "runtime/apps.hpp"
 #include "runtime/first_deploy.hpp"
+#include "runtime/pipelines.hpp"
 #include "runtime/release_store.hpp"
 #include "runtime/retention.hpp"
 #include "runtime/slug_store.hpp"
@@ -142,10 +143,60 @@ void run_script(const ReleaseContext& context, Operation& operation, const Relea
   }
 }
 
+// A succeeded release, with its slug still stored, that was built from `commit`.
+struct BuiltRelease {
+  std::string app;
+  Release release;
+};
+
+// Releases built from `commit` that may lend their slug to a build of it for `app`: the
+// app's own, then those of the other apps of its pipeline, newest first. Promoted releases
+// are left out: the release their slug was built in is named instead.
+std::vector<BuiltRelease> releases_built_from(const ReleaseContext& context,
+                                              const std::string& commit) {
+  std::vector<std::string> apps = {context.app};
+  if (auto member = pipeline_member(context.layout, context.app); member && *member) {
+    for (const auto& other : pipeline_members(context.layout, (*member)->coupling.pipeline)) {
+      if (other.app != context.app) {
+        apps.push_back(other.app);
+      }
+    }
+  }
+  std::vector<BuiltRelease> found;
+  SlugStore slugs(context.layout);
+  for (const auto& app : apps) {
+    auto releases = ReleaseStore(context.layout, app).list();
+    for (auto it = releases.rbegin(); it != releases.rend(); ++it) {
+      if (it->commit == commit && it->status == ReleaseStatus::succeeded && !it->promoted_from &&
+          it->has_slug() && slugs.has(*it)) {
+        found.push_back({app, std::move(*it)});
+      }
+    }
+  }
+  return found;
+}
+
 } // namespace
+
+Expected<void> check_direct_deploy(const ReleaseContext& context) {
+  auto refusal = direct_deploy_refusal(context.layout, context.app);
+  if (!refusal) {
+    return {};
+  }
+  Event event{.app = context.app,
+              .resource = "release",
+              .action = "refused",
+              .actor = context.user.empty() ? local_actor() : context.user,
+              .data = {{"reason", *refusal}, {"message", "Deploy refused: " + *refusal}}};
+  if (auto recorded = record_event(context.layout, context.config, std::move(event)); !recorded) {
+    context.on_output(failure_line("warning: " + recorded.error().message));
+  }
+  return fail_as(ErrorKind::forbidden, "{}", *refusal);
+}
 
 Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& request) {
   Deadline deadline = request.deadline.value_or(Deadline(context.config.build.timeout));
+  TRY(check_direct_deploy(context));
   auto operation = TRY(Operation::begin(context));
   // A build may fill the disk; what is left is for config changes and rollbacks, which
   // need little, and for other apps.
@@ -191,18 +242,45 @@ Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& req
   auto cgroups =
       SandboxCgroups::create(context.layout.id(), context.app, fmt::format("build-{}", getpid()),
                              context.config.build.memory, context.config.runtime.processes);
-  auto built = compile_app({.build_dir = build_dir,
-                            .cache_dir = context.layout.cache_dir(context.app),
-                            .env_dir = env_dir,
-                            .work_dir = work_dir,
-                            .buildpacks = request.buildpacks,
-                            .source_version = request.commit,
-                            .on_output = context.on_output,
-                            .identity = identity,
-                            .cgroups = cgroups,
-                            .deadline = deadline,
-                            .trusted_source = request.trusted_source},
-                           context.config);
+  // A release built from this commit lends its slug when the buildpacks the build chooses
+  // are the ones it was built with. A git buildpack's ref may have moved: never reused.
+  std::vector<BuiltRelease> built_before;
+  if (request.reuse_slug && !request.commit.empty()) {
+    built_before = releases_built_from(context, request.commit);
+  }
+  std::optional<BuiltRelease> lender;
+  auto reuse = [&](const std::vector<UsedBuildpack>& chosen, std::string_view stack) {
+    std::vector<std::string> refs;
+    for (const auto& buildpack : chosen) {
+      if (!buildpack.commit.empty()) {
+        return false;
+      }
+      refs.push_back(buildpack.ref);
+    }
+    for (const auto& candidate : built_before) {
+      if (candidate.release.buildpacks == refs && candidate.release.stack == stack) {
+        lender = candidate;
+        return true;
+      }
+    }
+    return false;
+  };
+  auto built = compile_app(
+      {.build_dir = build_dir,
+       .cache_dir = context.layout.cache_dir(context.app),
+       .env_dir = env_dir,
+       .work_dir = work_dir,
+       .buildpacks = request.buildpacks,
+       .source_version = request.commit,
+       .on_output = context.on_output,
+       .identity = identity,
+       .cgroups = cgroups,
+       .deadline = deadline,
+       .trusted_source = request.trusted_source,
+       .reuse = built_before.empty()
+                    ? std::function<bool(const std::vector<UsedBuildpack>&, std::string_view)>()
+                    : reuse},
+      context.config);
   cgroups->remove();
   if (!built) {
     return std::unexpected(built.error());
@@ -217,6 +295,19 @@ Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& req
         request.commit.empty() ? "Deploy" : fmt::format("Deploy {}", request.commit.substr(0, 7));
   }
   Release release = draft(context, description);
+  if (built->reused && lender) {
+    const std::string& slug = lender->release.slug;
+    context.on_output(step_line(fmt::format(
+        "Reusing slug {}… from {} v{}: the same commit, buildpacks and stack; nothing to rebuild",
+        slug.substr(0, 19), lender->app, lender->release.version)));
+    copy_code(lender->release, release);
+    release.config = config;
+    release = TRY(operation.releases().create(release));
+    if (first_deploy && manifest && !manifest->formation.empty()) {
+      TRY(apply_formation(context, operation, *manifest, release));
+    }
+    return operation.publish(std::move(release), {}, request.push);
+  }
   release.commit = request.commit;
   release.stack = built->stack;
   release.config = config;
@@ -326,6 +417,33 @@ Expected<std::optional<Release>> change_config(const ReleaseContext& context, co
     return std::unexpected(published.error());
   }
   return std::optional<Release>(std::move(*published));
+}
+
+Expected<Release> promote(const ReleaseContext& context, const std::string& source_app,
+                          const Release& source) {
+  if (source.status != ReleaseStatus::succeeded || !source.has_slug()) {
+    return fail("{} v{} {}; only a succeeded release with a slug can be promoted", source_app,
+                source.version,
+                source.status == ReleaseStatus::succeeded ? "has no slug (nothing was built)"
+                : source.status == ReleaseStatus::failed  ? "failed"
+                                                          : "is still pending");
+  }
+  auto operation = TRY(Operation::begin(context));
+  if (!operation.slugs().has(source)) {
+    return fail("{} v{} has expired: its slug was pruned, so it cannot be promoted", source_app,
+                source.version);
+  }
+  auto live = TRY(operation.releases().live());
+  Release release =
+      draft(context,
+            fmt::format("Promote {} v{}{}", source_app, source.version,
+                        source.commit.empty() ? std::string()
+                                              : fmt::format(" ({})", source.commit.substr(0, 7))));
+  copy_code(source, release);
+  release.config = live ? live->config : ConfigVars{};
+  release.promoted_from = PromotedFrom{source_app, source.version};
+  auto created = TRY(operation.releases().create(release));
+  return operation.publish(std::move(created), {});
 }
 
 Expected<Release> rollback(const ReleaseContext& context, std::optional<int> target) {

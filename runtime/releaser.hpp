@@ -35,7 +35,15 @@ struct DeployRequest {
   bool trusted_source = false;
   // When the build's time limit started (a push's export counts); empty: now.
   std::optional<Deadline> deadline;
+  // The source is exactly `commit`'s tree (a push): a succeeded release of this app, or of
+  // an app of its pipeline, built from the same commit with the same buildpacks on the same
+  // stack lends its slug instead of a rebuild (a promoted commit pushed later).
+  bool reuse_slug = false;
 };
+
+// The one rule of promotion_only (pipelines.hpp), applied: a direct deploy of an app that
+// changes only by promotion is refused, and the refusal recorded as an event.
+Expected<void> check_direct_deploy(const ReleaseContext& context);
 
 Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& request);
 
@@ -48,6 +56,13 @@ Expected<std::optional<Release>> change_config(const ReleaseContext& context, co
 // A new release "Rollback to vN" with vN's slug and config: no build. Default target: the
 // newest succeeded release before the live one.
 Expected<Release> rollback(const ReleaseContext& context, std::optional<int> target);
+
+// A new release "Promote SRC vN (COMMIT)" of the target (`context.app`): `source`'s slug
+// (shared through the slug store, never copied) and process types, with the target's own
+// config, release phase and health-checked activation. No build. `source` must have
+// succeeded and its slug must still be stored.
+Expected<Release> promote(const ReleaseContext& context, const std::string& source_app,
+                          const Release& source);
 
 // Settles what an interrupted operation left (operation.hpp), then what defer_deletions
 // left: scratch dirs of finished operations and unneeded slugs.

@@ -1,0 +1,220 @@
+#include "runtime/pipelines.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+#include "common/files.hpp"
+#include "common/output.hpp"
+#include "common/random.hpp"
+#include "common/stamped_cache.hpp"
+#include "runtime/app_name.hpp"
+#include "runtime/apps.hpp"
+
+namespace slipway {
+
+namespace fs = std::filesystem;
+
+std::string_view to_string(Stage stage) {
+  switch (stage) {
+  case Stage::review:
+    return "review";
+  case Stage::development:
+    return "development";
+  case Stage::staging:
+    return "staging";
+  case Stage::production:
+    return "production";
+  }
+  return "development";
+}
+
+Expected<Stage> parse_stage(std::string_view text) {
+  for (Stage stage : k_stages) {
+    if (to_string(stage) == text) {
+      return stage;
+    }
+  }
+  return usage_error("unknown stage '{}' (use review, development, staging or production)",
+                     printable(text));
+}
+
+std::optional<Stage> downstream_of(Stage stage) {
+  switch (stage) {
+  case Stage::development:
+    return Stage::staging;
+  case Stage::staging:
+    return Stage::production;
+  default:
+    return std::nullopt;
+  }
+}
+
+std::optional<Stage> upstream_of(Stage stage) {
+  switch (stage) {
+  case Stage::staging:
+    return Stage::development;
+  case Stage::production:
+    return Stage::staging;
+  default:
+    return std::nullopt;
+  }
+}
+
+namespace {
+
+Expected<std::vector<Pipeline>> read_pipelines(const fs::path& file) {
+  std::vector<Pipeline> pipelines;
+  std::error_code ec;
+  if (!fs::exists(file, ec)) {
+    return pipelines;
+  }
+  auto text = TRY(read_file(file));
+  std::string origin = file.string();
+  try {
+    auto table = toml::parse(text, origin);
+    for (const auto& [key, value] : table) {
+      if (key.str() != "pipeline") {
+        return fail("{}: unknown key '{}'", origin, key.str());
+      }
+    }
+    const toml::array* list = table.get("pipeline") ? table.get("pipeline")->as_array() : nullptr;
+    if (table.get("pipeline") && !list) {
+      return fail("{}: 'pipeline' must be a list of tables ([[pipeline]])", origin);
+    }
+    for (std::size_t i = 0; list && i < list->size(); ++i) {
+      const toml::table* entry = list->get(i)->as_table();
+      auto id = entry ? (*entry)["id"].value_exact<std::string>() : std::nullopt;
+      auto name = entry ? (*entry)["name"].value_exact<std::string>() : std::nullopt;
+      auto created = entry ? (*entry)["created_at"].value_exact<toml::date_time>() : std::nullopt;
+      auto updated = entry ? (*entry)["updated_at"].value_exact<toml::date_time>() : std::nullopt;
+      if (!entry || entry->size() != 4 || !id || !is_uuid(*id) || !name ||
+          !validate_pipeline_name(*name) || !created || !updated) {
+        return fail("{}: pipeline {} must hold id (a UUID), name (a pipeline name), created_at "
+                    "and updated_at, and nothing else",
+                    origin, i + 1);
+      }
+      pipelines.push_back({.id = *id,
+                           .name = *name,
+                           .created_at = from_toml_time(*created),
+                           .updated_at = from_toml_time(*updated)});
+    }
+  } catch (const toml::parse_error& error) {
+    return fail("{} is corrupt: {}", origin, error.description());
+  }
+  std::ranges::sort(pipelines, {}, &Pipeline::name);
+  return pipelines;
+}
+
+StampedCache<std::vector<Pipeline>>& pipelines_cache() {
+  static StampedCache<std::vector<Pipeline>> cache(16);
+  return cache;
+}
+
+} // namespace
+
+Expected<std::vector<Pipeline>> load_pipelines(const Layout& layout) {
+  fs::path file = layout.pipelines_file();
+  auto stamp = file_stamp(file);
+  if (auto cached = stamp ? pipelines_cache().find(file, *stamp) : std::nullopt) {
+    return std::move(*cached);
+  }
+  auto pipelines = read_pipelines(file);
+  if (pipelines && stamp) {
+    pipelines_cache().keep(file, *stamp, *pipelines);
+  }
+  return pipelines;
+}
+
+Expected<void> save_pipelines(const Layout& layout, const std::vector<Pipeline>& pipelines) {
+  toml::array list;
+  for (const Pipeline& pipeline : pipelines) {
+    list.push_back(toml::table{{"id", pipeline.id},
+                               {"name", pipeline.name},
+                               {"created_at", to_toml_time(pipeline.created_at)},
+                               {"updated_at", to_toml_time(pipeline.updated_at)}});
+  }
+  toml::table table;
+  if (!list.empty()) {
+    table.insert("pipeline", std::move(list));
+  }
+  std::ostringstream out;
+  out << table << "\n";
+  std::error_code ec;
+  fs::create_directories(layout.pipelines_dir(), ec);
+  return write_file_atomic(layout.pipelines_file(), out.str());
+}
+
+Expected<Pipeline> find_pipeline(const Layout& layout, std::string_view name_or_id) {
+  auto pipelines = TRY(load_pipelines(layout));
+  auto found = std::ranges::find_if(pipelines, [&](const Pipeline& pipeline) {
+    return pipeline.name == name_or_id || pipeline.id == name_or_id;
+  });
+  if (found == pipelines.end()) {
+    return fail_as(ErrorKind::not_found, "pipeline '{}' does not exist", printable(name_or_id));
+  }
+  return *found;
+}
+
+std::vector<PipelineMember> pipeline_members(const Layout& layout, const std::string& pipeline_id) {
+  std::vector<PipelineMember> members;
+  for (const auto& app : list_apps(layout)) {
+    auto info = app_info(layout, app);
+    if (info && info->coupling && info->coupling->pipeline == pipeline_id) {
+      members.push_back({.app = app,
+                         .app_id = info->id,
+                         .coupling = *info->coupling,
+                         .promotion_only = info->promotion_only});
+    }
+  }
+  std::ranges::stable_sort(members, {}, [](const PipelineMember& member) {
+    return static_cast<int>(member.coupling.stage);
+  });
+  return members;
+}
+
+Expected<std::optional<PipelineMember>> pipeline_member(const Layout& layout,
+                                                        const std::string& app) {
+  auto info = TRY(app_info(layout, app));
+  if (!info.coupling) {
+    return std::nullopt;
+  }
+  auto pipelines = TRY(load_pipelines(layout));
+  if (std::ranges::find(pipelines, info.coupling->pipeline, &Pipeline::id) == pipelines.end()) {
+    return std::nullopt;
+  }
+  return PipelineMember{.app = app,
+                        .app_id = info.id,
+                        .coupling = *info.coupling,
+                        .promotion_only = info.promotion_only};
+}
+
+std::vector<PipelineMember> stage_members(const Layout& layout, const PipelineMember& member,
+                                          Stage stage) {
+  auto members = pipeline_members(layout, member.coupling.pipeline);
+  std::erase_if(members, [&](const PipelineMember& other) {
+    return other.coupling.stage != stage || other.app == member.app;
+  });
+  return members;
+}
+
+std::optional<std::string> direct_deploy_refusal(const Layout& layout, const std::string& app) {
+  auto member = pipeline_member(layout, app);
+  if (!member || !*member || !(*member)->promotion_only ||
+      (*member)->coupling.stage != Stage::production) {
+    return std::nullopt;
+  }
+  // Where its code comes from: the stage upstream, else any app of the pipeline.
+  std::string from = "STAGING_APP";
+  auto upstream = stage_members(layout, **member, Stage::staging);
+  if (upstream.empty()) {
+    upstream = stage_members(layout, **member, Stage::development);
+  }
+  if (!upstream.empty()) {
+    from = upstream.front().app;
+  }
+  return fmt::format("production changes only by promotion: slipway pipelines:promote -a {}", from);
+}
+
+} // namespace slipway
