@@ -46,6 +46,7 @@ Release full_release() {
   };
   release.reason = "release phase exited with status 1\nsee release.log";
   release.user = "alice@example.com";
+  release.promoted_from = PromotedFrom{"shop-staging", 12};
   return release;
 }
 
@@ -64,6 +65,11 @@ void check_same(const Release& got, const Release& want) {
   CHECK(got.config == want.config);
   CHECK(got.reason == want.reason);
   CHECK(got.user == want.user);
+  CHECK(got.promoted_from.has_value() == want.promoted_from.has_value());
+  if (got.promoted_from && want.promoted_from) {
+    CHECK(got.promoted_from->app == want.promoted_from->app);
+    CHECK(got.promoted_from->version == want.promoted_from->version);
+  }
 }
 
 // A minimal valid record, with `extra` appended.
@@ -326,4 +332,20 @@ TEST_CASE("a slug that is not sha256 and 64 lowercase hex characters is corrupt"
         parse_error(record("slug = \"" + slug + "\"\nslug_file = \"" + hex + ".tar.zst\"\n"));
     CHECK(contains(message, "do not name a slug"));
   }
+}
+
+TEST_CASE("promoted_from must name an app and a version, and nothing else", "[release]") {
+  for (const char* bad : {"promoted_from = \"shop\"\n", "promoted_from = { app = \"shop\" }\n",
+                          "promoted_from = { app = \"../x\", version = 2 }\n",
+                          "promoted_from = { app = \"shop\", version = 0 }\n",
+                          "promoted_from = { app = \"shop\", version = 2, by = \"x\" }\n"}) {
+    INFO(bad);
+    CHECK(
+        contains(parse_error(record(bad)), "'promoted_from' must be { app = NAME, version = N }"));
+  }
+  auto good = release_from_toml(record("promoted_from = { app = \"shop\", version = 2 }\n"), "r");
+  REQUIRE(good);
+  REQUIRE(good->promoted_from);
+  CHECK(good->promoted_from->app == "shop");
+  CHECK(good->promoted_from->version == 2);
 }
