@@ -302,6 +302,11 @@ TEST_CASE("the ssh command and the CLI reach the same operation and give the sam
            {"alice", "ps:scale -a demo web=101", "'web=101' is not TYPE=COUNT"},
            {"admin", "domains:add -a demo not_a_host", "not_a_host"},
            {"admin", "releases -a nope", "app 'nope' does not exist"},
+           {"alice", "pipelines:create shop", "'pipelines:create' needs an admin key"},
+           {"alice", "pipelines:promote -a other", "key 'alice' has no access to app 'other'"},
+           {"alice", "apps:set -a demo promotion_only=true", "'apps:set' needs an admin key"},
+           {"admin", "pipelines:update -a demo --stage qa", "unknown stage 'qa'"},
+           {"admin", "pipelines:diff -a demo", "app 'demo' is not in a pipeline"},
        }) {
     INFO(ask.key << ": " << ask.command);
     auto over_ssh = server.ssh(ask.key, ask.command);
