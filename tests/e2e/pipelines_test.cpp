@@ -2,6 +2,8 @@
 // on production with production's config, a target that fails its release phase while
 // another succeeds, pipelines:diff from the apps' git history, promotion_only refusing a
 // direct push, a promoted commit pushed later reusing its slug, and who may do what.
+#include <atomic>
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -198,6 +200,60 @@ TEST_CASE("promotion_only refuses a direct push and a pushed promoted commit reu
   CHECK(server.serves("shop-prod2", "v1 production2"));
   CHECK(live_release(server, "shop-prod2")["slug"] == live_release(server, "shop-stg")["slug"]);
   CHECK(live_release(server, "shop-prod2")["commit"] == v1);
+}
+
+TEST_CASE("a promotion killed in a target's release phase leaves that target's release live",
+          "[pipelines][faults]") {
+  Shop shop;
+  Server& server = shop.server;
+  shop.push_version("v1");
+  REQUIRE(shop.promote({"--to", "shop-prod"}).ok());
+  REQUIRE(server.serves("shop-prod", "v1 production"));
+  REQUIRE(server.slipway({"config:set", "-a", "shop-prod", "SLOW_ON=v2"}).ok());
+  shop.push_version("v2");
+
+  // The promoting command is killed (its whole process group) while shop-prod's release
+  // phase runs.
+  std::atomic<bool> in_phase = false;
+  auto killed =
+      run({.argv = {slipway_binary().string(), "--root", server.root.string(), "pipelines:promote",
+                    "-a", "shop-stg", "--to", "shop-prod"},
+           .on_line =
+               [&](std::string_view line) {
+                 if (line.find("release phase sleeps for v2") != line.npos) {
+                   in_phase = true;
+                 }
+               },
+           .timeout = std::chrono::seconds(50),
+           .watch = [&]() -> std::optional<std::string> {
+             return in_phase ? std::optional<std::string>("killed mid-promotion") : std::nullopt;
+           },
+           .watch_interval = std::chrono::milliseconds(100)});
+  REQUIRE(killed);
+  CHECK(killed->stopped_because == "killed mid-promotion");
+  CHECK(server.get("shop-prod").body == "v1 production\n");
+
+  // The next operation on the app settles the release the promotion left pending.
+  REQUIRE(server.slipway({"config:unset", "-a", "shop-prod", "SLOW_ON"}).ok());
+  bool interrupted = false;
+  for (const auto& release : server.releases("shop-prod")) {
+    interrupted |= release["description"].get<std::string>().starts_with("Promote shop-stg") &&
+                   release["status"] == "failed";
+  }
+  CHECK(interrupted);
+  CHECK(server.get("shop-prod").body == "v1 production\n");
+  // Its record was claimed and left pending with its lock free: what a reader settles as
+  // interrupted (tests/unit/pipelines_test.cpp; the API's reads, pipeline_api_test.cpp).
+  for (const auto& entry : fs::directory_iterator(server.root / "pipelines/promotions")) {
+    if (entry.path().extension() == ".toml") {
+      CHECK(contains(read_text(entry.path()), "started = true"));
+    }
+  }
+  // And promoting again works.
+  auto again = shop.promote({"--to", "shop-prod"});
+  INFO(again.output);
+  REQUIRE(again.ok());
+  CHECK(server.serves("shop-prod", "v2 production"));
 }
 
 TEST_CASE("pipelines: who may do what, and malformed requests", "[pipelines][isolation]") {
