@@ -13,7 +13,6 @@
 #include "ops/settings.hpp"
 #include "runtime/app_name.hpp"
 #include "runtime/apps.hpp"
-#include "runtime/deploy_lock.hpp"
 #include "runtime/release_store.hpp"
 
 namespace slipway::ops {
@@ -31,20 +30,21 @@ bool visible(const Context& context, const Pipeline& pipeline) {
       [&](const PipelineMember& member) { return may_access(context, member.app); });
 }
 
-// Changes the app's coupling under its deploy lock, and records the event `change` returns.
+// Changes the app's coupling as a setting of the app (settings.hpp), recording the event
+// `change` returns as the coupling's.
 Expected<PipelineMember> change_coupling(const Context& context, const std::string& app,
                                          const std::function<Expected<Event>(AppInfo&)>& change) {
-  auto lock = TRY(lock_app(context.layout, app, context.wait, context.on_output));
-  auto info = TRY(app_info(context.layout, app));
-  auto event = TRY(change(info));
-  TRY(save_app_info(context.layout, info));
-  event.app = app;
-  event.resource = "pipeline-coupling";
-  record(context, std::move(event));
-  PipelineMember member{.app = app, .app_id = info.id, .promotion_only = info.promotion_only};
-  if (info.coupling) {
-    member.coupling = *info.coupling;
-  }
+  PipelineMember member{.app = app};
+  TRY(change_settings(context, app, [&](AppInfo& info) -> Expected<Event> {
+    auto event = TRY(change(info));
+    event.resource = "pipeline-coupling";
+    member.app_id = info.id;
+    member.promotion_only = info.promotion_only;
+    if (info.coupling) {
+      member.coupling = *info.coupling;
+    }
+    return event;
+  }));
   return member;
 }
 
