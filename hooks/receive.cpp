@@ -16,6 +16,8 @@
 #include "common/subprocess.hpp"
 #include "compiler/git_export.hpp"
 #include "hooks/ref_update.hpp"
+#include "ops/context.hpp"
+#include "ops/rights.hpp"
 #include "runtime/apps.hpp"
 #include "runtime/builds.hpp"
 #include "runtime/events.hpp"
@@ -103,6 +105,12 @@ bool deploy_commit(const Layout& layout, const Config& config, const std::string
   output(step_line(fmt::format("Building {} from {} ({})", app, update.new_id.substr(0, 7),
                                describe_ref(update.ref))));
   context.on_output = output;
+  // Another app's slug only when the pusher may use that app too: a build can bake the
+  // app's config into its slug.
+  auto pusher = ops::open_context(layout, user ? user : "", {});
+  auto may_reuse_slug_of = [&](const std::string& other) {
+    return pusher && ops::may_access(*pusher, other);
+  };
   std::string short_id = update.new_id.substr(0, 7);
   auto release = deploy(
       context,
@@ -125,7 +133,7 @@ bool deploy_commit(const Layout& layout, const Config& config, const std::string
                        .receive_pack_pid = receive_pack.pid,
                        .receive_pack_start = receive_pack.start_time},
        .deadline = deadline,
-       .reuse_slug = true});
+       .may_reuse_slug_of = may_reuse_slug_of});
   auto recorded = release ? log->finish(release->version, "")
                           : log->finish(std::nullopt, release.error().message);
   if (release) {

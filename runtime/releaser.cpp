@@ -152,12 +152,13 @@ struct BuiltRelease {
 // Releases built from `commit` that may lend their slug to a build of it for `app`: the
 // app's own, then those of the other apps of its pipeline, newest first. Promoted releases
 // are left out: the release their slug was built in is named instead.
-std::vector<BuiltRelease> releases_built_from(const ReleaseContext& context,
-                                              const std::string& commit) {
+std::vector<BuiltRelease>
+releases_built_from(const ReleaseContext& context, const std::string& commit,
+                    const std::function<bool(const std::string& app)>& may_reuse_slug_of) {
   std::vector<std::string> apps = {context.app};
   if (auto member = pipeline_member(context.layout, context.app); member && *member) {
     for (const auto& other : pipeline_members(context.layout, (*member)->coupling.pipeline)) {
-      if (other.app != context.app) {
+      if (other.app != context.app && may_reuse_slug_of(other.app)) {
         apps.push_back(other.app);
       }
     }
@@ -245,8 +246,8 @@ Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& req
   // A release built from this commit lends its slug when the buildpacks the build chooses
   // are the ones it was built with. A git buildpack's ref may have moved: never reused.
   std::vector<BuiltRelease> built_before;
-  if (request.reuse_slug && !request.commit.empty()) {
-    built_before = releases_built_from(context, request.commit);
+  if (request.may_reuse_slug_of && !request.commit.empty()) {
+    built_before = releases_built_from(context, request.commit, request.may_reuse_slug_of);
   }
   std::optional<BuiltRelease> lender;
   auto reuse = [&](const std::vector<UsedBuildpack>& chosen, std::string_view stack) {

@@ -35,10 +35,12 @@ struct DeployRequest {
   bool trusted_source = false;
   // When the build's time limit started (a push's export counts); empty: now.
   std::optional<Deadline> deadline;
-  // The source is exactly `commit`'s tree (a push): a succeeded release of this app, or of
-  // an app of its pipeline, built from the same commit with the same buildpacks on the same
-  // stack lends its slug instead of a rebuild (a promoted commit pushed later).
-  bool reuse_slug = false;
+  // Set when the source is exactly `commit`'s tree (a push): a succeeded release of this
+  // app, or of an app of its pipeline that this says yes to (one whose slug the pusher may
+  // see: it may hold what that app's config put in at build time), built from the same
+  // commit with the same buildpacks on the same stack lends its slug instead of a rebuild
+  // (a promoted commit pushed later).
+  std::function<bool(const std::string& app)> may_reuse_slug_of;
 };
 
 // The one rule of promotion_only (pipelines.hpp), applied: a direct deploy of an app that

@@ -26,9 +26,25 @@ std::size_t release_count(const Server& server, const std::string& app) {
   return server.releases(app).size();
 }
 
+// Adds the ssh key `name` (a collaborator) to the server.
+void add_key(const Server& server, const std::string& name) {
+  fs::path key = server.dir / name;
+  REQUIRE(
+      run_program({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", key.string()})
+          .ok());
+  auto added =
+      run({.argv = {slipway_binary().string(), "--root", server.root.string(), "keys:add", name},
+           .stdin_data = read_text(key.string() + ".pub")});
+  REQUIRE(added);
+  INFO(added->output);
+  REQUIRE(added->ok());
+}
+
 // staging (shop-stg) and two production apps, each with a STAGE_NAME of its own.
 struct Shop {
-  Server server;
+  // keys:add writes authorized_keys: the test's own, never ~/.ssh's.
+  Server server{{.config = "[runtime]\nhealth_timeout = \"10s\"\nstop_grace = \"3s\"\n"
+                           "[ssh]\nauthorized_keys = \"@DIR@/authorized_keys\"\n"}};
   Shop() {
     for (const char* app : {"shop-stg", "shop-prod", "shop-prod2"}) {
       server.create(app, fixture("apps/stage"));
@@ -200,6 +216,23 @@ TEST_CASE("promotion_only refuses a direct push and a pushed promoted commit reu
   CHECK(server.serves("shop-prod2", "v1 production2"));
   CHECK(live_release(server, "shop-prod2")["slug"] == live_release(server, "shop-stg")["slug"]);
   CHECK(live_release(server, "shop-prod2")["commit"] == v1);
+
+  // A collaborator's push never reuses the slug of an app it may not use (a build may bake
+  // that app's config into it): it builds.
+  server.create("shop-eu", fixture("apps/stage"));
+  REQUIRE(server.slipway({"pipelines:add", "shop", "-a", "shop-eu", "-s", "production"}).ok());
+  add_key(server, "bob");
+  REQUIRE(server.slipway({"access:add", "-a", "shop-eu", "bob"}).ok());
+  auto built =
+      run({.argv = {"git", "push", "-q", (server.root / "repos/shop-eu.git").string(), "main"},
+           .env = {{"SLIPWAY_USER", "bob"}},
+           .cwd = server.work("shop-stg")});
+  REQUIRE(built);
+  INFO(built->output);
+  REQUIRE(built->ok());
+  CHECK_FALSE(contains(built->output, "Reusing slug"));
+  CHECK(contains(built->output, "Compressing slug"));
+  CHECK(server.serves("shop-eu", "v1 ?"));
 }
 
 TEST_CASE("a promotion killed in a target's release phase leaves that target's release live",
@@ -263,15 +296,7 @@ TEST_CASE("pipelines: who may do what, and malformed requests", "[pipelines][iso
   for (const char* app : {"web-stg", "web-prod", "secret-app"}) {
     REQUIRE(server.slipway({"apps:create", app}).ok());
   }
-  fs::path key = server.dir / "bob";
-  REQUIRE(
-      run_program({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "bob", "-f", key.string()})
-          .ok());
-  auto added =
-      run({.argv = {slipway_binary().string(), "--root", server.root.string(), "keys:add", "bob"},
-           .stdin_data = read_text(key.string() + ".pub")});
-  REQUIRE(added);
-  REQUIRE(added->ok());
+  add_key(server, "bob");
   REQUIRE(server.slipway({"access:add", "-a", "web-stg", "bob"}).ok());
   auto as_bob = [&](std::vector<std::string> args) {
     args.insert(args.begin(), {"--root", server.root.string()});
