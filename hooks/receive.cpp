@@ -105,11 +105,9 @@ bool deploy_commit(const Layout& layout, const Config& config, const std::string
   output(step_line(fmt::format("Building {} from {} ({})", app, update.new_id.substr(0, 7),
                                describe_ref(update.ref))));
   context.on_output = output;
-  // Another app's slug only when the pusher may use that app too: a build can bake the
-  // app's config into its slug.
   auto pusher = ops::open_context(layout, user ? user : "", {});
   auto may_reuse_slug_of = [&](const std::string& other) {
-    return pusher && ops::may_access(*pusher, other);
+    return pusher && ops::may_reuse_build(*pusher, other, app);
   };
   std::string short_id = update.new_id.substr(0, 7);
   auto release = deploy(

@@ -121,6 +121,17 @@ bool may_access(const Context& context, const std::string& app) {
   return info && std::ranges::find(info->access, context.actor.name) != info->access.end();
 }
 
+bool may_reuse_build(const Context& context, const std::string& lender, const std::string& app) {
+  if (!may_access(context, lender)) {
+    return false;
+  }
+  auto from = app_info(context.layout, lender);
+  auto to = app_info(context.layout, app);
+  return from && to && std::ranges::all_of(from->access, [&](const std::string& key) {
+           return std::ranges::find(to->access, key) != to->access.end();
+         });
+}
+
 Expected<void> authorize(const Context& context, std::string_view operation,
                          const std::string& app) {
   auto info = find_operation(operation);

@@ -50,4 +50,10 @@ Expected<void> authorize(const Context& context, std::string_view operation,
 // Whether the actor may act on `app` (no error: for listings).
 bool may_access(const Context& context, const std::string& app);
 
+// Whether a build for `app` may take the slug `lender` built from the same commit: the actor
+// may use `lender`, and whoever may change `lender` (its collaborators; admins may change
+// every app) may change `app` too. A build can bake its app's config into the slug, so the
+// slug is only as trusted as those who can shape that build.
+bool may_reuse_build(const Context& context, const std::string& lender, const std::string& app);
+
 } // namespace slipway::ops

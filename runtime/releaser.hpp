@@ -36,10 +36,10 @@ struct DeployRequest {
   // When the build's time limit started (a push's export counts); empty: now.
   std::optional<Deadline> deadline;
   // Set when the source is exactly `commit`'s tree (a push): a succeeded release of this
-  // app, or of an app of its pipeline that this says yes to (one whose slug the pusher may
-  // see: it may hold what that app's config put in at build time), built from the same
-  // commit with the same buildpacks on the same stack lends its slug instead of a rebuild
-  // (a promoted commit pushed later).
+  // app, or of an app of its pipeline that this says yes to (ops::may_reuse_build: a build
+  // can bake its app's config into the slug), built from the same commit with the same
+  // buildpacks on the same stack lends its slug instead of a rebuild (a promoted commit
+  // pushed later).
   std::function<bool(const std::string& app)> may_reuse_slug_of;
 };
 

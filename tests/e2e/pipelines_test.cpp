@@ -233,6 +233,24 @@ TEST_CASE("promotion_only refuses a direct push and a pushed promoted commit reu
   CHECK_FALSE(contains(built->output, "Reusing slug"));
   CHECK(contains(built->output, "Compressing slug"));
   CHECK(server.serves("shop-eu", "v1 ?"));
+
+  // Nor is a slug that a collaborator could shape (through its app's config or buildpacks)
+  // lent to an app it may not change: the admin's push of the commit bob built builds.
+  server.write("shop-stg", "version.txt", "v9\n");
+  server.commit("shop-stg", "v9");
+  auto by_bob =
+      run({.argv = {"git", "push", "-q", (server.root / "repos/shop-eu.git").string(), "main"},
+           .env = {{"SLIPWAY_USER", "bob"}},
+           .cwd = server.work("shop-stg")});
+  REQUIRE(by_bob);
+  REQUIRE(by_bob->ok());
+  auto by_admin =
+      server.run({"git", "push", "-q", (server.root / "repos/shop-prod2.git").string(), "main"},
+                 server.work("shop-stg"));
+  INFO(by_admin.output);
+  REQUIRE(by_admin.ok());
+  CHECK_FALSE(contains(by_admin.output, "Reusing slug"));
+  CHECK(contains(by_admin.output, "Compressing slug"));
 }
 
 TEST_CASE("a promotion killed in a target's release phase leaves that target's release live",
