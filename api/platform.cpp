@@ -242,6 +242,7 @@ struct Platform::State {
     add_app_routes(routes);
     add_release_routes(routes);
     add_process_routes(routes);
+    add_pipeline_routes(routes);
   }
 
   Response handle(const Request& request, const std::string& peer, std::string& actor);

@@ -140,6 +140,8 @@ json app_json(const Layout& layout, const Config& config, const ops::AppSummary&
       {"acm", false},
       {"generation", "cedar"},
       {"current_release", app.live ? json(app.live.value()) : json(nullptr)},
+      // slipway's own (apps:set): a production app of a pipeline changes only by promotion.
+      {"promotion_only", app.promotion_only},
   };
 }
 
@@ -276,6 +278,51 @@ json collaborator_json(const Layout& layout, const Config& config, const ops::Ap
           {"app", app_ref_json(app)},
           {"created_at", nullptr},
           {"updated_at", nullptr}};
+}
+
+json pipeline_json(const Layout& layout, const Config& config, const Pipeline& pipeline,
+                   const std::string& owner) {
+  return {{"id", pipeline.id},
+          {"name", pipeline.name},
+          {"created_at", time_json(pipeline.created_at)},
+          {"updated_at", time_json(pipeline.updated_at)},
+          {"owner", {{"id", user_json(layout, config, owner)["id"]}, {"type", "user"}}},
+          // Its apps run as Heroku's cedar generation does (the heroku CLI reads the name).
+          {"generation",
+           {{"id", derived_uuid(server_uuid(layout), "generation cedar")}, {"name", "cedar"}}}};
+}
+
+json coupling_json(const PipelineMember& member, const Pipeline& pipeline) {
+  return {{"id", member.coupling.id},
+          {"app", {{"id", member.app_id}, {"name", member.app}}},
+          // The name too: the heroku CLI's apps:info and pipelines:promote print it.
+          {"pipeline", {{"id", pipeline.id}, {"name", pipeline.name}}},
+          {"stage", to_string(member.coupling.stage)},
+          {"created_at", time_json(member.coupling.created_at)},
+          {"updated_at", time_json(member.coupling.updated_at)}};
+}
+
+json promotion_json(const Promotion& promotion) {
+  ops::AppRef source{.name = promotion.source_app, .id = promotion.source_app_id};
+  return {{"id", promotion.id},
+          {"pipeline", {{"id", promotion.pipeline_id}}},
+          {"source",
+           {{"app", {{"id", source.id}}},
+            {"release", {{"id", release_id(source, promotion.source_version)}}}}},
+          {"status", promotion.status()},
+          {"created_at", time_json(promotion.created_at)},
+          {"updated_at", time_json(promotion.updated_at)}};
+}
+
+json promotion_target_json(const Promotion& promotion, const PromotionTarget& target) {
+  ops::AppRef app{.name = target.app, .id = target.app_id};
+  return {
+      {"id", target.id},
+      {"app", {{"id", target.app_id}}},
+      {"status", target.status},
+      {"error_message", target.error_message.empty() ? json(nullptr) : json(target.error_message)},
+      {"pipeline_promotion", {{"id", promotion.id}}},
+      {"release", target.version ? json{{"id", release_id(app, *target.version)}} : json(nullptr)}};
 }
 
 json authorization_json(const Layout& layout, const Config& config,

@@ -10,6 +10,7 @@
 
 #include "common/config.hpp"
 #include "ops/apps.hpp"
+#include "ops/pipelines.hpp"
 #include "ops/processes.hpp"
 #include "ops/releases.hpp"
 #include "runtime/authorizations.hpp"
@@ -57,6 +58,14 @@ nlohmann::json domain_json(const Config& config, const ops::AppRef& app, const s
 std::string collaborator_id(const ops::AppRef& app, const std::string& key);
 nlohmann::json collaborator_json(const Layout& layout, const Config& config, const ops::AppRef& app,
                                  const std::string& key, bool admin);
+
+// A pipeline: `owner` is whom the API calls its owner, as for apps (slipway has none).
+nlohmann::json pipeline_json(const Layout& layout, const Config& config, const Pipeline& pipeline,
+                             const std::string& owner);
+// An app's coupling to `pipeline` (its pipeline, for the name).
+nlohmann::json coupling_json(const PipelineMember& member, const Pipeline& pipeline);
+nlohmann::json promotion_json(const Promotion& promotion);
+nlohmann::json promotion_target_json(const Promotion& promotion, const PromotionTarget& target);
 
 nlohmann::json authorization_json(const Layout& layout, const Config& config,
                                   const Authorization& authorization);
