@@ -75,6 +75,8 @@ Expected<Response> revoke_authorization(Call& call) {
 
 void add_account_routes(std::vector<Route>& routes) {
   routes.push_back({http::verb::get, "/account", account});
+  // The heroku CLI's pipelines:create asks whom the pipeline will belong to.
+  routes.push_back({http::verb::get, "/users/~", account});
   routes.push_back({http::verb::get, "/oauth/authorizations", list_authorizations});
   routes.push_back({http::verb::post, "/oauth/authorizations", create_authorization});
   routes.push_back({http::verb::get, "/oauth/authorizations/{}", show_authorization});

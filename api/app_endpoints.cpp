@@ -60,9 +60,15 @@ Expected<Response> update_app(Call& call) {
   auto app = TRY(app_param(call));
   auto body = TRY(call.body());
   for (const auto& [member, value] : body.items()) {
-    if (member != "name" && member != "maintenance" && member != "build_stack") {
-      return usage_error("cannot change '{}' of an app (name, maintenance)", member.substr(0, 64));
+    if (member != "name" && member != "maintenance" && member != "build_stack" &&
+        member != "promotion_only") {
+      return usage_error("cannot change '{}' of an app (name, maintenance, promotion_only)",
+                         member.substr(0, 64));
     }
+  }
+  auto promotion_only = body.find("promotion_only");
+  if (promotion_only != body.end() && !promotion_only->is_boolean()) {
+    return usage_error("'promotion_only' must be true or false");
   }
   // One stack: the buildpacks build on this server's system.
   if (auto stack = TRY(string_member(body, "build_stack")); stack && *stack != k_stack) {
@@ -78,6 +84,12 @@ Expected<Response> update_app(Call& call) {
   if (auto name = TRY(string_member(body, "name")); name && *name != app.name) {
     TRY(ops::rename_app(call.context, {.from = app.name, .to = *name}));
     app.name = *name;
+  }
+  if (promotion_only != body.end()) {
+    TRY(ops::set_app(
+        call.context,
+        {.app = app.name,
+         .settings = {{"promotion_only", promotion_only->get<bool>() ? "true" : "false"}}}));
   }
   auto summary = TRY(ops::app_summary(call.context, app.name));
   return json_response(

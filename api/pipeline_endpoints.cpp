@@ -1,8 +1,7 @@
 // Pipelines (list with Heroku's eq[name] filter, create, info, rename, destroy), their
 // couplings (an app's place and stage), promotions run in the background with their targets,
 // and what the heroku CLI's pipelines:* commands also ask for: the apps of a list of ids
-// (/filters/apps), the account that will own a new pipeline (/users/~), and an app's
-// promotion_only through PATCH /apps/{app}.
+// (/filters/apps).
 #include <algorithm>
 #include <map>
 
@@ -330,46 +329,6 @@ Expected<Response> promotion_targets(Call& call) {
   return json_response(out);
 }
 
-// GET /users/~: the account (the heroku CLI's pipelines:create asks whom the pipeline will
-// belong to).
-Expected<Response> own_user(Call& call) {
-  const ops::Context& context = call.context;
-  auto key = TRY(find_key(context.layout, context.actor.name));
-  return json_response(account_json(context.layout, context.config, key));
-}
-
-// PATCH /apps/{app} with "promotion_only": the setting goes through ops::set_app; the rest of
-// the body (name, maintenance...) to the apps' own PATCH, `update_app`, first.
-Endpoint with_promotion_only(Endpoint update_app) {
-  return [update_app = std::move(update_app)](Call& call) -> Expected<Response> {
-    auto body = TRY(call.body());
-    auto setting = body.find("promotion_only");
-    if (setting == body.end()) {
-      return update_app(call);
-    }
-    if (!setting->is_boolean()) {
-      return usage_error("'promotion_only' must be true or false");
-    }
-    bool on = setting->get<bool>();
-    body.erase("promotion_only");
-    auto app = TRY(app_param(call));
-    if (!body.empty()) {
-      Request rest = call.request;
-      rest.body() = body.dump();
-      rest.prepare_payload();
-      Call inner{rest, call.context, call.params, call.signer, call.base_url};
-      TRY(update_app(inner));
-      if (auto name = body.find("name"); name != body.end() && name->is_string()) {
-        app.name = name->get<std::string>();
-      }
-    }
-    auto summary = TRY(ops::set_app(
-        call.context, {.app = app.name, .settings = {{"promotion_only", on ? "true" : "false"}}}));
-    return json_response(
-        app_json(call.context.layout, call.context.config, summary, owner_for(call.context)));
-  };
-}
-
 } // namespace
 
 void add_pipeline_routes(std::vector<Route>& routes) {
@@ -390,19 +349,6 @@ void add_pipeline_routes(std::vector<Route>& routes) {
   routes.push_back({http::verb::get, "/pipeline-promotions/{}", show_promotion});
   routes.push_back(
       {http::verb::get, "/pipeline-promotions/{}/promotion-targets", promotion_targets});
-  routes.push_back({http::verb::get, "/users/~", own_user});
-  // The apps' PATCH (add_app_routes, registered before) learns promotion_only.
-  auto update_app = std::ranges::find_if(routes, [](const Route& route) {
-    return route.method == http::verb::patch && route.pattern == "/apps/{}";
-  });
-  if (update_app != routes.end()) {
-    update_app->endpoint = with_promotion_only(std::move(update_app->endpoint));
-  } else {
-    routes.push_back({http::verb::patch, "/apps/{}", with_promotion_only([](Call&) {
-                        return Expected<Response>(
-                            usage_error("only 'promotion_only' can be changed here"));
-                      })});
-  }
 }
 
 } // namespace slipway::api

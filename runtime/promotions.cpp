@@ -161,11 +161,9 @@ Expected<FileLock> claim_promotion(const Layout& layout, const std::string& id) 
   TRY(check_id(id));
   std::error_code ec;
   fs::create_directories(layout.promotions_dir(), ec);
-  auto lock = TRY(FileLock::try_acquire(layout.promotion_lock(id), FileLock::Mode::exclusive));
-  if (!lock) {
-    return fail_as(ErrorKind::conflict, "promotion {} is being run by another process", id);
-  }
-  return std::move(*lock);
+  // Readers hold it for a moment too (load_promotion): wait for them. A second runner waits
+  // for the first to finish, then finds the record started and stops (run_promotion).
+  return FileLock::acquire(layout.promotion_lock(id), FileLock::Mode::exclusive);
 }
 
 Expected<Promotion> load_promotion(const Layout& layout, const std::string& id) {

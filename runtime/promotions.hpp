@@ -57,7 +57,7 @@ Expected<void> save_promotion(const Layout& layout, const Promotion& promotion);
 // The record of promotion `id` (validated here), settling it first when it was interrupted.
 Expected<Promotion> load_promotion(const Layout& layout, const std::string& id);
 
-// The lock its runner holds while promoting; a conflict error when another process holds it.
+// The lock its runner holds while promoting, once readers and any earlier runner let go.
 Expected<FileLock> claim_promotion(const Layout& layout, const std::string& id);
 
 std::string promotion_to_toml(const Promotion& promotion);

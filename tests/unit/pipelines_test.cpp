@@ -259,9 +259,6 @@ TEST_CASE("a pending promotion nobody runs is settled as failed, one being run i
     auto claim = claim_promotion(root.layout, promotion.id);
     REQUIRE(claim);
     CHECK(load_promotion(root.layout, promotion.id).value().status() == "pending");
-    auto second = claim_promotion(root.layout, promotion.id);
-    REQUIRE_FALSE(second);
-    CHECK(second.error().kind == ErrorKind::conflict);
   }
   // The runner is gone (killed): the next reader settles it.
   auto settled = load_promotion(root.layout, promotion.id);
