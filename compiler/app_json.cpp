@@ -92,9 +92,11 @@ std::optional<long> seconds_at(const json& object, const char* key, std::string_
   return it->get<long>();
 }
 
-void parse_buildpacks(const json& value, AppJson& manifest, Report& report) {
+// The `url` of each entry of a buildpacks list at `where`.
+void parse_buildpacks(const json& value, std::string_view where, std::vector<std::string>& urls,
+                      Report& report) {
   if (!value.is_array()) {
-    report.problem("'buildpacks' must be a list, got {}", kind(value));
+    report.problem("'{}' must be a list, got {}", where, kind(value));
     return;
   }
   for (std::size_t i = 0; i < value.size(); ++i) {
@@ -102,133 +104,270 @@ void parse_buildpacks(const json& value, AppJson& manifest, Report& report) {
     auto url = entry.is_object() ? entry.find("url") : entry.end();
     if (!entry.is_object() || url == entry.end() || !url->is_string() ||
         url->get<std::string>().empty()) {
-      report.problem("'buildpacks[{}]' must be an object with a 'url' string", i);
+      report.problem("'{}[{}]' must be an object with a 'url' string", where, i);
       continue;
     }
-    manifest.buildpacks.push_back(url->get<std::string>());
+    urls.push_back(url->get<std::string>());
   }
 }
 
-void parse_env(const json& value, AppJson& manifest, Report& report) {
+// Config vars at `where`: each a string (its value) or an object of description, value,
+// required and generator.
+void parse_env(const json& value, std::string_view where, std::vector<EnvVarSpec>& vars,
+               Report& report) {
   if (!value.is_object()) {
-    report.problem("'env' must be an object of config vars, got {}", kind(value));
+    report.problem("'{}' must be an object of config vars, got {}", where, kind(value));
     return;
   }
   for (const auto& [name, spec] : value.items()) {
-    std::string where = fmt::format("env.{}", printable(name));
+    std::string at = fmt::format("{}.{}", where, printable(name));
     if (!is_config_var_name(name)) {
       report.problem("'{}': invalid config var name (use letters, digits and _, not starting "
                      "with a digit)",
-                     where);
+                     at);
       continue;
     }
     EnvVarSpec var{.name = name};
     if (spec.is_string()) { // the short form: the value itself
       var.value = spec.get<std::string>();
-      manifest.env.push_back(std::move(var));
+      vars.push_back(std::move(var));
       continue;
     }
     if (!spec.is_object()) {
-      report.problem("'{}' must be a string or an object, got {}", where, kind(spec));
+      report.problem("'{}' must be a string or an object, got {}", at, kind(spec));
       continue;
     }
     for (const auto& [key, field] : spec.items()) {
       if (key == "description") {
-        var.description = string_at(spec, "description", where, report).value_or("");
+        var.description = string_at(spec, "description", at, report).value_or("");
       } else if (key == "value") {
-        var.value = string_at(spec, "value", where, report);
+        var.value = string_at(spec, "value", at, report);
       } else if (key == "required") {
         if (!field.is_boolean()) {
-          report.problem("'{}.required' must be true or false, got {}", where, kind(field));
+          report.problem("'{}.required' must be true or false, got {}", at, kind(field));
         } else {
           var.required = field.get<bool>();
         }
       } else if (key == "generator") {
         if (field != "secret") {
-          report.problem("'{}.generator' must be \"secret\", got {}", where,
-                         printable(field.dump()));
+          report.problem("'{}.generator' must be \"secret\", got {}", at, printable(field.dump()));
         } else {
           var.secret = true;
         }
       } else {
-        report.note("env.{}: key '{}' ignored", printable(name), printable(key));
+        report.note("{}: key '{}' ignored", at, printable(key));
       }
     }
-    manifest.env.push_back(std::move(var));
+    vars.push_back(std::move(var));
   }
 }
 
-void parse_formation(const json& value, AppJson& manifest, Report& report) {
+// The quantities a formation at some place allows.
+struct QuantityRange {
+  int min;
+  int max;
+};
+
+// The process types of a formation object at `where`, each quantity within `range`.
+void parse_formation(const json& value, std::string_view where, QuantityRange range,
+                     std::vector<FormationSpec>& entries, Report& report) {
   if (!value.is_object()) {
-    report.problem("'formation' must be an object of process types, got {}", kind(value));
+    report.problem("'{}' must be an object of process types, got {}", where, kind(value));
     return;
   }
   bool sized = false;
   for (const auto& [type, spec] : value.items()) {
-    std::string where = fmt::format("formation.{}", printable(type));
+    std::string at = fmt::format("{}.{}", where, printable(type));
     if (!is_process_type(type)) {
-      report.problem("'{}': invalid process type name", where);
+      report.problem("'{}': invalid process type name", at);
       continue;
     }
     if (!spec.is_object()) {
-      report.problem("'{}' must be an object such as {{\"quantity\": 1}}, got {}", where,
-                     kind(spec));
+      report.problem("'{}' must be an object such as {{\"quantity\": 1}}, got {}", at, kind(spec));
       continue;
     }
     FormationSpec entry{.type = type};
     for (const auto& [key, field] : spec.items()) {
       if (key == "quantity") {
-        if (!field.is_number_integer() || field.get<long>() < 0 ||
-            field.get<long>() > k_max_quantity) {
-          report.problem("'{}.quantity' must be a whole number from 0 to {}, got {}", where,
-                         k_max_quantity, printable(field.dump()));
+        if (!field.is_number_integer() || field.get<long>() < range.min ||
+            field.get<long>() > range.max) {
+          report.problem("'{}.quantity' must be a whole number from {} to {}, got {}", at,
+                         range.min, range.max, printable(field.dump()));
         } else {
           entry.quantity = field.get<int>();
         }
       } else if (key == "size") {
         sized = true;
       } else {
-        report.note("{}: key '{}' ignored", where, printable(key));
+        report.note("{}: key '{}' ignored", at, printable(key));
       }
     }
-    manifest.formation.push_back(std::move(entry));
+    entries.push_back(std::move(entry));
   }
   if (sized) {
-    report.note("formation sizes ignored: every process here has the one size set by "
-                "[runtime] limits");
+    report.note("{} sizes ignored: every process here has the one size set by [runtime] limits",
+                where);
   }
 }
 
-void parse_scripts(const json& value, AppJson& manifest, Report& report) {
+// A script of a scripts object and where its command goes (nullptr: validated only).
+struct ScriptSlot {
+  const char* name;
+  std::string* command;
+};
+
+// The scripts of `slots` out of the scripts object at `where`, each a string; returns the
+// names of its other keys, in order, for the caller to judge.
+std::vector<std::string> parse_scripts(const json& value, std::string_view where,
+                                       std::initializer_list<ScriptSlot> slots, Report& report) {
   if (!value.is_object()) {
-    report.problem("'scripts' must be an object, got {}", kind(value));
-    return;
+    report.problem("'{}' must be an object, got {}", where, kind(value));
+    return {};
   }
+  std::vector<std::string> others;
   for (const auto& [name, script] : value.items()) {
-    if (name == "postdeploy") {
-      manifest.scripts.postdeploy = string_at(value, "postdeploy", "scripts", report).value_or("");
-    } else if (name == "dokku") {
-      if (!script.is_object()) {
-        report.problem("'scripts.dokku' must be an object, got {}", kind(script));
-        continue;
-      }
-      for (const auto& [key, field] : script.items()) {
-        if (key == "predeploy") {
-          manifest.scripts.dokku_predeploy =
-              string_at(script, "predeploy", "scripts.dokku", report).value_or("");
-        } else if (key == "postdeploy") {
-          manifest.scripts.dokku_postdeploy =
-              string_at(script, "postdeploy", "scripts.dokku", report).value_or("");
-        } else {
-          report.note("scripts.dokku.{} ignored: slipway runs predeploy and postdeploy",
-                      printable(key));
-        }
-      }
-    } else if (name == "pr-predestroy") {
-      string_at(value, "pr-predestroy", "scripts", report); // review apps run it
-    } else {
+    auto slot = std::ranges::find(slots, name, &ScriptSlot::name);
+    if (slot == slots.end()) {
+      others.push_back(name);
+      continue;
+    }
+    auto command = string_at(value, slot->name, where, report);
+    if (slot->command != nullptr) {
+      *slot->command = command.value_or("");
+    }
+  }
+  return others;
+}
+
+// The top-level scripts: Heroku's postdeploy and pr-predestroy, Dokku's scripts.dokku.
+void parse_app_scripts(const json& value, AppScripts& scripts, Report& report) {
+  auto others = parse_scripts(
+      value, "scripts",
+      {{"postdeploy", &scripts.postdeploy}, {"pr-predestroy", &scripts.pr_predestroy}}, report);
+  for (const auto& name : others) {
+    if (name != "dokku") {
       report.note("scripts.{} ignored: slipway runs postdeploy, pr-predestroy and "
                   "dokku.predeploy/postdeploy",
+                  printable(name));
+      continue;
+    }
+    const json& dokku = value["dokku"];
+    auto unknown = parse_scripts(
+        dokku, "scripts.dokku",
+        {{"predeploy", &scripts.dokku_predeploy}, {"postdeploy", &scripts.dokku_postdeploy}},
+        report);
+    for (const auto& key : unknown) {
+      report.note("scripts.dokku.{} ignored: slipway runs predeploy and postdeploy",
+                  printable(key));
+    }
+  }
+}
+
+// How an add-on of an `addons` list is shown: its plan.
+std::string addon_name(const json& addon) {
+  if (addon.is_string()) {
+    return addon.get<std::string>();
+  }
+  if (!addon.is_object()) {
+    return addon.dump();
+  }
+  auto plan = addon.find("plan");
+  return plan != addon.end() && plan->is_string() ? plan->get<std::string>() : "?";
+}
+
+// An `addons` list at `where`: named for the build output, never provisioned.
+void parse_addons(const json& value, std::string_view where, std::vector<std::string>& names,
+                  Report& report) {
+  if (!value.is_array()) {
+    report.note("{} ignored: not a list, and slipway does not provision add-ons", where);
+    return;
+  }
+  std::vector<std::string> listed;
+  for (const auto& addon : value) {
+    listed.push_back(addon_name(addon));
+  }
+  if (!listed.empty()) {
+    report.note("{}: {} ignored: slipway does not provision add-ons", where,
+                printable(fmt::format("{}", fmt::join(listed, ", "))));
+  }
+  names.insert(names.end(), listed.begin(), listed.end());
+}
+
+// `environments.test.formation`: the test process type only, whose quantity is the number
+// of test nodes run in parallel.
+void parse_test_formation(const json& value, const std::string& where, EnvironmentSpec& test,
+                          Report& report) {
+  json tested = value.is_object() ? json::object() : value;
+  if (value.is_object()) {
+    for (const auto& [type, spec] : value.items()) {
+      if (type == "test") {
+        tested[type] = spec;
+      } else {
+        report.note("{}.{} ignored: a test run has test dynos only", where, printable(type));
+      }
+    }
+  }
+  std::size_t before = report.problems.size();
+  std::vector<FormationSpec> entries;
+  parse_formation(tested, where, {1, k_max_test_nodes}, entries, report);
+  if (report.problems.size() == before && !entries.empty() && tested["test"].contains("quantity")) {
+    test.test_nodes = entries.front().quantity;
+  }
+}
+
+// One environment of `environments`: `test` (Heroku CI) or `review` (review apps).
+void parse_environment(const json& value, const std::string& where, bool is_test,
+                       EnvironmentSpec& environment, Report& report) {
+  environment.declared = true;
+  if (!value.is_object()) {
+    report.problem("'{}' must be an object, got {}", where, kind(value));
+    return;
+  }
+  for (const auto& [key, field] : value.items()) {
+    std::string at = fmt::format("{}.{}", where, printable(key));
+    if (key == "buildpacks") {
+      parse_buildpacks(field, at, environment.buildpacks, report);
+    } else if (key == "env") {
+      parse_env(field, at, environment.env, report);
+    } else if (key == "addons") {
+      parse_addons(field, at, environment.addons, report);
+    } else if (key == "formation" && is_test) {
+      parse_test_formation(field, at, environment, report);
+    } else if (key == "formation") {
+      parse_formation(field, at, {0, k_max_quantity}, environment.formation, report);
+    } else if (key == "scripts" && is_test) {
+      for (const auto& name : parse_scripts(
+               field, at, {{"test-setup", &environment.test_setup}, {"test", &environment.test}},
+               report)) {
+        report.note("{}.{} ignored: a test run runs test-setup and test", at, printable(name));
+      }
+    } else if (key == "scripts") {
+      for (const auto& name : parse_scripts(field, at,
+                                            {{"postdeploy", &environment.postdeploy},
+                                             {"pr-predestroy", &environment.predestroy}},
+                                            report)) {
+        report.note("{}.{} ignored: a review app runs postdeploy and pr-predestroy", at,
+                    printable(name));
+      }
+    } else {
+      report.note("unknown key '{}' ignored", at);
+    }
+  }
+}
+
+void parse_environments(const json& value, AppJson& manifest, Report& report) {
+  if (!value.is_object()) {
+    report.problem("'environments' must be an object, got {}", kind(value));
+    return;
+  }
+  for (const auto& [name, environment] : value.items()) {
+    if (name == "test") {
+      parse_environment(environment, "environments.test", true, manifest.test, report);
+    } else if (name == "review") {
+      parse_environment(environment, "environments.review", false, manifest.review, report);
+    } else {
+      report.note("environments.{} ignored: slipway reads environments.test (CI test runs) and "
+                  "environments.review (review apps)",
                   printable(name));
     }
   }
@@ -374,21 +513,19 @@ Expected<AppJson> parse_app_json(std::string_view text) {
   Report report;
   for (const auto& [key, value] : document.items()) {
     if (key == "buildpacks") {
-      parse_buildpacks(value, manifest, report);
+      parse_buildpacks(value, "buildpacks", manifest.buildpacks, report);
     } else if (key == "env") {
-      parse_env(value, manifest, report);
+      parse_env(value, "env", manifest.env, report);
     } else if (key == "formation") {
-      parse_formation(value, manifest, report);
+      parse_formation(value, "formation", {0, k_max_quantity}, manifest.formation, report);
     } else if (key == "scripts") {
-      parse_scripts(value, manifest, report);
+      parse_app_scripts(value, manifest.scripts, report);
     } else if (key == "healthchecks") {
       parse_health_checks(value, manifest, report);
     } else if (key == "stack") {
       manifest.stack = string_at(document, "stack", "app", report).value_or("");
     } else if (key == "environments") {
-      if (!value.is_object()) {
-        report.problem("'environments' must be an object, got {}", kind(value));
-      }
+      parse_environments(value, manifest, report);
     } else if (key == "keywords") {
       if (!value.is_array() || !std::ranges::all_of(value, &json::is_string)) {
         report.problem("'keywords' must be a list of strings");
@@ -399,15 +536,7 @@ Expected<AppJson> parse_app_json(std::string_view text) {
       }
     } else if (key == "addons") {
       std::vector<std::string> names;
-      for (const auto& addon : value.is_array() ? value : json::array()) {
-        names.push_back(addon.is_string()   ? addon.get<std::string>()
-                        : addon.is_object() ? addon.value("plan", std::string("?"))
-                                            : addon.dump());
-      }
-      if (!names.empty()) {
-        report.note("addons: {} ignored: slipway does not provision add-ons",
-                    printable(fmt::format("{}", fmt::join(names, ", "))));
-      }
+      parse_addons(value, "addons", names, report);
     } else if (key == "image") {
       report.note("image ignored: slipway builds with buildpacks");
     } else if (key == "success_url") {

@@ -65,8 +65,29 @@ struct WebHealthChecks {
 
 struct AppScripts {
   std::string postdeploy;       // once, after the first successful deploy (Heroku)
+  std::string pr_predestroy;    // before a review app is destroyed (Heroku's "pr-predestroy")
   std::string dokku_predeploy;  // in the build, before the slug is packed (Dokku)
   std::string dokku_postdeploy; // after every switch (Dokku)
+};
+
+// Heroku CI's test runs allow up to 32 test dynos in parallel.
+inline constexpr int k_max_test_nodes = 32;
+
+// One of app.json's `environments`: `test` (Heroku CI) or `review` (review apps). As
+// written in the file: where Heroku lets an environment's key override the top-level one
+// (buildpacks, env, formation, scripts, addons), the caller merges; AppJson::document keeps the
+// raw JSON for telling an absent key from an empty one.
+struct EnvironmentSpec {
+  std::vector<std::string> buildpacks;  // environments.X.buildpacks[].url
+  std::vector<EnvVarSpec> env;          // environments.X.env, as the top-level env
+  std::string test_setup;               // environments.test.scripts["test-setup"]
+  std::string test;                     // environments.test.scripts.test
+  std::string postdeploy;               // environments.review.scripts.postdeploy
+  std::string predestroy;               // environments.review.scripts["pr-predestroy"]
+  std::optional<int> test_nodes;        // environments.test.formation.test.quantity, 1..32
+  std::vector<FormationSpec> formation; // environments.review.formation
+  std::vector<std::string> addons;      // plans named, never provisioned (a note says so)
+  bool declared = false;                // the environment is in the file
 };
 
 struct AppJson {
@@ -76,6 +97,8 @@ struct AppJson {
   std::vector<FormationSpec> formation;
   AppScripts scripts;
   std::string stack;
+  EnvironmentSpec test;   // environments.test: Heroku CI's test runs
+  EnvironmentSpec review; // environments.review: review apps
   // For the build output: keys that mean nothing here, and keys nobody defines.
   std::vector<std::string> notes;
   nlohmann::json document; // the whole manifest
