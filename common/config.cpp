@@ -242,6 +242,11 @@ const std::map<std::string, std::map<std::string, Setter>, std::less<>>& schema(
            {"rate_limit",
             int_key([](Config& c) -> int& { return c.api.rate_limit; }, 1, 1'000'000'000)},
        }},
+      {"ci",
+       {
+           {"workers", int_key([](Config& c) -> int& { return c.ci.workers; }, 0, 256)},
+           {"timeout", duration_key([](Config & c) -> auto& { return c.ci.timeout; })},
+       }},
       {"ssh",
        {
            {"authorized_keys",

@@ -71,6 +71,11 @@ struct Config {
     int max_connections = 256; // open at once; more are refused
     int rate_limit = 4500;     // requests per hour per key, Heroku's
   } api;
+  struct Ci {
+    int workers = 0; // test nodes running at once; 0: the number of cores
+    // A whole run's limit: its test build, test-setup and every node's tests.
+    std::chrono::milliseconds timeout = std::chrono::minutes(30);
+  } ci;
   struct Ssh {
     // The authorized_keys file slipway keeps its keys' lines in; empty: the running user's
     // ~/.ssh/authorized_keys.

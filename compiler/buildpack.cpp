@@ -359,8 +359,11 @@ Expected<std::optional<std::string>> BuildpackRunner::detect(std::size_t index,
 }
 
 Expected<void> BuildpackRunner::compile(std::size_t index, std::chrono::milliseconds timeout,
-                                        const std::function<void(std::string_view)>& on_line) {
+                                        const std::function<void(std::string_view)>& on_line,
+                                        bool for_tests) {
   const Staged& staged = m_staged[index];
+  const char* script =
+      for_tests && has_file(staged.copy, "bin/test-compile") ? "test-compile" : "compile";
   Sandbox box = sandbox();
   // Source every earlier buildpack's `export`, then become bin/compile.
   std::vector<std::string> argv = {
@@ -370,7 +373,7 @@ Expected<void> BuildpackRunner::compile(std::size_t index, std::chrono::millisec
       "for f in \"$@\"; do if [ -f \"$f\" ]; then . \"$f\"; fi; done\n"
       "exec \"$bin\" \"$app\" \"$cache\" \"$env\"",
       "slipway-compile",
-      box.path(staged.inside + "/bin/compile"),
+      box.path(staged.inside + "/bin/" + script),
       box.path("/app"),
       box.path("/cache"),
       box.path("/env"),
@@ -382,10 +385,12 @@ Expected<void> BuildpackRunner::compile(std::size_t index, std::chrono::millisec
   command.on_line = on_line;
   auto result = TRY(run(command));
   if (result.timed_out || !result.stopped_because.empty()) {
-    return fail("buildpack '{}': bin/compile {}", staged.buildpack.name, result.describe(timeout));
+    return fail("buildpack '{}': bin/{} {}", staged.buildpack.name, script,
+                result.describe(timeout));
   }
   if (!result.ok()) {
-    return fail("buildpack '{}' failed: bin/compile {}", staged.buildpack.name, result.describe());
+    return fail("buildpack '{}' failed: bin/{} {}", staged.buildpack.name, script,
+                result.describe());
   }
   return {};
 }
@@ -450,6 +455,36 @@ BuildpackRunner::run_app_command(const std::string& command, std::chrono::millis
       timeout, env));
   run_command.on_line = on_line;
   return run(run_command);
+}
+
+Expected<ExitStatus> BuildpackRunner::test(std::size_t index, std::chrono::milliseconds timeout,
+                                           const std::function<void(std::string_view)>& on_line) {
+  const Staged& staged = m_staged[index];
+  if (!has_file(staged.copy, "bin/test")) {
+    return fail("buildpack '{}' has no bin/test: name the tests in app.json "
+                "environments.test.scripts.test",
+                staged.buildpack.name);
+  }
+  Sandbox box = sandbox();
+  auto env = TRY(read_env_dir(m_context.env_dir));
+  std::vector<std::string> argv = {
+      "/bin/bash",
+      "-c",
+      "bin=$1 app=$2 env=$3; shift 3\n"
+      "for f in \"$@\"; do if [ -f \"$f\" ]; then . \"$f\"; fi; done\n"
+      "for f in \"$app\"/.profile.d/*.sh; do if [ -r \"$f\" ]; then . \"$f\"; fi; done\n"
+      "exec \"$bin\" \"$app\" \"$env\"",
+      "slipway-test",
+      box.path(staged.inside + "/bin/test"),
+      box.path("/app"),
+      box.path("/env"),
+  };
+  for (const Staged& each : m_staged) {
+    argv.push_back(box.path(each.inside + "/export"));
+  }
+  auto command = TRY(sandboxed(box, argv, timeout, env));
+  command.on_line = on_line;
+  return run(command);
 }
 
 } // namespace slipway

@@ -76,9 +76,17 @@ class BuildpackRunner {
   // bin/detect: the name it prints when it claims the app, nullopt when it does not.
   Expected<std::optional<std::string>> detect(std::size_t index, std::chrono::milliseconds timeout);
 
-  // bin/compile, after sourcing the `export` of every buildpack staged before it.
+  // bin/compile, after sourcing the `export` of every buildpack staged before it; for a
+  // test build (`for_tests`), Heroku CI's bin/test-compile when the buildpack has one.
   Expected<void> compile(std::size_t index, std::chrono::milliseconds timeout,
-                         const std::function<void(std::string_view)>& on_line);
+                         const std::function<void(std::string_view)>& on_line,
+                         bool for_tests = false);
+
+  // Heroku CI's bin/test BUILD_DIR ENV_DIR, after sourcing every staged buildpack's `export`
+  // and the app's .profile.d, with the env dir's vars in its environment. Its status is the
+  // caller's to judge; a buildpack without bin/test is an error saying so.
+  Expected<ExitStatus> test(std::size_t index, std::chrono::milliseconds timeout,
+                            const std::function<void(std::string_view)>& on_line);
 
   // bin/release, parsed; a buildpack without one releases nothing.
   Expected<ReleaseInfo> release(std::size_t index, std::chrono::milliseconds timeout);

@@ -202,7 +202,7 @@ Expected<BuildResult> compile_app(const BuildRequest& request, const Config& con
   std::vector<std::pair<std::string, std::string>> config_vars;
   for (std::size_t index : chosen) {
     auto compile_start = Clock::now();
-    auto ok = runner.compile(index, deadline.remaining(), request.on_output);
+    auto ok = runner.compile(index, deadline.remaining(), request.on_output, request.for_tests);
     result.compile_time +=
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - compile_start);
     if (!ok) {

@@ -50,6 +50,8 @@ struct BuildRequest {
   // disk (a path or a file:// URL): yes for a source the admin hands to `build` or
   // `deploy`, no for a pushed commit, except under [build].local_buildpacks.
   bool trusted_source = false;
+  // A CI test build: each buildpack's bin/test-compile where it has one (Heroku CI's).
+  bool for_tests = false;
   // Asked once the buildpacks are chosen, before any compiles, when set: true skips the
   // compile, because the caller holds a slug built from this same source with these same
   // buildpacks on this stack; compile_app then returns what it chose, `reused` set.

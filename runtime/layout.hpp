@@ -53,6 +53,19 @@ class Layout {
   std::filesystem::path promotion_lock(const std::string& id) const {
     return promotions_dir() / (id + ".lock");
   }
+  // CI test runs (test_runs.hpp), numbered server-wide: their records, each one's logs
+  // (build.log, node-I.log) and the lock its runner holds, and the numbering's lock.
+  std::filesystem::path ci_dir() const { return m_root / "ci"; }
+  std::filesystem::path test_runs_lock() const { return ci_dir() / ".lock"; }
+  std::filesystem::path test_run_file(int number) const {
+    return ci_dir() / (std::to_string(number) + ".toml");
+  }
+  std::filesystem::path test_run_dir(int number) const {
+    return ci_dir() / std::to_string(number);
+  }
+  std::filesystem::path test_run_lock(int number) const {
+    return ci_dir() / (std::to_string(number) + ".lock");
+  }
   // Every ssh request, accepted or refused, one line each.
   std::filesystem::path ssh_audit_log() const { return m_root / "logs" / "ssh.log"; }
 
