@@ -21,6 +21,7 @@ struct PipelinesArgs {
   std::string to;            // pipelines:promote's targets, comma-separated
   std::string release;       // pipelines:promote's vN
   std::string run_promotion; // internal: run this recorded promotion (the Platform API's)
+  bool force = false;
   bool json = false;
 };
 
@@ -172,7 +173,7 @@ Expected<void> promote(const Globals& globals, const PipelinesArgs& args) {
   if (args.app.empty()) {
     return usage_error("name the app to promote from: pipelines:promote -a APP");
   }
-  ops::Promote request{.app = args.app};
+  ops::Promote request{.app = args.app, .force = args.force};
   for (std::size_t start = 0; start < args.to.size();) {
     std::size_t comma = args.to.find(',', start);
     std::string name = args.to.substr(start, comma - start);
@@ -288,6 +289,8 @@ void add_pipelines_commands(CLI::App& app, const Globals& globals, Action& actio
   promote_cmd->add_option("-a,--app", args->app, "the app to promote from");
   promote_cmd->add_option("-t,--to", args->to, "the apps to promote to, comma-separated");
   promote_cmd->add_option("--release", args->release, "the release to promote, e.g. v3");
+  promote_cmd->add_flag("--force", args->force,
+                        "promote a release whose commit has no passing test run (recorded)");
   promote_cmd->add_option("--run-promotion", args->run_promotion)->group("");
   promote_cmd->callback(choose(globals, action, args, promote));
 

@@ -14,15 +14,19 @@
 #include "common/paths.hpp"
 #include "common/proc.hpp"
 #include "common/subprocess.hpp"
+#include "compiler/app_json.hpp"
 #include "compiler/git_export.hpp"
 #include "hooks/ref_update.hpp"
 #include "ops/context.hpp"
 #include "ops/rights.hpp"
+#include "ops/test_runs.hpp"
 #include "runtime/apps.hpp"
 #include "runtime/builds.hpp"
 #include "runtime/events.hpp"
+#include "runtime/pipelines.hpp"
 #include "runtime/releaser.hpp"
 #include "runtime/repo.hpp"
+#include "runtime/test_runner.hpp"
 
 namespace slipway {
 
@@ -65,6 +69,35 @@ struct ReceivePack {
   long start_time = process_start_time(pid);
 };
 
+// wait_for_ci: the pushed commit's tests, run before it is built (its objects are still in
+// the push's quarantine: exported from `repo`). A red run refuses the push.
+bool tests_pass(const Layout& layout, const Config& config, const std::string& app,
+                git_repository* repo, const RefUpdate& update, const char* user) {
+  auto run = [&]() -> Expected<TestRun> {
+    auto context = TRY(ops::open_context(layout, user ? user : "", say));
+    auto created = TRY(ops::create_test_run(
+        context,
+        {.app = app, .gates = true, .commit = update.new_id, .branch = update.ref.substr(11)}));
+    say(step_line(fmt::format("wait_for_ci: running the tests of {} first (test run #{})",
+                              update.new_id.substr(0, 7), created.number)));
+    return execute_test_run(layout, config, created.number, say,
+                            [&](const fs::path& dir) -> Expected<void> {
+                              TRY(git::export_commit(repo, update.new_id, dir));
+                              return {};
+                            });
+  }();
+  if (!run) {
+    say(failure_line(run.error().message));
+    return false;
+  }
+  if (run->status != "succeeded") {
+    say(failure_line(fmt::format("tests {}: run #{}, {}", run->status, run->number, run->message)));
+    return false;
+  }
+  say(step_line(fmt::format("Test run #{} passed ({}): deploying", run->number, run->message)));
+  return true;
+}
+
 bool deploy_commit(const Layout& layout, const Config& config, const std::string& app,
                    git_repository* repo, const RefUpdate& update, const ReceivePack& receive_pack) {
   // The build's time limit covers every step, the export of the tree included.
@@ -79,6 +112,10 @@ bool deploy_commit(const Layout& layout, const Config& config, const std::string
   // An app that changes only by promotion refuses the push before anything is built.
   if (auto allowed = check_direct_deploy(context); !allowed) {
     say(failure_line(allowed.error().message));
+    return false;
+  }
+  if (auto info = app_info(layout, app);
+      info && info->wait_for_ci && !tests_pass(layout, config, app, repo, update, user)) {
     return false;
   }
   auto log = BuildLog::start(layout, app, update.new_id, update.ref);
@@ -264,6 +301,57 @@ void follow_deploy_branch(const Layout& layout, const Config& config, const std:
 
 } // namespace
 
+namespace {
+
+// Whether `commit`'s app.json declares tests (environments.test).
+bool declares_tests(const Layout& layout, const std::string& app, const std::string& commit) {
+  auto shown = run({.argv = {"git", "show", commit + ":app.json"}, .cwd = layout.repo_dir(app)});
+  if (!shown || !shown->ok()) {
+    return false;
+  }
+  auto manifest = parse_app_json(shown->output);
+  return manifest && manifest->test.declared;
+}
+
+// Queues a test run of each pushed branch's commit, run by a process of its own: for an app
+// with `ci` on, and for an app of a pipeline whose commit declares tests. A deploy that
+// waited for its tests was tested already.
+void queue_test_runs(const Layout& layout, const Config& config, const std::string& app,
+                     std::string_view input) {
+  auto updates = parse_ref_updates(input);
+  auto info = app_info(layout, app);
+  if (!updates || !info) {
+    return;
+  }
+  auto member = pipeline_member(layout, app);
+  bool in_pipeline = member && *member;
+  const auto branches = deploy_branches(config, *info);
+  const char* user = std::getenv("SLIPWAY_USER");
+  for (const auto& update : *updates) {
+    if (update.is_deletion() || !update.ref.starts_with("refs/heads/")) {
+      continue;
+    }
+    std::string branch = update.ref.substr(11);
+    bool deploys = std::ranges::find(branches, branch) != branches.end();
+    if ((deploys && info->wait_for_ci) ||
+        !(info->ci || (in_pipeline && declares_tests(layout, app, update.new_id)))) {
+      continue;
+    }
+    auto queued = [&]() -> Expected<TestRun> {
+      auto context = TRY(ops::open_context(layout, user ? user : "", say));
+      auto created = TRY(
+          ops::create_test_run(context, {.app = app, .commit = update.new_id, .branch = branch}));
+      TRY(ops::spawn_test_run(context, created.number));
+      return created;
+    }();
+    say(queued ? step_line(fmt::format("Test run #{} of {} queued: slipway ci:info {}",
+                                       queued->number, update.new_id.substr(0, 7), queued->number))
+               : failure_line("warning: no test run: " + queued.error().message));
+  }
+}
+
+} // namespace
+
 int run_post_receive(const Layout& layout, const Config& config, std::string_view input) {
   auto app = app_of_repo(layout, fs::current_path());
   if (!app) {
@@ -283,6 +371,7 @@ int run_post_receive(const Layout& layout, const Config& config, std::string_vie
     // The push stays recorded in flight: the daemon's sweep settles it within seconds.
     say(failure_line("warning: " + settled.error().message));
   }
+  queue_test_runs(layout, config, *app, input);
   auto started = spawn_detached(
       {self_executable().string(), "--root", layout.root().string(), "housekeep", "-a", *app});
   if (!started) {

@@ -64,6 +64,8 @@ Expected<AppSummary> app_summary(const Context& context, const std::string& app)
                      .live = store.live_version(),
                      .maintenance = info.maintenance,
                      .promotion_only = info.promotion_only,
+                     .ci = info.ci,
+                     .wait_for_ci = info.wait_for_ci,
                      .deploy_branches = deploy_branches(context.config, info)};
   if (auto member = pipeline_member(context.layout, app); member && *member) {
     auto pipeline = slipway::find_pipeline(context.layout, (*member)->coupling.pipeline);
@@ -161,13 +163,15 @@ Expected<AppSummary> set_app(const Context& context, const SetApp& request) {
   }
   // Each setting checked before any is applied.
   std::optional<bool> promotion_only;
+  std::optional<bool> ci;
+  std::optional<bool> wait_for_ci;
   std::optional<std::string> deploy_branch;
   for (const auto& [name, value] : request.settings) {
-    if (name == "promotion_only") {
+    if (name == "promotion_only" || name == "ci" || name == "wait_for_ci") {
       if (value != "true" && value != "false") {
-        return usage_error("promotion_only must be true or false, not '{}'", printable(value));
+        return usage_error("{} must be true or false, not '{}'", name, printable(value));
       }
-      promotion_only = value == "true";
+      (name == "ci" ? ci : name == "wait_for_ci" ? wait_for_ci : promotion_only) = value == "true";
     } else if (name == "deploy_branch") {
       if (!value.empty() && !is_branch_name(value)) {
         return usage_error("deploy_branch must be a branch name such as main, not '{}'",
@@ -175,7 +179,8 @@ Expected<AppSummary> set_app(const Context& context, const SetApp& request) {
       }
       deploy_branch = value;
     } else {
-      return usage_error("unknown app setting '{}' (use promotion_only or deploy_branch)",
+      return usage_error("unknown app setting '{}' (use promotion_only, ci, wait_for_ci or "
+                         "deploy_branch)",
                          printable(name));
     }
   }
@@ -195,6 +200,13 @@ Expected<AppSummary> set_app(const Context& context, const SetApp& request) {
     if (promotion_only && info.promotion_only != *promotion_only) {
       info.promotion_only = *promotion_only;
       changes.push_back(fmt::format("promotion_only={}", *promotion_only));
+    }
+    for (auto [name, asked, field] :
+         {std::tuple{"ci", ci, &info.ci}, {"wait_for_ci", wait_for_ci, &info.wait_for_ci}}) {
+      if (asked && *field != *asked) {
+        *field = *asked;
+        changes.push_back(fmt::format("{}={}", name, *asked));
+      }
     }
     if (deploy_branch && info.deploy_branch != *deploy_branch) {
       info.deploy_branch = *deploy_branch;

@@ -35,6 +35,8 @@ struct AppSummary {
   std::string pipeline; // the pipeline it is in, if any
   std::string stage;    // its stage there
   bool promotion_only = false;
+  bool ci = false;
+  bool wait_for_ci = false;
   std::vector<std::string> deploy_branches;
 };
 Expected<AppSummary> app_summary(const Context& context, const std::string& app);
@@ -67,6 +69,8 @@ Expected<void> rename_app(const Context& context, const RenameApp& request);
 
 // `apps:set -a APP NAME=VALUE...`: the app's settings that are not config vars.
 //   promotion_only = true|false  a production app of a pipeline changes only by promotion
+//   ci = true|false              every push queues a test run
+//   wait_for_ci = true|false     a deploy waits for its tests, and a red run refuses it
 //   deploy_branch = BRANCH|""    the one branch whose push deploys (""; the server's)
 struct SetApp {
   std::string app;

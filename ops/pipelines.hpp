@@ -104,6 +104,7 @@ struct Promote {
   std::string app;             // the source
   std::vector<std::string> to; // target apps (names or ids); empty: the next stage's apps
   std::optional<int> version;  // the source's release; default: its live one
+  bool force = false;          // past a missing or red test run (recorded)
 };
 // Checks the request — rights on the source and every target, the targets in the source's
 // pipeline, the release promotable (the CI gate) — and records the promotion, pending.
@@ -122,8 +123,8 @@ Expected<void> spawn_promotion(const Context& context, const std::string& id);
 // The record of promotion `id`, if the actor may use its source app.
 Expected<Promotion> promotion(const Context& context, const std::string& id);
 
-// Where the CI runner will answer "may this release be promoted?": until there is one, it
-// may.
+// CI's gate: a release of an app that runs tests (`ci`, `wait_for_ci`, or any test run on
+// record) may be promoted only when a run of its commit on that app succeeded.
 Expected<void> check_promotable(const Context& context, const std::string& app,
                                 const Release& release);
 

@@ -11,16 +11,40 @@
 #include "ops/pipelines.hpp"
 #include "ops/rights.hpp"
 #include "ops/settings.hpp"
+#include "runtime/apps.hpp"
 #include "runtime/release_store.hpp"
 #include "runtime/releaser.hpp"
 #include "runtime/slug_store.hpp"
+#include "runtime/test_runs.hpp"
 
 namespace slipway::ops {
 
-Expected<void> check_promotable(const Context& /*context*/, const std::string& /*app*/,
-                                const Release& /*release*/) {
-  // The gate the CI runner will close for a release whose tests did not pass.
-  return {};
+Expected<void> check_promotable(const Context& context, const std::string& app,
+                                const Release& release) {
+  auto info = TRY(app_info(context.layout, app));
+  auto runs = list_test_runs(context.layout, app, "", 0);
+  if (!info.ci && !info.wait_for_ci && runs.empty()) {
+    return {}; // the app runs no tests
+  }
+  std::string which = fmt::format(
+      "v{}{}", release.version,
+      release.commit.empty() ? std::string() : fmt::format(" ({})", release.commit.substr(0, 7)));
+  std::erase_if(runs, [&](const TestRun& run) { return run.commit != release.commit; });
+  if (std::ranges::any_of(runs, [](const TestRun& run) { return run.status == "succeeded"; })) {
+    return {};
+  }
+  auto running = std::ranges::find_if(
+      runs, [](const TestRun& run) { return !is_finished_status(run.status); });
+  if (running != runs.end()) {
+    return fail_as(ErrorKind::conflict,
+                   "{}'s test run #{} is still {}; wait for it (slipway ci:info {}) or promote "
+                   "with --force",
+                   which, running->number, running->status, running->number);
+  }
+  return fail_as(ErrorKind::conflict, "{} has no passing test run{}; `ci:rerun` or `--force`",
+                 which,
+                 runs.empty() ? std::string()
+                              : fmt::format(" (#{} {})", runs.front().number, runs.front().status));
 }
 
 namespace {
@@ -50,7 +74,6 @@ Expected<Release> promotable_release(const Context& context, const std::string& 
     return fail("{} v{} has expired: its slug was pruned, so it cannot be promoted", app,
                 release.version);
   }
-  TRY(check_promotable(context, app, release));
   return release;
 }
 
@@ -105,6 +128,13 @@ Expected<Promotion> start_promotion(const Context& context, const Promote& reque
     TRY(authorize(context, "pipelines:promote", target.app));
   }
   auto release = TRY(promotable_release(context, request.app, request.version));
+  std::string forced;
+  if (auto gate = check_promotable(context, request.app, release); !gate) {
+    if (!request.force) {
+      return std::unexpected(gate.error());
+    }
+    forced = gate.error().message;
+  }
   Promotion promotion{.id = TRY(random_uuid()),
                       .pipeline_id = pipeline.id,
                       .source_app = request.app,
@@ -122,16 +152,19 @@ Expected<Promotion> start_promotion(const Context& context, const Promote& reque
     names.push_back(target.app);
   }
   TRY(save_promotion(context.layout, promotion));
-  record(context, {.app = request.app,
-                   .resource = "pipeline-promotion",
-                   .action = "created",
-                   .data = {{"id", promotion.id},
-                            {"pipeline", pipeline.name},
-                            {"version", release.version},
-                            {"slug", release.slug},
-                            {"targets", names},
-                            {"message", fmt::format("Promotion of v{} to {} started",
-                                                    release.version, fmt::join(names, ", "))}}});
+  record(context,
+         {.app = request.app,
+          .resource = "pipeline-promotion",
+          .action = "created",
+          .data = {{"id", promotion.id},
+                   {"pipeline", pipeline.name},
+                   {"version", release.version},
+                   {"slug", release.slug},
+                   {"targets", names},
+                   {"forced", forced},
+                   {"message", fmt::format("Promotion of v{} to {} started{}", release.version,
+                                           fmt::join(names, ", "),
+                                           forced.empty() ? "" : " with --force: " + forced)}}});
   return promotion;
 }
 

@@ -63,7 +63,11 @@ TimePoint now_seconds() {
 
 Expected<TestRun> create_test_run(const Context& context, const StartTestRun& request) {
   TRY(authorize(context, "ci:run", request.app));
-  auto [commit, branch] = TRY(resolve(context, request.app, request.ref));
+  auto [commit, branch] = request.commit.empty() ? TRY(resolve(context, request.app, request.ref))
+                                                 : std::pair(request.commit, request.branch);
+  if (!is_commit_id(commit)) {
+    return usage_error("'{}' is not a full commit id", printable(commit));
+  }
   auto info = TRY(app_info(context.layout, request.app));
   TestRun run{.id = TRY(random_uuid()),
               .app = request.app,

@@ -20,6 +20,10 @@ struct StartTestRun {
   // A branch of the app's repository or a full commit id; empty: its deploy branch.
   std::string ref;
   bool gates = false; // a push or promotion waits on it
+  // A push's commit and branch, known to the hook before they are in the repository
+  // (then `ref` is not looked up).
+  std::string commit;
+  std::string branch;
 };
 // Records a pending run of the commit (event test-run created).
 Expected<TestRun> create_test_run(const Context& context, const StartTestRun& request);

@@ -321,7 +321,8 @@ Expected<AppInfo> read_app_info(const Layout& layout, const std::string& name) {
     for (const auto& [key, value] : table) {
       if (key.str() != "id" && key.str() != "created_at" && key.str() != "deploy_branch" &&
           key.str() != "formation" && key.str() != "domains" && key.str() != "access" &&
-          key.str() != "maintenance" && key.str() != "promotion_only" && key.str() != "pipeline") {
+          key.str() != "maintenance" && key.str() != "promotion_only" && key.str() != "pipeline" &&
+          key.str() != "ci" && key.str() != "wait_for_ci") {
         return fail("{}: unknown key '{}'", origin, key.str());
       }
     }
@@ -354,12 +355,16 @@ Expected<AppInfo> read_app_info(const Layout& layout, const std::string& name) {
       }
       info.maintenance = *value;
     }
-    if (const toml::node* promotion_only = table.get("promotion_only")) {
-      auto value = promotion_only->value_exact<bool>();
-      if (!value) {
-        return fail("{}: 'promotion_only' must be true or false", origin);
+    for (auto [key, field] : {std::pair{"promotion_only", &info.promotion_only},
+                              {"ci", &info.ci},
+                              {"wait_for_ci", &info.wait_for_ci}}) {
+      if (const toml::node* node = table.get(key)) {
+        auto value = node->value_exact<bool>();
+        if (!value) {
+          return fail("{}: '{}' must be true or false", origin, key);
+        }
+        *field = *value;
       }
-      info.promotion_only = *value;
     }
     TRY(read_coupling(table, origin, info));
     TRY(read_formation(table, origin, info));
@@ -383,8 +388,12 @@ Expected<void> save_app_info(const Layout& layout, const AppInfo& info) {
   if (info.maintenance) {
     table.insert("maintenance", true);
   }
-  if (info.promotion_only) {
-    table.insert("promotion_only", true);
+  for (auto [key, value] : {std::pair{"promotion_only", info.promotion_only},
+                            {"ci", info.ci},
+                            {"wait_for_ci", info.wait_for_ci}}) {
+    if (value) {
+      table.insert(key, true);
+    }
   }
   if (info.coupling) {
     table.insert("pipeline", toml::table{{"id", info.coupling->id},

@@ -33,6 +33,12 @@ struct AppInfo {
   // `apps:set promotion_only=true`, for a production app: it changes only by promotion (a
   // push or `deploy` is refused; rollback and config changes are not).
   bool promotion_only = false;
+  // `apps:set ci=true`: every push of a branch queues a test run (as does one to an app of a
+  // pipeline whose commit declares app.json environments.test).
+  bool ci = false;
+  // `apps:set wait_for_ci=true`: a push of a deploy branch runs the tests first, and a red
+  // run refuses it.
+  bool wait_for_ci = false;
 };
 
 inline constexpr int k_max_scale = 100; // processes of one type

@@ -85,8 +85,10 @@ void record(const Layout& layout, const Config& config, const TestRun& run, std:
 
 } // namespace
 
-Expected<TestRun> execute_test_run(const Layout& layout, const Config& config, int number,
-                                   const std::function<void(std::string_view)>& on_output) {
+Expected<TestRun>
+execute_test_run(const Layout& layout, const Config& config, int number,
+                 const std::function<void(std::string_view)>& on_output,
+                 const std::function<Expected<void>(const fs::path&)>& export_source) {
   auto claim = TRY(claim_test_run(layout, number));
   auto run = TRY(load_test_run(layout, number));
   if (run.started || run.status != "pending") {
@@ -121,21 +123,24 @@ Expected<TestRun> execute_test_run(const Layout& layout, const Config& config, i
   };
 
   auto identity = TRY(app_identity(layout, config, run.app));
-  auto scratch = TRY(ScratchDir::create(layout.tmp_dir(run.app), "test", 0711));
+  // Beside its logs, not in the app's tmp/: that is what operations on the app clear.
+  auto scratch = TRY(ScratchDir::create(layout.test_run_dir(number), "work", 0711));
   fs::path build_dir = scratch.path() / "app";
   std::error_code ec;
   fs::create_directories(build_dir, ec);
   build_log(step_line(fmt::format("Test run #{}: building {} from {}{}", number, run.app,
                                   run.commit.substr(0, 7),
                                   run.branch.empty() ? "" : " (" + run.branch + ")")));
-  {
-    auto repo = git::open(layout.repo_dir(run.app));
-    if (!repo) {
-      return finish("errored", repo.error().message);
+  auto exported = [&]() -> Expected<void> {
+    if (export_source) {
+      return export_source(build_dir);
     }
-    if (auto exported = git::export_commit(repo->get(), run.commit, build_dir); !exported) {
-      return finish("errored", exported.error().message);
-    }
+    auto repo = TRY(git::open(layout.repo_dir(run.app)));
+    TRY(git::export_commit(repo.get(), run.commit, build_dir));
+    return {};
+  }();
+  if (!exported) {
+    return finish("errored", exported.error().message);
   }
   auto manifest = read_app_json(build_dir);
   if (!manifest) {

@@ -8,6 +8,7 @@
 // touches the app's releases or config.
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <string_view>
 
@@ -21,7 +22,11 @@ namespace slipway {
 // Runs test run `number`, which must be pending and unclaimed. `on_output` gets the build's
 // lines, then each node's prefixed with "node I: " when there are several. The run's
 // record says how it ended; an Error only when it could not be run at all.
-Expected<TestRun> execute_test_run(const Layout& layout, const Config& config, int number,
-                                   const std::function<void(std::string_view)>& on_output);
+// `export_source` writes the commit's tree into the (empty) dir it is given; empty: from the
+// app's repository (a push's pre-receive passes one that sees its quarantined objects).
+Expected<TestRun> execute_test_run(
+    const Layout& layout, const Config& config, int number,
+    const std::function<void(std::string_view)>& on_output,
+    const std::function<Expected<void>(const std::filesystem::path&)>& export_source = {});
 
 } // namespace slipway
