@@ -60,9 +60,7 @@ class Layout {
   std::filesystem::path test_run_file(int number) const {
     return ci_dir() / (std::to_string(number) + ".toml");
   }
-  std::filesystem::path test_run_dir(int number) const {
-    return ci_dir() / std::to_string(number);
-  }
+  std::filesystem::path test_run_dir(int number) const { return ci_dir() / std::to_string(number); }
   std::filesystem::path test_run_lock(int number) const {
     return ci_dir() / (std::to_string(number) + ".lock");
   }
