@@ -107,7 +107,7 @@ TEST_CASE("TAP: only 'ok' and 'not ok' as words at the start of a line are test 
   CHECK(tap_summary(counts) == "no tests ran");
 }
 
-TEST_CASE("TAP: directives in any case; SKIP and TODO whether ok or not", "[tap]") {
+TEST_CASE("TAP: directives in any case - SKIP and TODO whether ok or not", "[tap]") {
   auto counts = parse("ok 1 # SKIP no database\n"
                       "ok 2 # skip\n"
                       "ok 3 - mung the gums # Skipped: leave them unmunged\n"
