@@ -325,6 +325,45 @@ json promotion_target_json(const Promotion& promotion, const PromotionTarget& ta
       {"release", target.version ? json{{"id", release_id(app, *target.version)}} : json(nullptr)}};
 }
 
+json test_run_json(const Layout& layout, const Config& config, const TestRun& run) {
+  return {{"id", run.id},
+          {"number", run.number},
+          {"status", run.status},
+          {"message", run.message.empty() ? json(nullptr) : json(run.message)},
+          {"commit_sha", run.commit},
+          {"commit_branch", run.branch},
+          {"commit_message", ""}, // not recorded with the run
+          {"created_at", time_json(run.created_at)},
+          {"updated_at", time_json(run.updated_at)},
+          {"pipeline", run.pipeline_id.empty() ? json(nullptr) : json{{"id", run.pipeline_id}}},
+          {"app_setup", nullptr},
+          {"organization", nullptr},
+          {"user", user_json(layout, config, run.actor.empty() ? "slipway" : run.actor)},
+          {"debug", false},
+          {"clear_cache", false},
+          {"source_blob_url", nullptr}};
+}
+
+std::string test_node_id(const TestRun& run, int index) {
+  return derived_uuid(run.id, fmt::format("test node {}", index));
+}
+
+json test_node_json(const TestRun& run, const TestNode& node, const std::string& output_stream_url,
+                    const std::string& setup_stream_url) {
+  return {{"id", test_node_id(run, node.index)},
+          {"index", node.index},
+          {"status", node.status},
+          {"exit_code", node.exit_code ? json(*node.exit_code) : json(nullptr)},
+          {"error_status", node.status == "errored" ? json(node.message) : json(nullptr)},
+          {"message", node.message.empty() ? json(nullptr) : json(node.message)},
+          {"output_stream_url", output_stream_url},
+          {"setup_stream_url", setup_stream_url},
+          {"test_run", {{"id", run.id}}},
+          {"dyno", nullptr},
+          {"created_at", time_json(run.created_at)},
+          {"updated_at", time_json(run.updated_at)}};
+}
+
 json authorization_json(const Layout& layout, const Config& config,
                         const Authorization& authorization) {
   json expires_in = nullptr;

@@ -17,6 +17,7 @@
 #include "runtime/builds.hpp"
 #include "runtime/keys.hpp"
 #include "runtime/layout.hpp"
+#include "runtime/test_runs.hpp"
 
 namespace slipway::api {
 
@@ -66,6 +67,14 @@ nlohmann::json pipeline_json(const Layout& layout, const Config& config, const P
 nlohmann::json coupling_json(const PipelineMember& member, const Pipeline& pipeline);
 nlohmann::json promotion_json(const Promotion& promotion);
 nlohmann::json promotion_target_json(const Promotion& promotion, const PromotionTarget& target);
+
+// A CI test run (Heroku CI's test-run) and its nodes (test-node, their ids derived from the
+// run's); the stream URLs are signed by the caller.
+nlohmann::json test_run_json(const Layout& layout, const Config& config, const TestRun& run);
+std::string test_node_id(const TestRun& run, int index);
+nlohmann::json test_node_json(const TestRun& run, const TestNode& node,
+                              const std::string& output_stream_url,
+                              const std::string& setup_stream_url);
 
 nlohmann::json authorization_json(const Layout& layout, const Config& config,
                                   const Authorization& authorization);
