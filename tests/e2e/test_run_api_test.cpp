@@ -166,10 +166,30 @@ TEST_CASE("a pushed test run through the API: heroku ci, ci:info, ci:last, its s
   auto last = heroku_ci(api, {"ci:last", "-p", "web"});
   INFO(last.output);
   CHECK(contains(last.output, "#1 main:" + sha.substr(0, 7) + " failed"));
+  // heroku ci:rerun, from the app's work tree.
+  {
+    std::vector<std::string> argv = {SLIPWAY_HEROKU_CLI, "ci:rerun", "1", "-p", "web"};
+    auto rerun = slipway::run({.argv = argv,
+                               .env = {{"HEROKU_HOST", "http://" + api.address},
+                                       {"HEROKU_API_KEY", api.alice},
+                                       {"HEROKU_SKIP_NEW_VERSION_CHECK", "1"},
+                                       {"DISABLE_TELEMETRY", "true"},
+                                       {"NO_COLOR", "1"},
+                                       {"HOME", (api.server.dir / "home").string()}},
+                               .cwd = api.server.work("web-stg"),
+                               .timeout = std::chrono::minutes(1)});
+    // It reads run #1 through this API, then packs the commit for POST /sources (which this
+    // server has not) and asks kolkrabbi.heroku.com for the pipeline's repository (an
+    // absolute URL): POST /test-runs, which it would send next, is tested by request below.
+    INFO(rerun->output);
+    CHECK(contains(rerun->output, "Rerunning test run #1..."));
+    CHECK_FALSE(rerun->ok());
+  }
   // Without the shim, node's https.get refuses the http: stream (see the report).
   auto plain = api.heroku({"ci:info", "1", "-p", "web"});
   INFO(plain.output);
   CHECK_FALSE(plain.ok());
+  CHECK(contains(plain.output, "Protocol \"http:\" not supported"));
 }
 
 TEST_CASE("POST /test-runs runs a commit again; a collaborator without the app and malformed "
