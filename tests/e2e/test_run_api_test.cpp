@@ -192,7 +192,7 @@ TEST_CASE("a pushed test run through the API: heroku ci, ci:info, ci:last, its s
   CHECK(contains(plain.output, "Protocol \"http:\" not supported"));
 }
 
-TEST_CASE("POST /test-runs runs a commit again; a collaborator without the app and malformed "
+TEST_CASE("POST /test-runs runs a commit again, and a collaborator without the app and malformed "
           "ids are refused",
           "[api][ci]") {
   CiPipeline ci;
