@@ -89,6 +89,11 @@ Response page_response(const Page<T>& page, const Range& range,
   return response;
 }
 
+// A text that grows while something runs (a build's log, a test node's), streamed: what it
+// holds, then what is appended, polled until `running` says no (asked before each read, so
+// the last read has all of it) or the client goes.
+Response follow_text(std::function<bool()> running, std::function<Expected<std::string>()> read);
+
 // The value of query parameter `name` in a request target, decoded.
 std::optional<std::string> query_value(std::string_view target, std::string_view name);
 

@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <sys/stat.h>
+#include <thread>
 
 #include <boost/beast/core/detail/base64.hpp>
 #include <fmt/format.h>
@@ -357,6 +358,30 @@ Response Platform::State::handle(const Request& request, const std::string& peer
   auto result = route->endpoint(call);
   Response response = result ? std::move(*result) : error_for(result.error());
   response.headers.emplace_back("RateLimit-Remaining", std::to_string(*remaining));
+  return response;
+}
+
+Response follow_text(std::function<bool()> running, std::function<Expected<std::string>()> read) {
+  Response response{.content_type = "text/plain; charset=utf-8"};
+  response.stream = [running = std::move(running), read = std::move(read)](
+                        const StreamWriter& write, const std::atomic<bool>& stop) {
+    std::uint64_t offset = 0;
+    while (true) {
+      bool more = running(); // before the read: then the last read has all of it
+      auto text = read();
+      if (!text) {
+        return;
+      }
+      if (text->size() > offset && !write(std::string_view(*text).substr(offset))) {
+        return;
+      }
+      offset = std::max<std::uint64_t>(offset, text->size());
+      if (!more || stop) {
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  };
   return response;
 }
 

@@ -207,31 +207,15 @@ Expected<Response> stream_build(Call& call) {
   auto app = TRY(app_param(call));
   int id = TRY(find_build(call, app, call.params[1])).id;
   TRY(ops::build_output(call.context, {.app = app.name, .id = id})); // the right, and it exists
-  Response response{.content_type = "text/plain; charset=utf-8"};
-  response.stream = [context = call.context, app, id](const StreamWriter& write,
-                                                      const std::atomic<bool>& stop) {
-    std::uint64_t offset = 0;
-    while (true) {
-      // Whether it had ended before this read: then what is read is all there is.
-      auto builds = ops::list_builds(context, app.name);
-      bool running = builds && std::ranges::any_of(*builds, [&](const BuildRecord& build) {
-                       return build.id == id && build.status == "pending";
-                     });
-      auto text = ops::build_output(context, {.app = app.name, .id = id});
-      if (!text) {
-        return;
-      }
-      if (text->size() > offset && !write(std::string_view(*text).substr(offset))) {
-        return;
-      }
-      offset = std::max<std::uint64_t>(offset, text->size());
-      if (!running || stop) {
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-  };
-  return response;
+  const ops::Context& context = call.context;
+  return follow_text(
+      [context, app, id] {
+        auto builds = ops::list_builds(context, app.name);
+        return builds && std::ranges::any_of(*builds, [&](const BuildRecord& build) {
+                 return build.id == id && build.status == "pending";
+               });
+      },
+      [context, app, id] { return ops::build_output(context, {.app = app.name, .id = id}); });
 }
 
 } // namespace

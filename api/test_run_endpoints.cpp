@@ -203,29 +203,13 @@ Expected<Response> stream_run(Call& call) {
     node = index;
   }
   TRY(ops::test_run_output(call.context, *number, node)); // the right, and the node exists
-  Response response{.content_type = "text/plain; charset=utf-8"};
-  response.stream = [context = call.context, number = *number,
-                     node](const StreamWriter& write, const std::atomic<bool>& stop) {
-    std::uint64_t offset = 0;
-    while (true) {
-      // Whether it had ended before this read: then what is read is all there is.
-      auto run = ops::test_run(context, number);
-      bool running = run && !is_finished_status(run->status);
-      auto text = ops::test_run_output(context, number, node);
-      if (!text) {
-        return;
-      }
-      if (text->size() > offset && !write(std::string_view(*text).substr(offset))) {
-        return;
-      }
-      offset = std::max<std::uint64_t>(offset, text->size());
-      if (!running || stop) {
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-  };
-  return response;
+  const ops::Context& context = call.context;
+  return follow_text(
+      [context, number = *number] {
+        auto run = ops::test_run(context, number);
+        return run && !is_finished_status(run->status);
+      },
+      [context, number = *number, node] { return ops::test_run_output(context, number, node); });
 }
 
 } // namespace
