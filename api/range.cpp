@@ -25,6 +25,12 @@ bool is_number(std::string_view text) {
          std::ranges::all_of(text, [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// The fields whose values are counts (a release's version, a test run's number), compared
+// as numbers so that 10 comes after 9.
+bool numeric(std::string_view field) {
+  return field == "version" || field == "number";
+}
+
 long long to_number(std::string_view text) {
   long long value = 0;
   std::from_chars(text.data(), text.data() + text.size(), value);
@@ -73,9 +79,9 @@ Expected<Range> parse_range(std::string_view header, std::span<const std::string
     if (!end.empty()) {
       range.end = std::string(end);
     }
-    if (range.field == "version" &&
+    if (numeric(range.field) &&
         ((range.start && !is_number(*range.start)) || (range.end && !is_number(*range.end)))) {
-      return usage_error("a version range's bounds are numbers");
+      return usage_error("a {} range's bounds are numbers", range.field);
     }
   }
   // "max=15, order=desc" or "order=desc,max=1" or "max=1000;"
@@ -114,7 +120,7 @@ std::string next_range(const Range& range, std::string_view last) {
 }
 
 int compare_range_values(const Range& range, std::string_view a, std::string_view b) {
-  if (range.field == "version" && is_number(a) && is_number(b)) {
+  if (numeric(range.field) && is_number(a) && is_number(b)) {
     long long x = to_number(a);
     long long y = to_number(b);
     return x < y ? -1 : x > y ? 1 : 0;

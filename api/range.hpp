@@ -37,7 +37,8 @@ Expected<Range> parse_range(std::string_view header, std::span<const std::string
 // The Next-Range header that continues after `last` (the last item's value of the field).
 std::string next_range(const Range& range, std::string_view last);
 
-// How two values of the range's field compare (versions as numbers, others as text): <0, 0, >0.
+// How two values of the range's field compare (versions and numbers as numbers, others as text):
+// <0, 0, >0.
 int compare_range_values(const Range& range, std::string_view a, std::string_view b);
 
 // The page of `items` (any order) that `range` selects, in the range's order, and whether

@@ -28,16 +28,6 @@ std::optional<int> run_number(std::string_view text) {
   return value;
 }
 
-// A run's number as a text that sorts as the number does (Range compares text).
-std::string sortable(int number) {
-  return fmt::format("{:010}", number);
-}
-
-std::string padded_bound(const std::string& bound) {
-  auto number = run_number(bound);
-  return number ? sortable(*number) : bound;
-}
-
 // The signed URL of a run's stream: `what` is "setup" (the build's log) or a node's index.
 std::string stream_url(const Call& call, const TestRun& run, const std::string& what) {
   return call.base_url + call.signer.sign(fmt::format("/streams/test-runs/{}/{}?key={}", run.number,
@@ -53,24 +43,12 @@ Expected<Response> list_runs(Call& call) {
   auto range = TRY(call.range(std::array<std::string_view, 2>{"number", "id"}));
   auto pipeline = TRY(ops::find_pipeline(call.context, call.params[0]));
   auto runs = TRY(ops::list_test_runs(call.context, "", pipeline.id, 0));
-  Range sorting = range;
-  if (sorting.field == "number") {
-    if (sorting.start) {
-      sorting.start = padded_bound(*sorting.start);
-    }
-    if (sorting.end) {
-      sorting.end = padded_bound(*sorting.end);
-    }
-  }
   auto key = [&](const TestRun& run) {
-    return range.field == "id" ? run.id : sortable(run.number);
-  };
-  auto value = [&](const TestRun& run) {
     return range.field == "id" ? run.id : std::to_string(run.number);
   };
   return page_response<TestRun>(
-      paginate<TestRun>(std::move(runs), sorting, key), range,
-      [&](const TestRun& run) { return run_out(call, run); }, value);
+      paginate<TestRun>(std::move(runs), range, key), range,
+      [&](const TestRun& run) { return run_out(call, run); }, key);
 }
 
 // Run `named` (its number) of the pipeline the path names.

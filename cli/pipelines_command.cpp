@@ -1,12 +1,14 @@
 // pipelines, pipelines:create NAME [-a APP -s STAGE], pipelines:add NAME -a APP -s STAGE,
 // pipelines:update -a APP -s STAGE, pipelines:remove -a APP, pipelines:info NAME,
-// pipelines:rename NAME NEW, pipelines:destroy NAME, pipelines:promote -a APP [--to APPS]
+// pipelines:rename NAME NEW, pipelines:set NAME -s STAGE SETTING=VALUE, pipelines:destroy NAME,
+// pipelines:promote -a APP [--to APPS]
 // [--release vN], pipelines:diff -a APP
 #include <cstdio>
 
 #include <fmt/ranges.h>
 
 #include "cli/cli.hpp"
+#include "common/output.hpp"
 #include "ops/pipelines.hpp"
 
 namespace slipway::cli {
@@ -18,9 +20,10 @@ struct PipelinesArgs {
   std::string new_name; // pipelines:rename's
   std::string app;
   std::string stage;
-  std::string to;            // pipelines:promote's targets, comma-separated
-  std::string release;       // pipelines:promote's vN
-  std::string run_promotion; // internal: run this recorded promotion (the Platform API's)
+  std::string to;                    // pipelines:promote's targets, comma-separated
+  std::string release;               // pipelines:promote's vN
+  std::string run_promotion;         // internal: run this recorded promotion (the Platform API's)
+  std::vector<std::string> settings; // pipelines:set's NAME=VALUE
   bool force = false;
   bool json = false;
 };
@@ -33,10 +36,15 @@ Expected<Stage> stage_argument(const PipelinesArgs& args) {
 }
 
 nlohmann::json pipeline_json(const Pipeline& pipeline) {
+  nlohmann::json stages = nlohmann::json::array();
+  for (Stage stage : pipeline.wait_for_ci) {
+    stages.push_back(to_string(stage));
+  }
   return {{"id", pipeline.id},
           {"name", pipeline.name},
           {"created_at", format_time(pipeline.created_at)},
-          {"updated_at", format_time(pipeline.updated_at)}};
+          {"updated_at", format_time(pipeline.updated_at)},
+          {"wait_for_ci", std::move(stages)}};
 }
 
 Expected<void> list(const Globals& globals, const PipelinesArgs& args) {
@@ -111,6 +119,9 @@ Expected<void> info(const Globals& globals, const PipelinesArgs& args) {
     return {};
   }
   std::printf("=== %s\n", info.pipeline.name.c_str());
+  for (Stage stage : info.pipeline.wait_for_ci) {
+    std::printf("%s waits for CI\n", std::string(to_string(stage)).c_str());
+  }
   if (info.apps.empty()) {
     std::puts("(no apps: add one with pipelines:add)");
     return {};
@@ -133,6 +144,27 @@ Expected<void> rename(const Globals& globals, const PipelinesArgs& args) {
   auto pipeline = TRY(ops::rename_pipeline(TRY(globals.context()),
                                            {.pipeline = args.pipeline, .to = args.new_name}));
   std::printf("Renamed pipeline %s to %s\n", args.pipeline.c_str(), pipeline.name.c_str());
+  return {};
+}
+
+Expected<void> set(const Globals& globals, const PipelinesArgs& args) {
+  ops::SetStage request{.pipeline = args.pipeline};
+  if (args.stage.empty()) {
+    return usage_error("name the stage: --stage review|development|staging|production");
+  }
+  request.stage = TRY(parse_stage(args.stage));
+  for (const auto& pair : args.settings) {
+    auto equals = pair.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      return usage_error("'{}' is not NAME=VALUE (pipelines:set P -s staging wait_for_ci=true)",
+                         printable(pair));
+    }
+    request.settings.emplace_back(pair.substr(0, equals), pair.substr(equals + 1));
+  }
+  auto pipeline = TRY(ops::set_stage(TRY(globals.context()), request));
+  bool gated = std::ranges::find(pipeline.wait_for_ci, request.stage) != pipeline.wait_for_ci.end();
+  std::printf("%s %s: wait_for_ci=%s\n", pipeline.name.c_str(), args.stage.c_str(),
+              gated ? "true" : "false");
   return {};
 }
 
@@ -276,6 +308,13 @@ void add_pipelines_commands(CLI::App& app, const Globals& globals, Action& actio
   rename_cmd->add_option("PIPELINE", args->pipeline, "the pipeline")->required();
   rename_cmd->add_option("NAME", args->new_name, "its new name")->required();
   rename_cmd->callback(choose(globals, action, args, rename));
+
+  auto* set_cmd = add_command(app, "pipelines:set",
+                              "change a stage's settings: wait_for_ci=true|false (an admin's)");
+  set_cmd->add_option("PIPELINE", args->pipeline, "the pipeline")->required();
+  set_cmd->add_option("-s,--stage", args->stage, "the stage")->required();
+  set_cmd->add_option("NAME=VALUE", args->settings, "the settings")->required();
+  set_cmd->callback(choose(globals, action, args, set));
 
   auto* destroy_cmd =
       add_command(app, "pipelines:destroy", "destroy a pipeline (its apps stay; an admin's)");

@@ -114,8 +114,7 @@ bool deploy_commit(const Layout& layout, const Config& config, const std::string
     say(failure_line(allowed.error().message));
     return false;
   }
-  if (auto info = app_info(layout, app);
-      info && info->wait_for_ci && !tests_pass(layout, config, app, repo, update, user)) {
+  if (waits_for_ci(layout, app) && !tests_pass(layout, config, app, repo, update, user)) {
     return false;
   }
   auto log = BuildLog::start(layout, app, update.new_id, update.ref);
@@ -327,13 +326,14 @@ void queue_test_runs(const Layout& layout, const Config& config, const std::stri
   bool in_pipeline = member && *member;
   const auto branches = deploy_branches(config, *info);
   const char* user = std::getenv("SLIPWAY_USER");
+  const bool gated = waits_for_ci(layout, app);
   for (const auto& update : *updates) {
     if (update.is_deletion() || !update.ref.starts_with("refs/heads/")) {
       continue;
     }
     std::string branch = update.ref.substr(11);
     bool deploys = std::ranges::find(branches, branch) != branches.end();
-    if ((deploys && info->wait_for_ci) ||
+    if ((deploys && gated) ||
         !(info->ci || (in_pipeline && declares_tests(layout, app, update.new_id)))) {
       continue;
     }

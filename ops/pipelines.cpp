@@ -150,6 +150,55 @@ Expected<Pipeline> create_pipeline(const Context& context, const CreatePipeline&
   return pipeline;
 }
 
+Expected<Pipeline> set_stage(const Context& context, const SetStage& request) {
+  TRY(authorize(context, "pipelines:set"));
+  if (request.settings.empty()) {
+    return usage_error("name a setting: wait_for_ci=true|false");
+  }
+  std::optional<bool> wait_for_ci;
+  for (const auto& [name, value] : request.settings) {
+    if (name != "wait_for_ci") {
+      return usage_error("unknown stage setting '{}' (use wait_for_ci)", printable(name));
+    }
+    if (value != "true" && value != "false") {
+      return usage_error("{} must be true or false, not '{}'", name, printable(value));
+    }
+    wait_for_ci = value == "true";
+  }
+  auto lock = TRY(FileLock::acquire(context.layout.pipelines_lock(), FileLock::Mode::exclusive));
+  auto pipelines = TRY(load_pipelines(context.layout));
+  auto found = std::ranges::find_if(pipelines, [&](const Pipeline& pipeline) {
+    return pipeline.name == request.pipeline || pipeline.id == request.pipeline;
+  });
+  if (found == pipelines.end()) {
+    return fail_as(ErrorKind::not_found, "pipeline '{}' does not exist",
+                   printable(request.pipeline));
+  }
+  auto& stages = found->wait_for_ci;
+  bool gated = std::ranges::find(stages, request.stage) != stages.end();
+  if (wait_for_ci && *wait_for_ci != gated) {
+    if (*wait_for_ci) {
+      stages.push_back(request.stage);
+      std::ranges::sort(stages);
+    } else {
+      std::erase(stages, request.stage);
+    }
+    found->updated_at =
+        std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    TRY(save_pipelines(context.layout, pipelines));
+    record(context,
+           {.resource = "pipeline",
+            .action = "updated",
+            .data = {{"pipeline", found->name},
+                     {"pipeline_id", found->id},
+                     {"stage", to_string(request.stage)},
+                     {"wait_for_ci", *wait_for_ci},
+                     {"message", fmt::format("Set wait_for_ci={} on {}'s {} stage", *wait_for_ci,
+                                             found->name, to_string(request.stage))}}});
+  }
+  return *found;
+}
+
 Expected<Pipeline> rename_pipeline(const Context& context, const RenamePipeline& request) {
   TRY(authorize(context, "pipelines:rename"));
   TRY(validate_pipeline_name(request.to));

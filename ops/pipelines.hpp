@@ -35,6 +35,17 @@ struct RenamePipeline {
 };
 Expected<Pipeline> rename_pipeline(const Context& context, const RenamePipeline& request);
 
+struct SetStage {
+  std::string pipeline; // its name or id
+  Stage stage = Stage::staging;
+  std::vector<std::pair<std::string, std::string>> settings; // NAME=VALUE, in order
+};
+// `pipelines:set`: a stage's settings, each checked before any is applied (an admin's, since
+// they bind every app of the stage). The one setting so far:
+//   wait_for_ci = true|false   a push of a deploy branch of any app of the stage runs its tests
+//                              first, and a red run refuses it (as the app's own wait_for_ci)
+Expected<Pipeline> set_stage(const Context& context, const SetStage& request);
+
 // Removes the pipeline and uncouples its apps (which keep running as they are).
 Expected<Pipeline> destroy_pipeline(const Context& context, const std::string& pipeline);
 

@@ -23,7 +23,7 @@ Expected<void> check_promotable(const Context& context, const std::string& app,
                                 const Release& release) {
   auto info = TRY(app_info(context.layout, app));
   auto runs = list_test_runs(context.layout, app, "", 0);
-  if (!info.ci && !info.wait_for_ci && runs.empty()) {
+  if (!info.ci && !waits_for_ci(context.layout, app) && runs.empty()) {
     return {}; // the app runs no tests
   }
   std::string which = fmt::format(

@@ -58,6 +58,7 @@ constexpr std::array k_operations = {
     OperationInfo{"pipelines:remove", Scope::app, true},
     OperationInfo{"pipelines:info", Scope::listing, true},
     OperationInfo{"pipelines:rename", Scope::admin, true},
+    OperationInfo{"pipelines:set", Scope::admin, true},
     OperationInfo{"pipelines:destroy", Scope::admin, true},
     OperationInfo{"pipelines:promote", Scope::app, true},
     OperationInfo{"pipelines:diff", Scope::app, true},

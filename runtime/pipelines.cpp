@@ -64,6 +64,43 @@ std::optional<Stage> upstream_of(Stage stage) {
 
 namespace {
 
+// One [[pipeline]] entry of pipelines.toml.
+Expected<Pipeline> read_pipeline(const toml::table* entry, const std::string& origin,
+                                 std::size_t index) {
+  auto id = entry ? (*entry)["id"].value_exact<std::string>() : std::nullopt;
+  auto name = entry ? (*entry)["name"].value_exact<std::string>() : std::nullopt;
+  auto created = entry ? (*entry)["created_at"].value_exact<toml::date_time>() : std::nullopt;
+  auto updated = entry ? (*entry)["updated_at"].value_exact<toml::date_time>() : std::nullopt;
+  const toml::node* gated = entry ? entry->get("wait_for_ci") : nullptr;
+  if (!entry || entry->size() != 4u + (gated ? 1 : 0) || !id || !is_uuid(*id) || !name ||
+      !validate_pipeline_name(*name) || !created || !updated) {
+    return fail("{}: pipeline {} must hold id (a UUID), name (a pipeline name), created_at, "
+                "updated_at and optionally wait_for_ci, and nothing else",
+                origin, index);
+  }
+  Pipeline pipeline{.id = *id,
+                    .name = *name,
+                    .created_at = from_toml_time(*created),
+                    .updated_at = from_toml_time(*updated)};
+  const toml::array* stages = gated ? gated->as_array() : nullptr;
+  if (gated && !stages) {
+    return fail("{}: pipeline {}'s wait_for_ci must be a list of stages", origin, index);
+  }
+  for (std::size_t i = 0; stages && i < stages->size(); ++i) {
+    auto text = stages->get(i)->value_exact<std::string>();
+    Expected<Stage> stage = text ? parse_stage(*text) : usage_error("not a string");
+    if (!stage) {
+      return fail("{}: pipeline {}'s wait_for_ci: {}", origin, index, stage.error().message);
+    }
+    pipeline.wait_for_ci.push_back(*stage);
+  }
+  std::ranges::sort(pipeline.wait_for_ci);
+  if (std::ranges::adjacent_find(pipeline.wait_for_ci) != pipeline.wait_for_ci.end()) {
+    return fail("{}: pipeline {}'s wait_for_ci names a stage twice", origin, index);
+  }
+  return pipeline;
+}
+
 Expected<std::vector<Pipeline>> read_pipelines(const fs::path& file) {
   std::vector<Pipeline> pipelines;
   std::error_code ec;
@@ -84,21 +121,7 @@ Expected<std::vector<Pipeline>> read_pipelines(const fs::path& file) {
       return fail("{}: 'pipeline' must be a list of tables ([[pipeline]])", origin);
     }
     for (std::size_t i = 0; list && i < list->size(); ++i) {
-      const toml::table* entry = list->get(i)->as_table();
-      auto id = entry ? (*entry)["id"].value_exact<std::string>() : std::nullopt;
-      auto name = entry ? (*entry)["name"].value_exact<std::string>() : std::nullopt;
-      auto created = entry ? (*entry)["created_at"].value_exact<toml::date_time>() : std::nullopt;
-      auto updated = entry ? (*entry)["updated_at"].value_exact<toml::date_time>() : std::nullopt;
-      if (!entry || entry->size() != 4 || !id || !is_uuid(*id) || !name ||
-          !validate_pipeline_name(*name) || !created || !updated) {
-        return fail("{}: pipeline {} must hold id (a UUID), name (a pipeline name), created_at "
-                    "and updated_at, and nothing else",
-                    origin, i + 1);
-      }
-      pipelines.push_back({.id = *id,
-                           .name = *name,
-                           .created_at = from_toml_time(*created),
-                           .updated_at = from_toml_time(*updated)});
+      pipelines.push_back(TRY(read_pipeline(list->get(i)->as_table(), origin, i + 1)));
     }
   } catch (const toml::parse_error& error) {
     return fail("{} is corrupt: {}", origin, error.description());
@@ -130,10 +153,18 @@ Expected<std::vector<Pipeline>> load_pipelines(const Layout& layout) {
 Expected<void> save_pipelines(const Layout& layout, const std::vector<Pipeline>& pipelines) {
   toml::array list;
   for (const Pipeline& pipeline : pipelines) {
-    list.push_back(toml::table{{"id", pipeline.id},
-                               {"name", pipeline.name},
-                               {"created_at", to_toml_time(pipeline.created_at)},
-                               {"updated_at", to_toml_time(pipeline.updated_at)}});
+    toml::table entry{{"id", pipeline.id},
+                      {"name", pipeline.name},
+                      {"created_at", to_toml_time(pipeline.created_at)},
+                      {"updated_at", to_toml_time(pipeline.updated_at)}};
+    if (!pipeline.wait_for_ci.empty()) {
+      toml::array stages;
+      for (Stage stage : pipeline.wait_for_ci) {
+        stages.push_back(std::string(to_string(stage)));
+      }
+      entry.insert("wait_for_ci", std::move(stages));
+    }
+    list.push_back(std::move(entry));
   }
   toml::table table;
   if (!list.empty()) {
@@ -188,6 +219,20 @@ Expected<std::optional<PipelineMember>> pipeline_member(const Layout& layout,
                         .app_id = info.id,
                         .coupling = *info.coupling,
                         .promotion_only = info.promotion_only};
+}
+
+bool waits_for_ci(const Layout& layout, const std::string& app) {
+  auto info = app_info(layout, app);
+  if (!info || info->wait_for_ci) {
+    return info.has_value();
+  }
+  auto member = pipeline_member(layout, app);
+  if (!member || !*member) {
+    return false;
+  }
+  auto pipeline = find_pipeline(layout, (*member)->coupling.pipeline);
+  return pipeline && std::ranges::find(pipeline->wait_for_ci, (*member)->coupling.stage) !=
+                         pipeline->wait_for_ci.end();
 }
 
 std::vector<PipelineMember> stage_members(const Layout& layout, const PipelineMember& member,

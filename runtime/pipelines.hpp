@@ -23,6 +23,9 @@ struct Pipeline {
   std::string name;
   TimePoint created_at{};
   TimePoint updated_at{};
+  // The stages whose apps wait for CI (`pipelines:set -p P --stage S wait_for_ci=true`), as an
+  // app's own `wait_for_ci` does: in stage order, each once.
+  std::vector<Stage> wait_for_ci;
 };
 
 // Every pipeline, sorted by name. A missing file is none; a damaged one is an error naming it.
@@ -52,6 +55,10 @@ Expected<std::optional<PipelineMember>> pipeline_member(const Layout& layout,
 // The members of `stage` in the app's pipeline.
 std::vector<PipelineMember> stage_members(const Layout& layout, const PipelineMember& member,
                                           Stage stage);
+
+// The one rule of wait_for_ci: a push of the app's deploy branch runs its tests first when
+// the app says so (`apps:set wait_for_ci=true`) or its pipeline says so for its stage.
+bool waits_for_ci(const Layout& layout, const std::string& app);
 
 // The one rule of `promotion_only`: nullopt when a direct deploy (a push, `deploy`) may
 // change the app, else why not — "production changes only by promotion: slipway

@@ -171,6 +171,52 @@ TEST_CASE("with wait_for_ci a red push is refused and changes nothing, a green o
   CHECK(json::parse(server.slipway({"ci:info", "2", "--json"}).output)["branch"] == "main");
 }
 
+TEST_CASE("a pipeline stage that waits for CI gates the pushes of its apps, and only its apps",
+          "[ci][pipelines]") {
+  Server server{{.start_daemon = false}};
+  server.create("shop-stg", fixture("apps/ci-fail"));
+  server.create("shop-dev", fixture("apps/ci-fail"));
+  REQUIRE(server.slipway({"pipelines:create", "shop", "-a", "shop-stg", "-s", "staging"}).ok());
+  REQUIRE(server.slipway({"pipelines:add", "shop", "-a", "shop-dev", "-s", "development"}).ok());
+  auto set = server.slipway({"pipelines:set", "shop", "-s", "staging", "wait_for_ci=true"});
+  INFO(set.output);
+  REQUIRE(set.ok());
+  CHECK(contains(set.output, "shop staging: wait_for_ci=true"));
+  CHECK(contains(server.slipway({"pipelines:info", "shop"}).output, "staging waits for CI"));
+
+  auto refused = server.push("shop-stg");
+  INFO(refused.output);
+  CHECK_FALSE(refused.ok());
+  CHECK(contains(refused.output, "tests failed: run #1, 1 of 4 failed, 1 skipped"));
+  CHECK(server.branch("shop-stg").empty());
+  CHECK(server.releases("shop-stg").empty());
+
+  // The development stage does not wait: its push deploys and queues a run.
+  auto deployed = server.push("shop-dev");
+  INFO(deployed.output);
+  CHECK(deployed.ok());
+  CHECK(contains(deployed.output, "queued: slipway ci:info 2"));
+  CHECK(server.releases("shop-dev").size() == 1);
+
+  // Turned off, the staging push deploys.
+  REQUIRE(server.slipway({"pipelines:set", "shop", "-s", "staging", "wait_for_ci=false"}).ok());
+  auto released = server.push("shop-stg");
+  INFO(released.output);
+  CHECK(released.ok());
+  CHECK(server.releases("shop-stg").size() == 1);
+
+  // A malformed setting names the problem and changes nothing.
+  auto bad = server.slipway({"pipelines:set", "shop", "-s", "staging", "wait_for_ci=maybe"});
+  CHECK_FALSE(bad.ok());
+  CHECK(contains(bad.output, "wait_for_ci must be true or false, not 'maybe'"));
+  bad = server.slipway({"pipelines:set", "shop", "-s", "qa", "wait_for_ci=true"});
+  CHECK_FALSE(bad.ok());
+  CHECK(contains(bad.output, "unknown stage 'qa'"));
+  bad = server.slipway({"pipelines:set", "shop", "-s", "staging", "colour=red"});
+  CHECK_FALSE(bad.ok());
+  CHECK(contains(bad.output, "unknown stage setting 'colour'"));
+}
+
 TEST_CASE("a push queues a test run, and a promotion of an untested release is refused "
           "until --force",
           "[ci][pipelines]") {

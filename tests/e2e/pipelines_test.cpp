@@ -346,6 +346,10 @@ TEST_CASE("pipelines: who may do what, and malformed requests", "[pipelines][iso
   CHECK_FALSE(fs::exists(server.root / "pipelines/promotions"));
   CHECK_FALSE(as_bob({"pipelines:destroy", "web"}).ok());
   CHECK_FALSE(as_bob({"pipelines:rename", "web", "www"}).ok());
+  // A stage's gate binds every app of the stage: an admin's to change.
+  auto ungated = as_bob({"pipelines:set", "web", "-s", "staging", "wait_for_ci=false"});
+  CHECK_FALSE(ungated.ok());
+  CHECK(contains(ungated.output, "'pipelines:set' needs an admin key"));
   CHECK_FALSE(as_bob({"apps:set", "-a", "web-stg", "promotion_only=false"}).ok());
 
   // An app is in one pipeline at most.

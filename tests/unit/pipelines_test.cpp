@@ -93,6 +93,14 @@ TEST_CASE("pipelines round-trip through pipelines.toml and are found by name or 
   auto missing = find_pipeline(root.layout, "nope");
   REQUIRE_FALSE(missing);
   CHECK(missing.error().kind == ErrorKind::not_found);
+
+  // A stage that waits for CI is kept, in stage order.
+  loaded->at(1).wait_for_ci = {Stage::production, Stage::staging};
+  std::ranges::sort(loaded->at(1).wait_for_ci);
+  REQUIRE(save_pipelines(root.layout, *loaded));
+  CHECK(find_pipeline(root.layout, "shop").value().wait_for_ci ==
+        std::vector<Stage>{Stage::staging, Stage::production});
+  CHECK(find_pipeline(root.layout, "blog").value().wait_for_ci.empty());
 }
 
 TEST_CASE("a damaged pipelines.toml is an error that names what is wrong", "[pipelines]") {
@@ -113,7 +121,19 @@ TEST_CASE("a damaged pipelines.toml is an error that names what is wrong", "[pip
            {"[[pipeline]]\nid = \"" + id +
                 "\"\nname = \"shop\"\ncreated_at = 2026-01-01T00:00:00Z\n"
                 "updated_at = 2026-01-01T00:00:00Z\nowner = \"x\"\n",
-            "and nothing else"}}) {
+            "and nothing else"},
+           {"[[pipeline]]\nid = \"" + id +
+                "\"\nname = \"shop\"\ncreated_at = 2026-01-01T00:00:00Z\n"
+                "updated_at = 2026-01-01T00:00:00Z\nwait_for_ci = \"staging\"\n",
+            "wait_for_ci must be a list of stages"},
+           {"[[pipeline]]\nid = \"" + id +
+                "\"\nname = \"shop\"\ncreated_at = 2026-01-01T00:00:00Z\n"
+                "updated_at = 2026-01-01T00:00:00Z\nwait_for_ci = [\"qa\"]\n",
+            "unknown stage 'qa'"},
+           {"[[pipeline]]\nid = \"" + id +
+                "\"\nname = \"shop\"\ncreated_at = 2026-01-01T00:00:00Z\n"
+                "updated_at = 2026-01-01T00:00:00Z\nwait_for_ci = [\"staging\", \"staging\"]\n",
+            "names a stage twice"}}) {
     INFO(text);
     write_file(root.layout.pipelines_file(), text);
     auto loaded = load_pipelines(root.layout);

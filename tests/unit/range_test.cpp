@@ -99,3 +99,17 @@ TEST_CASE("Next-Range continues after the last item, keeping max and order", "[a
   CHECK(again->max == 5);
   CHECK(again->descending);
 }
+
+TEST_CASE("a test run's number compares as a number, so run 10 comes after run 9", "[api][range]") {
+  constexpr std::array<std::string_view, 2> fields = {"number", "id"};
+  auto range = parse_range("number ..; order=desc,max=1", fields);
+  REQUIRE(range);
+  std::vector<int> runs = {2, 9, 10, 1};
+  auto page = paginate<int>(runs, *range, [](const int& v) { return std::to_string(v); });
+  CHECK(page.items == std::vector<int>{10});
+  auto from = parse_range("number 9..10", fields);
+  REQUIRE(from);
+  page = paginate<int>(runs, *from, [](const int& v) { return std::to_string(v); });
+  CHECK(page.items == std::vector<int>{9, 10});
+  CHECK_FALSE(parse_range("number a..b", fields));
+}
