@@ -386,16 +386,19 @@ Expected<void> spawn_detached(const std::vector<std::string>& argv,
   std::vector<std::string> env_entries =
       child_environment(Command{.argv = argv, .env = env, .env_remove = env_remove});
   std::vector<char*> envp = null_terminated(env_entries);
-  // Fork twice so the worker is adopted by init and never waited for by us.
+  // Fork twice so the worker is adopted by init and never waited for by us. The new session
+  // comes before the second fork: when we return, the worker is already out of our process
+  // group, so whoever ends that group as we exit (a shell, a test harness, sshd) cannot
+  // take the worker with it.
   pid_t child = fork();
   if (child < 0) {
     return fail("cannot start '{}': {}", argv[0], errno_text(errno));
   }
   if (child == 0) {
+    setsid();
     if (fork() != 0) {
       _exit(0);
     }
-    setsid();
     int null = open("/dev/null", O_RDWR);
     dup2(null, 0);
     dup2(null, 1);

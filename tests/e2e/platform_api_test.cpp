@@ -1,5 +1,9 @@
 // The Platform API driven by the official heroku CLI (tests/tools/heroku, pinned), with
 // HEROKU_HOST pointed at a test daemon: each command works, and slipway's own view agrees.
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include <catch2/catch.hpp>
 
 #include "tests/e2e/api_harness.hpp"
@@ -149,7 +153,16 @@ TEST_CASE("the heroku CLI lists, scales, restarts and stops processes, runs a de
   CHECK(contains(web1, "[web.1]"));
   CHECK_FALSE(contains(web1, "[" + name + "]"));
 
-  // --tail for a few seconds, while a request comes and another one-off runs.
+  // --tail: the last lines first; then, once they are shown, a request and another one-off
+  // come, and the tail shows them as they happen, following until it is stopped.
+  std::mutex mutex;
+  std::condition_variable shown;
+  std::string tailed;
+  ExitStatus detached;
+  auto seen = [&](const std::string& text) {
+    std::lock_guard lock(mutex);
+    return contains(tailed, text);
+  };
   Command tail{.argv = {SLIPWAY_HEROKU_CLI, "logs", "--tail", "-a", "site"},
                .env = {{"HEROKU_HOST", "http://" + api.address},
                        {"HEROKU_API_KEY", api.alice},
@@ -157,19 +170,42 @@ TEST_CASE("the heroku CLI lists, scales, restarts and stops processes, runs a de
                        {"HEROKU_SKIP_NEW_VERSION_CHECK", "1"},
                        {"DISABLE_TELEMETRY", "true"},
                        {"HOME", (api.server.dir / "home").string()}},
-               .timeout = std::chrono::seconds(8)};
+               .on_line =
+                   [&](std::string_view line) {
+                     std::lock_guard lock(mutex);
+                     tailed.append(line).push_back('\n');
+                     shown.notify_all();
+                   },
+               .timeout = std::chrono::seconds(90),
+               .watch = [&]() -> std::optional<std::string> {
+                 if (seen("tailed-while-watching")) {
+                   return "the tail showed the new one-off";
+                 }
+                 return std::nullopt;
+               },
+               .watch_interval = std::chrono::milliseconds(100)};
   std::thread during([&] {
-    std::this_thread::sleep_for(std::chrono::seconds(3));
+    {
+      std::unique_lock lock(mutex);
+      if (!shown.wait_for(lock, std::chrono::seconds(60),
+                          [&] { return contains(tailed, "one-off-says-hi"); })) {
+        return; // the history never came: the checks below say so
+      }
+    }
     api.server.get("site");
-    api.server.slipway({"run:detached", "-a", "site", "--", "echo", "tailed-while-watching"});
+    detached =
+        api.server.slipway({"run:detached", "-a", "site", "--", "echo", "tailed-while-watching"});
   });
-  auto tailed = run(tail);
+  auto followed = run(tail);
   during.join();
-  REQUIRE(tailed);
-  INFO(tailed->output);
-  CHECK(tailed->timed_out);                                              // it follows until stopped
-  CHECK(contains(tailed->output, "app[" + name + "]: one-off-says-hi")); // the last lines first
-  CHECK(contains(tailed->output, "tailed-while-watching"));              // then what comes
+  REQUIRE(followed);
+  INFO(tailed);
+  INFO(detached.output);
+  INFO(api.server.slipway({"logs", "-a", "site", "-n", "30"}).output);
+  CHECK_FALSE(followed->timed_out);
+  CHECK(followed->stopped_because == "the tail showed the new one-off"); // it followed
+  CHECK(contains(tailed, "app[" + name + "]: one-off-says-hi"));         // the last lines first
+  CHECK(contains(tailed, "tailed-while-watching"));                      // then what came
 }
 
 TEST_CASE("the heroku CLI manages domains, collaborators and maintenance mode", "[api][heroku]") {

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
@@ -191,4 +192,32 @@ TEST_CASE("spawned children do not inherit ambient capabilities unless asked to"
   prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
   CHECK(test::contains(dropped, "CapAmb:\t0000000000000000"));
   CHECK(test::contains(kept, "CapAmb:\t0000000000000400"));
+}
+
+TEST_CASE("a detached worker outlives the process group of whoever started it", "[subprocess]") {
+  test::TempDir dir;
+  const auto done = dir / "done";
+  // A starter in a process group of its own starts the worker and exits; at once its whole
+  // group is killed, as a shell or a test harness ends what a command left behind.
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    std::filesystem::remove(done);
+    pid_t starter = fork();
+    REQUIRE(starter >= 0);
+    if (starter == 0) {
+      setpgid(0, 0);
+      auto started = spawn_detached({"/bin/sh", "-c", "sleep 0.2; touch '" + done.string() + "'"});
+      _exit(started ? 0 : 1);
+    }
+    setpgid(starter, starter);
+    int status = 0;
+    REQUIRE(waitpid(starter, &status, 0) == starter);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+    ::kill(-starter, SIGKILL);
+    for (int i = 0; i < 100 && !std::filesystem::exists(done); ++i) {
+      std::this_thread::sleep_for(20ms);
+    }
+    INFO("attempt " << attempt);
+    REQUIRE(std::filesystem::exists(done));
+  }
 }
