@@ -1,9 +1,11 @@
-// config, config:get, config:set, config:unset
+// config, config:get, config:set, config:unset; each of config, config:set and config:unset
+// also of a pipeline's review config (-p PIPELINE --stage review)
 #include <cstdio>
 
 #include "cli/cli.hpp"
 #include "common/output.hpp"
 #include "ops/config.hpp"
+#include "ops/review_apps.hpp"
 
 namespace slipway::cli {
 
@@ -11,19 +13,40 @@ namespace {
 
 struct ConfigArgs {
   std::string app;
+  std::string pipeline; // -p: a pipeline's review config
+  std::string stage;
   std::vector<std::string> items;
   bool json = false;
   bool no_wait = false;
 };
 
+// Exactly one of -a APP and -p PIPELINE --stage review; true for the pipeline's.
+Expected<bool> of_pipeline(const ConfigArgs& args) {
+  if (args.app.empty() == args.pipeline.empty()) {
+    return usage_error("name an app (-a APP) or a pipeline's review config (-p PIPELINE "
+                       "--stage review)");
+  }
+  if (!args.pipeline.empty() && args.stage != "review") {
+    return usage_error("a pipeline's config is its review apps': -p {} --stage review",
+                       printable(args.pipeline));
+  }
+  if (args.pipeline.empty() && !args.stage.empty()) {
+    return usage_error("--stage goes with -p PIPELINE");
+  }
+  return !args.pipeline.empty();
+}
+
 Expected<void> show(const Globals& globals, const ConfigArgs& args) {
-  auto config = TRY(ops::config_vars(TRY(globals.context()), args.app));
+  auto config = TRY(of_pipeline(args))
+                    ? TRY(ops::review_config(TRY(globals.context()), args.pipeline))
+                    : TRY(ops::config_vars(TRY(globals.context()), args.app));
+  const std::string& owner = args.app.empty() ? args.pipeline + "'s review config" : args.app;
   if (args.json) {
     std::puts(nlohmann::json(config).dump(2).c_str());
     return {};
   }
   if (config.empty()) {
-    print_line(fmt::format("{} has no config vars", args.app)); // stderr: eval sees nothing
+    print_line(fmt::format("{} has no config vars", owner)); // stderr: eval sees nothing
     return {};
   }
   // NAME='value' lines: `eval "$(slipway config -a APP)"` sets them in a shell.
@@ -80,14 +103,34 @@ Expected<void> set(const Globals& globals, const ConfigArgs& args) {
     }
     change.set[item.substr(0, equals)] = item.substr(equals + 1);
   }
+  if (TRY(of_pipeline(args))) {
+    auto config = TRY(ops::change_review_config(
+        TRY(globals.context()), {.pipeline = args.pipeline, .set = std::move(change.set)}));
+    std::printf("%s's review config: %zu vars (review apps made from now on start with them)\n",
+                args.pipeline.c_str(), config.size());
+    return {};
+  }
   TRY(ops::change_config(TRY(globals.context(!args.no_wait)), change));
   return {};
 }
 
 Expected<void> unset(const Globals& globals, const ConfigArgs& args) {
+  if (TRY(of_pipeline(args))) {
+    auto config = TRY(ops::change_review_config(TRY(globals.context()),
+                                                {.pipeline = args.pipeline, .unset = args.items}));
+    std::printf("%s's review config: %zu vars\n", args.pipeline.c_str(), config.size());
+    return {};
+  }
   TRY(ops::change_config(TRY(globals.context(!args.no_wait)),
                          {.app = args.app, .unset = args.items}));
   return {};
+}
+
+// -a APP, or -p PIPELINE --stage review.
+void add_owner_options(CLI::App* command, ConfigArgs& args) {
+  command->add_option("-a,--app", args.app, "the app");
+  command->add_option("-p,--pipeline", args.pipeline, "a pipeline (with --stage review)");
+  command->add_option("--stage", args.stage, "review: the pipeline's review apps' config");
 }
 
 } // namespace
@@ -96,7 +139,7 @@ void add_config_commands(CLI::App& app, const Globals& globals, Action& action) 
   auto args = std::make_shared<ConfigArgs>();
 
   auto* config = app.add_subcommand("config", "show an app's config vars");
-  add_app_option(config, args->app);
+  add_owner_options(config, *args);
   config->add_flag("--json", args->json, "print JSON");
   config->callback(choose(globals, action, args, show));
 
@@ -106,14 +149,14 @@ void add_config_commands(CLI::App& app, const Globals& globals, Action& action) 
   get_cmd->callback(choose(globals, action, args, get));
 
   auto* set_cmd = add_command(app, "config:set", "set config vars; makes a new release");
-  add_app_option(set_cmd, args->app);
+  add_owner_options(set_cmd, *args);
   set_cmd->add_option("NAME=VALUE", args->items, "vars to set; NAME - reads its value from stdin")
       ->required();
   set_cmd->add_flag("--no-wait", args->no_wait, "fail at once if the app is busy");
   set_cmd->callback(choose(globals, action, args, set));
 
   auto* unset_cmd = add_command(app, "config:unset", "unset config vars; makes a new release");
-  add_app_option(unset_cmd, args->app);
+  add_owner_options(unset_cmd, *args);
   unset_cmd->add_option("NAME", args->items, "vars to unset")->required();
   unset_cmd->add_flag("--no-wait", args->no_wait, "fail at once if the app is busy");
   unset_cmd->callback(choose(globals, action, args, unset));

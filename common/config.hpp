@@ -109,6 +109,9 @@ bool is_under_domain(std::string_view host, std::string_view domain);
 // A name git accepts for a branch (refs/heads/NAME), as far as a deploy branch needs.
 bool is_branch_name(std::string_view name);
 
+// A full SHA-1 object id as git prints it: 40 lowercase hex digits.
+bool is_commit_id(std::string_view text);
+
 // "24.1MB", "512.0KB", "17B".
 std::string format_size(std::uint64_t bytes);
 

@@ -138,6 +138,10 @@ bool is_under_domain(std::string_view host, std::string_view domain) {
                             host[host.size() - domain.size() - 1] == '.');
 }
 
+bool is_commit_id(std::string_view text) {
+  return text.size() == 40 && text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
 bool is_branch_name(std::string_view name) {
   // The subset of git's ref name rules a deploy branch needs: no "..", no leading or
   // trailing '/', '.' or '-', no control characters or git's special characters.

@@ -113,4 +113,10 @@ Expected<AppJson> parse_app_json(std::string_view text);
 // rollback) from starting.
 Expected<WebHealthChecks> parse_web_health_checks(std::string_view text);
 
+// The manifest as a review app sees it (Heroku's rule: environments.review's keys override
+// the top-level ones): env is the top level's with review's vars added or replacing those of
+// the same name; buildpacks are review's when it names any; formation is review's, else
+// none (one web process); postdeploy and pr-predestroy are review's when it has them.
+AppJson review_app_manifest(AppJson manifest);
+
 } // namespace slipway

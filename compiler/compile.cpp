@@ -145,6 +145,11 @@ Expected<BuildResult> compile_app(const BuildRequest& request, const Config& con
   // The buildpacks: as asked, else as the app names them, else the first that detects.
   std::vector<std::string> refs = request.buildpacks;
   bool detecting = false;
+  if (!refs.empty() && request.buildpacks_from_app && !request.trusted_source) {
+    for (const auto& ref : refs) {
+      TRY(check_app_named(ref, config));
+    }
+  }
   if (refs.empty()) {
     auto own = TRY(app_buildpacks(app));
     detecting = !own.has_value();

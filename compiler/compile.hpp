@@ -35,7 +35,10 @@ struct BuildRequest {
   std::filesystem::path env_dir;       // ENV_DIR; empty: an empty one in work_dir
   std::filesystem::path work_dir;      // scratch space for this build, owned by the caller
   std::vector<std::string> buildpacks; // explicit choice; empty: the app's own, else detect
-  std::string source_version;          // SOURCE_VERSION, the commit
+  // The explicit buildpacks come from the app's own files (app.json environments.test or
+  // .review): judged as the app's own are (trusted_source below), not as the admin's.
+  bool buildpacks_from_app = false;
+  std::string source_version; // SOURCE_VERSION, the commit
   // Every line of the build log as it happens, already in the output format of
   // docs/CONTRACTS.md "Output conventions".
   std::function<void(std::string_view)> on_output;

@@ -146,4 +146,36 @@ Expected<bool> has_commit(const std::filesystem::path& repo_dir, const std::stri
   return TRY(find_commit(repo.get(), id, commit)).has_value();
 }
 
+Expected<std::optional<std::string>> file_at(const std::filesystem::path& repo_dir,
+                                             const std::string& commit, const std::string& path) {
+  git_oid id = TRY(parse_id(commit));
+  if (path.empty() || path.starts_with('/') || path.find(':') != std::string::npos) {
+    return fail("'{}' is not a path in a tree", path);
+  }
+  Repository repo = TRY(open(repo_dir));
+  if (!TRY(find_commit(repo.get(), id, commit))) {
+    return fail("commit {} is not in '{}'", commit, repo_dir.string());
+  }
+  git_object* raw = nullptr;
+  int rc = libgit2::git_revparse_single(&raw, repo.get(), (commit + ":" + path).c_str());
+  if (rc == GIT_ENOTFOUND) {
+    return std::optional<std::string>();
+  }
+  TRY(check(rc, fmt::format("cannot read {} of {}", path, commit.substr(0, 7))));
+  Object object(raw);
+  git_odb* raw_odb = nullptr;
+  TRY(check(libgit2::git_repository_odb(&raw_odb, repo.get()), "cannot open the object database"));
+  Odb odb(raw_odb);
+  git_odb_object* raw_data = nullptr;
+  TRY(check(libgit2::git_odb_read(&raw_data, odb.get(), libgit2::git_object_id(object.get())),
+            fmt::format("cannot read {} of {}", path, commit.substr(0, 7))));
+  OdbObject data(raw_data);
+  if (libgit2::git_odb_object_type(data.get()) != GIT_OBJECT_BLOB) {
+    return std::optional<std::string>(); // a directory of that name: no such file
+  }
+  return std::optional<std::string>(
+      std::string(static_cast<const char*>(libgit2::git_odb_object_data(data.get())),
+                  libgit2::git_odb_object_size(data.get())));
+}
+
 } // namespace slipway::git

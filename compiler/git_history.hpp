@@ -34,6 +34,12 @@ commits_between(const std::filesystem::path& repo_dir, const std::string& includ
                 const std::string& exclude, std::size_t limit,
                 const std::filesystem::path& extra_objects = {});
 
+// The content of the file `path` (a plain relative path such as "app.json") in `commit`'s
+// tree, or nullopt when the commit has no such file. An error for a malformed id or a commit
+// the repository does not have.
+Expected<std::optional<std::string>> file_at(const std::filesystem::path& repo_dir,
+                                             const std::string& commit, const std::string& path);
+
 // Whether `commit` (40-hex) is in the repository at repo_dir (its objects) as a commit.
 Expected<bool> has_commit(const std::filesystem::path& repo_dir, const std::string& commit);
 

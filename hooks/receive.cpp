@@ -16,8 +16,10 @@
 #include "common/subprocess.hpp"
 #include "compiler/app_json.hpp"
 #include "compiler/git_export.hpp"
+#include "compiler/git_history.hpp"
 #include "hooks/ref_update.hpp"
 #include "ops/context.hpp"
+#include "ops/review_apps.hpp"
 #include "ops/rights.hpp"
 #include "ops/test_runs.hpp"
 #include "runtime/apps.hpp"
@@ -304,11 +306,11 @@ namespace {
 
 // Whether `commit`'s app.json declares tests (environments.test).
 bool declares_tests(const Layout& layout, const std::string& app, const std::string& commit) {
-  auto shown = run({.argv = {"git", "show", commit + ":app.json"}, .cwd = layout.repo_dir(app)});
-  if (!shown || !shown->ok()) {
+  auto text = git::file_at(layout.repo_dir(app), commit, "app.json");
+  if (!text || !*text) {
     return false;
   }
-  auto manifest = parse_app_json(shown->output);
+  auto manifest = parse_app_json(**text);
   return manifest && manifest->test.declared;
 }
 
@@ -350,6 +352,34 @@ void queue_test_runs(const Layout& layout, const Config& config, const std::stri
   }
 }
 
+// Review apps (ops/review_apps.hpp): each moved branch told, once git moved it.
+void update_review_apps(const Layout& layout, const Config& config, const std::string& app,
+                        std::string_view input) {
+  auto updates = parse_ref_updates(input);
+  auto info = app_info(layout, app);
+  if (!updates || !info) {
+    return;
+  }
+  const auto branches = deploy_branches(config, *info);
+  std::vector<ops::BranchPush> pushes;
+  for (const auto& update : *updates) {
+    if (!update.ref.starts_with("refs/heads/")) {
+      continue;
+    }
+    std::string branch = update.ref.substr(11);
+    pushes.push_back({.branch = branch,
+                      .commit = update.is_deletion() ? "" : update.new_id,
+                      .deploy_branch = std::ranges::find(branches, branch) != branches.end()});
+  }
+  const char* user = std::getenv("SLIPWAY_USER");
+  auto context = ops::open_context(layout, user ? user : "", say);
+  if (!context) {
+    say(failure_line("warning: review apps: " + context.error().message));
+    return;
+  }
+  ops::review_apps_after_push(*context, app, pushes);
+}
+
 } // namespace
 
 int run_post_receive(const Layout& layout, const Config& config, std::string_view input) {
@@ -372,6 +402,7 @@ int run_post_receive(const Layout& layout, const Config& config, std::string_vie
     say(failure_line("warning: " + settled.error().message));
   }
   queue_test_runs(layout, config, *app, input);
+  update_review_apps(layout, config, *app, input);
   auto started = spawn_detached(
       {self_executable().string(), "--root", layout.root().string(), "housekeep", "-a", *app});
   if (!started) {

@@ -23,10 +23,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool is_commit_id(std::string_view text) {
-  return text.size() == 40 && text.find_first_not_of("0123456789abcdef") == std::string::npos;
-}
-
 // The commit `ref` names in the app's repository, and the branch when it is one.
 Expected<std::pair<std::string, std::string>>
 resolve(const Context& context, const std::string& app, const std::string& ref) {

@@ -6,23 +6,23 @@ namespace slipway {
 
 namespace {
 
-Expected<void> validate_name(std::string_view name, std::string_view what) {
+Expected<void> validate_name(std::string_view name, std::string_view what, std::size_t longest) {
   auto printable = [&] {
     std::string shown;
-    for (char c : name.substr(0, 40)) {
+    for (char c : name.substr(0, 70)) {
       shown += (c >= 0x20 && c < 0x7f) ? std::string(1, c)
                                        : fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
     }
-    return name.size() > 40 ? shown + "..." : shown;
+    return name.size() > 70 ? shown + "..." : shown;
   };
-  bool valid = name.size() >= 2 && name.size() <= 30 && name[0] >= 'a' && name[0] <= 'z' &&
+  bool valid = name.size() >= 2 && name.size() <= longest && name[0] >= 'a' && name[0] <= 'z' &&
                std::ranges::all_of(name, [](char c) {
                  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
                });
   if (!valid) {
-    return usage_error("invalid {} name '{}' (use 2-30 lowercase letters, digits and dashes, "
+    return usage_error("invalid {} name '{}' (use 2-{} lowercase letters, digits and dashes, "
                        "starting with a letter)",
-                       what, printable());
+                       what, printable(), longest);
   }
   return {};
 }
@@ -30,11 +30,11 @@ Expected<void> validate_name(std::string_view name, std::string_view what) {
 } // namespace
 
 Expected<void> validate_app_name(std::string_view name) {
-  return validate_name(name, "app");
+  return validate_name(name, "app", k_max_app_name);
 }
 
 Expected<void> validate_pipeline_name(std::string_view name) {
-  return validate_name(name, "pipeline");
+  return validate_name(name, "pipeline", k_max_pipeline_name);
 }
 
 } // namespace slipway

@@ -1,5 +1,6 @@
-// App and pipeline names: ^[a-z][a-z0-9-]{1,29}$. Checked before a name is ever part of a
-// path.
+// App and pipeline names: ^[a-z][a-z0-9-]+$, an app's up to 63 characters (a DNS label:
+// APP.DOMAIN, and room for a review app's PIPELINE-BRANCH), a pipeline's up to 30. Checked
+// before a name is ever part of a path.
 #pragma once
 
 #include <string_view>
@@ -7,6 +8,9 @@
 #include "common/error.hpp"
 
 namespace slipway {
+
+inline constexpr std::size_t k_max_app_name = 63;
+inline constexpr std::size_t k_max_pipeline_name = 30;
 
 Expected<void> validate_app_name(std::string_view name);
 

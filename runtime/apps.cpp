@@ -283,6 +283,44 @@ Expected<void> read_coupling(const toml::table& table, const std::string& origin
   return {};
 }
 
+// [review]: what makes the app a review app.
+Expected<void> read_review(const toml::table& table, const std::string& origin, AppInfo& info) {
+  const toml::node* node = table.get("review");
+  if (!node) {
+    return {};
+  }
+  const toml::table* review = node->as_table();
+  auto string_of = [&](std::string_view key) -> std::optional<std::string> {
+    const toml::node* value = review ? review->get(key) : nullptr;
+    return value ? value->value_exact<std::string>() : std::nullopt;
+  };
+  const toml::node* pushed = review ? review->get("pushed_at") : nullptr;
+  auto pushed_at = pushed ? pushed->value_exact<toml::date_time>() : std::nullopt;
+  auto branch = string_of("branch");
+  auto parent = string_of("parent");
+  auto commit = string_of("commit");
+  auto status = string_of("status");
+  auto last_build = string_of("last_build");
+  auto message = string_of("message");
+  if (!review || review->size() != 7 || !branch || !is_branch_name(*branch) || !parent ||
+      !validate_app_name(*parent) || !commit || (!commit->empty() && !is_commit_id(*commit)) ||
+      !pushed_at || !status || (*status != "creating" && *status != "created") || !last_build ||
+      (*last_build != "" && *last_build != "succeeded" && *last_build != "failed") || !message) {
+    return fail("{}: [review] must hold branch (a branch name), parent (an app name), commit "
+                "(40 hex digits or \"\"), pushed_at, status (creating or created), last_build "
+                "(succeeded, failed or \"\") and message",
+                origin);
+  }
+  info.review = ReviewOrigin{.branch = *branch,
+                             .parent = *parent,
+                             .commit = *commit,
+                             .pushed_at = from_toml_time(*pushed_at),
+                             .status = *status,
+                             .last_build = *last_build,
+                             .message = *message};
+  return {};
+}
+
 } // namespace
 
 namespace {
@@ -322,7 +360,7 @@ Expected<AppInfo> read_app_info(const Layout& layout, const std::string& name) {
       if (key.str() != "id" && key.str() != "created_at" && key.str() != "deploy_branch" &&
           key.str() != "formation" && key.str() != "domains" && key.str() != "access" &&
           key.str() != "maintenance" && key.str() != "promotion_only" && key.str() != "pipeline" &&
-          key.str() != "ci" && key.str() != "wait_for_ci") {
+          key.str() != "ci" && key.str() != "wait_for_ci" && key.str() != "review") {
         return fail("{}: unknown key '{}'", origin, key.str());
       }
     }
@@ -367,6 +405,7 @@ Expected<AppInfo> read_app_info(const Layout& layout, const std::string& name) {
       }
     }
     TRY(read_coupling(table, origin, info));
+    TRY(read_review(table, origin, info));
     TRY(read_formation(table, origin, info));
     TRY(read_domains(table, origin, info));
     TRY(read_access(table, origin, info));
@@ -401,6 +440,15 @@ Expected<void> save_app_info(const Layout& layout, const AppInfo& info) {
                                          {"stage", std::string(to_string(info.coupling->stage))},
                                          {"created_at", to_toml_time(info.coupling->created_at)},
                                          {"updated_at", to_toml_time(info.coupling->updated_at)}});
+  }
+  if (const auto& review = info.review) {
+    table.insert("review", toml::table{{"branch", review->branch},
+                                       {"parent", review->parent},
+                                       {"commit", review->commit},
+                                       {"pushed_at", to_toml_time(review->pushed_at)},
+                                       {"status", review->status},
+                                       {"last_build", review->last_build},
+                                       {"message", review->message}});
   }
   if (!info.domains.empty()) {
     toml::array domains;

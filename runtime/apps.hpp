@@ -39,6 +39,8 @@ struct AppInfo {
   // `apps:set wait_for_ci=true`: a push of a deploy branch runs the tests first, and a red
   // run refuses it.
   bool wait_for_ci = false;
+  // A review app's branch and parent (review_apps.hpp); none for any other app.
+  std::optional<ReviewOrigin> review;
 };
 
 inline constexpr int k_max_scale = 100; // processes of one type

@@ -53,6 +53,10 @@ class Layout {
   std::filesystem::path promotion_lock(const std::string& id) const {
     return promotions_dir() / (id + ".lock");
   }
+  // A pipeline's review config vars (review_apps.hpp), 0600: `id` is the pipeline's UUID.
+  std::filesystem::path review_config_file(const std::string& id) const {
+    return pipelines_dir() / "review-config" / (id + ".toml");
+  }
   // CI test runs (test_runs.hpp), numbered server-wide: their records, each one's logs
   // (build.log, node-I.log) and the lock its runner holds, and the numbering's lock.
   std::filesystem::path ci_dir() const { return m_root / "ci"; }

@@ -72,10 +72,11 @@ Expected<Pipeline> read_pipeline(const toml::table* entry, const std::string& or
   auto created = entry ? (*entry)["created_at"].value_exact<toml::date_time>() : std::nullopt;
   auto updated = entry ? (*entry)["updated_at"].value_exact<toml::date_time>() : std::nullopt;
   const toml::node* gated = entry ? entry->get("wait_for_ci") : nullptr;
-  if (!entry || entry->size() != 4u + (gated ? 1 : 0) || !id || !is_uuid(*id) || !name ||
-      !validate_pipeline_name(*name) || !created || !updated) {
+  const toml::node* review = entry ? entry->get("review_apps") : nullptr;
+  if (!entry || entry->size() != 4u + (gated ? 1 : 0) + (review ? 1 : 0) || !id || !is_uuid(*id) ||
+      !name || !validate_pipeline_name(*name) || !created || !updated) {
     return fail("{}: pipeline {} must hold id (a UUID), name (a pipeline name), created_at, "
-                "updated_at and optionally wait_for_ci, and nothing else",
+                "updated_at and optionally wait_for_ci and review_apps, and nothing else",
                 origin, index);
   }
   Pipeline pipeline{.id = *id,
@@ -97,6 +98,32 @@ Expected<Pipeline> read_pipeline(const toml::table* entry, const std::string& or
   std::ranges::sort(pipeline.wait_for_ci);
   if (std::ranges::adjacent_find(pipeline.wait_for_ci) != pipeline.wait_for_ci.end()) {
     return fail("{}: pipeline {}'s wait_for_ci names a stage twice", origin, index);
+  }
+  if (review) {
+    const toml::table* settings = review->as_table();
+    auto flag = [&](std::string_view key) {
+      const toml::node* node = settings ? settings->get(key) : nullptr;
+      return node ? node->value_exact<bool>() : std::nullopt;
+    };
+    auto count = [&](std::string_view key) {
+      const toml::node* node = settings ? settings->get(key) : nullptr;
+      return node ? node->value_exact<int64_t>() : std::nullopt;
+    };
+    auto autodeploy = flag("autodeploy");
+    auto autodestroy = flag("autodestroy");
+    auto stale_days = count("stale_days");
+    auto max = count("max");
+    if (!settings || settings->size() != 4 || !autodeploy || !autodestroy || !stale_days ||
+        *stale_days < 0 || *stale_days > k_max_stale_days || !max || *max < 0 ||
+        *max > k_max_review_apps) {
+      return fail("{}: pipeline {}'s review_apps must hold autodeploy and autodestroy (true or "
+                  "false), stale_days (0 to {}) and max (0 to {})",
+                  origin, index, k_max_stale_days, k_max_review_apps);
+    }
+    pipeline.review_apps = ReviewAppsSettings{.autodeploy = *autodeploy,
+                                              .autodestroy = *autodestroy,
+                                              .stale_days = static_cast<int>(*stale_days),
+                                              .max = static_cast<int>(*max)};
   }
   return pipeline;
 }
@@ -163,6 +190,12 @@ Expected<void> save_pipelines(const Layout& layout, const std::vector<Pipeline>&
         stages.push_back(std::string(to_string(stage)));
       }
       entry.insert("wait_for_ci", std::move(stages));
+    }
+    if (const auto& review = pipeline.review_apps) {
+      entry.insert("review_apps", toml::table{{"autodeploy", review->autodeploy},
+                                              {"autodestroy", review->autodestroy},
+                                              {"stale_days", review->stale_days},
+                                              {"max", review->max}});
     }
     list.push_back(std::move(entry));
   }

@@ -18,6 +18,17 @@
 
 namespace slipway {
 
+// `reviewapps:enable`'s settings (review_apps.hpp).
+struct ReviewAppsSettings {
+  bool autodeploy = false;  // a push of a branch creates or updates its review app
+  bool autodestroy = false; // a branch merged into the deploy branch destroys its review app
+  int stale_days = 0;       // a review app whose branch had no push for this long goes; 0: never
+  int max = 0;              // at most this many review apps at once; 0: no cap
+  bool operator==(const ReviewAppsSettings&) const = default;
+};
+inline constexpr int k_max_stale_days = 365;
+inline constexpr int k_max_review_apps = 1000;
+
 struct Pipeline {
   std::string id; // a UUID, kept from its creation (a rename keeps it)
   std::string name;
@@ -26,6 +37,8 @@ struct Pipeline {
   // The stages whose apps wait for CI (`pipelines:set -p P --stage S wait_for_ci=true`), as an
   // app's own `wait_for_ci` does: in stage order, each once.
   std::vector<Stage> wait_for_ci;
+  // Review apps, when enabled (`reviewapps:enable`).
+  std::optional<ReviewAppsSettings> review_apps;
 };
 
 // Every pipeline, sorted by name. A missing file is none; a damaged one is an error naming it.

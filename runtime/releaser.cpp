@@ -195,6 +195,22 @@ Expected<void> check_direct_deploy(const ReleaseContext& context) {
   return fail_as(ErrorKind::forbidden, "{}", *refusal);
 }
 
+Expected<void> run_live_script(const ReleaseContext& context, const std::string& name,
+                               const std::string& command) {
+  auto operation = TRY(Operation::begin(context));
+  auto live = TRY(operation.releases().live());
+  if (!live || !live->has_slug()) {
+    return fail("{} has no live release to run {} in", context.app, name);
+  }
+  auto ran = operation.run_postdeploy(*live, name, command);
+  nlohmann::json data = {{"version", live->version}, {"script", name}};
+  if (!ran) {
+    data["reason"] = ran.error().message;
+  }
+  operation.record("release", ran ? "script_succeeded" : "script_failed", data);
+  return ran;
+}
+
 Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& request) {
   Deadline deadline = request.deadline.value_or(Deadline(context.config.build.timeout));
   TRY(check_direct_deploy(context));
@@ -224,7 +240,13 @@ Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& req
   // The first deploy (config vars may have been set before it) sets up what app.json says.
   const bool first_deploy = !live || !live->has_slug();
   std::optional<AppJson> manifest = TRY(read_app_json(build_dir));
+  if (manifest && request.review_app) {
+    manifest = review_app_manifest(std::move(*manifest));
+  }
   if (first_deploy) {
+    for (const auto& [name, value] : request.initial_config) {
+      config.try_emplace(name, value);
+    }
     if (manifest) {
       auto setup = TRY(first_deploy_config(context.app, *manifest, config, generate_secret));
       std::vector<std::string> names = setup.set;
@@ -271,7 +293,10 @@ Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& req
        .cache_dir = context.layout.cache_dir(context.app),
        .env_dir = env_dir,
        .work_dir = work_dir,
-       .buildpacks = request.buildpacks,
+       .buildpacks = request.buildpacks.empty() && request.review_app && manifest
+                         ? manifest->review.buildpacks
+                         : request.buildpacks,
+       .buildpacks_from_app = request.buildpacks.empty() && request.review_app,
        .source_version = request.commit,
        .on_output = context.on_output,
        .identity = identity,

@@ -41,6 +41,12 @@ struct DeployRequest {
   // buildpacks on the same stack lends its slug instead of a rebuild (a promoted commit
   // pushed later).
   std::function<bool(const std::string& app)> may_reuse_slug_of;
+  // A review app's deploy (review_apps.hpp): app.json is read as review_app_manifest sees it,
+  // and environments.review.buildpacks, when named, build it.
+  bool review_app = false;
+  // On the first deploy, config vars the app starts with (under those already set and
+  // before app.json's): a review app's review config and SLIPWAY_APP_NAME and the like.
+  ConfigVars initial_config;
 };
 
 // The one rule of promotion_only (pipelines.hpp), applied: a direct deploy of an app that
@@ -48,6 +54,13 @@ struct DeployRequest {
 Expected<void> check_direct_deploy(const ReleaseContext& context);
 
 Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& request);
+
+// Runs `command` as app.json's script `name` (a review app's pr-predestroy) in a one-off copy
+// of the live release, under the app's lock and the release phase's time limit, its output
+// in the release's script log; recorded as script_succeeded or script_failed. An error when
+// the app has no live release with a slug, or the script fails.
+Expected<void> run_live_script(const ReleaseContext& context, const std::string& name,
+                               const std::string& command);
 
 // A new release with the live slug and the live config changed. Names are validated;
 // unsetting a name that is not set is a note, and when nothing changes no release is made

@@ -36,4 +36,17 @@ struct PipelineCoupling {
   TimePoint updated_at{};
 };
 
+// What makes an app a review app (review_apps.hpp): the branch of the pipeline's repository
+// it follows and where that repository is, kept in its own app.toml ([review]) so that
+// destroying the app needs no second write.
+struct ReviewOrigin {
+  std::string branch;
+  std::string parent;     // the app whose repository has the branch
+  std::string commit;     // the branch's head it last deployed or tried to
+  TimePoint pushed_at{};  // the branch's last push: what --stale-days counts from
+  std::string status;     // "creating" until its first deploy succeeded, then "created"
+  std::string last_build; // "succeeded" or "failed" (the last deploy of the branch)
+  std::string message;    // why the last deploy failed, in a line
+};
+
 } // namespace slipway

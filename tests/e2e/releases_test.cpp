@@ -344,7 +344,7 @@ TEST_CASE("slugs beyond keep_releases are pruned and their releases expire", "[r
 TEST_CASE("bad input is refused with a message and nothing changes", "[releases]") {
   Server server;
   for (const std::string& name :
-       std::vector<std::string>{"../x", "A", "-x", std::string(31, 'a'), "", "a", "x_y", "x/y"}) {
+       std::vector<std::string>{"../x", "A", "-x", std::string(64, 'a'), "", "a", "x_y", "x/y"}) {
     INFO(name);
     auto created = server.run({"apps:create", "--", name});
     CHECK(created.code == 2);

@@ -17,7 +17,7 @@ Error name_error(std::string_view name) {
 
 } // namespace
 
-TEST_CASE("lowercase names of 2 to 30 letters, digits and dashes are valid", "[app_name]") {
+TEST_CASE("lowercase names of 2 to 63 letters, digits and dashes are valid", "[app_name]") {
   for (std::string name : {"ab", "a1", "a-", "demo", "my-app", "app-2", "x9-y8-z7", "a--b",
                            "abcdefghijklmnopqrstuvwxyz0123", "z123456789012345678901234567-9"}) {
     INFO("name: " << name);
@@ -25,11 +25,18 @@ TEST_CASE("lowercase names of 2 to 30 letters, digits and dashes are valid", "[a
   }
 }
 
-TEST_CASE("a name of exactly 30 characters is valid and 31 is not", "[app_name]") {
-  CHECK(validate_app_name(std::string(30, 'a')));
-  auto error = name_error(std::string(31, 'a'));
+TEST_CASE("an app name of 63 characters (a DNS label) is valid and 64 is not, a pipeline's 30 "
+          "and 31",
+          "[app_name]") {
+  CHECK(validate_app_name(std::string(63, 'a')));
+  auto error = name_error(std::string(64, 'a'));
   CHECK(error.exit_code == 2);
-  CHECK(contains(error.message, "'" + std::string(31, 'a') + "'"));
+  CHECK(contains(error.message, "'" + std::string(64, 'a') + "'"));
+  CHECK(contains(error.message, "use 2-63 lowercase"));
+  CHECK(validate_pipeline_name(std::string(30, 'a')));
+  auto pipeline = validate_pipeline_name(std::string(31, 'a'));
+  REQUIRE_FALSE(pipeline);
+  CHECK(contains(pipeline.error().message, "use 2-30 lowercase"));
 }
 
 TEST_CASE("empty and one-character names are usage errors", "[app_name]") {
@@ -64,7 +71,7 @@ TEST_CASE("a name must start with a letter", "[app_name]") {
 TEST_CASE("the error quotes the name and says what a valid name looks like", "[app_name]") {
   auto error = name_error("My_App");
   CHECK(error.exit_code == 2);
-  CHECK(error.message == "invalid app name 'My_App' (use 2-30 lowercase letters, digits and "
+  CHECK(error.message == "invalid app name 'My_App' (use 2-63 lowercase letters, digits and "
                          "dashes, starting with a letter)");
 }
 

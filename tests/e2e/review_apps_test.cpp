@@ -1,0 +1,254 @@
+// Review apps end to end: a branch pushed to a pipeline's development app gets its own app at
+// its own URL, with the review config and never the parent's; it is updated by each push and
+// destroyed when its branch is merged, deleted or left idle; a review app that cannot be made
+// leaves nothing; and afterwards nothing of a destroyed review app is left on the server.
+#include <set>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/server.hpp"
+
+namespace slipway::test {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// The development app `shop-dev` of pipeline `shop`, deployed, with a production secret.
+struct ReviewPipeline {
+  Server server;
+  ReviewPipeline() {
+    server.create("shop-dev", fixture("apps/review"));
+    auto pushed = server.push("shop-dev");
+    INFO(pushed.output);
+    REQUIRE(pushed.ok());
+    REQUIRE(server.slipway({"config:set", "-a", "shop-dev", "PROD_SECRET=topsecret"}).ok());
+    REQUIRE(
+        server.slipway({"pipelines:create", "shop", "-a", "shop-dev", "-s", "development"}).ok());
+  }
+  fs::path repo() const { return server.root / "repos" / "shop-dev.git"; }
+  ExitStatus push(const std::string& refspec) const {
+    auto pushed =
+        server.run({"git", "push", "-q", repo().string(), refspec}, server.work("shop-dev"));
+    UNSCOPED_INFO("git push " << refspec << ":\n" << pushed.output);
+    return pushed;
+  }
+  // A new commit on `branch` (made from the current one when it does not exist yet).
+  void commit_on(const std::string& branch, const std::string& file) const {
+    server.git("shop-dev", {"checkout", "-q", "-B", branch});
+    server.write("shop-dev", file, branch + "\n");
+    server.commit("shop-dev", "change " + file + " on " + branch);
+  }
+  bool exists(const std::string& app) const {
+    return fs::exists(server.root / "apps" / app) ||
+           fs::exists(server.root / "repos" / (app + ".git"));
+  }
+  std::vector<json> events(const std::string& app) const {
+    // Every event, then the app's: `events -a` wants an app that exists.
+    auto shown = server.slipway({"events", "-n", "0", "--json"});
+    REQUIRE(shown.ok());
+    auto all = json::parse(shown.output).get<std::vector<json>>();
+    std::erase_if(all, [&](const json& event) { return event.value("app", "") != app; });
+    return all;
+  }
+  int scripts_run(const std::string& app, const std::string& script) const {
+    int count = 0;
+    for (const auto& event : events(app)) {
+      if (event.value("action", "") == "script_succeeded" &&
+          event["data"].value("script", "") == script) {
+        ++count;
+      }
+    }
+    return count;
+  }
+};
+
+TEST_CASE("a branch's review app is made, updated and destroyed when the branch is merged, "
+          "deleted or left idle, and leaves nothing behind",
+          "[review]") {
+  ReviewPipeline shop;
+  Server& server = shop.server;
+  REQUIRE(server.slipway({"config:set", "-p", "shop", "--stage", "review", "REVIEW_DB=review-db"})
+              .ok());
+  auto enabled = server.slipway(
+      {"reviewapps:enable", "-p", "shop", "--autodeploy", "--autodestroy", "--stale-days", "3"});
+  INFO(enabled.output);
+  REQUIRE(enabled.ok());
+
+  // A push of feature-x makes its review app, with the review config, without PROD_SECRET.
+  shop.commit_on("feature-x", "x.txt");
+  auto pushed = shop.push("feature-x");
+  REQUIRE(pushed.ok());
+  CHECK(contains(pushed.output, "Review app shop-feature-x is live at http://shop-feature-x."));
+  CHECK(server.serves("shop-feature-x",
+                      "shop-feature-x|shop-dev|feature-x|hello from review|none|review-db"));
+  CHECK(server.serves("shop-dev", "||hello from production|topsecret|none"));
+  auto listed = json::parse(server.slipway({"reviewapps", "-p", "shop", "--json"}).output);
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0]["branch"] == "feature-x");
+  CHECK(listed[0]["status"] == "created");
+  CHECK(listed[0]["live"] == 1);
+
+  // Pushed again: updated, postdeploy not run again.
+  shop.commit_on("feature-x", "x2.txt");
+  REQUIRE(shop.push("feature-x").ok());
+  CHECK(server.releases("shop-feature-x").size() == 2);
+  CHECK(shop.scripts_run("shop-feature-x", "postdeploy") == 1);
+
+  // Merged into main and main pushed: destroyed, pr-predestroy first.
+  server.git("shop-dev", {"checkout", "-q", "main"});
+  server.git("shop-dev", {"merge", "-q", "--no-ff", "-m", "merge feature-x", "feature-x"});
+  auto merged = shop.push("main");
+  REQUIRE(merged.ok());
+  CHECK(contains(merged.output, "Review app shop-feature-x destroyed: branch feature-x merged "
+                                "into main"));
+  CHECK_FALSE(shop.exists("shop-feature-x"));
+  CHECK(shop.scripts_run("shop-feature-x", "pr-predestroy") == 1);
+
+  // feature-y, then the branch deleted: destroyed.
+  shop.commit_on("feature-y", "y.txt");
+  REQUIRE(shop.push("feature-y").ok());
+  CHECK(server.serves("shop-feature-y", "shop-feature-y|shop-dev|feature-y"));
+  auto deleted = shop.push(":feature-y");
+  REQUIRE(deleted.ok());
+  CHECK(contains(deleted.output, "destroyed: branch feature-y deleted"));
+  CHECK_FALSE(shop.exists("shop-feature-y"));
+  CHECK(shop.scripts_run("shop-feature-y", "postdeploy") == 1);
+  CHECK(shop.scripts_run("shop-feature-y", "pr-predestroy") == 1);
+
+  // feature-z, left idle past --stale-days (the sweep told a later time): destroyed.
+  server.git("shop-dev", {"checkout", "-q", "main"});
+  shop.commit_on("feature-z", "z.txt");
+  REQUIRE(shop.push("feature-z").ok());
+  REQUIRE(shop.exists("shop-feature-z"));
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  auto early = server.slipway({"reviewapps:sweep", "--now", std::to_string(now + 2 * 86400)});
+  CHECK(contains(early.output, "0 stale review apps destroyed"));
+  CHECK(shop.exists("shop-feature-z"));
+  auto swept = server.slipway({"reviewapps:sweep", "--now", std::to_string(now + 4 * 86400)});
+  INFO(swept.output);
+  CHECK(contains(swept.output, "1 stale review apps destroyed"));
+  CHECK_FALSE(shop.exists("shop-feature-z"));
+  CHECK(shop.scripts_run("shop-feature-z", "pr-predestroy") == 1);
+  auto destroyed = shop.events("shop-feature-z");
+  CHECK(std::ranges::any_of(destroyed, [](const json& event) {
+    return event["resource"] == "review-app" && event["action"] == "destroyed" &&
+           contains(event["data"].value("reason", ""), "no push to branch feature-z for 3 days");
+  }));
+
+  // Nothing of a destroyed review app is left: apps, repositories, routes, slugs, processes.
+  std::set<std::string> apps;
+  for (const auto& entry : fs::directory_iterator(server.root / "apps")) {
+    if (!entry.path().filename().string().starts_with('.')) {
+      apps.insert(entry.path().filename().string());
+    }
+  }
+  CHECK(apps == std::set<std::string>{"shop-dev"});
+  std::set<std::string> kept;
+  for (const auto& release : server.releases("shop-dev")) {
+    std::string slug = release.value("slug", ""); // sha256:HEX, stored as HEX.tar.zst
+    kept.insert(slug.substr(slug.find(':') + 1));
+  }
+  for (const auto& entry : fs::directory_iterator(server.root / "slugs")) {
+    INFO(entry.path());
+    std::string name = entry.path().filename().string();
+    CHECK((name.starts_with('.') || kept.contains(name.substr(0, name.find('.')))));
+  }
+  auto processes = server.run({"ps", "-eo", "args"});
+  CHECK_FALSE(contains(processes.output, "shop-feature"));
+  for (const auto& entry : fs::recursive_directory_iterator(server.root / "run")) {
+    if (entry.is_regular_file() && entry.path().extension() == ".conf") {
+      INFO(entry.path());
+      CHECK_FALSE(contains(read_text(entry.path()), "shop-feature"));
+    }
+  }
+  CHECK(server.get("shop-feature-x").status == 404);
+}
+
+TEST_CASE("a branch whose app.json requires a var the review config lacks moves, says which, "
+          "and leaves nothing",
+          "[review]") {
+  ReviewPipeline shop;
+  Server& server = shop.server;
+  REQUIRE(server.slipway({"reviewapps:enable", "-p", "shop", "--autodeploy"}).ok());
+  server.git("shop-dev", {"checkout", "-q", "-B", "needs-var"});
+  server.write("shop-dev", "app.json",
+               R"({"environments": {"review": {"env": {"PAYMENT_KEY": {"required": true}}}}})");
+  server.commit("shop-dev", "require PAYMENT_KEY");
+  auto pushed = shop.push("needs-var");
+  CHECK(pushed.ok()); // the branch moves
+  CHECK(contains(pushed.output, "PAYMENT_KEY"));
+  CHECK(contains(pushed.output, "config:set -p shop --stage review"));
+  CHECK(contains(pushed.output, "the branch needs-var moved; its review app is not live"));
+  CHECK(server.git("shop-dev", {"ls-remote", shop.repo().string(), "needs-var"}).size() > 40);
+  CHECK_FALSE(shop.exists("shop-needs-var"));
+  CHECK(json::parse(server.slipway({"reviewapps", "-p", "shop", "--json"}).output).empty());
+
+  // With the var in the review config, the same push makes it.
+  REQUIRE(
+      server.slipway({"config:set", "-p", "shop", "--stage", "review", "PAYMENT_KEY=test"}).ok());
+  auto created = server.slipway({"reviewapps:create", "-p", "shop", "--branch", "needs-var"});
+  INFO(created.output);
+  CHECK(created.ok());
+  CHECK(shop.exists("shop-needs-var"));
+}
+
+TEST_CASE("review apps: long and odd branch names, the cap, who may, and malformed settings",
+          "[review]") {
+  ReviewPipeline shop;
+  Server& server = shop.server;
+  REQUIRE(server.slipway({"reviewapps:enable", "-p", "shop", "--autodeploy", "--max", "1"}).ok());
+
+  std::string long_branch = "Feature/" + std::string(70, 'A') + "_x";
+  shop.commit_on(long_branch, "long.txt");
+  auto pushed = shop.push(long_branch);
+  REQUIRE(pushed.ok());
+  auto listed = json::parse(server.slipway({"reviewapps", "-p", "shop", "--json"}).output);
+  REQUIRE(listed.size() == 1);
+  std::string name = listed[0]["app"];
+  CHECK(name.size() <= 63);
+  CHECK(name.starts_with("shop-feature-aaaa"));
+  CHECK(server.serves(name, name + "|shop-dev|" + long_branch));
+
+  // The cap: a second branch is refused with the cap named, its branch still moves.
+  shop.commit_on("second", "second.txt");
+  auto capped = shop.push("second");
+  CHECK(capped.ok());
+  CHECK(contains(capped.output, "its cap (reviewapps:enable --max 1)"));
+  CHECK_FALSE(shop.exists("shop-second"));
+
+  // Bad settings name the problem.
+  auto bad = server.slipway({"reviewapps:enable", "-p", "shop", "--stale-days", "9999"});
+  CHECK_FALSE(bad.ok());
+  CHECK(contains(bad.output, "--stale-days is from 1 to 365"));
+  bad = server.slipway({"config:set", "-p", "shop", "--stage", "staging", "A=b"});
+  CHECK_FALSE(bad.ok());
+  CHECK(contains(bad.output, "--stage review"));
+  bad = server.slipway({"config:set", "-p", "shop", "--stage", "review", "1BAD=x"});
+  CHECK_FALSE(bad.ok());
+  CHECK(contains(bad.output, "invalid config var name '1BAD'"));
+  bad = server.slipway({"reviewapps:create", "-p", "shop", "--branch", "no-such"});
+  CHECK_FALSE(bad.ok());
+  CHECK(contains(bad.output, "shop-dev has no branch no-such"));
+  CHECK(server.slipway({"reviewapps:destroy", "-p", "shop", "--branch", long_branch}).ok());
+  CHECK_FALSE(shop.exists(name));
+
+  // A damaged review record in app.toml is an error naming the file.
+  REQUIRE(server.slipway({"reviewapps:create", "-p", "shop", "--branch", "second"}).ok());
+  fs::path toml = server.root / "apps" / "shop-second" / "app.toml";
+  std::string text = read_text(toml);
+  INFO(text);
+  auto status = text.find("status = ");
+  REQUIRE(status != std::string::npos);
+  auto end = text.find('\n', status);
+  write_file(toml, text.replace(status, end - status, "status = 'weird'"));
+  auto damaged = server.slipway({"reviewapps", "-p", "shop"});
+  CHECK(contains(damaged.output + server.slipway({"apps:info", "-a", "shop-second"}).output,
+                 "[review] must hold"));
+}
+
+} // namespace
+} // namespace slipway::test
