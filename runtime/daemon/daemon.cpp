@@ -32,6 +32,10 @@ namespace fs = std::filesystem;
 constexpr milliseconds k_sweep_every{1000};
 constexpr auto k_settle_again_after = std::chrono::seconds(3);
 constexpr long k_disk_check_rounds = 5; // of the sweep: every 5s
+// Of the sweep, every 5 minutes: review apps idle past their pipeline's --stale-days, and
+// those whose creation was cut short, are destroyed (ops/review_apps.hpp) by a process of
+// its own, off the loop.
+constexpr long k_review_sweep_rounds = 300;
 
 class Daemon {
  public:
@@ -154,6 +158,13 @@ class Daemon {
       }
       if (round % k_disk_check_rounds == 0) {
         co_await m_supervisor.check_disk_budgets(m_apps.dynos(false));
+      }
+      if (round % k_review_sweep_rounds == 0) {
+        auto started = spawn_detached({self_executable().string(), "--root",
+                                       m_context.layout.root().string(), "reviewapps:sweep"});
+        if (!started) {
+          m_context.say("review apps: {}", started.error().message);
+        }
       }
     }
   }

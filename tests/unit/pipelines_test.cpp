@@ -101,6 +101,13 @@ TEST_CASE("pipelines round-trip through pipelines.toml and are found by name or 
   CHECK(find_pipeline(root.layout, "shop").value().wait_for_ci ==
         std::vector<Stage>{Stage::staging, Stage::production});
   CHECK(find_pipeline(root.layout, "blog").value().wait_for_ci.empty());
+
+  // Review app settings are kept as they were set.
+  loaded->at(0).review_apps =
+      ReviewAppsSettings{.autodeploy = true, .autodestroy = true, .stale_days = 5, .max = 3};
+  REQUIRE(save_pipelines(root.layout, *loaded));
+  CHECK(find_pipeline(root.layout, "blog").value().review_apps == loaded->at(0).review_apps);
+  CHECK_FALSE(find_pipeline(root.layout, "shop").value().review_apps);
 }
 
 TEST_CASE("a damaged pipelines.toml is an error that names what is wrong", "[pipelines]") {
@@ -133,7 +140,16 @@ TEST_CASE("a damaged pipelines.toml is an error that names what is wrong", "[pip
            {"[[pipeline]]\nid = \"" + id +
                 "\"\nname = \"shop\"\ncreated_at = 2026-01-01T00:00:00Z\n"
                 "updated_at = 2026-01-01T00:00:00Z\nwait_for_ci = [\"staging\", \"staging\"]\n",
-            "names a stage twice"}}) {
+            "names a stage twice"},
+           {"[[pipeline]]\nid = \"" + id +
+                "\"\nname = \"shop\"\ncreated_at = 2026-01-01T00:00:00Z\n"
+                "updated_at = 2026-01-01T00:00:00Z\n[pipeline.review_apps]\nautodeploy = true\n"
+                "autodestroy = false\nstale_days = -1\nmax = 0\n",
+            "review_apps must hold autodeploy and autodestroy"},
+           {"[[pipeline]]\nid = \"" + id +
+                "\"\nname = \"shop\"\ncreated_at = 2026-01-01T00:00:00Z\n"
+                "updated_at = 2026-01-01T00:00:00Z\n[pipeline.review_apps]\nautodeploy = 1\n",
+            "review_apps must hold"}}) {
     INFO(text);
     write_file(root.layout.pipelines_file(), text);
     auto loaded = load_pipelines(root.layout);
