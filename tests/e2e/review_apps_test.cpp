@@ -250,5 +250,45 @@ TEST_CASE("review apps: long and odd branch names, the cap, who may, and malform
                  "[review] must hold"));
 }
 
+TEST_CASE("with --wait-for-ci a review app deploys only once its commit's tests pass",
+          "[review][ci]") {
+  Server server;
+  server.create("web-dev", fixture("apps/ci-pass"));
+  REQUIRE(server.push("web-dev").ok());
+  REQUIRE(server.slipway({"pipelines:create", "web", "-a", "web-dev", "-s", "development"}).ok());
+  REQUIRE(server.slipway({"reviewapps:enable", "-p", "web", "--autodeploy", "--wait-for-ci"}).ok());
+  fs::path repo = server.root / "repos" / "web-dev.git";
+  auto push = [&](const std::string& refspec) {
+    auto pushed = server.run({"git", "push", "-q", repo.string(), refspec}, server.work("web-dev"));
+    UNSCOPED_INFO(pushed.output);
+    return pushed;
+  };
+
+  // A green branch: tested, then deployed; the list shows the run.
+  server.git("web-dev", {"checkout", "-q", "-b", "green"});
+  server.write("web-dev", "www/index.html", "green branch\n");
+  server.commit("web-dev", "green");
+  auto green = push("green");
+  REQUIRE(green.ok());
+  CHECK(contains(green.output, "wait_for_ci: running the tests of"));
+  CHECK(contains(green.output, "Review app web-green is live"));
+  CHECK(server.serves("web-green", "green branch"));
+  auto listed = json::parse(server.slipway({"reviewapps", "-p", "web", "--json"}).output);
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0]["ci"] == "succeeded");
+
+  // A red branch: its tests fail, so no review app; the branch moves all the same.
+  server.git("web-dev", {"checkout", "-q", "-b", "red"});
+  server.write("web-dev", "test_app.py",
+               "print('1..1')\nprint('not ok 1 - broken')\nraise SystemExit(1)\n");
+  server.commit("web-dev", "red");
+  auto red = push("red");
+  CHECK(red.ok());
+  CHECK(contains(red.output, "tests failed: run #"));
+  CHECK(contains(red.output, "the branch red moved; its review app is not live"));
+  CHECK_FALSE(fs::exists(server.root / "apps" / "web-red"));
+  CHECK(json::parse(server.slipway({"reviewapps", "-p", "web", "--json"}).output).size() == 1);
+}
+
 } // namespace
 } // namespace slipway::test

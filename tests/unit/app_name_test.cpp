@@ -102,6 +102,6 @@ TEST_CASE("a 10 KB name is refused with a shortened quote", "[app_name]") {
   std::string name(10 * 1024, 'a');
   auto error = name_error(name);
   CHECK(error.exit_code == 2);
-  CHECK(contains(error.message, "'" + std::string(40, 'a') + "...'"));
+  CHECK(contains(error.message, "'" + std::string(70, 'a') + "...'"));
   CHECK(error.message.size() < 200);
 }
