@@ -335,7 +335,7 @@ void queue_test_runs(const Layout& layout, const Config& config, const std::stri
     }
     std::string branch = update.ref.substr(11);
     bool deploys = std::ranges::find(branches, branch) != branches.end();
-    if ((deploys && gated) ||
+    if ((deploys && gated) || (!deploys && ops::tests_on_review_app(layout, app, branch)) ||
         !(info->ci || (in_pipeline && declares_tests(layout, app, update.new_id)))) {
       continue;
     }

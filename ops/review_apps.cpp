@@ -333,7 +333,37 @@ Expected<ReviewSource> review_source(const Context& context, const std::string& 
   return ReviewSource{.pipeline = std::move(pipeline), .parent = parent->app};
 }
 
+// The pipeline whose review apps come from `app`'s branches, if any.
+std::optional<Pipeline> parent_pipeline(const Layout& layout, const std::string& app) {
+  auto member = pipeline_member(layout, app);
+  if (!member || !*member) {
+    return std::nullopt;
+  }
+  auto pipeline = slipway::find_pipeline(layout, (*member)->coupling.pipeline);
+  auto parent = pipeline ? review_parent(layout, pipeline->id) : std::nullopt;
+  if (!pipeline || !parent || parent->app != app) {
+    return std::nullopt;
+  }
+  return *pipeline;
+}
+
+// Whether a push of `branch` (not a deploy branch) deploys its review app: with review apps
+// enabled, always when autodeploy is on, else when the branch has one already.
+bool deploys_review_app(const Layout& layout, const Pipeline& pipeline, const std::string& parent,
+                        const std::string& branch) {
+  return pipeline.review_apps &&
+         (pipeline.review_apps->autodeploy ||
+          review_app_of_branch(layout, pipeline, parent, branch).has_value());
+}
+
 } // namespace
+
+bool tests_on_review_app(const Layout& layout, const std::string& app, const std::string& branch) {
+  auto pipeline = parent_pipeline(layout, app);
+  return pipeline &&
+         std::ranges::find(pipeline->wait_for_ci, Stage::review) != pipeline->wait_for_ci.end() &&
+         deploys_review_app(layout, *pipeline, app, branch);
+}
 
 Expected<Pipeline> enable_review_apps(const Context& context, const EnableReviewApps& request) {
   TRY(authorize(context, "reviewapps:enable"));
@@ -433,13 +463,8 @@ Expected<void> destroy_review_app(const Context& context, const BranchReviewApp&
 
 void review_apps_after_push(const Context& context, const std::string& app,
                             const std::vector<BranchPush>& pushes) {
-  auto member = pipeline_member(context.layout, app);
-  if (!member || !*member) {
-    return;
-  }
-  auto pipeline = slipway::find_pipeline(context.layout, (*member)->coupling.pipeline);
-  auto parent = pipeline ? review_parent(context.layout, pipeline->id) : std::nullopt;
-  if (!pipeline || !parent || parent->app != app) {
+  auto pipeline = parent_pipeline(context.layout, app);
+  if (!pipeline) {
     return;
   }
   for (const auto& push : pushes) {
@@ -465,7 +490,7 @@ void review_apps_after_push(const Context& context, const std::string& app,
               fmt::format("branch {} merged into {}", other.origin.branch, push.branch));
         }
       }
-    } else if (pipeline->review_apps && (pipeline->review_apps->autodeploy || review)) {
+    } else if (deploys_review_app(context.layout, *pipeline, app, push.branch)) {
       context.on_output(step_line(fmt::format("Review app of branch {}", push.branch)));
       auto deployed = deploy_review_app(context, *pipeline, app, push.branch, push.commit,
                                         pipeline->review_apps->autodeploy);

@@ -74,6 +74,11 @@ struct BranchPush {
 void review_apps_after_push(const Context& context, const std::string& app,
                             const std::vector<BranchPush>& pushes);
 
+// Whether a push of `branch` (not a deploy branch) to `app` runs its tests on the branch's
+// review app (the review stage waits for CI, and the push deploys the review app): a run of
+// the parent's own would test the same commit twice.
+bool tests_on_review_app(const Layout& layout, const std::string& app, const std::string& branch);
+
 // Destroys, in every pipeline, review apps whose branch had no push for --stale-days as of
 // `now`, and review apps whose creation was cut short (still creating, their app not locked,
 // an hour after the push). The daemon asks every few minutes; tests pass the time. Returns

@@ -272,6 +272,7 @@ TEST_CASE("with --wait-for-ci a review app deploys only once its commit's tests 
   REQUIRE(green.ok());
   CHECK(contains(green.output, "wait_for_ci: running the tests of"));
   CHECK(contains(green.output, "Review app web-green is live"));
+  CHECK_FALSE(contains(green.output, "queued")); // tested once, on the review app
   CHECK(server.serves("web-green", "green branch"));
   auto listed = json::parse(server.slipway({"reviewapps", "-p", "web", "--json"}).output);
   REQUIRE(listed.size() == 1);
