@@ -67,6 +67,7 @@ void add_process_routes(std::vector<Route>& routes);
 // After add_app_routes: it teaches the apps' PATCH promotion_only.
 void add_pipeline_routes(std::vector<Route>& routes);
 void add_test_run_routes(std::vector<Route>& routes);
+void add_review_app_routes(std::vector<Route>& routes);
 
 // A JSON body (200 unless told).
 Response json_response(const nlohmann::json& body, http::status status = http::status::ok);

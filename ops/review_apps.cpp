@@ -12,6 +12,7 @@
 #include "compiler/git_export.hpp"
 #include "compiler/git_history.hpp"
 #include "compiler/release_yaml.hpp"
+#include "ops/apps.hpp"
 #include "ops/pipelines.hpp"
 #include "ops/rights.hpp"
 #include "ops/settings.hpp"
@@ -429,6 +430,17 @@ Expected<std::vector<ReviewAppStatus>> list_review_apps(const Context& context,
     }
   }
   return apps;
+}
+
+Expected<ReviewAppStatus> review_app(const Context& context, const std::string& app) {
+  auto found = TRY(find_app(context, app));
+  TRY(authorize(context, "apps:info", found.name));
+  auto info = TRY(app_info(context.layout, found.name));
+  if (!info.review || !info.coupling) {
+    return fail_as(ErrorKind::not_found, "{} is not a review app", found.name);
+  }
+  return status_of(context, info.coupling->pipeline,
+                   ReviewApp{.app = found.name, .app_id = found.id, .origin = *info.review});
 }
 
 Expected<ReviewAppStatus> create_review_app(const Context& context,

@@ -51,6 +51,10 @@ struct ReviewAppStatus {
 Expected<std::vector<ReviewAppStatus>> list_review_apps(const Context& context,
                                                         const std::string& pipeline);
 
+// The review app `app` (its name or id), if the actor may use it; not found when it is no
+// review app.
+Expected<ReviewAppStatus> review_app(const Context& context, const std::string& app);
+
 struct BranchReviewApp {
   std::string pipeline; // its name or id
   std::string branch;
