@@ -2,7 +2,10 @@
 // its own URL, with the review config and never the parent's; it is updated by each push and
 // destroyed when its branch is merged, deleted or left idle; a review app that cannot be made
 // leaves nothing; and afterwards nothing of a destroyed review app is left on the server.
+#include <future>
 #include <set>
+#include <signal.h>
+#include <thread>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -289,6 +292,73 @@ TEST_CASE("with --wait-for-ci a review app deploys only once its commit's tests 
   CHECK(contains(red.output, "the branch red moved; its review app is not live"));
   CHECK_FALSE(fs::exists(server.root / "apps" / "web-red"));
   CHECK(json::parse(server.slipway({"reviewapps", "-p", "web", "--json"}).output).size() == 1);
+}
+
+TEST_CASE("a push killed while its review app is being made leaves an app the next push "
+          "finishes, or the sweep removes",
+          "[review][faults]") {
+  ReviewPipeline shop;
+  Server& server = shop.server;
+  REQUIRE(server.slipway({"reviewapps:enable", "-p", "shop", "--autodeploy"}).ok());
+  // The branch's web process takes seconds to answer: the push waits in its health check.
+  auto slow = [&](const std::string& branch) {
+    server.git("shop-dev", {"checkout", "-q", "-B", branch, "main"});
+    server.write("shop-dev", "Procfile",
+                 "web: sleep 4 && mkdir -p /tmp/www && echo slow > /tmp/www/index.html && exec "
+                 "python3 -m http.server \"$PORT\" --bind 127.0.0.1 --directory /tmp/www\n");
+    server.commit("shop-dev", "slow " + branch);
+  };
+  auto killed_push = [&](const std::string& branch) {
+    Command command{.argv = {"git", "push", "-q", shop.repo().string(), branch},
+                    .cwd = server.work("shop-dev"),
+                    .timeout = std::chrono::minutes(2)};
+    std::promise<int> started;
+    auto pgid = started.get_future();
+    command.on_start = [&started](int id) { started.set_value(id); };
+    auto done = std::async(std::launch::async, [command] { return run(command); });
+    int group = pgid.get();
+    // Killed once the review app's release exists: its web process is still starting.
+    fs::path releases = server.root / "apps" / ("shop-" + branch) / "releases";
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline && !fs::exists(releases / "v1")) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ::killpg(group, SIGKILL);
+    done.get();
+  };
+
+  slow("cut");
+  killed_push("cut");
+  REQUIRE(shop.exists("shop-cut"));
+  auto listed = json::parse(server.slipway({"reviewapps", "-p", "shop", "--json"}).output);
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0]["status"] == "creating");
+  // The next push of the branch finishes it.
+  server.write("shop-dev", "again.txt", "again\n");
+  server.commit("shop-dev", "again");
+  auto again = shop.push("cut");
+  REQUIRE(again.ok());
+  CHECK(contains(again.output, "Review app shop-cut is live"));
+  CHECK(server.serves("shop-cut", "slow"));
+  CHECK(json::parse(server.slipway({"reviewapps", "-p", "shop", "--json"}).output)[0]["status"] ==
+        "created");
+
+  // Cut short and never pushed again: the sweep removes it an hour later, and nothing is left.
+  slow("lost");
+  killed_push("lost");
+  REQUIRE(shop.exists("shop-lost"));
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  CHECK(contains(server.slipway({"reviewapps:sweep", "--now", std::to_string(now + 600)}).output,
+                 "0 stale review apps destroyed"));
+  auto swept = server.slipway({"reviewapps:sweep", "--now", std::to_string(now + 7200)});
+  INFO(swept.output);
+  CHECK(contains(swept.output, "1 stale review apps destroyed"));
+  CHECK_FALSE(shop.exists("shop-lost"));
+  CHECK(shop.exists("shop-cut"));
+  CHECK(server.settled("shop-dev"));
 }
 
 } // namespace
