@@ -35,22 +35,24 @@ json config_json(const Pipeline& pipeline, const std::optional<PipelineMember>& 
 }
 
 json review_app_json(const ops::ReviewAppStatus& app) {
-  return {{"id", app.app_id},
-          {"app", {{"id", app.app_id}, {"name", app.app}}},
-          {"branch", app.branch},
-          {"pipeline", {{"id", app.pipeline_id}}},
-          {"status", app.status},
-          {"message", app.message.empty() ? json(nullptr) : json(app.message)},
-          {"error_status", app.last_build == "failed" ? json("build failed") : json(nullptr)},
-          {"commit", app.commit},
-          {"web_url", app.url},
-          {"ci", app.ci.empty() ? json(nullptr) : json(app.ci)},
-          {"created_at", format_time(app.pushed_at)},
-          {"updated_at", format_time(app.pushed_at)},
-          {"creator", nullptr},
-          {"pr_number", nullptr},
-          {"fork_repo", nullptr},
-          {"wait_for_ci", nullptr}};
+  return {
+      {"id", app.app_id},
+      {"app", {{"id", app.app_id}, {"name", app.app}}},
+      {"branch", app.branch},
+      {"pipeline", {{"id", app.pipeline_id}}},
+      // A review app whose last deploy failed is errored, as Heroku says it.
+      {"status", app.last_build == "failed" && app.status != "deleted" ? "errored" : app.status},
+      {"message", app.message.empty() ? json(nullptr) : json(app.message)},
+      {"error_status", app.last_build == "failed" ? json("build failed") : json(nullptr)},
+      {"commit", app.commit},
+      {"web_url", app.url},
+      {"ci", app.ci.empty() ? json(nullptr) : json(app.ci)},
+      {"created_at", format_time(app.pushed_at)},
+      {"updated_at", format_time(app.pushed_at)},
+      {"creator", nullptr},
+      {"pr_number", nullptr},
+      {"fork_repo", nullptr},
+      {"wait_for_ci", nullptr}};
 }
 
 Expected<std::optional<bool>> bool_member(const json& body, std::string_view name) {
@@ -175,7 +177,8 @@ Expected<Response> app_review_app(Call& call) {
 }
 
 // POST /review-apps {"branch": B, "pipeline": ID}: the branch's review app from its head in
-// the pipeline's repository (a source_blob is not fetched: the branch is on this server).
+// the pipeline's repository (a source_blob is not fetched: the branch is on this server),
+// made at once and deployed by a process of its own: `creating` until it is live.
 Expected<Response> create_review_app(Call& call) {
   auto body = TRY(call.body());
   auto branch = TRY(string_member(body, "branch"));
@@ -227,11 +230,20 @@ Expected<Response> show_repository(Call& call) {
                         {"app", {{"id", parent->app_id}, {"name", parent->app}}}});
 }
 
+// A branch of the pipeline's repository: 404 when there is none (reviewapps:create asks
+// before it makes a review app).
+Expected<Response> show_branch(Call& call) {
+  auto head = TRY(ops::review_branch_head(call.context,
+                                          {.pipeline = call.params[0], .branch = call.params[1]}));
+  return json_response({{"name", call.params[1]}, {"commit", {{"sha", head}}}});
+}
+
 } // namespace
 
 void add_review_app_routes(std::vector<Route>& routes) {
   routes.push_back({http::verb::get, "/account/features/{}", show_feature});
   routes.push_back({http::verb::get, "/pipelines/{}/repo", show_repository});
+  routes.push_back({http::verb::get, "/pipelines/{}/repo/branches/{}", show_branch});
   routes.push_back({http::verb::get, "/pipelines/{}/review-app-config", show_config});
   routes.push_back({http::verb::post, "/pipelines/{}/review-app-config", create_config});
   routes.push_back({http::verb::patch, "/pipelines/{}/review-app-config", update_config});

@@ -8,6 +8,7 @@
 #include "common/output.hpp"
 #include "common/paths.hpp"
 #include "common/random.hpp"
+#include "common/subprocess.hpp"
 #include "compiler/app_json.hpp"
 #include "compiler/git_export.hpp"
 #include "compiler/git_history.hpp"
@@ -202,6 +203,13 @@ Expected<ConfigVars> starting_config(const Context& context, const Pipeline& pip
   return config;
 }
 
+// Held while a pipeline's review app is found or made, so that two pushes of one branch make
+// one app, and --max counts right.
+Expected<FileLock> lock_review_apps(const Layout& layout, const Pipeline& pipeline) {
+  return FileLock::acquire(layout.pipelines_dir() / fmt::format("review-{}.lock", pipeline.id),
+                           FileLock::Mode::exclusive);
+}
+
 void update_origin(const Context& context, const std::string& app,
                    const std::function<void(ReviewOrigin&)>& change) {
   auto info = app_info(context.layout, app);
@@ -220,9 +228,7 @@ Expected<ReviewAppStatus> deploy_review_app(const Context& context, const Pipeli
                                             const std::string& commit, bool create) {
   std::string app;
   {
-    auto lock = TRY(FileLock::acquire(context.layout.pipelines_dir() /
-                                          fmt::format("review-{}.lock", pipeline.id),
-                                      FileLock::Mode::exclusive));
+    auto lock = TRY(lock_review_apps(context.layout, pipeline));
     if (auto existing = review_app_of_branch(context.layout, pipeline, parent, branch)) {
       app = existing->app;
       update_origin(context, app, [&](ReviewOrigin& origin) {
@@ -458,7 +464,44 @@ Expected<ReviewAppStatus> create_review_app(const Context& context,
   if (!head) {
     return fail_as(ErrorKind::not_found, "{} has no branch {}", source.parent, request.branch);
   }
-  return deploy_review_app(context, source.pipeline, source.parent, request.branch, *head, true);
+  if (!request.detach) {
+    return deploy_review_app(context, source.pipeline, source.parent, request.branch, *head, true);
+  }
+  {
+    auto lock = TRY(lock_review_apps(context.layout, source.pipeline));
+    if (!review_app_of_branch(context.layout, source.pipeline, source.parent, request.branch)) {
+      TRY(make_review_app(context, source.pipeline, source.parent, request.branch, *head));
+    }
+  }
+  std::vector<std::string> argv = {self_executable().string(),
+                                   "--root",
+                                   context.layout.root().string(),
+                                   "reviewapps:create",
+                                   "-p",
+                                   source.pipeline.id,
+                                   "--branch",
+                                   request.branch};
+  TRY(context.actor.local ? spawn_detached(argv, {}, {"SLIPWAY_USER"})
+                          : spawn_detached(argv, {{"SLIPWAY_USER", context.actor.name}}));
+  auto review =
+      review_app_of_branch(context.layout, source.pipeline, source.parent, request.branch);
+  if (!review) {
+    return fail("the review app of branch {} is gone", request.branch);
+  }
+  return status_of(context, source.pipeline.id, *review);
+}
+
+Expected<std::string> review_branch_head(const Context& context, const BranchReviewApp& request) {
+  auto source = TRY(review_source(context, request.pipeline, "apps:info"));
+  if (!is_branch_name(request.branch)) {
+    return usage_error("'{}' is not a branch name", printable(request.branch));
+  }
+  auto head =
+      TRY(git::read_ref(context.layout.repo_dir(source.parent), "refs/heads/" + request.branch));
+  if (!head) {
+    return fail_as(ErrorKind::not_found, "{} has no branch {}", source.parent, request.branch);
+  }
+  return *head;
 }
 
 Expected<void> destroy_review_app(const Context& context, const BranchReviewApp& request) {

@@ -58,9 +58,17 @@ Expected<ReviewAppStatus> review_app(const Context& context, const std::string& 
 struct BranchReviewApp {
   std::string pipeline; // its name or id
   std::string branch;
+  // Make the app (or find it) now, and deploy it in a process of its own, acting as the same
+  // actor: the Platform API's, so that the deploy outlives the request (the heroku CLI polls
+  // the review app). The result is the app as it is when the deploy starts.
+  bool detach = false;
 };
 // Creates the branch's review app from the branch's head, or deploys that head again.
 Expected<ReviewAppStatus> create_review_app(const Context& context, const BranchReviewApp& request);
+
+// The head of `branch` in the pipeline's repository (its review parent's), if the actor may
+// use that app; not found when there is no such branch.
+Expected<std::string> review_branch_head(const Context& context, const BranchReviewApp& request);
 
 // Runs its pr-predestroy script, then destroys it (reason: "destroyed by KEY").
 Expected<void> destroy_review_app(const Context& context, const BranchReviewApp& request);

@@ -2,6 +2,8 @@
 // (which ask for the pipeline's repository here, never GitHub), the review-app config in
 // Heroku's shape, a pipeline's review apps, one by its id or its app, one made from a branch
 // and one destroyed; a collaborator without the parent and malformed bodies are refused.
+#include <thread>
+
 #include <catch2/catch.hpp>
 
 #include "tests/e2e/api_harness.hpp"
@@ -72,13 +74,23 @@ TEST_CASE("the heroku CLI enables and disables review apps, and the API lists, s
   CHECK(destroyed.json()["status"] == "deleted");
   CHECK_FALSE(fs::exists(server.root / "apps/shop-topic"));
 
-  // Made again from the branch through the API.
+  // Made again by the heroku CLI: the branch is asked for, then the review app made at once
+  // and deployed in the background.
+  auto missing = api.heroku({"reviewapps:create", "-p", "shop", "--branch", "no-such"});
+  CHECK_FALSE(missing.ok());
+  CHECK(contains(missing.output, "doesn't exist"));
+  auto created = ok_output(api.heroku({"reviewapps:create", "-p", "shop", "--branch", "topic"}));
+  CHECK(contains(created, "heroku reviewapps:wait shop-topic"));
+  CHECK(server.serves("shop-topic", "topic branch"));
+  ok_output(api.heroku({"reviewapps:wait", "shop-topic", "--wait-interval", "1"}));
+  CHECK(api.request("GET", "/apps/shop-topic/review-app", api.alice).json()["status"] == "created");
+  // The raw request answers at once, with the app.
   auto made =
-      api.request("POST", "/review-apps", api.alice, R"({"branch": "topic", "pipeline": "shop"})");
+      api.request("POST", "/review-apps", api.alice,
+                  R"({"branch": "topic", "pipeline": "shop", "source_blob": {"url": "x"}})");
   INFO(made.body);
   CHECK(made.status == 201);
   CHECK(made.json()["app"]["name"] == "shop-topic");
-  CHECK(server.serves("shop-topic", "topic branch"));
 
   // Malformed bodies name the problem.
   auto bad = api.request("PATCH", "/pipelines/shop/review-app-config", api.alice,
