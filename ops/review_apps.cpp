@@ -226,6 +226,10 @@ void update_origin(const Context& context, const std::string& app,
 Expected<ReviewAppStatus> deploy_review_app(const Context& context, const Pipeline& pipeline,
                                             const std::string& parent, const std::string& branch,
                                             const std::string& commit, bool create) {
+  if (!is_branch_name(branch)) {
+    return usage_error("branch '{}' cannot have a review app: its name is not one slipway keeps",
+                       printable(branch.substr(0, 64)));
+  }
   std::string app;
   {
     auto lock = TRY(lock_review_apps(context.layout, pipeline));

@@ -216,6 +216,14 @@ TEST_CASE("review apps: long and odd branch names, the cap, who may, and malform
   CHECK(name.starts_with("shop-feature-aaaa"));
   CHECK(server.serves(name, name + "|shop-dev|" + long_branch));
 
+  // A branch name git takes but slipway does not keep: said, nothing made, the branch moves.
+  std::string odd = "odd/" + std::string(210, 'b');
+  shop.commit_on(odd, "odd.txt");
+  auto refused = shop.push(odd);
+  CHECK(refused.ok());
+  CHECK(contains(refused.output, "cannot have a review app"));
+  CHECK(json::parse(server.slipway({"reviewapps", "-p", "shop", "--json"}).output).size() == 1);
+
   // The cap: a second branch is refused with the cap named, its branch still moves.
   shop.commit_on("second", "second.txt");
   auto capped = shop.push("second");
