@@ -221,6 +221,33 @@ void update_origin(const Context& context, const std::string& app,
   }
 }
 
+// The review app's own repository gets the commit it runs as its main branch, so that git
+// and its live release agree (and `git clone` of it shows its code): fetched from the
+// parent's repository, which has the branch.
+Expected<void> keep_commit(const Context& context, const std::string& parent,
+                           const std::string& app, const std::string& branch,
+                           const std::string& commit) {
+  const fs::path repo = context.layout.repo_dir(app);
+  auto git = [&](std::vector<std::string> args) -> Expected<void> {
+    args.insert(args.begin(), {"git", "-C", repo.string()});
+    auto ran = run({.argv = args, .timeout = std::chrono::minutes(10)});
+    if (!ran) {
+      return std::unexpected(ran.error());
+    }
+    if (!ran->ok()) {
+      return fail("cannot keep {} in {}'s repository: {}", commit.substr(0, 7), app,
+                  ran->output.substr(0, 300));
+    }
+    return {};
+  };
+  TRY(git({"fetch", "--quiet", "--no-tags", "--no-write-fetch-head",
+           context.layout.repo_dir(parent).string(),
+           "+refs/heads/" + branch + ":refs/slipway/incoming"}));
+  TRY(git({"update-ref", "refs/heads/main", commit}));
+  TRY(git({"update-ref", "-d", "refs/slipway/incoming"}));
+  return {};
+}
+
 // Deploys `commit` of `branch` to its review app, making the app first when `create`; the
 // tests first when the review stage waits for CI. A first deploy that fails leaves nothing.
 Expected<ReviewAppStatus> deploy_review_app(const Context& context, const Pipeline& pipeline,
@@ -306,6 +333,9 @@ Expected<ReviewAppStatus> deploy_review_app(const Context& context, const Pipeli
                          pipeline.name);
     }
     return give_up(why);
+  }
+  if (auto kept = keep_commit(context, parent, app, branch, commit); !kept) {
+    context.on_output(failure_line("warning: " + kept.error().message));
   }
   update_origin(context, app, [&](ReviewOrigin& origin) {
     origin.status = "created";

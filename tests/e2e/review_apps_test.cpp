@@ -93,10 +93,16 @@ TEST_CASE("a branch's review app is made, updated and destroyed when the branch 
   CHECK(listed[0]["status"] == "created");
   CHECK(listed[0]["live"] == 1);
 
+  // Its own repository has the commit it runs: git and the live release agree.
+  CHECK(server.branch("shop-feature-x") == server.live_commit("shop-feature-x"));
+  CHECK(server.branch("shop-feature-x") ==
+        server.git("shop-dev", {"rev-parse", "feature-x"}).substr(0, 40));
+
   // Pushed again: updated, postdeploy not run again.
   shop.commit_on("feature-x", "x2.txt");
   REQUIRE(shop.push("feature-x").ok());
   CHECK(server.releases("shop-feature-x").size() == 2);
+  CHECK(server.branch("shop-feature-x") == server.live_commit("shop-feature-x"));
   CHECK(shop.scripts_run("shop-feature-x", "postdeploy") == 1);
 
   // Merged into main and main pushed: destroyed, pr-predestroy first.
