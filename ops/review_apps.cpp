@@ -80,10 +80,13 @@ std::optional<AppJson> review_manifest_at(const Layout& layout, const std::strin
 void remove_review_app(const Context& context, const std::string& app, const std::string& reason) {
   auto info = app_info(context.layout, app);
   if (info && info->review) {
-    auto manifest = review_manifest_at(context.layout, info->review->parent, info->review->commit);
+    // The script of the code that runs: the live release's commit, not a later one that
+    // failed to deploy.
     auto live = ReleaseStore(context.layout, app).live();
-    if (manifest && !manifest->scripts.pr_predestroy.empty() && live && *live &&
-        (*live)->has_slug()) {
+    auto manifest = live && *live && (*live)->has_slug()
+                        ? review_manifest_at(context.layout, info->review->parent, (*live)->commit)
+                        : std::nullopt;
+    if (manifest && !manifest->scripts.pr_predestroy.empty()) {
       context.on_output(step_line(fmt::format("Running pr-predestroy of {}", app)));
       auto ran = run_live_script(context.release_context(app), "pr-predestroy",
                                  manifest->scripts.pr_predestroy);
@@ -165,22 +168,31 @@ Expected<std::string> make_review_app(const Context& context, const Pipeline& pi
     return fs::exists(context.layout.app_dir(name), ec) ||
            fs::exists(context.layout.repo_dir(name), ec);
   }));
+  // create_app refuses an app that exists: past it, the app is this review app's alone.
   TRY(slipway::create_app(context.layout, app));
-  TRY(create_repo(context.layout, app, self_executable()));
-  auto info = TRY(app_info(context.layout, app));
-  auto parent_info = TRY(app_info(context.layout, parent));
-  info.access = parent_info.access;
-  info.coupling = PipelineCoupling{.id = TRY(random_uuid()),
-                                   .pipeline = pipeline.id,
-                                   .stage = Stage::review,
-                                   .created_at = now_seconds(),
-                                   .updated_at = now_seconds()};
-  info.review = ReviewOrigin{.branch = branch,
-                             .parent = parent,
-                             .commit = commit,
-                             .pushed_at = now_seconds(),
-                             .status = "creating"};
-  TRY(save_app_info(context.layout, info));
+  auto made = [&]() -> Expected<void> {
+    TRY(create_repo(context.layout, app, self_executable()));
+    auto info = TRY(app_info(context.layout, app));
+    auto parent_info = TRY(app_info(context.layout, parent));
+    info.access = parent_info.access;
+    info.coupling = PipelineCoupling{.id = TRY(random_uuid()),
+                                     .pipeline = pipeline.id,
+                                     .stage = Stage::review,
+                                     .created_at = now_seconds(),
+                                     .updated_at = now_seconds()};
+    info.review = ReviewOrigin{.branch = branch,
+                               .parent = parent,
+                               .commit = commit,
+                               .pushed_at = now_seconds(),
+                               .status = "creating"};
+    return save_app_info(context.layout, info);
+  }();
+  if (!made) {
+    // Not a review app yet (no [review] to find it by): nothing of it may stay.
+    [[maybe_unused]] auto removed = slipway::destroy_app(context.layout, context.config, app);
+    [[maybe_unused]] auto unrepo = remove_repo(context.layout, app);
+    return std::unexpected(made.error());
+  }
   record_review(context, app, "created",
                 {{"app", app},
                  {"branch", branch},
