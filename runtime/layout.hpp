@@ -25,6 +25,11 @@ class Layout {
   std::filesystem::path run_dir() const { return m_root / "run"; }
   std::filesystem::path events_dir() const { return m_root / "events"; }
   std::filesystem::path keys_file() const { return m_root / "keys" / "keys.toml"; }
+  // Git-host credentials (credentials.hpp), 0700: NAME.toml each, 0600. `name` validated.
+  std::filesystem::path credentials_dir() const { return m_root / "credentials"; }
+  std::filesystem::path credential_file(const std::string& name) const {
+    return credentials_dir() / (name + ".toml");
+  }
   std::filesystem::path authorizations_file() const {
     return m_root / "keys" / "authorizations.toml";
   }
