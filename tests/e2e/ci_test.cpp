@@ -247,6 +247,24 @@ TEST_CASE("a push queues a test run, and a promotion of an untested release is r
   CHECK(contains(server.slipway({"events", "-a", "web-stg"}).output, "started with --force: v1"));
 }
 
+TEST_CASE("a pushed app.json cannot make a test build use a directory of the server as its "
+          "buildpack",
+          "[ci][isolation]") {
+  Server server{{.start_daemon = false}};
+  server.create("sneaky");
+  server.write("sneaky", "app.json",
+               R"({"environments": {"test": {"buildpacks": [{"url": "/etc"}],
+                   "scripts": {"test": "true"}}}})");
+  server.commit("sneaky", "a buildpack from the server's disk");
+  REQUIRE(server.push("sneaky").ok());
+  auto ran = server.slipway({"ci:run", "-a", "sneaky"});
+  INFO(ran.output);
+  CHECK_FALSE(ran.ok());
+  CHECK(contains(ran.output, "buildpack '/etc' named by the app is a path on this server"));
+  auto last = json::parse(server.slipway({"ci:last", "-a", "sneaky", "--json"}).output);
+  CHECK(last["status"] == "errored");
+}
+
 TEST_CASE("test runs: who may, and malformed requests", "[ci]") {
   CiApp ci("ci-pass", "pass");
   CHECK(contains(ci.server.slipway({"ci:run", "-a", "pass", "no such branch"}).output,
