@@ -150,6 +150,24 @@ Expected<Pipeline> create_pipeline(const Context& context, const CreatePipeline&
   return pipeline;
 }
 
+Expected<Pipeline> change_pipeline(const Context& context, const std::string& name_or_id,
+                                   const std::function<Expected<bool>(Pipeline&)>& change) {
+  auto lock = TRY(FileLock::acquire(context.layout.pipelines_lock(), FileLock::Mode::exclusive));
+  auto pipelines = TRY(load_pipelines(context.layout));
+  auto found = std::ranges::find_if(pipelines, [&](const Pipeline& pipeline) {
+    return pipeline.name == name_or_id || pipeline.id == name_or_id;
+  });
+  if (found == pipelines.end()) {
+    return fail_as(ErrorKind::not_found, "pipeline '{}' does not exist", printable(name_or_id));
+  }
+  if (TRY(change(*found))) {
+    found->updated_at =
+        std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    TRY(save_pipelines(context.layout, pipelines));
+  }
+  return *found;
+}
+
 Expected<Pipeline> set_stage(const Context& context, const SetStage& request) {
   TRY(authorize(context, "pipelines:set"));
   if (request.settings.empty()) {
@@ -165,38 +183,23 @@ Expected<Pipeline> set_stage(const Context& context, const SetStage& request) {
     }
     wait_for_ci = value == "true";
   }
-  auto lock = TRY(FileLock::acquire(context.layout.pipelines_lock(), FileLock::Mode::exclusive));
-  auto pipelines = TRY(load_pipelines(context.layout));
-  auto found = std::ranges::find_if(pipelines, [&](const Pipeline& pipeline) {
-    return pipeline.name == request.pipeline || pipeline.id == request.pipeline;
-  });
-  if (found == pipelines.end()) {
-    return fail_as(ErrorKind::not_found, "pipeline '{}' does not exist",
-                   printable(request.pipeline));
-  }
-  auto& stages = found->wait_for_ci;
-  bool gated = std::ranges::find(stages, request.stage) != stages.end();
-  if (wait_for_ci && *wait_for_ci != gated) {
-    if (*wait_for_ci) {
-      stages.push_back(request.stage);
-      std::ranges::sort(stages);
-    } else {
-      std::erase(stages, request.stage);
-    }
-    found->updated_at =
-        std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-    TRY(save_pipelines(context.layout, pipelines));
+  bool changed = false;
+  auto pipeline = TRY(change_pipeline(context, request.pipeline, [&](Pipeline& pipeline) {
+    changed = wait_for_ci && set_wait_for_ci(pipeline, request.stage, *wait_for_ci);
+    return Expected<bool>(changed);
+  }));
+  if (changed) {
     record(context,
            {.resource = "pipeline",
             .action = "updated",
-            .data = {{"pipeline", found->name},
-                     {"pipeline_id", found->id},
+            .data = {{"pipeline", pipeline.name},
+                     {"pipeline_id", pipeline.id},
                      {"stage", to_string(request.stage)},
                      {"wait_for_ci", *wait_for_ci},
                      {"message", fmt::format("Set wait_for_ci={} on {}'s {} stage", *wait_for_ci,
-                                             found->name, to_string(request.stage))}}});
+                                             pipeline.name, to_string(request.stage))}}});
   }
-  return *found;
+  return pipeline;
 }
 
 Expected<Pipeline> rename_pipeline(const Context& context, const RenamePipeline& request) {

@@ -35,6 +35,12 @@ struct RenamePipeline {
 };
 Expected<Pipeline> rename_pipeline(const Context& context, const RenamePipeline& request);
 
+// Changes the pipeline `name_or_id` under the pipelines' lock: `change` edits it and says
+// whether it changed anything; only then is it saved, with a new updated_at. The caller has
+// authorized the change.
+Expected<Pipeline> change_pipeline(const Context& context, const std::string& name_or_id,
+                                   const std::function<Expected<bool>(Pipeline&)>& change);
+
 struct SetStage {
   std::string pipeline; // its name or id
   Stage stage = Stage::staging;

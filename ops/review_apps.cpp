@@ -32,23 +32,6 @@ namespace slipway::ops {
 
 namespace {
 
-// Changes the pipeline `name_or_id` under the pipelines' lock.
-Expected<Pipeline> change_pipeline(const Context& context, const std::string& name_or_id,
-                                   const std::function<Expected<void>(Pipeline&)>& change) {
-  auto lock = TRY(FileLock::acquire(context.layout.pipelines_lock(), FileLock::Mode::exclusive));
-  auto pipelines = TRY(load_pipelines(context.layout));
-  auto found = std::ranges::find_if(pipelines, [&](const Pipeline& pipeline) {
-    return pipeline.name == name_or_id || pipeline.id == name_or_id;
-  });
-  if (found == pipelines.end()) {
-    return fail_as(ErrorKind::not_found, "pipeline '{}' does not exist", printable(name_or_id));
-  }
-  TRY(change(*found));
-  found->updated_at = now_seconds();
-  TRY(save_pipelines(context.layout, pipelines));
-  return *found;
-}
-
 // The pipeline and the parent that review apps of `pipeline_name` come from, for `actor`.
 struct ReviewSource {
   Pipeline pipeline;
@@ -86,13 +69,8 @@ Expected<Pipeline> enable_review_apps(const Context& context, const EnableReview
   }
   auto changed = TRY(change_pipeline(context, request.pipeline, [&](Pipeline& pipeline) {
     pipeline.review_apps = settings;
-    auto& stages = pipeline.wait_for_ci;
-    std::erase(stages, Stage::review);
-    if (request.wait_for_ci) {
-      stages.push_back(Stage::review);
-      std::ranges::sort(stages);
-    }
-    return Expected<void>();
+    set_wait_for_ci(pipeline, Stage::review, request.wait_for_ci);
+    return Expected<bool>(true);
   }));
   record(context, {.resource = "pipeline",
                    .action = "updated",
@@ -105,13 +83,13 @@ Expected<Pipeline> enable_review_apps(const Context& context, const EnableReview
 
 Expected<Pipeline> disable_review_apps(const Context& context, const std::string& pipeline) {
   TRY(authorize(context, "reviewapps:disable"));
-  auto changed = TRY(change_pipeline(context, pipeline, [](Pipeline& pipeline) -> Expected<void> {
+  auto changed = TRY(change_pipeline(context, pipeline, [](Pipeline& pipeline) -> Expected<bool> {
     if (!pipeline.review_apps) {
       return usage_error("review apps are not enabled on {}", pipeline.name);
     }
     pipeline.review_apps.reset();
-    std::erase(pipeline.wait_for_ci, Stage::review);
-    return {};
+    set_wait_for_ci(pipeline, Stage::review, false);
+    return true;
   }));
   record(context, {.resource = "pipeline",
                    .action = "updated",

@@ -254,6 +254,20 @@ Expected<std::optional<PipelineMember>> pipeline_member(const Layout& layout,
                         .promotion_only = info.promotion_only};
 }
 
+bool set_wait_for_ci(Pipeline& pipeline, Stage stage, bool on) {
+  auto& stages = pipeline.wait_for_ci;
+  if ((std::ranges::find(stages, stage) != stages.end()) == on) {
+    return false;
+  }
+  if (on) {
+    stages.push_back(stage);
+    std::ranges::sort(stages);
+  } else {
+    std::erase(stages, stage);
+  }
+  return true;
+}
+
 bool waits_for_ci(const Layout& layout, const std::string& app) {
   auto info = app_info(layout, app);
   if (!info || info->wait_for_ci) {

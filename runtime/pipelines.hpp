@@ -69,6 +69,9 @@ Expected<std::optional<PipelineMember>> pipeline_member(const Layout& layout,
 std::vector<PipelineMember> stage_members(const Layout& layout, const PipelineMember& member,
                                           Stage stage);
 
+// Turns the stage's wait_for_ci on or off, keeping the list in stage order; whether it changed.
+bool set_wait_for_ci(Pipeline& pipeline, Stage stage, bool on);
+
 // The one rule of wait_for_ci: a push of the app's deploy branch runs its tests first when
 // the app says so (`apps:set wait_for_ci=true`) or its pipeline says so for its stage.
 bool waits_for_ci(const Layout& layout, const std::string& app);
