@@ -205,27 +205,22 @@ Expected<Pipeline> set_stage(const Context& context, const SetStage& request) {
 Expected<Pipeline> rename_pipeline(const Context& context, const RenamePipeline& request) {
   TRY(authorize(context, "pipelines:rename"));
   TRY(validate_pipeline_name(request.to));
-  auto lock = TRY(FileLock::acquire(context.layout.pipelines_lock(), FileLock::Mode::exclusive));
-  auto pipelines = TRY(load_pipelines(context.layout));
-  auto found = std::ranges::find_if(pipelines, [&](const Pipeline& pipeline) {
-    return pipeline.name == request.pipeline || pipeline.id == request.pipeline;
-  });
-  if (found == pipelines.end()) {
-    return fail_as(ErrorKind::not_found, "pipeline '{}' does not exist",
-                   printable(request.pipeline));
-  }
-  if (found->name == request.to) {
-    return usage_error("the pipeline is already called {}", request.to);
-  }
-  if (std::ranges::find(pipelines, request.to, &Pipeline::name) != pipelines.end()) {
-    return fail_as(ErrorKind::conflict, "pipeline '{}' already exists", request.to);
-  }
-  std::string from = found->name;
-  found->name = request.to;
-  found->updated_at =
-      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-  Pipeline renamed = *found;
-  TRY(save_pipelines(context.layout, pipelines));
+  std::string from;
+  auto renamed =
+      TRY(change_pipeline(context, request.pipeline, [&](Pipeline& pipeline) -> Expected<bool> {
+        if (pipeline.name == request.to) {
+          return usage_error("the pipeline is already called {}", request.to);
+        }
+        // Under the lock change_pipeline holds: no other rename can take the name meanwhile.
+        auto pipelines = TRY(load_pipelines(context.layout));
+        bool taken = std::ranges::find(pipelines, request.to, &Pipeline::name) != pipelines.end();
+        if (taken) {
+          return fail_as(ErrorKind::conflict, "pipeline '{}' already exists", request.to);
+        }
+        from = pipeline.name;
+        pipeline.name = request.to;
+        return true;
+      }));
   record(context,
          {.resource = "pipeline",
           .action = "renamed",
