@@ -195,22 +195,6 @@ Expected<void> check_direct_deploy(const ReleaseContext& context) {
   return fail_as(ErrorKind::forbidden, "{}", *refusal);
 }
 
-Expected<void> run_live_script(const ReleaseContext& context, const std::string& name,
-                               const std::string& command) {
-  auto operation = TRY(Operation::begin(context));
-  auto live = TRY(operation.releases().live());
-  if (!live || !live->has_slug()) {
-    return fail("{} has no live release to run {} in", context.app, name);
-  }
-  auto ran = operation.run_postdeploy(*live, name, command);
-  nlohmann::json data = {{"version", live->version}, {"script", name}};
-  if (!ran) {
-    data["reason"] = ran.error().message;
-  }
-  operation.record("release", ran ? "script_succeeded" : "script_failed", data);
-  return ran;
-}
-
 Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& request) {
   Deadline deadline = request.deadline.value_or(Deadline(context.config.build.timeout));
   TRY(check_direct_deploy(context));
