@@ -69,6 +69,11 @@ void add_pipeline_routes(std::vector<Route>& routes);
 void add_test_run_routes(std::vector<Route>& routes);
 void add_review_app_routes(std::vector<Route>& routes);
 
+// A git host's webhook (POST /hooks/github, /hooks/gitlab, /hooks/gitea), which carries no
+// token: the delivery's signature is checked instead. nullopt: the path is none of those.
+std::optional<Response> git_host_webhook(const Layout& layout, const Config& config,
+                                         const Request& request);
+
 // A JSON body (200 unless told).
 Response json_response(const nlohmann::json& body, http::status status = http::status::ok);
 

@@ -282,12 +282,23 @@ Response Platform::handle(const Request& request, const std::string& peer) {
 
 Response Platform::State::handle(const Request& request, const std::string& peer,
                                  std::string& actor) {
-  (void)peer;
   std::string_view target = to_std(request.target());
   std::string_view path = target.substr(0, target.find('?'));
   auto segments = path_segments(path);
   if (!segments) {
     return error_response(http::status::bad_request, "bad_request", "The path is malformed.");
+  }
+  if (path.starts_with("/hooks/")) {
+    // Unauthenticated, so limited by the address asking rather than a key.
+    std::string from = peer.substr(0, peer.rfind(':'));
+    if (!limiter.take("hooks from " + from)) {
+      return error_response(http::status::too_many_requests, "rate_limit",
+                            "Too many deliveries from this address; try again later.");
+    }
+    if (auto response = git_host_webhook(layout, config, request)) {
+      actor = "webhook";
+      return std::move(*response);
+    }
   }
   const Route* route = nullptr;
   std::vector<std::string> params;

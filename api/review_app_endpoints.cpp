@@ -50,7 +50,7 @@ json review_app_json(const ops::ReviewAppStatus& app) {
       {"created_at", format_time(app.pushed_at)},
       {"updated_at", format_time(app.pushed_at)},
       {"creator", nullptr},
-      {"pr_number", nullptr},
+      {"pr_number", app.pull_request > 0 ? json(app.pull_request) : json(nullptr)},
       {"fork_repo", nullptr},
       {"wait_for_ci", nullptr}};
 }
@@ -193,7 +193,9 @@ Expected<Response> create_review_app(Call& call) {
 
 Expected<Response> destroy_review_app(Call& call) {
   auto app = TRY(ops::review_app(call.context, call.params[0]));
-  TRY(ops::destroy_review_app(call.context, {.pipeline = app.pipeline_id, .branch = app.branch}));
+  TRY(ops::destroy_review_app(
+      call.context,
+      {.pipeline = app.pipeline_id, .branch = app.branch, .pull_request = app.pull_request}));
   app.status = "deleted";
   return json_response(review_app_json(app));
 }

@@ -1,6 +1,6 @@
 // reviewapps -p PIPELINE, reviewapps:enable -p PIPELINE [--autodeploy] [--autodestroy]
 // [--stale-days N] [--wait-for-ci] [--max N], reviewapps:disable -p PIPELINE,
-// reviewapps:create -p PIPELINE --branch B, reviewapps:destroy -p PIPELINE --branch B
+// reviewapps:create -p PIPELINE --branch B, reviewapps:destroy -p PIPELINE --branch B|--pr N
 #include <cstdio>
 
 #include "cli/cli.hpp"
@@ -14,6 +14,7 @@ namespace {
 struct ReviewAppsArgs {
   std::string pipeline;
   std::string branch;
+  int pull_request = 0;
   bool autodeploy = false;
   bool autodestroy = false;
   bool wait_for_ci = false;
@@ -27,6 +28,7 @@ nlohmann::json status_json(const ops::ReviewAppStatus& app) {
   return {{"app", app.app},
           {"id", app.app_id},
           {"branch", app.branch},
+          {"pull_request", app.pull_request > 0 ? nlohmann::json(app.pull_request) : nullptr},
           {"parent", app.parent},
           {"url", app.url},
           {"status", app.status},
@@ -55,8 +57,11 @@ Expected<void> list(const Globals& globals, const ReviewAppsArgs& args) {
   std::printf("%-24s %-32s %-9s %-6s %-8s %s\n", "branch", "app", "status", "live", "ci", "url");
   for (const auto& app : apps) {
     std::string status = app.last_build == "failed" ? "failed" : app.status;
-    std::printf("%-24s %-32s %-9s %-6s %-8s %s\n", app.branch.c_str(), app.app.c_str(),
-                status.c_str(), app.live ? fmt::format("v{}", *app.live).c_str() : "-",
+    // A pull request's review app: its number before its branch.
+    std::string branch =
+        app.pull_request > 0 ? fmt::format("#{} {}", app.pull_request, app.branch) : app.branch;
+    std::printf("%-24s %-32s %-9s %-6s %-8s %s\n", branch.c_str(), app.app.c_str(), status.c_str(),
+                app.live ? fmt::format("v{}", *app.live).c_str() : "-",
                 app.ci.empty() ? "-" : app.ci.c_str(), app.url.c_str());
   }
   return {};
@@ -95,8 +100,12 @@ Expected<void> create(const Globals& globals, const ReviewAppsArgs& args) {
 }
 
 Expected<void> destroy(const Globals& globals, const ReviewAppsArgs& args) {
-  TRY(ops::destroy_review_app(TRY(globals.context()),
-                              {.pipeline = args.pipeline, .branch = args.branch}));
+  if (args.branch.empty() == (args.pull_request == 0)) {
+    return usage_error("reviewapps:destroy takes --branch B or --pr N");
+  }
+  TRY(ops::destroy_review_app(
+      TRY(globals.context()),
+      {.pipeline = args.pipeline, .branch = args.branch, .pull_request = args.pull_request}));
   return {};
 }
 
@@ -147,7 +156,9 @@ void add_reviewapps_commands(CLI::App& app, const Globals& globals, Action& acti
 
   auto* destroy_cmd = add_command(app, "reviewapps:destroy", "destroy a branch's review app");
   pipeline_option(destroy_cmd);
-  destroy_cmd->add_option("--branch", args->branch, "the branch")->required();
+  destroy_cmd->add_option("--branch", args->branch, "the branch");
+  destroy_cmd->add_option("--pr", args->pull_request, "the pull request (a connected app's)")
+      ->check(CLI::Range(1, 1'000'000'000));
   destroy_cmd->callback(choose(globals, action, args, destroy));
 
   auto* sweep_cmd =

@@ -87,6 +87,13 @@ Setter int_key(int& (*field)(Config&), long min, long max) {
   };
 }
 
+Setter bool_key(bool& (*field)(Config&)) {
+  return [=](const toml::node& node, Config& config) -> Expected<void> {
+    field(config) = TRY(get<bool>(node, "true or false"));
+    return {};
+  };
+}
+
 // "LOW-HIGH" with min <= LOW <= HIGH <= max.
 std::optional<std::pair<int, int>> parse_range(std::string_view text, int min, int max) {
   auto dash = text.find('-');
@@ -261,6 +268,28 @@ const std::map<std::string, std::map<std::string, Setter>, std::less<>>& schema(
               config.ssh.authorized_keys = *value;
               return {};
             }},
+       }},
+      {"git_hosts",
+       {
+           {"allow_private", bool_key([](Config& c) -> bool& { return c.git_hosts.allow_private; })},
+           {"public_url",
+            [](const toml::node& node, Config& config) -> Expected<void> {
+              auto value = TRY(get<std::string>(node, "a URL such as \"https://slipway.example.com\""));
+              while (value.ends_with('/')) {
+                value.pop_back();
+              }
+              bool ok = (value.starts_with("https://") || value.starts_with("http://")) &&
+                        value.size() < 256 && std::ranges::none_of(value, [](char c) {
+                          return c <= ' ' || c >= 127 || c == '?' || c == '#' || c == '"';
+                        });
+              if (!ok && !value.empty()) {
+                return fail("'{}' is not an http:// or https:// URL", value);
+              }
+              config.git_hosts.public_url = value;
+              return {};
+            }},
+           {"fetch_timeout",
+            duration_key([](Config & c) -> auto& { return c.git_hosts.fetch_timeout; })},
        }},
       {"release",
        {

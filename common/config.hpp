@@ -81,6 +81,16 @@ struct Config {
     // ~/.ssh/authorized_keys.
     std::filesystem::path authorized_keys;
   } ssh;
+  struct GitHosts {
+    // Connected apps may name a repository on a loopback, private or link-local address
+    // (a git host on the server's own network); off, a collaborator cannot make the server
+    // reach into its network.
+    bool allow_private = false;
+    // How git hosts reach the webhooks ("https://slipway.example.com"); empty: the API's
+    // listen address over http.
+    std::string public_url;
+    std::chrono::milliseconds fetch_timeout = std::chrono::minutes(10);
+  } git_hosts;
 };
 
 // Parses slipway.toml text; `origin` names it in messages.

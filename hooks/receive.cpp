@@ -100,11 +100,29 @@ bool tests_pass(const Layout& layout, const Config& config, const std::string& a
   return true;
 }
 
+// A push the connection worker makes for a git host (ops/connections.hpp) names the host
+// and who pushed there: "github" and "octocat".
+struct HostPush {
+  std::string source;
+  std::string pusher;
+
+  static std::optional<HostPush> from_environment() {
+    const char* source = std::getenv("SLIPWAY_PUSH_SOURCE");
+    const char* pusher = std::getenv("SLIPWAY_PUSHER");
+    if (!source || !*source) {
+      return std::nullopt;
+    }
+    return HostPush{.source = printable(std::string_view(source).substr(0, 16)),
+                    .pusher = printable(std::string_view(pusher ? pusher : "").substr(0, 64))};
+  }
+};
+
 bool deploy_commit(const Layout& layout, const Config& config, const std::string& app,
                    git_repository* repo, const RefUpdate& update, const ReceivePack& receive_pack) {
   // The build's time limit covers every step, the export of the tree included.
   Deadline deadline(config.build.timeout);
   const char* user = std::getenv("SLIPWAY_USER");
+  const auto host_push = HostPush::from_environment();
   ReleaseContext context{.layout = layout,
                          .config = config,
                          .app = app,
@@ -130,6 +148,11 @@ bool deploy_commit(const Layout& layout, const Config& config, const std::string
   };
   auto record = [&](std::string action, nlohmann::json data) {
     data["build"] = log->id();
+    data["commit"] = update.new_id;
+    if (host_push) {
+      data["source"] = host_push->source;
+      data["pusher"] = host_push->pusher;
+    }
     Event event{.app = app,
                 .resource = "build",
                 .action = std::move(action),
@@ -139,7 +162,7 @@ bool deploy_commit(const Layout& layout, const Config& config, const std::string
       output(failure_line("warning: " + recorded.error().message));
     }
   };
-  record("started", {{"commit", update.new_id}, {"ref", update.ref}});
+  record("started", {{"ref", update.ref}});
   output(step_line(fmt::format("Building {} from {} ({})", app, update.new_id.substr(0, 7),
                                describe_ref(update.ref))));
   context.on_output = output;
@@ -158,8 +181,10 @@ bool deploy_commit(const Layout& layout, const Config& config, const std::string
          return {};
        },
        .commit = update.new_id,
-       .description = user && *user ? fmt::format("Deploy {} by {}", short_id, user)
-                                    : fmt::format("Deploy {}", short_id),
+       .description = host_push ? fmt::format("Deploy {} by {} ({})", short_id, host_push->pusher,
+                                              host_push->source)
+                      : user && *user ? fmt::format("Deploy {} by {}", short_id, user)
+                                      : fmt::format("Deploy {}", short_id),
        .on_built = [&](const BuildResult& built) { log->set_compile_time(built.compile_time); },
        // Live, but git moves the branch only after this hook exits: until it has, the
        // release is a push in flight (operation.hpp).

@@ -238,6 +238,9 @@ Expected<void> run_ssh_command(const Layout& layout, const std::string& key_name
   }
   // Whatever runs from here on acts as this key (ops/context.hpp).
   ::setenv("SLIPWAY_USER", context->actor.name.c_str(), 1);
+  // Only the connection worker names a git host's pusher (ops/connections.hpp).
+  ::unsetenv("SLIPWAY_PUSHER");
+  ::unsetenv("SLIPWAY_PUSH_SOURCE");
   if (*git) {
     bool pushing = (*git)->service == GitRequest::Service::receive_pack;
     auto repo = ops::open_repository(*context, {.app = (*git)->app, .push = pushing});

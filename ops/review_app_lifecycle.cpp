@@ -37,6 +37,15 @@ TimePoint now_seconds() {
   return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
 }
 
+std::string ReviewHead::ref() const {
+  return pull_request > 0 ? fmt::format("refs/pull/{}/head", pull_request) : "refs/heads/" + branch;
+}
+
+std::string ReviewHead::describe() const {
+  return pull_request > 0 ? fmt::format("pull request #{} ({})", pull_request, branch)
+                          : "branch " + branch;
+}
+
 void record_review(const Context& context, const std::string& app, const std::string& action,
                    nlohmann::json data) {
   record(context,
@@ -102,15 +111,23 @@ void remove_review_app(const Context& context, const std::string& app, const std
   [[maybe_unused]] auto told = tell_daemon(context, app);
 }
 
-std::optional<ReviewApp> review_app_of_branch(const Layout& layout, const Pipeline& pipeline,
-                                              const std::string& parent,
-                                              const std::string& branch) {
+std::optional<ReviewApp> review_app_of(const Layout& layout, const Pipeline& pipeline,
+                                       const std::string& parent, const ReviewHead& head) {
   for (auto& review : review_apps_of(layout, pipeline.id)) {
-    if (review.origin.branch == branch && review.origin.parent == parent) {
+    bool same = head.pull_request > 0
+                    ? review.origin.pull_request == head.pull_request
+                    : review.origin.pull_request == 0 && review.origin.branch == head.branch;
+    if (same && review.origin.parent == parent) {
       return review;
     }
   }
   return std::nullopt;
+}
+
+std::optional<ReviewApp> review_app_of_branch(const Layout& layout, const Pipeline& pipeline,
+                                              const std::string& parent,
+                                              const std::string& branch) {
+  return review_app_of(layout, pipeline, parent, ReviewHead{.branch = branch});
 }
 
 ReviewAppStatus status_of(const Context& context, const std::string& pipeline_id,
@@ -119,6 +136,7 @@ ReviewAppStatus status_of(const Context& context, const std::string& pipeline_id
                          .app_id = review.app_id,
                          .pipeline_id = pipeline_id,
                          .branch = review.origin.branch,
+                         .pull_request = review.origin.pull_request,
                          .parent = review.origin.parent,
                          .url = app_url(context.config, review.app),
                          .status = review.origin.status,
@@ -140,8 +158,9 @@ ReviewAppStatus status_of(const Context& context, const std::string& pipeline_id
 // Makes the review app of `branch`: named, coupled to the review stage, its collaborators the
 // parent's. Callers hold the pipeline's review lock.
 Expected<std::string> make_review_app(const Context& context, const Pipeline& pipeline,
-                                      const std::string& parent, const std::string& branch,
+                                      const std::string& parent, const ReviewHead& head,
                                       const std::string& commit) {
+  const std::string& branch = head.branch;
   const auto& settings = *pipeline.review_apps;
   if (settings.max > 0 &&
       static_cast<int>(review_apps_of(context.layout, pipeline.id).size()) >= settings.max) {
@@ -150,7 +169,8 @@ Expected<std::string> make_review_app(const Context& context, const Pipeline& pi
                    "with slipway reviewapps:destroy -p {} --branch BRANCH, or raise the cap",
                    pipeline.name, settings.max, settings.max, pipeline.name);
   }
-  std::string app = TRY(review_app_name(pipeline.name, branch, [&](const std::string& name) {
+  std::string label = head.pull_request > 0 ? fmt::format("pr-{}", head.pull_request) : branch;
+  std::string app = TRY(review_app_name(pipeline.name, label, [&](const std::string& name) {
     std::error_code ec;
     return fs::exists(context.layout.app_dir(name), ec) ||
            fs::exists(context.layout.repo_dir(name), ec);
@@ -171,7 +191,8 @@ Expected<std::string> make_review_app(const Context& context, const Pipeline& pi
                                .parent = parent,
                                .commit = commit,
                                .pushed_at = now_seconds(),
-                               .status = "creating"};
+                               .status = "creating",
+                               .pull_request = head.pull_request};
     return save_app_info(context.layout, info);
   }();
   if (!made) {
@@ -183,9 +204,10 @@ Expected<std::string> make_review_app(const Context& context, const Pipeline& pi
   record_review(context, app, "created",
                 {{"app", app},
                  {"branch", branch},
+                 {"pull_request", head.pull_request},
                  {"parent", parent},
                  {"pipeline", pipeline.name},
-                 {"message", fmt::format("Review app {} created for branch {}", app, branch)}});
+                 {"message", fmt::format("Review app {} created for {}", app, head.describe())}});
   return app;
 }
 
@@ -194,12 +216,15 @@ namespace {
 // The config a review app starts with: the pipeline's review config, then who it is.
 Expected<ConfigVars> starting_config(const Context& context, const Pipeline& pipeline,
                                      const std::string& app, const std::string& parent,
-                                     const std::string& branch) {
+                                     const ReviewHead& head) {
   ConfigVars config = TRY(load_review_config(context.layout, pipeline.id));
   for (const auto& prefix : {"SLIPWAY", "HEROKU"}) {
     config[fmt::format("{}_APP_NAME", prefix)] = app;
     config[fmt::format("{}_PARENT_APP_NAME", prefix)] = parent;
-    config[fmt::format("{}_BRANCH", prefix)] = branch;
+    config[fmt::format("{}_BRANCH", prefix)] = head.branch;
+    if (head.pull_request > 0) {
+      config[fmt::format("{}_PR_NUMBER", prefix)] = std::to_string(head.pull_request);
+    }
   }
   return config;
 }
@@ -230,7 +255,7 @@ void update_origin(const Context& context, const std::string& app,
 // and its live release agree (and `git clone` of it shows its code): fetched from the
 // parent's repository, which has the branch.
 Expected<void> keep_commit(const Context& context, const std::string& parent,
-                           const std::string& app, const std::string& branch,
+                           const std::string& app, const ReviewHead& head,
                            const std::string& commit) {
   const fs::path repo = context.layout.repo_dir(app);
   auto git = [&](std::vector<std::string> args) -> Expected<void> {
@@ -246,8 +271,7 @@ Expected<void> keep_commit(const Context& context, const std::string& parent,
     return {};
   };
   TRY(git({"fetch", "--quiet", "--no-tags", "--no-write-fetch-head",
-           context.layout.repo_dir(parent).string(),
-           "+refs/heads/" + branch + ":refs/slipway/incoming"}));
+           context.layout.repo_dir(parent).string(), "+" + head.ref() + ":refs/slipway/incoming"}));
   TRY(git({"update-ref", "refs/heads/main", commit}));
   TRY(git({"update-ref", "-d", "refs/slipway/incoming"}));
   return {};
@@ -258,8 +282,9 @@ Expected<void> keep_commit(const Context& context, const std::string& parent,
 // Deploys `commit` of `branch` to its review app, making the app first when `create`; the
 // tests first when the review stage waits for CI. A first deploy that fails leaves nothing.
 Expected<ReviewAppStatus> deploy_review_app(const Context& context, const Pipeline& pipeline,
-                                            const std::string& parent, const std::string& branch,
+                                            const std::string& parent, const ReviewHead& head,
                                             const std::string& commit, bool create) {
+  const std::string& branch = head.branch;
   if (!is_branch_name(branch)) {
     return usage_error("branch '{}' cannot have a review app: its name is not one slipway keeps",
                        printable(branch.substr(0, 64)));
@@ -267,20 +292,38 @@ Expected<ReviewAppStatus> deploy_review_app(const Context& context, const Pipeli
   std::string app;
   {
     auto lock = TRY(lock_review_apps(context.layout, pipeline));
-    if (auto existing = review_app_of_branch(context.layout, pipeline, parent, branch)) {
+    if (auto existing = review_app_of(context.layout, pipeline, parent, head)) {
       app = existing->app;
       update_origin(context, app, [&](ReviewOrigin& origin) {
         origin.commit = commit;
         origin.pushed_at = now_seconds();
       });
     } else if (!create) {
-      return fail_as(ErrorKind::not_found, "branch {} has no review app", branch);
+      return fail_as(ErrorKind::not_found, "{} has no review app", head.describe());
     } else {
-      app = TRY(make_review_app(context, pipeline, parent, branch, commit));
+      app = TRY(make_review_app(context, pipeline, parent, head, commit));
     }
   }
   bool first = TRY(app_info(context.layout, app)).review->status == "creating";
+  // What its events say, whole: a reader (the git host's statuses) may see them after the
+  // app is gone.
+  auto about = [&](std::string message) {
+    return nlohmann::json{{"app", app},
+                          {"branch", branch},
+                          {"pull_request", head.pull_request},
+                          {"parent", parent},
+                          {"commit", commit},
+                          {"url", app_url(context.config, app)},
+                          {"message", std::move(message)}};
+  };
+  record_review(context, app, "deploying",
+                about(fmt::format("Review app {} deploying {} of {}", app, commit.substr(0, 7),
+                                  head.describe())));
   auto give_up = [&](const std::string& why) -> Expected<ReviewAppStatus> {
+    auto data =
+        about(fmt::format("Review app {} not {}: {}", app, first ? "created" : "updated", why));
+    data["reason"] = why;
+    record_review(context, app, "failed", std::move(data));
     if (first) {
       remove_review_app(context, app, "its first deploy failed");
     } else {
@@ -288,13 +331,8 @@ Expected<ReviewAppStatus> deploy_review_app(const Context& context, const Pipeli
         origin.last_build = "failed";
         origin.message = why.substr(0, 500);
       });
-      record_review(context, app, "failed",
-                    {{"app", app},
-                     {"branch", branch},
-                     {"reason", why},
-                     {"message", fmt::format("Review app {} not updated: {}", app, why)}});
     }
-    return fail("review app {} of branch {}: {}", app, branch, why);
+    return fail("review app {} of {}: {}", app, head.describe(), why);
   };
   auto repo = git::open(context.layout.repo_dir(parent));
   if (!repo) {
@@ -322,16 +360,20 @@ Expected<ReviewAppStatus> deploy_review_app(const Context& context, const Pipeli
       return give_up(fmt::format("tests {}: run #{}, {}", run->status, run->number, run->message));
     }
   }
-  auto initial = starting_config(context, pipeline, app, parent, branch);
+  auto initial = starting_config(context, pipeline, app, parent, head);
   if (!initial) {
     return give_up(initial.error().message);
   }
-  auto deployed = deploy(context.release_context(app),
-                         {.fill_source = export_source,
-                          .commit = commit,
-                          .description = fmt::format("Deploy {} {}", branch, commit.substr(0, 7)),
-                          .review_app = true,
-                          .initial_config = std::move(*initial)});
+  auto deployed =
+      deploy(context.release_context(app),
+             {.fill_source = export_source,
+              .commit = commit,
+              .description = head.pull_request > 0
+                                 ? fmt::format("Deploy pull request #{} {}", head.pull_request,
+                                               commit.substr(0, 7))
+                                 : fmt::format("Deploy {} {}", branch, commit.substr(0, 7)),
+              .review_app = true,
+              .initial_config = std::move(*initial)});
   if (!deployed) {
     std::string why = deployed.error().message;
     if (why.find("app.json requires config var") != std::string::npos) {
@@ -341,7 +383,7 @@ Expected<ReviewAppStatus> deploy_review_app(const Context& context, const Pipeli
     }
     return give_up(why);
   }
-  if (auto kept = keep_commit(context, parent, app, branch, commit); !kept) {
+  if (auto kept = keep_commit(context, parent, app, head, commit); !kept) {
     context.on_output(failure_line("warning: " + kept.error().message));
   }
   update_origin(context, app, [&](ReviewOrigin& origin) {
@@ -349,14 +391,12 @@ Expected<ReviewAppStatus> deploy_review_app(const Context& context, const Pipeli
     origin.last_build = "succeeded";
     origin.message.clear();
   });
-  record_review(context, app, "deployed",
-                {{"app", app},
-                 {"branch", branch},
-                 {"version", deployed->version},
-                 {"message", fmt::format("Review app {} deployed v{} ({})", app, deployed->version,
-                                         commit.substr(0, 7))}});
+  auto data = about(
+      fmt::format("Review app {} deployed v{} ({})", app, deployed->version, commit.substr(0, 7)));
+  data["version"] = deployed->version;
+  record_review(context, app, "deployed", std::move(data));
   TRY(tell_daemon(context, app));
-  auto review = review_app_of_branch(context.layout, pipeline, parent, branch);
+  auto review = review_app_of(context.layout, pipeline, parent, head);
   if (!review) {
     return fail("review app {} is gone", app);
   }
@@ -424,8 +464,8 @@ void review_apps_after_push(const Context& context, const std::string& app,
       }
     } else if (deploys_review_app(context.layout, *pipeline, app, push.branch)) {
       context.on_output(step_line(fmt::format("Review app of branch {}", push.branch)));
-      auto deployed = deploy_review_app(context, *pipeline, app, push.branch, push.commit,
-                                        pipeline->review_apps->autodeploy);
+      auto deployed = deploy_review_app(context, *pipeline, app, ReviewHead{.branch = push.branch},
+                                        push.commit, pipeline->review_apps->autodeploy);
       if (deployed) {
         context.on_output(
             step_line(fmt::format("Review app {} is live at {}", deployed->app, deployed->url)));

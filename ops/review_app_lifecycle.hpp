@@ -17,6 +17,18 @@
 
 namespace slipway::ops {
 
+// What a review app is of: a branch of its parent's repository, or a pull request of the host
+// the parent is connected to (ops/connections.hpp), whose head is fetched to
+// refs/pull/N/head of the parent's repository.
+struct ReviewHead {
+  std::string branch;   // the branch; a pull request's head branch
+  int pull_request = 0; // 0: a branch's review app
+  // The parent's ref that holds the commit: refs/heads/BRANCH, refs/pull/N/head.
+  std::string ref() const;
+  // "branch feature-x", "pull request #12 (feature-x)"
+  std::string describe() const;
+};
+
 // Now, to the second (as app.toml keeps times).
 TimePoint now_seconds();
 
@@ -28,6 +40,9 @@ void record_review(const Context& context, const std::string& app, const std::st
 // destruction goes on), then destroys everything of review app `app` but its events.
 void remove_review_app(const Context& context, const std::string& app, const std::string& reason);
 
+// The review app of `head` of `parent` in the pipeline, if there is one.
+std::optional<ReviewApp> review_app_of(const Layout& layout, const Pipeline& pipeline,
+                                       const std::string& parent, const ReviewHead& head);
 // The review app of `branch` of `parent`'s repository in the pipeline, if there is one.
 std::optional<ReviewApp> review_app_of_branch(const Layout& layout, const Pipeline& pipeline,
                                               const std::string& parent, const std::string& branch);
@@ -40,17 +55,18 @@ ReviewAppStatus status_of(const Context& context, const std::string& pipeline_id
 // one app, and --max counts right.
 Expected<FileLock> lock_review_apps(const Layout& layout, const Pipeline& pipeline);
 
-// Makes the review app of `branch` ("creating"): named, coupled to the review stage, its
-// collaborators the parent's; refused past --max. Callers hold lock_review_apps.
+// Makes the review app of `head` ("creating"): named PIPELINE-BRANCH (PIPELINE-pr-N for a
+// pull request), coupled to the review stage, its collaborators the parent's; refused past
+// --max. Callers hold lock_review_apps.
 Expected<std::string> make_review_app(const Context& context, const Pipeline& pipeline,
-                                      const std::string& parent, const std::string& branch,
+                                      const std::string& parent, const ReviewHead& head,
                                       const std::string& commit);
 
-// Deploys `commit` of `branch` to its review app, making the app first when `create`; the
+// Deploys `commit` of `head` to its review app, making the app first when `create`; the
 // tests first when the review stage waits for CI. A first deploy that fails leaves nothing;
 // a later one that fails is recorded, and the live release stays.
 Expected<ReviewAppStatus> deploy_review_app(const Context& context, const Pipeline& pipeline,
-                                            const std::string& parent, const std::string& branch,
+                                            const std::string& parent, const ReviewHead& head,
                                             const std::string& commit, bool create);
 
 // The pipeline whose review apps come from `app`'s branches, if any.

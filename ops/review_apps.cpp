@@ -140,12 +140,14 @@ Expected<ReviewAppStatus> create_review_app(const Context& context,
     return fail_as(ErrorKind::not_found, "{} has no branch {}", source.parent, request.branch);
   }
   if (!request.detach) {
-    return deploy_review_app(context, source.pipeline, source.parent, request.branch, *head, true);
+    return deploy_review_app(context, source.pipeline, source.parent,
+                             ReviewHead{.branch = request.branch}, *head, true);
   }
   {
     auto lock = TRY(lock_review_apps(context.layout, source.pipeline));
     if (!review_app_of_branch(context.layout, source.pipeline, source.parent, request.branch)) {
-      TRY(make_review_app(context, source.pipeline, source.parent, request.branch, *head));
+      TRY(make_review_app(context, source.pipeline, source.parent,
+                          ReviewHead{.branch = request.branch}, *head));
     }
   }
   std::vector<std::string> argv = {self_executable().string(),
@@ -181,11 +183,13 @@ Expected<std::string> review_branch_head(const Context& context, const BranchRev
 
 Expected<void> destroy_review_app(const Context& context, const BranchReviewApp& request) {
   auto source = TRY(review_source(context, request.pipeline, "reviewapps:destroy"));
-  auto review =
-      review_app_of_branch(context.layout, source.pipeline, source.parent, request.branch);
+  ReviewHead head{.branch = request.branch, .pull_request = request.pull_request};
+  auto review = review_app_of(context.layout, source.pipeline, source.parent, head);
   if (!review) {
-    return fail_as(ErrorKind::not_found, "branch {} of {} has no review app",
-                   printable(request.branch), source.parent);
+    return fail_as(ErrorKind::not_found, "{} of {} has no review app",
+                   request.pull_request > 0 ? head.describe()
+                                            : "branch " + printable(request.branch),
+                   source.parent);
   }
   remove_review_app(context, review->app, fmt::format("destroyed by {}", context.actor.name));
   return {};

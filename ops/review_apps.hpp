@@ -38,6 +38,7 @@ struct ReviewAppStatus {
   std::string app_id;
   std::string pipeline_id;
   std::string branch;
+  int pull_request = 0; // a pull request's review app: its number
   std::string parent;
   std::string url;
   std::string status;     // creating, created
@@ -58,6 +59,7 @@ Expected<ReviewAppStatus> review_app(const Context& context, const std::string& 
 struct BranchReviewApp {
   std::string pipeline; // its name or id
   std::string branch;
+  int pull_request = 0; // destroy: the review app of this pull request instead of the branch's
   // Make the app (or find it) now, and deploy it in a process of its own, acting as the same
   // actor: the Platform API's, so that the deploy outlives the request (the heroku CLI polls
   // the review app). The result is the app as it is when the deploy starts.

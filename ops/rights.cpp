@@ -17,6 +17,11 @@ constexpr std::array k_operations = {
     OperationInfo{"apps:destroy", Scope::admin, true},
     OperationInfo{"apps:rename", Scope::admin, true},
     OperationInfo{"apps:set", Scope::admin, true},
+    // Connecting binds the app's deploys to a repository elsewhere, fetched with the
+    // server's credentials: an admin's.
+    OperationInfo{"apps:connect", Scope::admin, true},
+    OperationInfo{"apps:disconnect", Scope::admin, true},
+    OperationInfo{"apps:connection", Scope::app, true},
     OperationInfo{"deploy", Scope::admin, false}, // builds a directory of the server
     OperationInfo{"git-receive-pack", Scope::app, true},
     OperationInfo{"git-upload-pack", Scope::app, true},

@@ -302,13 +302,16 @@ Expected<void> read_review(const toml::table& table, const std::string& origin, 
   auto status = string_of("status");
   auto last_build = string_of("last_build");
   auto message = string_of("message");
-  if (!review || review->size() != 7 || !branch || !is_branch_name(*branch) || !parent ||
+  const toml::node* number = review ? review->get("pull_request") : nullptr;
+  auto pull_request = number ? number->value_exact<std::int64_t>() : std::optional<std::int64_t>(0);
+  if (!review || review->size() != (number ? 8u : 7u) || !pull_request || *pull_request < 0 ||
+      *pull_request > 1'000'000'000 || !branch || !is_branch_name(*branch) || !parent ||
       !validate_app_name(*parent) || !commit || (!commit->empty() && !is_commit_id(*commit)) ||
       !pushed_at || !status || (*status != "creating" && *status != "created") || !last_build ||
       (*last_build != "" && *last_build != "succeeded" && *last_build != "failed") || !message) {
     return fail("{}: [review] must hold branch (a branch name), parent (an app name), commit "
                 "(40 hex digits or \"\"), pushed_at, status (creating or created), last_build "
-                "(succeeded, failed or \"\") and message",
+                "(succeeded, failed or \"\") and message, and may hold pull_request (a number)",
                 origin);
   }
   info.review = ReviewOrigin{.branch = *branch,
@@ -317,7 +320,8 @@ Expected<void> read_review(const toml::table& table, const std::string& origin, 
                              .pushed_at = from_toml_time(*pushed_at),
                              .status = *status,
                              .last_build = *last_build,
-                             .message = *message};
+                             .message = *message,
+                             .pull_request = static_cast<int>(*pull_request)};
   return {};
 }
 
@@ -442,13 +446,14 @@ Expected<void> save_app_info(const Layout& layout, const AppInfo& info) {
                                          {"updated_at", to_toml_time(info.coupling->updated_at)}});
   }
   if (const auto& review = info.review) {
-    table.insert("review", toml::table{{"branch", review->branch},
-                                       {"parent", review->parent},
-                                       {"commit", review->commit},
-                                       {"pushed_at", to_toml_time(review->pushed_at)},
-                                       {"status", review->status},
-                                       {"last_build", review->last_build},
-                                       {"message", review->message}});
+    toml::table origin{{"branch", review->branch},  {"parent", review->parent},
+                       {"commit", review->commit},  {"pushed_at", to_toml_time(review->pushed_at)},
+                       {"status", review->status},  {"last_build", review->last_build},
+                       {"message", review->message}};
+    if (review->pull_request > 0) {
+      origin.insert("pull_request", static_cast<std::int64_t>(review->pull_request));
+    }
+    table.insert("review", std::move(origin));
   }
   if (!info.domains.empty()) {
     toml::array domains;

@@ -113,6 +113,11 @@ class Layout {
   }
   // The host uid (= gid) the app's builds and processes run as, written once.
   std::filesystem::path uid_file(const std::string& app) const { return app_dir(app) / "uid"; }
+  // The app's git-host connection (connections.hpp), 0700: connection.toml (0600, it holds
+  // the webhook secret), state.json, deliveries, jobs/, worker.lock.
+  std::filesystem::path connection_dir(const std::string& app) const {
+    return app_dir(app) / "connection";
+  }
   // The release's slug unpacked, read by every process of the release; never written.
   std::filesystem::path unpacked_dir(const std::string& app, int version) const {
     return release_dir(app, version) / "app";

@@ -47,6 +47,7 @@ struct ReviewOrigin {
   std::string status;     // "creating" until its first deploy succeeded, then "created"
   std::string last_build; // "succeeded" or "failed" (the last deploy of the branch)
   std::string message;    // why the last deploy failed, in a line
+  int pull_request = 0;   // a pull request's review app: its number (branch is its head's)
 };
 
 } // namespace slipway
