@@ -302,9 +302,9 @@ Expected<std::optional<Connection>> load_connection(const Layout& layout, const 
       connection.created_at = from_toml_time(*created);
     }
     if (connection.id.empty() || !is_branch_name(connection.branch) ||
-        connection.secret.size() != 64 || connection.owner.empty() || connection.api_url.empty() ||
+        connection.secret.size() != 64 || connection.api_url.empty() ||
         connection.poll.count() < 0) {
-      return damaged("id, branch, secret, owner and api_url are required");
+      return damaged("id, branch, secret and api_url are required");
     }
     return connection;
   } catch (const toml::parse_error& error) {

@@ -62,8 +62,8 @@ struct Connection {
   bool allow_forks = false;     // pull requests from forks get review apps
   std::chrono::seconds poll{0}; // 0: no polling
   std::string secret;           // the webhook secret: 64 hex digits
-  std::string owner;            // the key (or the local user) who connected it: deploys act as it
-  std::string host_key;         // ssh: the host key's fingerprint, pinned by the first fetch
+  std::string owner;    // the key that connected it, whose rights deploys use; "": the local user
+  std::string host_key; // ssh: the host key's fingerprint, pinned by the first fetch
   TimePoint created_at{};
 };
 
