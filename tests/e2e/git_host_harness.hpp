@@ -19,6 +19,8 @@
 #include "common/hash.hpp"
 #include "common/random.hpp"
 #include "common/subprocess.hpp"
+#include "tests/e2e/api_harness.hpp"
+#include "tests/e2e/git_host_payloads.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace slipway::test {
@@ -220,212 +222,163 @@ http {{
   int m_nginx = -1;
 };
 
-// A webhook as each host sends it: headers and a payload shaped as its documentation shows.
-struct Delivery {
-  std::vector<std::string> headers;
-  std::string body;
+using Json = nlohmann::json;
+
+inline const std::string k_server_config = "[git_hosts]\nallow_private = true\n";
+
+// One host's way of saying things: its webhook endpoint, its deliveries, its status words.
+struct HostFormat {
+  std::string name;       // --host
+  std::string token_user; // the user name its token goes with
+  std::string endpoint;
+  std::string pull_ref; // where it keeps pull request N's head ("{}": N)
+  std::function<Delivery(const std::string& url, const std::string& before,
+                         const std::string& after, const std::string& secret,
+                         const std::string& delivery)>
+      push;
+  // action: opened, updated, merged
+  std::function<Delivery(const std::string& url, const std::string& action, int number,
+                         const std::string& head, const std::string& secret,
+                         const std::string& delivery)>
+      pull;
+  std::string status_path; // "/api/v3/repos/acme/shop/statuses/"
+  std::string auth_header; // "authorization"
+  std::string auth_value;  // "Bearer TOKEN"
+  std::string context_key; // "context" or "name"
 };
 
-inline nlohmann::json github_repository(const std::string& url) {
-  return {{"id", 1296269},
-          {"node_id", "MDEwOlJlcG9zaXRvcnkxMjk2MjY5"},
-          {"name", "shop"},
-          {"full_name", "acme/shop"},
-          {"private", true},
-          {"owner", {{"login", "acme"}, {"id", 1}, {"type", "Organization"}}},
-          {"html_url", url.substr(0, url.size() - 4)},
-          {"clone_url", url},
-          {"git_url", "git://github.com/acme/shop.git"},
-          {"ssh_url", "git@github.com:acme/shop.git"},
-          {"default_branch", "main"}};
+inline const std::string k_token = "tok_0123456789abcdef";
+
+inline HostFormat github() {
+  return {.name = "github",
+          .token_user = "x-access-token",
+          .endpoint = "/hooks/github",
+          .pull_ref = "refs/pull/{}/head",
+          .push =
+              [](const std::string& url, const std::string& before, const std::string& after,
+                 const std::string& secret, const std::string& delivery) {
+                return github_delivery("push", github_push(url, before, after), secret, delivery);
+              },
+          .pull =
+              [](const std::string& url, const std::string& action, int number,
+                 const std::string& head, const std::string& secret, const std::string& delivery) {
+                std::string word = action == "updated"  ? "synchronize"
+                                   : action == "merged" ? "closed"
+                                                        : action;
+                return github_delivery("pull_request",
+                                       github_pull(url, word, number, head, action == "merged"),
+                                       secret, delivery);
+              },
+          .status_path = "/api/v3/repos/acme/shop/statuses/",
+          .auth_header = "authorization",
+          .auth_value = "Bearer " + k_token,
+          .context_key = "context"};
 }
 
-inline Delivery github_delivery(const std::string& event, const nlohmann::json& payload,
-                                const std::string& secret, const std::string& delivery) {
-  std::string body = payload.dump();
-  return {.headers = {"X-GitHub-Event: " + event, "X-GitHub-Delivery: " + delivery,
-                      "X-GitHub-Hook-ID: 292430182", "User-Agent: GitHub-Hookshot/044aadd",
-                      "X-Hub-Signature-256: sha256=" + hmac_sha256_hex(secret, body)},
-          .body = body};
-}
-
-inline nlohmann::json github_push(const std::string& url, const std::string& before,
-                                  const std::string& after) {
-  return {{"ref", "refs/heads/main"},
-          {"before", before},
-          {"after", after},
-          {"created", false},
-          {"deleted", false},
-          {"forced", false},
-          {"base_ref", nullptr},
-          {"compare", "https://github.com/acme/shop/compare/" + before.substr(0, 12) + "..." +
-                          after.substr(0, 12)},
-          {"commits",
-           {{{"id", after},
-             {"message", "change"},
-             {"author", {{"name", "Octo Cat"}, {"email", "octocat@github.com"}}},
-             {"added", nlohmann::json::array()},
-             {"removed", nlohmann::json::array()},
-             {"modified", {"public/index.html"}}}}},
-          {"head_commit", {{"id", after}, {"message", "change"}}},
-          {"repository", github_repository(url)},
-          {"pusher", {{"name", "octocat"}, {"email", "octocat@github.com"}}},
-          {"sender", {{"login", "octocat"}, {"id", 583231}, {"type", "User"}}}};
-}
-
-inline nlohmann::json github_pull(const std::string& url, const std::string& action, int number,
-                                  const std::string& head, bool merged = false) {
-  nlohmann::json repo = github_repository(url);
+inline HostFormat gitlab() {
   return {
-      {"action", action},
-      {"number", number},
-      {"pull_request",
-       {{"id", 1000 + number},
-        {"number", number},
-        {"state", action == "closed" ? "closed" : "open"},
-        {"title", "A feature"},
-        {"user", {{"login", "octocat"}}},
-        {"head", {{"label", "acme:feature"}, {"ref", "feature"}, {"sha", head}, {"repo", repo}}},
-        {"base",
-         {{"label", "acme:main"}, {"ref", "main"}, {"sha", std::string(40, 'a')}, {"repo", repo}}},
-        {"merged", merged},
-        {"merge_commit_sha", nullptr}}},
-      {"repository", repo},
-      {"sender", {{"login", "octocat"}, {"id", 583231}}}};
+      .name = "gitlab",
+      .token_user = "oauth2",
+      .endpoint = "/hooks/gitlab",
+      .pull_ref = "refs/merge-requests/{}/head",
+      .push =
+          [](const std::string& url, const std::string& before, const std::string& after,
+             const std::string& secret, const std::string& delivery) {
+            return gitlab_delivery("Push Hook", gitlab_push(url, before, after), secret, delivery);
+          },
+      .pull =
+          [](const std::string& url, const std::string& action, int number, const std::string& head,
+             const std::string& secret, const std::string& delivery) {
+            std::string word = action == "opened"    ? "open"
+                               : action == "updated" ? "update"
+                                                     : "merge";
+            return gitlab_delivery("Merge Request Hook",
+                                   gitlab_merge_request(url, word, number, head), secret, delivery);
+          },
+      .status_path = "/api/v4/projects/acme%2Fshop/statuses/",
+      .auth_header = "private-token",
+      .auth_value = k_token,
+      .context_key = "name"};
 }
 
-inline nlohmann::json gitlab_project(const std::string& url) {
-  std::string web = url.substr(0, url.size() - 4);
-  return {{"id", 15},
-          {"name", "shop"},
-          {"web_url", web},
-          {"git_ssh_url", "git@example.com:acme/shop.git"},
-          {"git_http_url", url},
-          {"namespace", "Acme"},
-          {"path_with_namespace", "acme/shop"},
-          {"default_branch", "main"},
-          {"visibility_level", 0}};
+inline HostFormat gitea() {
+  return {.name = "gitea",
+          .token_user = "slipway",
+          .endpoint = "/hooks/gitea",
+          .pull_ref = "refs/pull/{}/head",
+          .push =
+              [](const std::string& url, const std::string& before, const std::string& after,
+                 const std::string& secret, const std::string& delivery) {
+                return gitea_delivery("push", "push", gitea_push(url, before, after), secret,
+                                      delivery);
+              },
+          .pull =
+              [](const std::string& url, const std::string& action, int number,
+                 const std::string& head, const std::string& secret, const std::string& delivery) {
+                std::string word = action == "updated"  ? "synchronized"
+                                   : action == "merged" ? "closed"
+                                                        : action;
+                return gitea_delivery(
+                    "pull_request", action == "updated" ? "pull_request_sync" : "pull_request",
+                    gitea_pull(url, word, number, head, action == "merged"), secret, delivery);
+              },
+          .status_path = "/api/v1/repos/acme/shop/statuses/",
+          .auth_header = "authorization",
+          .auth_value = "token " + k_token,
+          .context_key = "context"};
 }
 
-inline Delivery gitlab_delivery(const std::string& event, const nlohmann::json& payload,
-                                const std::string& token, const std::string& delivery) {
-  return {.headers = {"X-Gitlab-Event: " + event, "X-Gitlab-Token: " + token,
-                      "X-Gitlab-Event-UUID: " + delivery, "Idempotency-Key: " + delivery,
-                      "X-Gitlab-Instance: https://gitlab.example.com", "User-Agent: GitLab/17.5.0"},
-          .body = payload.dump()};
-}
+// The server, the host, and an app `shop-staging` connected to acme/shop's main, the review
+// parent of pipeline `shop` with review apps on.
+struct Connected {
+  explicit Connected(const HostFormat& format, std::vector<std::string> connect_flags = {})
+      : format(format), api(k_server_config), host(format.token_user, k_token) {
+    first = host.create_repo("shop", "version one");
+    api.server.slipway({"apps:create", "shop-staging"});
+    auto added = run({.argv = {slipway_binary().string(), "--root", api.server.root.string(),
+                               "credentials:add", "hosttoken", "--token", "-"},
+                      .stdin_data = k_token + "\n"});
+    REQUIRE(added);
+    REQUIRE(added->ok());
+    std::vector<std::string> args = {"apps:connect",   "-a",        "shop-staging",
+                                     host.url("shop"), "--host",    format.name,
+                                     "--credential",   "hosttoken", "--json"};
+    args.insert(args.end(), connect_flags.begin(), connect_flags.end());
+    auto connected = api.server.slipway(args);
+    INFO(connected.output);
+    REQUIRE(connected.ok());
+    auto json = Json::parse(connected.output.substr(connected.output.find('{')));
+    secret = json.at("secret").get<std::string>();
+    REQUIRE(json.at("webhook_url").get<std::string>().ends_with(format.endpoint));
+    REQUIRE(api.server.slipway({"pipelines:create", "shop", "-a", "shop-staging", "-s", "staging"})
+                .ok());
+    REQUIRE(api.server.slipway({"reviewapps:enable", "-p", "shop", "--autodeploy"}).ok());
+  }
 
-inline nlohmann::json gitlab_push(const std::string& url, const std::string& before,
-                                  const std::string& after) {
-  return {{"object_kind", "push"},
-          {"event_name", "push"},
-          {"before", before},
-          {"after", after},
-          {"ref", "refs/heads/main"},
-          {"ref_protected", true},
-          {"checkout_sha", after},
-          {"user_id", 4},
-          {"user_name", "John Smith"},
-          {"user_username", "jsmith"},
-          {"user_email", ""},
-          {"project_id", 15},
-          {"project", gitlab_project(url)},
-          {"commits", {{{"id", after}, {"message", "change"}}}},
-          {"total_commits_count", 1},
-          {"repository",
-           {{"name", "shop"},
-            {"url", "git@example.com:acme/shop.git"},
-            {"homepage", url.substr(0, url.size() - 4)},
-            {"git_http_url", url},
-            {"git_ssh_url", "git@example.com:acme/shop.git"}}}};
-}
+  ApiResponse deliver(const Delivery& delivery) const {
+    return api.request("POST", format.endpoint, "", delivery.body, delivery.headers);
+  }
 
-inline nlohmann::json gitlab_merge_request(const std::string& url, const std::string& action,
-                                           int iid, const std::string& head) {
-  std::string state = action == "merge" ? "merged" : action == "close" ? "closed" : "opened";
-  return {{"object_kind", "merge_request"},
-          {"event_type", "merge_request"},
-          {"user", {{"id", 1}, {"name", "Administrator"}, {"username", "root"}}},
-          {"project", gitlab_project(url)},
-          {"object_attributes",
-           {{"id", 99},
-            {"iid", iid},
-            {"target_branch", "main"},
-            {"source_branch", "feature"},
-            {"source_project_id", 15},
-            {"target_project_id", 15},
-            {"state", state},
-            {"merge_status", "unchecked"},
-            {"title", "A feature"},
-            {"last_commit", {{"id", head}, {"message", "feature"}}},
-            {"action", action}}},
-          {"labels", nlohmann::json::array()},
-          {"changes", nlohmann::json::object()},
-          {"repository", {{"name", "shop"}, {"url", url}, {"homepage", url}}}};
-}
+  int release_count(const std::string& app) const {
+    return static_cast<int>(api.server.releases(app).size());
+  }
 
-inline nlohmann::json gitea_repository(const std::string& url) {
-  return {{"id", 1},
-          {"owner", {{"id", 1}, {"login", "acme"}, {"username", "acme"}}},
-          {"name", "shop"},
-          {"full_name", "acme/shop"},
-          {"private", true},
-          {"fork", false},
-          {"html_url", url.substr(0, url.size() - 4)},
-          {"ssh_url", "git@gitea.example.com:acme/shop.git"},
-          {"clone_url", url},
-          {"default_branch", "main"}};
-}
+  bool status_of(const std::string& commit, const std::string& context, const std::string& state,
+                 const std::string& target = "") const {
+    return host.await_status([&](const Json& call) {
+      const Json& body = call.at("json");
+      return call.value("path", "") == format.status_path + commit && body.is_object() &&
+             body.value(format.context_key, "") == context && body.value("state", "") == state &&
+             (target.empty() || body.value("target_url", "") == target) &&
+             call.at("headers").value(format.auth_header, "") == format.auth_value;
+    });
+  }
 
-inline Delivery gitea_delivery(const std::string& event, const std::string& type,
-                               const nlohmann::json& payload, const std::string& secret,
-                               const std::string& delivery) {
-  std::string body = payload.dump();
-  return {.headers = {"X-Gitea-Event: " + event, "X-Gitea-Event-Type: " + type,
-                      "X-Gitea-Delivery: " + delivery, "X-Gogs-Event: " + event,
-                      "X-Gitea-Signature: " + hmac_sha256_hex(secret, body)},
-          .body = body};
-}
-
-inline nlohmann::json gitea_push(const std::string& url, const std::string& before,
-                                 const std::string& after) {
-  return {{"ref", "refs/heads/main"},
-          {"before", before},
-          {"after", after},
-          {"compare_url", ""},
-          {"commits", {{{"id", after}, {"message", "change\n"}}}},
-          {"total_commits", 1},
-          {"head_commit", {{"id", after}, {"message", "change\n"}}},
-          {"repository", gitea_repository(url)},
-          {"pusher", {{"id", 2}, {"login", "gitea-dev"}, {"username", "gitea-dev"}}},
-          {"sender", {{"id", 2}, {"login", "gitea-dev"}, {"username", "gitea-dev"}}}};
-}
-
-inline nlohmann::json gitea_pull(const std::string& url, const std::string& action, int number,
-                                 const std::string& head, bool merged = false) {
-  nlohmann::json repo = gitea_repository(url);
-  return {
-      {"action", action},
-      {"number", number},
-      {"pull_request",
-       {{"id", 10 + number},
-        {"number", number},
-        {"user", {{"login", "gitea-dev"}}},
-        {"title", "A feature"},
-        {"state", action == "closed" ? "closed" : "open"},
-        {"head",
-         {{"label", "feature"}, {"ref", "feature"}, {"sha", head}, {"repo_id", 1}, {"repo", repo}}},
-        {"base",
-         {{"label", "main"},
-          {"ref", "main"},
-          {"sha", std::string(40, 'a')},
-          {"repo_id", 1},
-          {"repo", repo}}},
-        {"merged", merged},
-        {"merge_base", std::string(40, 'a')}}},
-      {"repository", repo},
-      {"sender", {{"id", 2}, {"login", "gitea-dev"}}},
-      {"review", nullptr}};
-}
+  HostFormat format;
+  ApiServer api;
+  FakeGitHost host;
+  std::string first;
+  std::string secret;
+};
 
 } // namespace slipway::test
