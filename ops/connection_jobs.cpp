@@ -97,7 +97,9 @@ Expected<void> deploy_branch_head(JobRun& run) {
   auto live = TRY(git::read_ref(repo, "refs/heads/" + target));
   ConnectionState state = load_connection_state(run.layout(), run.app());
   if (live == head) {
-    run.say(step_line(fmt::format("{} is at {} already", target, head->substr(0, 7))));
+    if (run.job.kind != "poll") { // a poll that finds nothing new says nothing
+      run.say(step_line(fmt::format("{} is at {} already", target, head->substr(0, 7))));
+    }
     return {};
   }
   if (run.job.kind == "poll" && state.failed_commit == *head) {

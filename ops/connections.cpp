@@ -6,6 +6,7 @@
 
 #include <fmt/ranges.h>
 
+#include "common/files.hpp"
 #include "common/output.hpp"
 #include "common/paths.hpp"
 #include "common/random.hpp"
@@ -70,7 +71,7 @@ void record_connection(const Layout& layout, const Config& config, const std::st
 }
 
 ConnectionInfo info_of(const Layout& layout, const Config& config, Connection connection) {
-  ConnectionInfo info{.webhook_url = webhook_url(config, connection.host),
+  ConnectionInfo info{.webhook_url = webhook_url(layout, config, connection.host),
                       .state = load_connection_state(layout, connection.app),
                       .queued = queued_connection_jobs(layout, connection.app).size()};
   info.connection = std::move(connection);
@@ -176,9 +177,15 @@ std::string_view event_header(GitHost format, const HeaderLookup& header) {
 
 } // namespace
 
-std::string webhook_url(const Config& config, GitHost host) {
-  std::string base = config.git_hosts.public_url.empty() ? "http://" + config.api.listen
-                                                         : config.git_hosts.public_url;
+std::string webhook_url(const Layout& layout, const Config& config, GitHost host) {
+  std::string base = config.git_hosts.public_url;
+  if (base.empty()) {
+    // Where the API listens now (its port may have been chosen when it started), else where
+    // it is told to.
+    auto address = read_file(layout.api_address_file());
+    std::string listen = address ? address->substr(0, address->find('\n')) : config.api.listen;
+    base = "http://" + listen;
+  }
   return base + std::string(webhook_path(host));
 }
 
@@ -293,7 +300,8 @@ WebhookReply receive_webhook(const Layout& layout, const Config& config,
   }
   std::string delivery =
       delivery_key(delivery_header(request.format, request.header), request.body);
-  WebhookReply reply{.status = 202};
+  bool queued = false;
+  bool all_ok = true; // every connection answered 200: a ping, a redelivery
   std::vector<std::string> said;
   for (const auto& connection : signed_by) {
     Decision decision = decide(layout, connection, *event);
@@ -311,8 +319,8 @@ WebhookReply receive_webhook(const Layout& layout, const Config& config,
     if (decision.job) {
       decision.job->id = delivery;
       decision.job->received_at = std::chrono::system_clock::now();
-      if (auto queued = queue_connection_job(layout, connection.app, *decision.job); !queued) {
-        return {.status = 503, .message = queued.error().message};
+      if (auto written = queue_connection_job(layout, connection.app, *decision.job); !written) {
+        return {.status = 503, .message = written.error().message};
       }
       decision.reason = fmt::format("queued for {}", connection.app);
       if (auto started = start_connection_worker(layout, connection.app); !started) {
@@ -332,16 +340,12 @@ WebhookReply receive_webhook(const Layout& layout, const Config& config,
                        {"reason", decision.reason},
                        {"message", fmt::format("{} delivery {}: {}", to_string(connection.host),
                                                event->name, decision.reason)}});
-    if (decision.status == 200 && !decision.job) {
-      reply.status = std::min(reply.status, 200);
-    }
-    if (decision.job) {
-      reply.status = 202;
-    }
+    queued = queued || decision.job.has_value();
+    all_ok = all_ok && decision.status == 200;
     said.push_back(decision.reason);
   }
-  reply.message = fmt::format("{}", fmt::join(said, "; "));
-  return reply;
+  return {.status = !queued && all_ok ? 200 : 202,
+          .message = fmt::format("{}", fmt::join(said, "; "))};
 }
 
 Expected<void> start_connection_worker(const Layout& layout, const std::string& app) {

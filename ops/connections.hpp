@@ -56,8 +56,8 @@ Expected<void> disconnect_app(const Context& context, const std::string& app);
 // Without the secret.
 Expected<ConnectionInfo> app_connection(const Context& context, const std::string& app);
 
-// The URL a host posts `host`'s webhooks to.
-std::string webhook_url(const Config& config, GitHost host);
+// The URL a host posts `host`'s webhooks to: [git_hosts] public_url, else the API's address.
+std::string webhook_url(const Layout& layout, const Config& config, GitHost host);
 
 // A webhook request as the API server got it.
 struct WebhookRequest {

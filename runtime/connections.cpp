@@ -221,7 +221,17 @@ Expected<RepoUrl> parse_repo_url(std::string_view text) {
 
 bool names_repository(const RepoUrl& repo, std::string_view url) {
   auto other = parse_repo_url(url);
-  return other && lowercase(other->path) == lowercase(repo.path);
+  if (!other) {
+    return false;
+  }
+  // Over ssh a self-hosted server may name it by its path on disk (/srv/git/acme/shop.git):
+  // the shorter path must be the longer one's end, segment for segment.
+  std::string a = lowercase(repo.path);
+  std::string b = lowercase(other->path);
+  if (a.size() < b.size()) {
+    std::swap(a, b);
+  }
+  return a == b || (a.ends_with(b) && a[a.size() - b.size() - 1] == '/');
 }
 
 Expected<void> check_public_host(const Config& config, const RepoUrl& repo) {

@@ -43,8 +43,8 @@ struct RepoUrl {
 Expected<RepoUrl> parse_repo_url(std::string_view url);
 
 // Whether `url` (from a webhook's payload) names the repository `repo`: the same path,
-// ignoring case and ".git" (a host's payload names it by its public address, which may not
-// be the one the server fetches from).
+// ignoring case and ".git", or one path the end of the other at a '/' (a host's payload
+// names it by its public address, which may not be the one the server fetches from).
 bool names_repository(const RepoUrl& repo, std::string_view url);
 
 // Refuses a host that resolves to a loopback, private, link-local or unspecified address,

@@ -41,6 +41,7 @@ TEST_CASE("apps:connect --poll deploys a commit pushed to the host within its in
   REQUIRE(server.serves("shop-staging", "polled in", std::chrono::seconds(40)));
   // The interval, a tending round and the deploy.
   CHECK(std::chrono::steady_clock::now() - pushed_at < std::chrono::seconds(30));
+  REQUIRE(server.settled("shop-staging"));
   CHECK(server.branch("shop-staging") == second);
 
   // A worker killed before it did its job leaves the job queued: the daemon starts another.
@@ -68,26 +69,32 @@ TEST_CASE("a connected deploy that fails leaves the live release and says failur
   Server& server = c.api.server;
   std::string url = c.host.url("shop");
 
-  // Bootstrap: the first commit goes live.
-  REQUIRE(c.deliver(c.format.push(url, std::string(40, '0'), c.first, c.secret, "boot")).status ==
-          202);
+  // The first commit with tests goes live, and its test run's status reaches the host.
+  REQUIRE(server.slipway({"apps:set", "-a", "shop-staging", "ci=true"}).ok());
+  write_file(
+      c.host.work_tree("shop") / "app.json",
+      R"({"environments": {"test": {"scripts": {"test": "grep -q 'version one' public/index.html"}}}})");
+  std::string good = c.host.commit_and_push("shop", "main", "tests");
+  REQUIRE(c.deliver(c.format.push(url, c.first, good, c.secret, "boot")).status == 202);
   REQUIRE(server.serves("shop-staging", "version one", std::chrono::seconds(60)));
+  CHECK(c.status_of(good, "slipway/ci", "pending"));
+  CHECK(c.status_of(good, "slipway/ci", "success"));
 
   // A web process that never listens fails its health check: the push is refused.
   write_file(c.host.work_tree("shop") / "Procfile", "web: sleep 600\n");
   std::string broken = c.host.commit_and_push("shop", "main", "broken");
-  REQUIRE(c.deliver(c.format.push(url, c.first, broken, c.secret, "bad")).status == 202);
+  REQUIRE(c.deliver(c.format.push(url, good, broken, c.secret, "bad")).status == 202);
   CHECK(c.status_of(broken, "slipway/shop-staging", "failure"));
   REQUIRE(server.settled("shop-staging"));
-  CHECK(server.live_commit("shop-staging") == c.first);
-  CHECK(server.branch("shop-staging") == c.first);
+  CHECK(server.live_commit("shop-staging") == good);
+  CHECK(server.branch("shop-staging") == good);
   CHECK(server.serves("shop-staging", "version one", std::chrono::seconds(5)));
 
   // Each answer names why nothing happens, and the event stream keeps it.
   auto other_branch = github_delivery(
       "push",
       [&] {
-        auto payload = github_push(url, c.first, broken);
+        auto payload = github_push(url, good, broken);
         payload["ref"] = "refs/heads/experiment";
         return payload;
       }(),
@@ -109,7 +116,7 @@ TEST_CASE("a connected deploy that fails leaves the live release and says failur
       "push", {{"ref", 42}, {"repository", nlohmann::json::object()}}, c.secret, "malformed"));
   CHECK(malformed.status == 400);
   CHECK(contains(malformed.body, "ref"));
-  auto other_repo = github_push("http://127.0.0.1:1/acme/other.git", c.first, broken);
+  auto other_repo = github_push("http://127.0.0.1:1/acme/other.git", good, broken);
   CHECK(contains(c.deliver(github_delivery("push", other_repo, c.secret, "repo")).body,
                  "not acme/shop"));
   std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -185,6 +192,65 @@ TEST_CASE("a wrong token is refused by the host when connecting, and nothing is 
                                    "wrong", "--branch", "nope", host.url("shop")});
   CHECK_FALSE(no_branch.ok());
   CHECK_FALSE(fs::exists(server.app_dir("shop") / "connection" / "connection.toml"));
+}
+
+} // namespace slipway::test
+
+namespace slipway::test {
+
+TEST_CASE("a deploy key fetches over ssh, the host's key is pinned, and a host showing another "
+          "key is refused",
+          "[git-hosts]") {
+  ApiServer api(k_server_config);
+  FakeGitHost host("x-access-token", k_token);
+  std::string first = host.create_repo("shop", "over ssh");
+  fs::path key = host.dir / "deploy_key";
+  REQUIRE(run_program(
+              {"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "deploy", "-f", key.string()})
+              .ok());
+  host.serve_ssh(read_text(key.string() + ".pub"));
+  Server& server = api.server;
+  REQUIRE(server.slipway({"apps:create", "shop"}).ok());
+  REQUIRE(server.slipway({"credentials:add", "deploy", "--ssh-key", key.string()}).ok());
+  auto token = run({.argv = {slipway_binary().string(), "--root", server.root.string(),
+                             "credentials:add", "tok", "--token", "-"},
+                    .stdin_data = k_token});
+  REQUIRE(token);
+  REQUIRE(token->ok());
+  auto mismatched = server.slipway({"apps:connect", "-a", "shop", host.ssh_url("shop"), "--host",
+                                    "gitea", "--credential", "tok"});
+  CHECK_FALSE(mismatched.ok());
+  CHECK(contains(mismatched.output, "cannot fetch over ssh"));
+
+  auto connected = server.slipway({"apps:connect", "-a", "shop", host.ssh_url("shop"), "--host",
+                                   "gitea", "--credential", "deploy", "--json"});
+  INFO(connected.output);
+  REQUIRE(connected.ok());
+  std::string secret =
+      nlohmann::json::parse(connected.output.substr(connected.output.find('{'))).at("secret");
+  std::string stored = read_text(server.app_dir("shop") / "connection" / "connection.toml");
+  CHECK(contains(stored, "host_key = 'SHA256:"));
+  CHECK_FALSE(contains(stored, "PRIVATE KEY"));
+
+  auto push = gitea_delivery(
+      "push", "push", gitea_push(host.url("shop"), std::string(40, '0'), first), secret, "ssh-1");
+  CHECK(api.request("POST", "/hooks/gitea", "", push.body, push.headers).status == 202);
+  REQUIRE(server.serves("shop", "over ssh", std::chrono::seconds(60)));
+
+  // The host comes back with another key: the fetch is refused, and nothing is deployed.
+  host.serve_ssh(read_text(key.string() + ".pub"));
+  host.write_app("shop", "from an impostor");
+  std::string second = host.commit_and_push("shop", "main", "second");
+  auto again =
+      gitea_delivery("push", "push", gitea_push(host.url("shop"), first, second), secret, "ssh-2");
+  CHECK(api.request("POST", "/hooks/gitea", "", again.body, again.headers).status == 202);
+  bool refused = false;
+  for (int i = 0; i < 150 && !refused; ++i) {
+    refused = contains(server.slipway({"events", "-a", "shop"}).output, "host key changed");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  CHECK(refused);
+  CHECK(server.branch("shop") == first);
 }
 
 } // namespace slipway::test

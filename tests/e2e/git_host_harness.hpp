@@ -7,6 +7,7 @@
 #pragma once
 
 #include <csignal>
+#include <pwd.h>
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
@@ -99,7 +100,44 @@ http {{
     }
   }
 
+  // Serves the repositories over ssh too (a real sshd on loopback, logging in as this user
+  // with `public_key`), with a host key of its own; called again, it restarts with a new host
+  // key, as a host that changed its key (or one that is impersonated).
+  void serve_ssh(const std::string& public_key) {
+    stop_ssh();
+    fs::remove(dir / "ssh_host_key");
+    fs::remove(dir / "ssh_host_key.pub");
+    REQUIRE(run_program({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                         (dir / "ssh_host_key").string()})
+                .ok());
+    write_file(dir / "ssh_authorized_keys", public_key, 0600);
+    const passwd* entry = ::getpwuid(::getuid());
+    REQUIRE(entry);
+    if (ssh_port == 0) {
+      ssh_port = free_port();
+    }
+    fs::create_directories("/run/sshd");
+    write_file(dir / "sshd_config",
+               fmt::format("Port {}\nListenAddress 127.0.0.1\nHostKey {}\nPidFile {}\n"
+                           "AuthorizedKeysFile {}\nStrictModes no\nUsePAM no\n"
+                           "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+                           "PermitRootLogin prohibit-password\nAllowUsers {}\n",
+                           ssh_port, (dir / "ssh_host_key").string(), (dir / "sshd.pid").string(),
+                           (dir / "ssh_authorized_keys").string(), entry->pw_name));
+    m_sshd = start({"/usr/sbin/sshd", "-D", "-e", "-f", (dir / "sshd_config").string()});
+    for (int i = 0; i < 100 && http_request(ssh_port, "x").body.starts_with("connect:"); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+
+  // The repository's URL over ssh.
+  std::string ssh_url(const std::string& name) const {
+    const passwd* entry = ::getpwuid(::getuid());
+    return fmt::format("ssh://{}@127.0.0.1:{}{}", entry->pw_name, ssh_port, bare(name).string());
+  }
+
   ~FakeGitHost() {
+    stop_ssh();
     for (int pid : {m_nginx, m_fcgi, m_receiver}) {
       if (pid > 0) {
         ::kill(pid, SIGTERM);
@@ -200,6 +238,7 @@ http {{
   TempDir dir;
   int port = 0;
   int receiver_port = 0;
+  int ssh_port = 0;
 
  private:
   // Started with its output in dir/NAME.log, killed by pid when the test ends (or dies).
@@ -215,11 +254,21 @@ http {{
     return spawned->pid;
   }
 
+  void stop_ssh() {
+    if (m_sshd > 0) {
+      ::kill(m_sshd, SIGTERM);
+      int status = 0;
+      ::waitpid(m_sshd, &status, 0);
+      m_sshd = -1;
+    }
+  }
+
   std::string m_token_user;
   std::string m_token;
   int m_receiver = -1;
   int m_fcgi = -1;
   int m_nginx = -1;
+  int m_sshd = -1;
 };
 
 using Json = nlohmann::json;

@@ -22,6 +22,7 @@ void webhooks_deploy_and_review(const HostFormat& format) {
   INFO(accepted.body);
   REQUIRE(accepted.status == 202);
   REQUIRE(server.serves("shop-staging", "version two", std::chrono::seconds(60)));
+  REQUIRE(server.settled("shop-staging")); // git moves the branch once the hook is done
   CHECK(server.branch("shop-staging") == second);
   auto releases = c.api.server.releases("shop-staging");
   CHECK(contains(releases.dump(), "(" + format.name + ")"));

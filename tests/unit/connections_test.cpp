@@ -55,6 +55,9 @@ TEST_CASE("a payload names the connected repository by its path, whatever its ad
   CHECK(names_repository(*repo, "git@gitea.example.com:ACME/Shop.git"));
   CHECK_FALSE(names_repository(*repo, "https://gitea.example.com/acme/shop-fork"));
   CHECK_FALSE(names_repository(*repo, "not a url"));
+  auto on_disk = parse_repo_url("ssh://git@10.0.0.5/srv/git/acme/shop.git");
+  CHECK(names_repository(*on_disk, "https://gitea.example.com/acme/shop.git"));
+  CHECK_FALSE(names_repository(*on_disk, "https://gitea.example.com/cme/shop.git"));
 }
 
 TEST_CASE("the status API is found from the repository's URL", "[connections]") {

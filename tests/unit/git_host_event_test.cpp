@@ -55,7 +55,7 @@ TEST_CASE("each host's signature is checked over the exact body, with its own he
   CHECK_FALSE(verify_webhook(GitHost::gitea, headers({{"X-Gitea-Signature", hex}}), body, ""));
 }
 
-TEST_CASE("a GitHub push names its branch, new commit and pusher; a deleted branch and a tag "
+TEST_CASE("a GitHub push names its branch, new commit and pusher, and a deleted branch and a tag "
           "are told apart",
           "[git-host-event]") {
   Json push{{"ref", "refs/heads/main"},
