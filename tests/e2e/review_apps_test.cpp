@@ -166,8 +166,15 @@ TEST_CASE("a branch's review app is made, updated and destroyed when the branch 
     std::string name = entry.path().filename().string();
     CHECK((name.starts_with('.') || kept.contains(name.substr(0, name.find('.')))));
   }
-  auto processes = server.run({"ps", "-eo", "args"});
-  CHECK_FALSE(contains(processes.output, "shop-feature"));
+  // The daemon stops their processes as it stops any (SIGTERM, then stop_grace).
+  bool running = true;
+  for (int i = 0; i < 75 && running; ++i) {
+    running = contains(server.run({"ps", "-eo", "args"}).output, "shop-feature");
+    if (running) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+  CHECK_FALSE(running);
   for (const auto& entry : fs::recursive_directory_iterator(server.root / "run")) {
     if (entry.is_regular_file() && entry.path().extension() == ".conf") {
       INFO(entry.path());
