@@ -132,6 +132,32 @@ Expected<void> read_head(const Reader& read, GitHostEvent& event, std::string_vi
   return {};
 }
 
+// A pull request as GitHub and Gitea say it (they differ in the word for new commits and
+// where the repositories' ids are): opened, updated, merged, closed, or the host's word.
+Expected<void> read_pull_request(const Reader& read, GitHostEvent& event,
+                                 std::string_view updated_word, std::string_view head_repo,
+                                 std::string_view base_repo) {
+  event.kind = GitHostEvent::Kind::pull_request;
+  TRY(read.object("repository"));
+  TRY(read.object("pull_request"));
+  std::string action = TRY(read.string("action"));
+  event.number = TRY(read.number("number"));
+  TRY(read_head(read, event, "pull_request.head.ref", "pull_request.head.sha"));
+  event.actor = read.optional_string("sender.login");
+  if (action == "opened" || action == "reopened") {
+    event.action = "opened";
+  } else if (action == updated_word) {
+    event.action = "updated";
+  } else if (action == "closed") {
+    event.action = read.flag("pull_request.merged") ? "merged" : "closed";
+  } else {
+    event.action = action;
+  }
+  std::string head = read.id(head_repo);
+  event.from_fork = head.empty() || head != read.id(base_repo);
+  return {};
+}
+
 Expected<GitHostEvent> parse_github(std::string_view name, const Json& root) {
   GitHostEvent event{.name = std::string(name)};
   Reader read(root, name);
@@ -152,25 +178,9 @@ Expected<GitHostEvent> parse_github(std::string_view name, const Json& root) {
     return event;
   }
   if (name == "pull_request") {
-    event.kind = GitHostEvent::Kind::pull_request;
-    TRY(read.object("repository"));
-    TRY(read.object("pull_request"));
-    std::string action = TRY(read.string("action"));
-    event.number = TRY(read.number("number"));
-    TRY(read_head(read, event, "pull_request.head.ref", "pull_request.head.sha"));
-    event.actor = read.optional_string("sender.login");
-    if (action == "opened" || action == "reopened") {
-      event.action = "opened";
-    } else if (action == "synchronize") {
-      event.action = "updated";
-    } else if (action == "closed") {
-      event.action = read.flag("pull_request.merged") ? "merged" : "closed";
-    } else {
-      event.action = action;
-    }
     // A fork's repository, or none when the fork was deleted.
-    std::string head = read.id("pull_request.head.repo.id");
-    event.from_fork = head.empty() || head != read.id("pull_request.base.repo.id");
+    TRY(read_pull_request(read, event, "synchronize", "pull_request.head.repo.id",
+                          "pull_request.base.repo.id"));
     return event;
   }
   return event;
@@ -242,24 +252,8 @@ Expected<GitHostEvent> parse_gitea(std::string_view name, const Json& root) {
     return event;
   }
   if (name == "pull_request" || name == "pull_request_sync") {
-    event.kind = GitHostEvent::Kind::pull_request;
-    TRY(read.object("repository"));
-    TRY(read.object("pull_request"));
-    std::string action = TRY(read.string("action"));
-    event.number = TRY(read.number("number"));
-    TRY(read_head(read, event, "pull_request.head.ref", "pull_request.head.sha"));
-    event.actor = read.optional_string("sender.login");
-    if (action == "opened" || action == "reopened") {
-      event.action = "opened";
-    } else if (action == "synchronized") {
-      event.action = "updated";
-    } else if (action == "closed") {
-      event.action = read.flag("pull_request.merged") ? "merged" : "closed";
-    } else {
-      event.action = action;
-    }
-    std::string head = read.id("pull_request.head.repo_id");
-    event.from_fork = head.empty() || head != read.id("pull_request.base.repo_id");
+    TRY(read_pull_request(read, event, "synchronized", "pull_request.head.repo_id",
+                          "pull_request.base.repo_id"));
     return event;
   }
   return event;
