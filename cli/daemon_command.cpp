@@ -2,6 +2,7 @@
 #include "api/platform.hpp"
 #include "cli/cli.hpp"
 #include "notify/git_host_service.hpp"
+#include "notify/webhook_service.hpp"
 #include "runtime/daemon.hpp"
 
 namespace slipway::cli {
@@ -12,7 +13,8 @@ void add_daemon_command(CLI::App& app, const Globals& globals, Action& action) {
   daemon->callback([&] {
     action = [&globals] {
       auto layout = globals.layout();
-      return run_daemon(layout, {api::platform_service(layout), notify::git_host_service(layout)});
+      return run_daemon(layout, {api::platform_service(layout), notify::git_host_service(layout),
+                         notify::webhook_service(layout)});
     };
   });
 }

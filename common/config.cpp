@@ -291,6 +291,12 @@ const std::map<std::string, std::map<std::string, Setter>, std::less<>>& schema(
            {"fetch_timeout",
             duration_key([](Config & c) -> auto& { return c.git_hosts.fetch_timeout; })},
        }},
+      {"webhooks",
+       {
+           {"allow_private", bool_key([](Config& c) -> bool& { return c.webhooks.allow_private; })},
+           {"retry_for", duration_key([](Config & c) -> auto& { return c.webhooks.retry_for; },
+                                      std::chrono::seconds(1), std::chrono::days(30))},
+       }},
       {"release",
        {
            {"phase_timeout",

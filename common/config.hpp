@@ -91,6 +91,13 @@ struct Config {
     std::string public_url;
     std::chrono::milliseconds fetch_timeout = std::chrono::minutes(10);
   } git_hosts;
+  struct Webhooks {
+    // Receivers on loopback, private or link-local addresses may be added (tests; a receiver
+    // on the server's own network); off, a collaborator cannot make the server probe it.
+    bool allow_private = false;
+    // How long a `sync` webhook's delivery is retried before it is failed.
+    std::chrono::milliseconds retry_for = std::chrono::hours(72);
+  } webhooks;
 };
 
 // Parses slipway.toml text; `origin` names it in messages.

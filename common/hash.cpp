@@ -88,6 +88,15 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
   return hex;
 }
 
+std::string base64(std::string_view data) {
+  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+  int size = libcrypto::EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                        reinterpret_cast<const unsigned char*>(data.data()),
+                                        static_cast<int>(data.size()));
+  out.resize(static_cast<std::size_t>(size));
+  return out;
+}
+
 bool equal_in_constant_time(std::string_view a, std::string_view b) {
   return a.size() == b.size() && libcrypto::CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }

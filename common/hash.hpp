@@ -33,6 +33,9 @@ std::string sha256_hex(std::string_view data);
 std::string hmac_sha256(std::string_view key, std::string_view data);
 std::string hmac_sha256_hex(std::string_view key, std::string_view data);
 
+// Standard base64 (with padding) of `data`: how Heroku's webhooks carry their HMAC.
+std::string base64(std::string_view data);
+
 // Whether `a` and `b` are equal, in a time that depends on their length only (secrets,
 // signatures): CRYPTO_memcmp.
 bool equal_in_constant_time(std::string_view a, std::string_view b);

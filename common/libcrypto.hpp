@@ -15,6 +15,7 @@ inline const LazyLibrary library{SLIPWAY_LIBCRYPTO_SONAME};
 
 SLIPWAY_LAZY_FUNCTION(library, CRYPTO_memcmp)
 SLIPWAY_LAZY_FUNCTION(library, EVP_DigestFinal_ex)
+SLIPWAY_LAZY_FUNCTION(library, EVP_EncodeBlock)
 SLIPWAY_LAZY_FUNCTION(library, EVP_DigestInit_ex)
 SLIPWAY_LAZY_FUNCTION(library, EVP_DigestUpdate)
 SLIPWAY_LAZY_FUNCTION(library, EVP_MD_CTX_free)

@@ -22,6 +22,13 @@ constexpr std::array k_operations = {
     OperationInfo{"apps:connect", Scope::admin, true},
     OperationInfo{"apps:disconnect", Scope::admin, true},
     OperationInfo{"apps:connection", Scope::app, true},
+    OperationInfo{"webhooks", Scope::app, true},
+    OperationInfo{"webhooks:add", Scope::app, true},
+    OperationInfo{"webhooks:info", Scope::app, true},
+    OperationInfo{"webhooks:update", Scope::app, true},
+    OperationInfo{"webhooks:remove", Scope::app, true},
+    OperationInfo{"webhooks:deliveries", Scope::app, true},
+    OperationInfo{"webhooks:deliveries:info", Scope::app, true},
     OperationInfo{"deploy", Scope::admin, false}, // builds a directory of the server
     OperationInfo{"git-receive-pack", Scope::app, true},
     OperationInfo{"git-upload-pack", Scope::app, true},

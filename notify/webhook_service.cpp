@@ -1,0 +1,240 @@
+#include "notify/webhook_service.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "common/private_hosts.hpp"
+#include "common/random.hpp"
+#include "notify/webhooks.hpp"
+#include "runtime/events.hpp"
+#include "runtime/webhooks.hpp"
+
+namespace slipway::notify {
+
+namespace {
+
+constexpr std::chrono::milliseconds k_idle{50};
+constexpr std::chrono::seconds k_max_backoff{600};
+constexpr std::chrono::hours k_prune_every{1};
+
+void log(std::string_view line) {
+  std::string text = fmt::format("{} slipway[webhooks]: {}\n",
+                                 format_time(std::chrono::system_clock::now()), line);
+  std::fwrite(text.data(), 1, text.size(), stderr);
+}
+
+TimePoint now() {
+  return std::chrono::system_clock::now();
+}
+
+class Sender {
+ public:
+  Sender(Layout layout, Config config) : m_layout(std::move(layout)), m_config(std::move(config)) {}
+
+  void run(const std::atomic<bool>& stop, std::mutex& mutex, std::condition_variable& wake) {
+    auto subscription = EventSubscription::open(m_layout, "webhooks", log);
+    if (!subscription) {
+      log("webhooks are off: " + subscription.error().message);
+      return;
+    }
+    for (auto& delivery : load_deliveries(m_layout)) {
+      if (delivery.status == "pending" || delivery.status == "retrying") {
+        m_queue.push_back(std::move(delivery));
+      }
+    }
+    TimePoint pruned{};
+    while (!stop) {
+      for (const auto& event : subscription->poll(log)) {
+        enqueue(event);
+        if (auto handled = subscription->handled(event.id); !handled) {
+          log(handled.error().message);
+        }
+      }
+      send_due(stop);
+      if (now() - pruned > k_prune_every) {
+        prune_deliveries(m_layout, now());
+        pruned = now();
+      }
+      std::unique_lock lock(mutex);
+      wake.wait_for(lock, k_idle, [&] { return stop.load(); });
+    }
+  }
+
+ private:
+  void enqueue(const Event& event) {
+    auto entity = webhook_entity_of(event);
+    if (!entity) {
+      return;
+    }
+    auto webhooks = load_webhooks(m_layout, event.app);
+    if (!webhooks) {
+      log(webhooks.error().message);
+      return;
+    }
+    for (const auto& webhook : *webhooks) {
+      if (std::ranges::find(webhook.include, entity->entity) == webhook.include.end()) {
+        continue;
+      }
+      auto id = random_uuid();
+      if (!id) {
+        continue;
+      }
+      WebhookDelivery delivery{
+          .id = *id,
+          .webhook_id = webhook.id,
+          .app = event.app,
+          .event_id = derived_uuid(m_layout.id(), fmt::format("event-{}", event.id)),
+          .stream_id = event.id,
+          .entity = entity->entity,
+          .status = "pending",
+          .created_at = now(),
+          .updated_at = now(),
+          .next_attempt_at = now(),
+          .body = webhook_body(m_layout, m_config, event, *entity, webhook, *id)};
+      if (auto saved = save_delivery(m_layout, delivery); !saved) {
+        log(saved.error().message);
+      }
+      m_queue.push_back(std::move(delivery));
+    }
+  }
+
+  std::optional<Webhook> webhook_of(const WebhookDelivery& delivery) {
+    auto webhooks = load_webhooks(m_layout, delivery.app);
+    if (!webhooks) {
+      return std::nullopt;
+    }
+    for (auto& webhook : *webhooks) {
+      if (webhook.id == delivery.webhook_id) {
+        return webhook;
+      }
+    }
+    return std::nullopt;
+  }
+
+  std::chrono::milliseconds backoff(int attempts) {
+    auto base = std::chrono::seconds(1) * (1LL << std::min(attempts - 1, 10));
+    auto capped = std::min<std::chrono::milliseconds>(base, k_max_backoff);
+    std::uniform_real_distribution<double> jitter(0.8, 1.2);
+    return std::chrono::milliseconds(static_cast<long long>(capped.count() * jitter(m_random)));
+  }
+
+  void attempt(WebhookDelivery& delivery, const Webhook& webhook) {
+    ++delivery.attempts;
+    auto started = std::chrono::steady_clock::now();
+    // Checked at each attempt, not only when the webhook was added: a name may resolve
+    // elsewhere since.
+    auto response = [&]() -> Expected<HttpResponse> {
+      if (!m_config.webhooks.allow_private) {
+        TRY(refuse_private_host(webhook_url_host(webhook.url), "[webhooks] allow_private"));
+      }
+      return send(webhook_request(webhook, delivery, random_uuid().value_or("")));
+    }();
+    delivery.last_ms = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             std::chrono::steady_clock::now() - started)
+                                             .count());
+    delivery.updated_at = now();
+    bool ok = response && response->status >= 200 && response->status < 300;
+    delivery.last_code = response ? static_cast<int>(response->status) : 0;
+    delivery.last_error = ok         ? ""
+                          : response ? fmt::format("HTTP {}", response->status)
+                                     : response.error().message;
+    if (ok) {
+      delivery.status = "succeeded";
+      m_exhausted.erase(webhook.id);
+      return;
+    }
+    bool retried = webhook.level == WebhookLevel::sync && !m_exhausted.contains(webhook.id);
+    if (!retried) {
+      delivery.status = webhook.level == WebhookLevel::sync ? "skipped" : "failed";
+      return;
+    }
+    auto next = now() + backoff(delivery.attempts);
+    if (next - delivery.created_at > m_config.webhooks.retry_for) {
+      delivery.status = "failed";
+      m_exhausted.insert(webhook.id);
+      return;
+    }
+    delivery.status = "retrying";
+    delivery.next_attempt_at = next;
+  }
+
+  void send_due(const std::atomic<bool>& stop) {
+    for (auto it = m_queue.begin(); it != m_queue.end() && !stop;) {
+      if (it->next_attempt_at > now()) {
+        ++it;
+        continue;
+      }
+      auto webhook = webhook_of(*it);
+      if (!webhook) {
+        it->status = "failed";
+        it->last_error = "the webhook was removed";
+      } else {
+        attempt(*it, *webhook);
+      }
+      if (auto saved = save_delivery(m_layout, *it); !saved) {
+        log(saved.error().message);
+      }
+      if (it->status == "retrying") {
+        log(fmt::format(
+            "delivery {} of {} to {}: attempt {} failed ({}), again in {} ms", it->id, it->entity,
+            webhook->url, it->attempts, it->last_error,
+            std::chrono::duration_cast<std::chrono::milliseconds>(it->next_attempt_at - now())
+                .count()));
+        ++it;
+      } else {
+        if (it->status != "succeeded") {
+          log(fmt::format("delivery {} of {}: {} after {} attempts ({})", it->id, it->entity,
+                          it->status, it->attempts, it->last_error));
+        }
+        it = m_queue.erase(it);
+      }
+    }
+  }
+
+  Layout m_layout;
+  Config m_config;
+  std::vector<WebhookDelivery> m_queue;
+  std::set<std::string> m_exhausted; // webhooks whose receiver failed a whole window
+  std::mt19937 m_random{std::random_device{}()};
+};
+
+} // namespace
+
+DaemonService webhook_service(const Layout& layout) {
+  struct Running {
+    std::thread thread;
+    std::atomic<bool> stop = false;
+    std::mutex mutex;
+    std::condition_variable wake;
+  };
+  auto running = std::make_shared<Running>();
+  return DaemonService{.name = "webhooks",
+                       .start = [layout, running](const Config& config) -> Expected<void> {
+                         running->stop = false;
+                         running->thread = std::thread([layout, config, running] {
+                           Sender(layout, config).run(running->stop, running->mutex, running->wake);
+                         });
+                         return {};
+                       },
+                       .stop =
+                           [running] {
+                             {
+                               std::lock_guard lock(running->mutex);
+                               running->stop = true;
+                             }
+                             running->wake.notify_all();
+                             if (running->thread.joinable()) {
+                               running->thread.join();
+                             }
+                           }};
+}
+
+} // namespace slipway::notify

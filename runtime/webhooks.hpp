@@ -1,0 +1,92 @@
+// App webhooks (Heroku's): a receiver's URL, the entities it wants, how hard to try, and a
+// secret its deliveries are signed with; and each delivery's record. What sends them, from
+// the event stream: notify/webhooks.hpp.
+//
+//   ROOT/apps/APP/webhooks.toml   the app's webhooks, 0600 (their secrets), replaced whole
+//                                 under apps/APP/webhooks.lock
+//   ROOT/webhooks/deliveries/ID.json   a delivery: its state, attempts and payload, 0600;
+//                                 kept 7 days, at most 300 per webhook
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.hpp"
+#include "common/file_lock.hpp"
+#include "common/time.hpp"
+#include "runtime/layout.hpp"
+
+namespace slipway {
+
+enum class WebhookLevel { notify, sync };
+enum class WebhookFormat { heroku, slack, discord, mattermost };
+
+std::string_view to_string(WebhookLevel level);
+std::string_view to_string(WebhookFormat format);
+Expected<WebhookLevel> parse_webhook_level(std::string_view text);
+Expected<WebhookFormat> parse_webhook_format(std::string_view text);
+
+// Every entity a webhook may include: Heroku's (api:app, api:build, api:release, ...,
+// dyno) and slipway's (api:pipeline-promotion, api:test-run, api:review-app).
+std::span<const std::string_view> webhook_entities();
+// "api:build,api:release" (spaces allowed); an unknown one is named, with the known ones.
+Expected<std::vector<std::string>> parse_webhook_include(std::string_view list);
+
+// A receiver's URL: http or https, a host, no user or password, at most 1024 characters.
+Expected<void> validate_webhook_url(std::string_view url);
+// The URL's host ("example.com", "127.0.0.1", "::1").
+std::string webhook_url_host(std::string_view url);
+
+struct Webhook {
+  std::string id; // a UUID
+  std::string url;
+  std::vector<std::string> include;
+  WebhookLevel level = WebhookLevel::notify;
+  std::string secret;        // the HMAC key; never shown after it is made
+  std::string authorization; // sent as the Authorization header; "" none
+  WebhookFormat format = WebhookFormat::heroku;
+  TimePoint created_at{};
+  TimePoint updated_at{};
+};
+
+// The app's webhooks (none when it has no file); a damaged file is an error naming it.
+Expected<std::vector<Webhook>> load_webhooks(const Layout& layout, const std::string& app);
+// Replaces them (0600). Callers hold lock_webhooks.
+Expected<void> save_webhooks(const Layout& layout, const std::string& app,
+                             const std::vector<Webhook>& webhooks);
+Expected<FileLock> lock_webhooks(const Layout& layout, const std::string& app);
+
+struct WebhookDelivery {
+  std::string id; // a UUID
+  std::string webhook_id;
+  std::string app;
+  std::string event_id;        // the webhook event's (a UUID derived from the stream's id)
+  std::uint64_t stream_id = 0; // the event stream's id
+  std::string entity;          // "api:release"
+  std::string status;          // pending, retrying, succeeded, failed, skipped
+  int attempts = 0;
+  TimePoint created_at{};
+  TimePoint updated_at{};
+  TimePoint next_attempt_at{}; // when pending or retrying
+  int last_code = 0;           // the last attempt's HTTP status; 0: no answer
+  std::string last_error;      // why the last attempt failed, "" when it did not
+  long last_ms = 0;            // how long the last attempt took
+  std::string body;            // the payload as sent (webhook_metadata's attempt aside)
+};
+
+nlohmann::json delivery_json(const WebhookDelivery& delivery);
+Expected<WebhookDelivery> parse_delivery(const nlohmann::json& json);
+
+Expected<void> save_delivery(const Layout& layout, const WebhookDelivery& delivery);
+// Every delivery on record, oldest first; unreadable ones are skipped.
+std::vector<WebhookDelivery> load_deliveries(const Layout& layout);
+// Removes finished deliveries older than 7 days, and past the newest 300 of each webhook.
+void prune_deliveries(const Layout& layout, TimePoint now);
+
+} // namespace slipway
