@@ -68,6 +68,7 @@ void add_process_routes(std::vector<Route>& routes);
 void add_pipeline_routes(std::vector<Route>& routes);
 void add_test_run_routes(std::vector<Route>& routes);
 void add_review_app_routes(std::vector<Route>& routes);
+void add_webhook_routes(std::vector<Route>& routes);
 
 // A git host's webhook (POST /hooks/github, /hooks/gitlab, /hooks/gitea), which carries no
 // token: the delivery's signature is checked instead. nullopt: the path is none of those.

@@ -246,6 +246,7 @@ struct Platform::State {
     add_pipeline_routes(routes);
     add_test_run_routes(routes);
     add_review_app_routes(routes);
+    add_webhook_routes(routes);
   }
 
   Response handle(const Request& request, const std::string& peer, std::string& actor);
