@@ -75,6 +75,11 @@ void add_webhook_routes(std::vector<Route>& routes);
 std::optional<Response> git_host_webhook(const Layout& layout, const Config& config,
                                          const Request& request);
 
+// A chat's slash command (POST /chat/slack, /chat/mattermost), checked by its signature or
+// token. nullopt: the path is neither.
+std::optional<Response> chat_command(const Layout& layout, const Config& config,
+                                     const Request& request);
+
 // A JSON body (200 unless told).
 Response json_response(const nlohmann::json& body, http::status status = http::status::ok);
 

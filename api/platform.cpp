@@ -289,7 +289,7 @@ Response Platform::State::handle(const Request& request, const std::string& peer
   if (!segments) {
     return error_response(http::status::bad_request, "bad_request", "The path is malformed.");
   }
-  if (path.starts_with("/hooks/")) {
+  if (path.starts_with("/hooks/") || path.starts_with("/chat/")) {
     // Unauthenticated, so limited by the address asking rather than a key.
     std::string from = peer.substr(0, peer.rfind(':'));
     if (!limiter.take("hooks from " + from)) {
@@ -298,6 +298,10 @@ Response Platform::State::handle(const Request& request, const std::string& peer
     }
     if (auto response = git_host_webhook(layout, config, request)) {
       actor = "webhook";
+      return std::move(*response);
+    }
+    if (auto response = chat_command(layout, config, request)) {
+      actor = "chat";
       return std::move(*response);
     }
   }

@@ -68,6 +68,7 @@ void add_reviewapps_commands(CLI::App& app, const Globals& globals, Action& acti
 void add_credentials_commands(CLI::App& app, const Globals& globals, Action& action);
 void add_connect_commands(CLI::App& app, const Globals& globals, Action& action);
 void add_webhooks_commands(CLI::App& app, const Globals& globals, Action& action);
+void add_chat_commands(CLI::App& app, const Globals& globals, Action& action);
 
 // CLI11 refuses ':' in a subcommand's name, so "apps:create" is registered with a look-alike
 // (U+2236) and main() translates the command word and every message between the two.

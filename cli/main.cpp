@@ -132,6 +132,7 @@ int main(int argc, char** argv) {
   add_credentials_commands(app, globals, action);
   add_connect_commands(app, globals, action);
   add_webhooks_commands(app, globals, action);
+  add_chat_commands(app, globals, action);
 
   // The command word: an alias becomes its command, and "config:set" the name CLI11 knows
   // it by; a word that is no command gets a suggestion rather than CLI11's complaint.

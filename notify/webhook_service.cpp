@@ -14,6 +14,7 @@
 #include "common/private_hosts.hpp"
 #include "common/random.hpp"
 #include "notify/webhooks.hpp"
+#include "ops/chat.hpp"
 #include "runtime/events.hpp"
 #include "runtime/webhooks.hpp"
 
@@ -59,6 +60,7 @@ class Sender {
         }
       }
       send_due(stop);
+      send_chat_replies();
       if (now() - pruned > k_prune_every) {
         prune_deliveries(m_layout, now());
         pruned = now();
@@ -199,8 +201,37 @@ class Sender {
     }
   }
 
+  // Slash commands' results (ops/chat.hpp), to their response URLs: tried up to 5 times,
+  // a round apart.
+  void send_chat_replies() {
+    for (const auto& item : ops::chat_outbox(m_layout)) {
+      auto sent = [&]() -> Expected<HttpResponse> {
+        TRY(validate_webhook_url(item.url));
+        if (!m_config.webhooks.allow_private) {
+          TRY(refuse_private_host(webhook_url_host(item.url), "[webhooks] allow_private"));
+        }
+        return send(
+            {.url = item.url,
+             .headers = {{"Content-Type", "application/json"}},
+             .body = nlohmann::json{{"response_type", "in_channel"}, {"text", item.text}}.dump(),
+             .timeout = std::chrono::seconds(10)});
+      }();
+      bool done = sent && sent->status >= 200 && sent->status < 500;
+      if (done || ++m_reply_attempts[item.file.string()] >= 5) {
+        if (!done) {
+          log(fmt::format("a chat reply was dropped: {}",
+                          sent ? fmt::format("HTTP {}", sent->status) : sent.error().message));
+        }
+        std::error_code ec;
+        std::filesystem::remove(item.file, ec);
+        m_reply_attempts.erase(item.file.string());
+      }
+    }
+  }
+
   Layout m_layout;
   Config m_config;
+  std::map<std::string, int> m_reply_attempts;
   std::vector<WebhookDelivery> m_queue;
   std::set<std::string> m_exhausted; // webhooks whose receiver failed a whole window
   std::mt19937 m_random{std::random_device{}()};

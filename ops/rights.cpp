@@ -22,6 +22,11 @@ constexpr std::array k_operations = {
     OperationInfo{"apps:connect", Scope::admin, true},
     OperationInfo{"apps:disconnect", Scope::admin, true},
     OperationInfo{"apps:connection", Scope::app, true},
+    // Linking a chat user to a key hands it that key's rights: an admin's.
+    OperationInfo{"chat:link", Scope::admin, true},
+    OperationInfo{"chat:unlink", Scope::admin, true},
+    OperationInfo{"chat:links", Scope::admin, true},
+    OperationInfo{"chat:setup", Scope::admin, true},
     OperationInfo{"webhooks", Scope::app, true},
     OperationInfo{"webhooks:add", Scope::app, true},
     OperationInfo{"webhooks:info", Scope::app, true},
