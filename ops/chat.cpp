@@ -12,6 +12,7 @@
 #include "common/paths.hpp"
 #include "common/random.hpp"
 #include "common/subprocess.hpp"
+#include "ops/apps.hpp"
 #include "ops/pipelines.hpp"
 #include "ops/processes.hpp"
 #include "ops/releases.hpp"
@@ -119,8 +120,8 @@ Expected<std::string> reviewapps_text(const Context& context, const std::string&
 
 // The app `promote NAME` starts from: NAME itself, or the staging app of pipeline NAME.
 Expected<std::string> promotion_source(const Context& context, const std::string& name) {
-  if (may_access(context, name)) {
-    return name;
+  if (auto app = find_app(context, name)) {
+    return app->name;
   }
   auto pipeline = find_pipeline(context, name);
   if (!pipeline) {
@@ -291,9 +292,11 @@ ChatReply receive_chat_command(const Layout& layout, const Config& config,
               fmt::format("Unknown command `{}`.\n{}", printable(verb.substr(0, 40)), help_text())};
 }
 
-Expected<void> run_chat_command(const Layout& layout, const std::string& platform,
-                                const std::string& user, const std::string& response_url,
-                                const std::vector<std::string>& words) {
+namespace {
+
+Expected<std::string> chat_command_result(const Layout& layout, const std::string& platform,
+                                          const std::string& user,
+                                          const std::vector<std::string>& words) {
   auto settings = TRY(load_chat_settings(layout));
   auto key = settings.key_of(platform, user);
   if (!key) {
@@ -311,8 +314,7 @@ Expected<void> run_chat_command(const Layout& layout, const std::string& platfor
       int parsed = 0;
       auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), parsed);
       if (ec != std::errc() || end != digits.data() + digits.size()) {
-        return queue_reply(layout, response_url,
-                           fmt::format("`{}` is not a release (v7)", printable(words[2])));
+        return fmt::format("`{}` is not a release (v7)", printable(words[2]));
       }
       version = parsed;
     }
@@ -348,7 +350,17 @@ Expected<void> run_chat_command(const Layout& layout, const std::string& platfor
   } else {
     text = help_text();
   }
-  return queue_reply(layout, response_url, text);
+  return text;
+}
+
+} // namespace
+
+Expected<void> run_chat_command(const Layout& layout, const std::string& platform,
+                                const std::string& user, const std::string& response_url,
+                                const std::vector<std::string>& words) {
+  // Whatever happens is said where the command was asked.
+  auto text = chat_command_result(layout, platform, user, words);
+  return queue_reply(layout, response_url, text ? *text : "Failed: " + text.error().message);
 }
 
 std::vector<ChatOutboxItem> chat_outbox(const Layout& layout) {
