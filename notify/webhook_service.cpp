@@ -22,7 +22,7 @@ namespace slipway::notify {
 
 namespace {
 
-constexpr std::chrono::milliseconds k_idle{50};
+constexpr std::chrono::milliseconds k_idle{20};
 constexpr std::chrono::seconds k_max_backoff{600};
 constexpr std::chrono::hours k_prune_every{1};
 
@@ -53,13 +53,18 @@ class Sender {
     }
     TimePoint pruned{};
     while (!stop) {
-      for (const auto& event : subscription->poll(log)) {
+      // The stream is the queue of what is not yet tried: a batch's deliveries are tried, and
+      // those left to retry recorded durably, before the cursor moves past its events once.
+      auto batch = subscription->poll(log);
+      for (const auto& event : batch) {
         enqueue(event);
-        if (auto handled = subscription->handled(event.id); !handled) {
+      }
+      send_due(stop);
+      if (!batch.empty()) {
+        if (auto handled = subscription->handled(batch.back().id); !handled) {
           log(handled.error().message);
         }
       }
-      send_due(stop);
       send_chat_replies();
       if (now() - pruned > k_prune_every) {
         prune_deliveries(m_layout, now());
@@ -101,9 +106,6 @@ class Sender {
           .updated_at = now(),
           .next_attempt_at = now(),
           .body = webhook_body(m_layout, m_config, event, *entity, webhook, *id)};
-      if (auto saved = save_delivery(m_layout, delivery); !saved) {
-        log(saved.error().message);
-      }
       m_queue.push_back(std::move(delivery));
     }
   }
@@ -181,7 +183,10 @@ class Sender {
       } else {
         attempt(*it, *webhook);
       }
-      if (auto saved = save_delivery(m_layout, *it); !saved) {
+      bool waits = it->status == "retrying";
+      if (auto saved =
+              save_delivery(m_layout, *it, waits ? Durability::durable : Durability::record);
+          !saved) {
         log(saved.error().message);
       }
       if (it->status == "retrying") {

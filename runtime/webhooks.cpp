@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
+#include <fcntl.h>
 #include <map>
 #include <sstream>
 #include <sys/stat.h>
 
 #include <toml++/toml.h>
 
+#include "common/fd.hpp"
 #include "common/files.hpp"
 #include "common/output.hpp"
 
@@ -270,15 +273,32 @@ Expected<WebhookDelivery> parse_delivery(const nlohmann::json& json) {
   }
 }
 
-Expected<void> save_delivery(const Layout& layout, const WebhookDelivery& delivery) {
+Expected<void> save_delivery(const Layout& layout, const WebhookDelivery& delivery,
+                             Durability durability) {
   fs::path dir = deliveries_dir(layout);
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
     fs::create_directories(dir, ec);
     ::chmod(dir.parent_path().c_str(), 0700);
   }
-  return write_file_atomic(dir / (delivery.id + ".json"), delivery_json(delivery).dump() + "\n",
-                           0600);
+  fs::path file = dir / (delivery.id + ".json");
+  std::string content = delivery_json(delivery).dump() + "\n";
+  if (durability == Durability::durable) {
+    return write_file_atomic(file, content, 0600);
+  }
+  // A record only: replaced whole (a reader never sees half of it), not waited for on disk.
+  fs::path temp = dir / ("." + delivery.id + ".tmp");
+  {
+    UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!fd) {
+      return fail("cannot write {}: {}", temp.string(), std::strerror(errno));
+    }
+    TRY(write_all(fd.get(), content));
+  }
+  if (::rename(temp.c_str(), file.c_str()) != 0) {
+    return fail("cannot replace {}: {}", file.string(), std::strerror(errno));
+  }
+  return {};
 }
 
 std::vector<WebhookDelivery> load_deliveries(const Layout& layout) {

@@ -83,7 +83,12 @@ struct WebhookDelivery {
 nlohmann::json delivery_json(const WebhookDelivery& delivery);
 Expected<WebhookDelivery> parse_delivery(const nlohmann::json& json);
 
-Expected<void> save_delivery(const Layout& layout, const WebhookDelivery& delivery);
+// durable: on disk before it returns (a delivery to retry, which only this record keeps);
+// record: replaced atomically, not waited for (a finished one: losing it to a crash loses
+// a line of history, never a delivery).
+enum class Durability { durable, record };
+Expected<void> save_delivery(const Layout& layout, const WebhookDelivery& delivery,
+                             Durability durability = Durability::durable);
 // Every delivery on record, oldest first; unreadable ones are skipped.
 std::vector<WebhookDelivery> load_deliveries(const Layout& layout);
 // Removes finished deliveries older than 7 days, and past the newest 300 of each webhook.
