@@ -135,6 +135,24 @@ http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
   CHECK(server.serves("shop-production", "hello from shop-staging"));
   ::kill(receiver->pid, SIGKILL);
   wait_spawned(*receiver);
+
+  // Mattermost: its token, in the form.
+  auto token = run({.argv = {slipway_binary().string(), "--root", server.root.string(),
+                             "chat:setup", "--mattermost-token", "-"},
+                    .stdin_data = "mm-token-123\n"});
+  REQUIRE(token);
+  REQUIRE(token->ok());
+  REQUIRE(server.slipway({"chat:link", "alice", "--mattermost-user", "mm_alice"}).ok());
+  std::vector<std::string> form = {"Content-Type: application/x-www-form-urlencoded"};
+  auto mattermost = api.request(
+      "POST", "/chat/mattermost", "",
+      "channel_id=c1&command=%2Fslipway&text=ps+shop-staging&token=mm-token-123&user_id=mm_alice",
+      form);
+  CHECK(mattermost.status == 200);
+  CHECK(contains(mattermost.json().value("text", ""), "web.1"));
+  CHECK(api.request("POST", "/chat/mattermost", "",
+                    "text=ps+shop-staging&token=guess&user_id=mm_alice", form)
+            .status == 401);
 }
 
 } // namespace slipway::test
