@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "notify/git_host_statuses.hpp"
+#include "notify/service_thread.hpp"
 #include "ops/connections.hpp"
 #include "runtime/credentials.hpp"
 #include "runtime/events.hpp"
@@ -32,7 +33,8 @@ class Service {
   Service(Layout layout, Config config)
       : m_layout(std::move(layout)), m_config(std::move(config)) {}
 
-  void run(std::atomic<bool>& stop, std::mutex& mutex, std::condition_variable& wake) {
+  void run(StopSignal& signal) {
+    const std::atomic<bool>& stop = signal.flag();
     auto subscription = EventSubscription::open(m_layout, "git-host-statuses", log);
     if (!subscription) {
       log("statuses are off: " + subscription.error().message);
@@ -54,8 +56,7 @@ class Service {
           log(fmt::format("started the worker of {}", app));
         }
       }
-      std::unique_lock lock(mutex);
-      wake.wait_for(lock, k_round, [&] { return stop.load(); });
+      signal.wait(k_round);
     }
   }
 
@@ -102,33 +103,9 @@ class Service {
 } // namespace
 
 DaemonService git_host_service(const Layout& layout) {
-  struct Running {
-    std::thread thread;
-    std::atomic<bool> stop = false;
-    std::mutex mutex;
-    std::condition_variable wake;
-  };
-  auto running = std::make_shared<Running>();
-  return DaemonService{
-      .name = "git-host statuses",
-      .start = [layout, running](const Config& config) -> Expected<void> {
-        running->stop = false;
-        running->thread = std::thread([layout, config, running] {
-          Service(layout, config).run(running->stop, running->mutex, running->wake);
-        });
-        return {};
-      },
-      .stop =
-          [running] {
-            {
-              std::lock_guard lock(running->mutex);
-              running->stop = true;
-            }
-            running->wake.notify_all();
-            if (running->thread.joinable()) {
-              running->thread.join();
-            }
-          }};
+  return threaded_service("git-host statuses", [layout](const Config& config, StopSignal& signal) {
+    Service(layout, config).run(signal);
+  });
 }
 
 } // namespace slipway::notify

@@ -13,6 +13,7 @@
 
 #include "common/private_hosts.hpp"
 #include "common/random.hpp"
+#include "notify/service_thread.hpp"
 #include "notify/webhooks.hpp"
 #include "ops/chat.hpp"
 #include "runtime/events.hpp"
@@ -40,7 +41,8 @@ class Sender {
  public:
   Sender(Layout layout, Config config) : m_layout(std::move(layout)), m_config(std::move(config)) {}
 
-  void run(const std::atomic<bool>& stop, std::mutex& mutex, std::condition_variable& wake) {
+  void run(StopSignal& signal) {
+    const std::atomic<bool>& stop = signal.flag();
     auto subscription = EventSubscription::open(m_layout, "webhooks", log);
     if (!subscription) {
       log("webhooks are off: " + subscription.error().message);
@@ -70,8 +72,7 @@ class Sender {
         prune_deliveries(m_layout, now());
         pruned = now();
       }
-      std::unique_lock lock(mutex);
-      wake.wait_for(lock, k_idle, [&] { return stop.load(); });
+      signal.wait(k_idle);
     }
   }
 
@@ -245,32 +246,9 @@ class Sender {
 } // namespace
 
 DaemonService webhook_service(const Layout& layout) {
-  struct Running {
-    std::thread thread;
-    std::atomic<bool> stop = false;
-    std::mutex mutex;
-    std::condition_variable wake;
-  };
-  auto running = std::make_shared<Running>();
-  return DaemonService{.name = "webhooks",
-                       .start = [layout, running](const Config& config) -> Expected<void> {
-                         running->stop = false;
-                         running->thread = std::thread([layout, config, running] {
-                           Sender(layout, config).run(running->stop, running->mutex, running->wake);
-                         });
-                         return {};
-                       },
-                       .stop =
-                           [running] {
-                             {
-                               std::lock_guard lock(running->mutex);
-                               running->stop = true;
-                             }
-                             running->wake.notify_all();
-                             if (running->thread.joinable()) {
-                               running->thread.join();
-                             }
-                           }};
+  return threaded_service("webhooks", [layout](const Config& config, StopSignal& signal) {
+    Sender(layout, config).run(signal);
+  });
 }
 
 } // namespace slipway::notify
