@@ -12,14 +12,17 @@
 #include "common/paths.hpp"
 #include "common/random.hpp"
 #include "common/subprocess.hpp"
+#include "compiler/git.hpp"
 #include "ops/apps.hpp"
 #include "ops/pipelines.hpp"
 #include "ops/processes.hpp"
 #include "ops/releases.hpp"
 #include "ops/review_apps.hpp"
 #include "ops/rights.hpp"
+#include "ops/self_push.hpp"
 #include "ops/settings.hpp"
 #include "ops/test_runs.hpp"
+#include "runtime/apps.hpp"
 #include "runtime/keys.hpp"
 
 namespace slipway::ops {
@@ -49,6 +52,7 @@ std::string help_text() {
          "  ps APP                        its processes\n"
          "  ci APP                        its last test runs\n"
          "  reviewapps PIPELINE           the pipeline's review apps\n"
+         "  deploy APP [BRANCH]           deploy a branch of the app's repository\n"
          "  rollback APP [vN]             roll back (to vN)\n"
          "  promote PIPELINE|APP [--to APP,...]   promote staging's release onward\n"
          "  help";
@@ -255,11 +259,13 @@ ChatReply receive_chat_command(const Layout& layout, const Config& config,
   if (verb == "reviewapps") {
     return answer(reviewapps_text(*context, words[1]));
   }
-  if (verb == "rollback" || verb == "promote") {
+  if (verb == "rollback" || verb == "promote" || verb == "deploy") {
     // Checked now, so that a refusal is said at once; done by a process of its own.
     Expected<void> allowed = {};
     if (verb == "rollback") {
       allowed = authorize(*context, "rollback", words[1]);
+    } else if (verb == "deploy") {
+      allowed = authorize(*context, "git-receive-pack", words[1]);
     } else if (auto source = promotion_source(*context, words[1]); !source) {
       allowed = std::unexpected(source.error());
     }
@@ -285,14 +291,53 @@ ChatReply receive_chat_command(const Layout& layout, const Config& config,
     if (auto started = spawn_detached(argv); !started) {
       return {.text = started.error().message};
     }
-    return {.text = fmt::format("{} {}… I'll post the result here.",
-                                verb == "rollback" ? "Rolling back" : "Promoting", words[1])};
+    std::string doing = verb == "rollback" ? "Rolling back"
+                        : verb == "deploy" ? "Deploying"
+                                           : "Promoting";
+    return {.text = fmt::format("{} {}… I'll post the result here.", doing, words[1])};
   }
   return {.text =
               fmt::format("Unknown command `{}`.\n{}", printable(verb.substr(0, 40)), help_text())};
 }
 
 namespace {
+
+// `deploy APP [BRANCH]`: the branch's head in the app's repository (its deploy branch's by
+// default) pushed to the deploy branch on the server, as the key.
+Expected<std::string> deploy_from_repository(const Context& context, const std::string& app,
+                                             std::string branch, const std::string& user) {
+  TRY(authorize(context, "git-receive-pack", app));
+  auto info = TRY(app_info(context.layout, app));
+  if (branch.empty()) {
+    branch = deploy_target_branch(context.layout, context.config, info, "");
+  }
+  if (!is_branch_name(branch)) {
+    return usage_error("'{}' is not a branch name", printable(branch.substr(0, 64)));
+  }
+  auto head = TRY(git::read_ref(context.layout.repo_dir(app), "refs/heads/" + branch));
+  if (!head) {
+    return fail_as(ErrorKind::not_found, "{}'s repository has no branch {}", app, branch);
+  }
+  std::string target = deploy_target_branch(context.layout, context.config, info, branch);
+  auto live = TRY(git::read_ref(context.layout.repo_dir(app), "refs/heads/" + target));
+  if (live == head) {
+    return fmt::format("{} runs {} of {} already", app, head->substr(0, 7), branch);
+  }
+  auto pushed = TRY(push_to_deploy_branch(context.layout,
+                                          {.app = app,
+                                           .commit = *head,
+                                           .target = target,
+                                           .key = context.actor.local ? "" : context.actor.name,
+                                           .source = "chat",
+                                           .pusher = user},
+                                          [](std::string_view) {}));
+  if (!pushed.deployed) {
+    return fmt::format("Deploy of {} ({}) to {} failed: {}", branch, head->substr(0, 7), app,
+                       pushed.failure);
+  }
+  return fmt::format("{} deployed {} ({}): {}", app, branch, head->substr(0, 7),
+                     app_url(context.config, app));
+}
 
 Expected<std::string> chat_command_result(const Layout& layout, const std::string& platform,
                                           const std::string& user,
@@ -347,6 +392,8 @@ Expected<std::string> chat_command_result(const Layout& layout, const std::strin
       text = fmt::format("{} v{} promoted: {}", result->source_app, result->source_version,
                          fmt::join(outcomes, ", "));
     }
+  } else if (words.size() >= 2 && words[0] == "deploy") {
+    text = TRY(deploy_from_repository(context, words[1], words.size() >= 3 ? words[2] : "", user));
   } else {
     text = help_text();
   }

@@ -5,7 +5,8 @@
 // (`chat:link KEY --slack-user U123`, an admin's), whose rights it acts with.
 //
 // `help`, `releases APP`, `ps APP`, `ci APP` and `reviewapps PIPELINE` answer at once;
-// `promote PIPELINE|APP [--to APP,...]` and `rollback APP [vN]` answer that they started, run
+// `promote PIPELINE|APP [--to APP,...]`, `rollback APP [vN]` and `deploy APP [BRANCH]` (a
+// branch of the app's repository pushed to its deploy branch) answer that they started, run
 // in a process of their own (`slipway chat:run`) and post their result to the request's
 // response_url, which the daemon sends (ROOT/chat/outbox/).
 #pragma once

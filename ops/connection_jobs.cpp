@@ -8,6 +8,7 @@
 #include "ops/connections.hpp"
 #include "ops/review_app_lifecycle.hpp"
 #include "ops/rights.hpp"
+#include "ops/self_push.hpp"
 #include "ops/settings.hpp"
 #include "runtime/apps.hpp"
 #include "runtime/events.hpp"
@@ -47,41 +48,6 @@ struct JobRun {
   }
 };
 
-// The branch of the app a connected branch deploys to: itself when it is a deploy branch,
-// else the deploy branch the app has (main or master), else the first.
-std::string target_branch(const Config& config, const AppInfo& info, const std::string& branch,
-                          const fs::path& repo) {
-  auto branches = deploy_branches(config, info);
-  if (std::ranges::find(branches, branch) != branches.end()) {
-    return branch;
-  }
-  for (const auto& each : branches) {
-    if (auto tip = git::read_ref(repo, "refs/heads/" + each); tip && *tip) {
-      return each;
-    }
-  }
-  return branches.front();
-}
-
-// The last line of a push's output that says why it failed.
-std::string failure_of(const std::vector<std::string>& lines) {
-  for (auto line = lines.rbegin(); line != lines.rend(); ++line) {
-    std::string_view text = *line;
-    if (text.starts_with("remote: ")) {
-      text.remove_prefix(8);
-    }
-    if (text.find(" !     ") != std::string_view::npos || text.starts_with(" !")) {
-      auto at = text.find('!');
-      std::string_view why = text.substr(at + 1);
-      while (!why.empty() && why.front() == ' ') {
-        why.remove_prefix(1);
-      }
-      return std::string(why.substr(0, 300));
-    }
-  }
-  return lines.empty() ? "the push failed" : lines.back().substr(0, 300);
-}
-
 // A push or a poll: the connected branch fetched, and pushed to the deploy branch when it
 // moved.
 Expected<void> deploy_branch_head(JobRun& run) {
@@ -93,7 +59,7 @@ Expected<void> deploy_branch_head(JobRun& run) {
     return fail("{} has no branch {}", run.connection.repo.url, branch);
   }
   auto info = TRY(app_info(run.layout(), run.app()));
-  std::string target = target_branch(run.context.config, info, branch, repo);
+  std::string target = deploy_target_branch(run.layout(), run.context.config, info, branch);
   auto live = TRY(git::read_ref(repo, "refs/heads/" + target));
   ConnectionState state = load_connection_state(run.layout(), run.app());
   if (live == head) {
@@ -108,36 +74,21 @@ Expected<void> deploy_branch_head(JobRun& run) {
   }
   run.say(step_line(
       fmt::format("Deploying {} of {} ({})", head->substr(0, 7), branch, run.connection.repo.url)));
-  // The very path of a developer's push: receive-pack runs the app's hooks.
-  std::vector<std::string> lines;
-  std::map<std::string, std::string> env{
-      {"SLIPWAY_PUSH_SOURCE", std::string(to_string(run.connection.host))},
-      {"SLIPWAY_PUSHER", run.job.actor}};
-  std::vector<std::string> env_remove{"GIT_DIR", "GIT_WORK_TREE", "GIT_QUARANTINE_PATH"};
-  if (run.connection.owner.empty()) {
-    env_remove.push_back("SLIPWAY_USER");
-  } else {
-    env["SLIPWAY_USER"] = run.connection.owner;
-  }
-  auto pushed = slipway::run({.argv = {"git", "-C", repo.string(), "push", "--porcelain",
-                                       repo.string(), "+" + *head + ":refs/heads/" + target},
-                              .env = std::move(env),
-                              .env_remove = std::move(env_remove),
-                              .on_line = [&](std::string_view line) {
-                                lines.emplace_back(line);
-                                run.say(line);
-                              }});
-  if (!pushed) {
-    return std::unexpected(pushed.error());
-  }
-  if (!pushed->ok()) {
-    std::string why = failure_of(lines);
+  auto pushed = TRY(push_to_deploy_branch(run.layout(),
+                                          {.app = run.app(),
+                                           .commit = *head,
+                                           .target = target,
+                                           .key = run.connection.owner,
+                                           .source = std::string(to_string(run.connection.host)),
+                                           .pusher = run.job.actor},
+                                          run.context.on_output));
+  if (!pushed.deployed) {
     state.failed_commit = *head;
     [[maybe_unused]] auto saved = save_connection_state(run.layout(), run.app(), state);
     run.record("failed", {{"commit", *head},
-                          {"reason", why},
+                          {"reason", pushed.failure},
                           {"message", fmt::format("Deploy of {} from {} failed: {}",
-                                                  head->substr(0, 7), branch, why)}});
+                                                  head->substr(0, 7), branch, pushed.failure)}});
     return {};
   }
   if (!state.failed_commit.empty()) {

@@ -133,6 +133,23 @@ http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
   INFO((fs::exists(receiver_dir / "posted.txt") ? read_text(receiver_dir / "posted.txt") : ""));
   CHECK(posted);
   CHECK(server.serves("shop-production", "hello from shop-staging"));
+
+  // deploy: a branch of the app's repository, through the same push path.
+  server.write("shop-staging", "www/index.html", "from the feature branch\n");
+  server.commit("shop-staging", "feature");
+  server.git("shop-staging", {"push", "-q", (server.root / "repos" / "shop-staging.git").string(),
+                              "HEAD:refs/heads/feature"});
+  auto deploying = ask("U_ALICE", "deploy shop-staging feature", now());
+  CHECK(contains(deploying.json().value("text", ""), "Deploying shop-staging"));
+  bool deployed = false;
+  for (int i = 0; i < 300 && !deployed; ++i) {
+    deployed = contains(read_text(receiver_dir / "posted.txt"), "shop-staging deployed feature");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  INFO(read_text(receiver_dir / "posted.txt"));
+  CHECK(deployed);
+  CHECK(server.serves("shop-staging", "from the feature branch"));
+  CHECK(contains(server.releases("shop-staging").dump(), "(chat)"));
   ::kill(receiver->pid, SIGKILL);
   wait_spawned(*receiver);
 
