@@ -72,7 +72,7 @@ json event_json(const WebhookDelivery& delivery) {
 
 Expected<std::map<std::string, WebhookLevel>> levels_of(Call& call, const ops::AppRef& app) {
   std::map<std::string, WebhookLevel> levels;
-  for (const auto& webhook : TRY(ops::list_webhooks(call.context, app.name))) {
+  for (const auto& webhook : TRY(ops::list_webhooks(call.context, {.app = app.name}))) {
     levels[webhook.id] = webhook.level;
   }
   return levels;
@@ -97,7 +97,7 @@ Expected<std::optional<std::string>> include_member(const json& body) {
 Expected<Response> list(Call& call) {
   auto app = TRY(app_param(call));
   json out = json::array();
-  for (const auto& webhook : TRY(ops::list_webhooks(call.context, app.name))) {
+  for (const auto& webhook : TRY(ops::list_webhooks(call.context, {.app = app.name}))) {
     out.push_back(webhook_json(app, webhook));
   }
   return json_response(out);
@@ -131,7 +131,7 @@ Expected<Response> add(Call& call) {
 Expected<Response> show(Call& call) {
   auto app = TRY(app_param(call));
   return json_response(
-      webhook_json(app, TRY(ops::webhook_info(call.context, app.name, call.params[1]))));
+      webhook_json(app, TRY(ops::webhook_info(call.context, {.app = app.name}, call.params[1]))));
 }
 
 Expected<Response> update(Call& call) {
@@ -150,16 +150,16 @@ Expected<Response> update(Call& call) {
 
 Expected<Response> remove(Call& call) {
   auto app = TRY(app_param(call));
-  auto webhook = TRY(ops::webhook_info(call.context, app.name, call.params[1]));
-  TRY(ops::remove_webhook(call.context, app.name, call.params[1]));
+  auto webhook = TRY(ops::webhook_info(call.context, {.app = app.name}, call.params[1]));
+  TRY(ops::remove_webhook(call.context, {.app = app.name}, call.params[1]));
   return json_response(webhook_json(app, webhook));
 }
 
 Expected<Response> deliveries(Call& call) {
   auto app = TRY(app_param(call));
   auto levels = TRY(levels_of(call, app));
-  auto found =
-      TRY(ops::webhook_deliveries(call.context, app.name, call.query("eq[status]").value_or("")));
+  auto found = TRY(ops::webhook_deliveries(call.context, {.app = app.name},
+                                           call.query("eq[status]").value_or("")));
   json out = json::array();
   // Newest first, as Heroku's `order=desc` asks.
   for (auto it = found.rbegin(); it != found.rend() && out.size() < 1000; ++it) {
@@ -171,15 +171,15 @@ Expected<Response> deliveries(Call& call) {
 Expected<Response> delivery(Call& call) {
   auto app = TRY(app_param(call));
   auto levels = TRY(levels_of(call, app));
-  return json_response(
-      delivery_json(levels, TRY(ops::webhook_delivery(call.context, app.name, call.params[1]))));
+  return json_response(delivery_json(
+      levels, TRY(ops::webhook_delivery(call.context, {.app = app.name}, call.params[1]))));
 }
 
 Expected<Response> events(Call& call) {
   auto app = TRY(app_param(call));
   json out = json::array();
   std::set<std::string> seen;
-  for (const auto& each : TRY(ops::webhook_deliveries(call.context, app.name, ""))) {
+  for (const auto& each : TRY(ops::webhook_deliveries(call.context, {.app = app.name}, ""))) {
     if (seen.insert(each.event_id).second) {
       out.push_back(event_json(each));
     }
@@ -189,7 +189,7 @@ Expected<Response> events(Call& call) {
 
 Expected<Response> event(Call& call) {
   auto app = TRY(app_param(call));
-  for (const auto& each : TRY(ops::webhook_deliveries(call.context, app.name, ""))) {
+  for (const auto& each : TRY(ops::webhook_deliveries(call.context, {.app = app.name}, ""))) {
     if (each.event_id == call.params[1]) {
       return json_response(event_json(each));
     }

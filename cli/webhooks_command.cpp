@@ -14,6 +14,7 @@ namespace {
 
 struct WebhookArgs {
   std::string app;
+  std::string pipeline;
   std::string id;
   std::string url;
   std::string include;
@@ -24,6 +25,10 @@ struct WebhookArgs {
   std::string status;
   bool json = false;
 };
+
+ops::WebhookTarget target(const WebhookArgs& args) {
+  return {.app = args.app, .pipeline = args.pipeline};
+}
 
 nlohmann::json webhook_json(const Webhook& webhook) {
   nlohmann::json out{{"id", webhook.id},
@@ -68,6 +73,7 @@ void print_webhook(const Webhook& webhook) {
 Expected<void> add(const Globals& globals, const WebhookArgs& args) {
   auto webhook = TRY(ops::add_webhook(TRY(globals.context()),
                                       {.app = args.app,
+                                       .pipeline = args.pipeline,
                                        .url = args.url,
                                        .include = args.include,
                                        .level = args.level.empty() ? "notify" : args.level,
@@ -86,7 +92,7 @@ Expected<void> add(const Globals& globals, const WebhookArgs& args) {
 }
 
 Expected<void> list(const Globals& globals, const WebhookArgs& args) {
-  auto webhooks = TRY(ops::list_webhooks(TRY(globals.context()), args.app));
+  auto webhooks = TRY(ops::list_webhooks(TRY(globals.context()), target(args)));
   if (args.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& webhook : webhooks) {
@@ -109,7 +115,7 @@ Expected<void> list(const Globals& globals, const WebhookArgs& args) {
 }
 
 Expected<void> info(const Globals& globals, const WebhookArgs& args) {
-  auto webhook = TRY(ops::webhook_info(TRY(globals.context()), args.app, args.id));
+  auto webhook = TRY(ops::webhook_info(TRY(globals.context()), target(args), args.id));
   if (args.json) {
     std::puts(webhook_json(webhook).dump(2).c_str());
   } else {
@@ -136,13 +142,13 @@ Expected<void> update(const Globals& globals, const WebhookArgs& args) {
 }
 
 Expected<void> remove(const Globals& globals, const WebhookArgs& args) {
-  TRY(ops::remove_webhook(TRY(globals.context()), args.app, args.id));
+  TRY(ops::remove_webhook(TRY(globals.context()), target(args), args.id));
   print_line(fmt::format("Removed webhook {}", args.id));
   return {};
 }
 
 Expected<void> deliveries(const Globals& globals, const WebhookArgs& args) {
-  auto found = TRY(ops::webhook_deliveries(TRY(globals.context()), args.app, args.status));
+  auto found = TRY(ops::webhook_deliveries(TRY(globals.context()), target(args), args.status));
   if (args.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& delivery : found) {
@@ -162,7 +168,7 @@ Expected<void> deliveries(const Globals& globals, const WebhookArgs& args) {
 }
 
 Expected<void> delivery_info(const Globals& globals, const WebhookArgs& args) {
-  auto delivery = TRY(ops::webhook_delivery(TRY(globals.context()), args.app, args.id));
+  auto delivery = TRY(ops::webhook_delivery(TRY(globals.context()), target(args), args.id));
   auto out = delivery_summary(delivery);
   out["payload"] = nlohmann::json::parse(delivery.body, nullptr, false);
   std::puts(out.dump(2).c_str());
@@ -173,6 +179,13 @@ Expected<void> delivery_info(const Globals& globals, const WebhookArgs& args) {
 
 void add_webhooks_commands(CLI::App& app, const Globals& globals, Action& action) {
   auto args = std::make_shared<WebhookArgs>();
+  // -a APP, or -p PIPELINE for a pipeline's webhooks (an admin's).
+  auto target_options = [&](CLI::App* command) {
+    auto* app_option = add_app_option(command, args->app)->required(false);
+    auto* pipeline_option =
+        command->add_option("-p,--pipeline", args->pipeline, "a pipeline's webhooks instead");
+    app_option->excludes(pipeline_option);
+  };
   auto options = [&](CLI::App* command, bool required) {
     auto* url = command->add_option("-u,--url", args->url, "the receiver's URL (http or https)");
     auto* include = command->add_option("-i,--include", args->include,
@@ -193,42 +206,42 @@ void add_webhooks_commands(CLI::App& app, const Globals& globals, Action& action
   };
 
   auto* list_cmd = app.add_subcommand("webhooks", "list an app's webhooks");
-  add_app_option(list_cmd, args->app);
+  target_options(list_cmd);
   list_cmd->add_flag("--json", args->json, "print JSON");
   list_cmd->callback(choose(globals, action, args, list));
 
   auto* add_cmd = add_command(app, "webhooks:add", "add a webhook to an app");
-  add_app_option(add_cmd, args->app);
+  target_options(add_cmd);
   options(add_cmd, true);
   add_cmd->add_flag("--json", args->json, "print JSON (with the secret)");
   add_cmd->callback(choose(globals, action, args, add));
 
   auto* info_cmd = add_command(app, "webhooks:info", "show a webhook");
-  add_app_option(info_cmd, args->app);
+  target_options(info_cmd);
   info_cmd->add_option("ID", args->id, "the webhook's id")->required();
   info_cmd->add_flag("--json", args->json, "print JSON");
   info_cmd->callback(choose(globals, action, args, info));
 
   auto* update_cmd = add_command(app, "webhooks:update", "change a webhook");
-  add_app_option(update_cmd, args->app);
+  target_options(update_cmd);
   update_cmd->add_option("ID", args->id, "the webhook's id")->required();
   options(update_cmd, false);
   update_cmd->callback(choose(globals, action, args, update));
 
   auto* remove_cmd = add_command(app, "webhooks:remove", "remove a webhook");
-  add_app_option(remove_cmd, args->app);
+  target_options(remove_cmd);
   remove_cmd->add_option("ID", args->id, "the webhook's id")->required();
   remove_cmd->callback(choose(globals, action, args, remove));
 
   auto* deliveries_cmd = add_command(app, "webhooks:deliveries", "list an app's deliveries");
-  add_app_option(deliveries_cmd, args->app);
+  target_options(deliveries_cmd);
   deliveries_cmd->add_option("--status", args->status,
                              "only pending, retrying, succeeded, failed or skipped ones");
   deliveries_cmd->add_flag("--json", args->json, "print JSON");
   deliveries_cmd->callback(choose(globals, action, args, deliveries));
 
   auto* delivery_cmd = add_command(app, "webhooks:deliveries:info", "show a delivery (JSON)");
-  add_app_option(delivery_cmd, args->app);
+  target_options(delivery_cmd);
   delivery_cmd->add_option("ID", args->id, "the delivery's id")->required();
   delivery_cmd->callback(choose(globals, action, args, delivery_info));
 }

@@ -17,6 +17,7 @@
 #include "notify/webhooks.hpp"
 #include "ops/chat.hpp"
 #include "runtime/events.hpp"
+#include "runtime/pipelines.hpp"
 #include "runtime/webhooks.hpp"
 
 namespace slipway::notify {
@@ -82,12 +83,23 @@ class Sender {
     if (!entity) {
       return;
     }
-    auto webhooks = load_webhooks(m_layout, event.app);
-    if (!webhooks) {
-      log(webhooks.error().message);
-      return;
+    // The app's own webhooks, then its pipeline's.
+    std::vector<std::pair<std::string, Webhook>> targets;
+    auto add = [&](const WebhookOwner& owner) {
+      auto webhooks = load_webhooks(m_layout, owner);
+      if (!webhooks) {
+        log(webhooks.error().message);
+        return;
+      }
+      for (auto& webhook : *webhooks) {
+        targets.emplace_back(owner.pipeline_id, std::move(webhook));
+      }
+    };
+    add({.app = event.app});
+    if (auto member = pipeline_member(m_layout, event.app); member && *member) {
+      add({.pipeline_id = (*member)->coupling.pipeline});
     }
-    for (const auto& webhook : *webhooks) {
+    for (const auto& [pipeline_id, webhook] : targets) {
       if (std::ranges::find(webhook.include, entity->entity) == webhook.include.end()) {
         continue;
       }
@@ -98,6 +110,7 @@ class Sender {
       WebhookDelivery delivery{
           .id = *id,
           .webhook_id = webhook.id,
+          .pipeline_id = pipeline_id,
           .app = event.app,
           .event_id = derived_uuid(m_layout.id(), fmt::format("event-{}", event.id)),
           .stream_id = event.id,
@@ -112,7 +125,9 @@ class Sender {
   }
 
   std::optional<Webhook> webhook_of(const WebhookDelivery& delivery) {
-    auto webhooks = load_webhooks(m_layout, delivery.app);
+    auto webhooks = load_webhooks(
+        m_layout, delivery.pipeline_id.empty() ? WebhookOwner{.app = delivery.app}
+                                               : WebhookOwner{.pipeline_id = delivery.pipeline_id});
     if (!webhooks) {
       return std::nullopt;
     }

@@ -7,6 +7,7 @@
 #include "common/random.hpp"
 #include "ops/rights.hpp"
 #include "ops/settings.hpp"
+#include "runtime/pipelines.hpp"
 
 namespace slipway::ops {
 
@@ -42,14 +43,37 @@ Expected<void> check_authorization(const std::string& value) {
   return {};
 }
 
+// The webhooks `target` names, once the actor may use them for `operation`.
+Expected<WebhookOwner> owner_of(const Context& context, std::string_view operation,
+                                const WebhookTarget& target) {
+  if (target.pipeline.empty()) {
+    if (target.app.empty()) {
+      return usage_error("whose webhooks? Give -a APP (or -p PIPELINE)");
+    }
+    TRY(authorize(context, operation, target.app));
+    return WebhookOwner{.app = target.app};
+  }
+  if (!context.actor.admin) {
+    return fail_as(ErrorKind::forbidden,
+                   "a pipeline's webhooks are told of every app of it: only an admin may use "
+                   "them (an app's own: -a APP)");
+  }
+  auto pipeline = TRY(find_pipeline(context.layout, target.pipeline));
+  return WebhookOwner{.pipeline_id = pipeline.id};
+}
+
+std::string describe(const WebhookTarget& target) {
+  return target.pipeline.empty() ? target.app : "pipeline " + target.pipeline;
+}
+
 Webhook without_secret(Webhook webhook) {
   webhook.secret.clear();
   return webhook;
 }
 
-void record_webhook(const Context& context, const std::string& app, const std::string& action,
+void record_webhook(const Context& context, const WebhookTarget& target, const std::string& action,
                     const Webhook& webhook) {
-  record(context, {.app = app,
+  record(context, {.app = target.pipeline.empty() ? target.app : "",
                    .resource = "webhook",
                    .action = action,
                    .data = {{"id", webhook.id},
@@ -63,7 +87,8 @@ void record_webhook(const Context& context, const std::string& app, const std::s
 } // namespace
 
 Expected<Webhook> add_webhook(const Context& context, const AddWebhook& request) {
-  TRY(authorize(context, "webhooks:add", request.app));
+  const WebhookTarget target{.app = request.app, .pipeline = request.pipeline};
+  auto owner = TRY(owner_of(context, "webhooks:add", target));
   TRY(validate_webhook_url(request.url));
   Webhook webhook{.id = TRY(random_uuid()),
                   .url = request.url,
@@ -79,52 +104,54 @@ Expected<Webhook> add_webhook(const Context& context, const AddWebhook& request)
   // Last: it resolves the host.
   TRY(check_receiver(context, request.url));
   {
-    auto lock = TRY(lock_webhooks(context.layout, request.app));
-    auto webhooks = TRY(load_webhooks(context.layout, request.app));
+    auto lock = TRY(lock_webhooks(context.layout, owner));
+    auto webhooks = TRY(load_webhooks(context.layout, owner));
     if (webhooks.size() >= k_max_webhooks) {
-      return fail_as(ErrorKind::conflict, "{} has {} webhooks, the most an app may have",
-                     request.app, k_max_webhooks);
+      return fail_as(ErrorKind::conflict, "{} has {} webhooks, the most it may have",
+                     describe(target), k_max_webhooks);
     }
     if (std::ranges::any_of(webhooks,
                             [&](const Webhook& other) { return other.url == webhook.url; })) {
       return fail_as(ErrorKind::conflict, "{} has a webhook to {} already (webhooks:update)",
-                     request.app, webhook.url);
+                     describe(target), webhook.url);
     }
     webhooks.push_back(webhook);
-    TRY(save_webhooks(context.layout, request.app, webhooks));
+    TRY(save_webhooks(context.layout, owner, webhooks));
   }
-  record_webhook(context, request.app, "created", webhook);
+  record_webhook(context, target, "created", webhook);
   return webhook;
 }
 
-Expected<std::vector<Webhook>> list_webhooks(const Context& context, const std::string& app) {
-  TRY(authorize(context, "webhooks", app));
-  auto webhooks = TRY(load_webhooks(context.layout, app));
+Expected<std::vector<Webhook>> list_webhooks(const Context& context, const WebhookTarget& target) {
+  auto owner = TRY(owner_of(context, "webhooks", target));
+  auto webhooks = TRY(load_webhooks(context.layout, owner));
   std::ranges::transform(webhooks, webhooks.begin(), without_secret);
   return webhooks;
 }
 
-Expected<Webhook> webhook_info(const Context& context, const std::string& app,
+Expected<Webhook> webhook_info(const Context& context, const WebhookTarget& target,
                                const std::string& id) {
-  TRY(authorize(context, "webhooks:info", app));
-  for (auto& webhook : TRY(load_webhooks(context.layout, app))) {
+  auto owner = TRY(owner_of(context, "webhooks:info", target));
+  for (auto& webhook : TRY(load_webhooks(context.layout, owner))) {
     if (webhook.id == id) {
       return without_secret(std::move(webhook));
     }
   }
-  return fail_as(ErrorKind::not_found, "{} has no webhook {}", app, printable(id.substr(0, 40)));
+  return fail_as(ErrorKind::not_found, "{} has no webhook {}", describe(target),
+                 printable(id.substr(0, 40)));
 }
 
 Expected<Webhook> update_webhook(const Context& context, const UpdateWebhook& request) {
-  TRY(authorize(context, "webhooks:update", request.app));
+  const WebhookTarget target{.app = request.app, .pipeline = request.pipeline};
+  auto owner = TRY(owner_of(context, "webhooks:update", target));
   if (request.url) {
     TRY(check_receiver(context, *request.url));
   }
-  auto lock = TRY(lock_webhooks(context.layout, request.app));
-  auto webhooks = TRY(load_webhooks(context.layout, request.app));
+  auto lock = TRY(lock_webhooks(context.layout, owner));
+  auto webhooks = TRY(load_webhooks(context.layout, owner));
   auto found = std::ranges::find(webhooks, request.id, &Webhook::id);
   if (found == webhooks.end()) {
-    return fail_as(ErrorKind::not_found, "{} has no webhook {}", request.app,
+    return fail_as(ErrorKind::not_found, "{} has no webhook {}", describe(target),
                    printable(request.id.substr(0, 40)));
   }
   Webhook& webhook = *found;
@@ -149,46 +176,57 @@ Expected<Webhook> update_webhook(const Context& context, const UpdateWebhook& re
     webhook.format = TRY(parse_webhook_format(*request.format));
   }
   webhook.updated_at = now_seconds();
-  TRY(save_webhooks(context.layout, request.app, webhooks));
-  record_webhook(context, request.app, "updated", webhook);
+  TRY(save_webhooks(context.layout, owner, webhooks));
+  record_webhook(context, target, "updated", webhook);
   return without_secret(webhook);
 }
 
-Expected<void> remove_webhook(const Context& context, const std::string& app,
+Expected<void> remove_webhook(const Context& context, const WebhookTarget& target,
                               const std::string& id) {
-  TRY(authorize(context, "webhooks:remove", app));
-  auto lock = TRY(lock_webhooks(context.layout, app));
-  auto webhooks = TRY(load_webhooks(context.layout, app));
+  auto owner = TRY(owner_of(context, "webhooks:remove", target));
+  auto lock = TRY(lock_webhooks(context.layout, owner));
+  auto webhooks = TRY(load_webhooks(context.layout, owner));
   auto found = std::ranges::find(webhooks, id, &Webhook::id);
   if (found == webhooks.end()) {
-    return fail_as(ErrorKind::not_found, "{} has no webhook {}", app, printable(id.substr(0, 40)));
+    return fail_as(ErrorKind::not_found, "{} has no webhook {}", describe(target),
+                   printable(id.substr(0, 40)));
   }
   Webhook removed = *found;
   webhooks.erase(found);
-  TRY(save_webhooks(context.layout, app, webhooks));
-  record_webhook(context, app, "destroyed", removed);
+  TRY(save_webhooks(context.layout, owner, webhooks));
+  record_webhook(context, target, "destroyed", removed);
   return {};
 }
 
+namespace {
+
+bool belongs(const WebhookOwner& owner, const WebhookDelivery& delivery) {
+  return owner.pipeline_id.empty() ? delivery.pipeline_id.empty() && delivery.app == owner.app
+                                   : delivery.pipeline_id == owner.pipeline_id;
+}
+
+} // namespace
+
 Expected<std::vector<WebhookDelivery>>
-webhook_deliveries(const Context& context, const std::string& app, const std::string& status) {
-  TRY(authorize(context, "webhooks:deliveries", app));
+webhook_deliveries(const Context& context, const WebhookTarget& target, const std::string& status) {
+  auto owner = TRY(owner_of(context, "webhooks:deliveries", target));
   auto deliveries = load_deliveries(context.layout);
   std::erase_if(deliveries, [&](const WebhookDelivery& delivery) {
-    return delivery.app != app || (!status.empty() && delivery.status != status);
+    return !belongs(owner, delivery) || (!status.empty() && delivery.status != status);
   });
   return deliveries;
 }
 
-Expected<WebhookDelivery> webhook_delivery(const Context& context, const std::string& app,
+Expected<WebhookDelivery> webhook_delivery(const Context& context, const WebhookTarget& target,
                                            const std::string& id) {
-  TRY(authorize(context, "webhooks:deliveries:info", app));
+  auto owner = TRY(owner_of(context, "webhooks:deliveries:info", target));
   for (auto& delivery : load_deliveries(context.layout)) {
-    if (delivery.id == id && delivery.app == app) {
+    if (delivery.id == id && belongs(owner, delivery)) {
       return delivery;
     }
   }
-  return fail_as(ErrorKind::not_found, "{} has no delivery {}", app, printable(id.substr(0, 40)));
+  return fail_as(ErrorKind::not_found, "{} has no delivery {}", describe(target),
+                 printable(id.substr(0, 40)));
 }
 
 } // namespace slipway::ops

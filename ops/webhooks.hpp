@@ -13,8 +13,16 @@
 
 namespace slipway::ops {
 
+// Whose webhooks a request is about: an app's (anyone who may use it), or a pipeline's (an
+// admin's: they are told of every app of the pipeline).
+struct WebhookTarget {
+  std::string app;
+  std::string pipeline; // set: the pipeline's (its name or id)
+};
+
 struct AddWebhook {
   std::string app;
+  std::string pipeline;
   std::string url;
   std::string include; // "api:build,api:release"
   std::string level = "notify";
@@ -26,12 +34,13 @@ struct AddWebhook {
 Expected<Webhook> add_webhook(const Context& context, const AddWebhook& request);
 
 // Without their secrets.
-Expected<std::vector<Webhook>> list_webhooks(const Context& context, const std::string& app);
-Expected<Webhook> webhook_info(const Context& context, const std::string& app,
+Expected<std::vector<Webhook>> list_webhooks(const Context& context, const WebhookTarget& target);
+Expected<Webhook> webhook_info(const Context& context, const WebhookTarget& target,
                                const std::string& id);
 
 struct UpdateWebhook {
   std::string app;
+  std::string pipeline;
   std::string id;
   std::optional<std::string> url;
   std::optional<std::string> include;
@@ -42,13 +51,13 @@ struct UpdateWebhook {
 };
 Expected<Webhook> update_webhook(const Context& context, const UpdateWebhook& request);
 
-Expected<void> remove_webhook(const Context& context, const std::string& app,
+Expected<void> remove_webhook(const Context& context, const WebhookTarget& target,
                               const std::string& id);
 
-// The app's deliveries, oldest first (`status`: only those; "" all).
+// The deliveries of the target's webhooks, oldest first (`status`: only those; "" all).
 Expected<std::vector<WebhookDelivery>>
-webhook_deliveries(const Context& context, const std::string& app, const std::string& status);
-Expected<WebhookDelivery> webhook_delivery(const Context& context, const std::string& app,
+webhook_deliveries(const Context& context, const WebhookTarget& target, const std::string& status);
+Expected<WebhookDelivery> webhook_delivery(const Context& context, const WebhookTarget& target,
                                            const std::string& id);
 
 } // namespace slipway::ops

@@ -28,8 +28,10 @@ constexpr std::array<std::string_view, 11> k_entities = {
 constexpr auto k_kept_for = std::chrono::hours(24 * 7);
 constexpr std::size_t k_kept_per_webhook = 300;
 
-fs::path webhooks_file(const Layout& layout, const std::string& app) {
-  return layout.app_dir(app) / "webhooks.toml";
+fs::path webhooks_file(const Layout& layout, const WebhookOwner& owner) {
+  return owner.pipeline_id.empty()
+             ? layout.app_dir(owner.app) / "webhooks.toml"
+             : layout.pipelines_dir() / "webhooks" / (owner.pipeline_id + ".toml");
 }
 
 fs::path deliveries_dir(const Layout& layout) {
@@ -157,8 +159,8 @@ Expected<void> validate_webhook_url(std::string_view url) {
   return {};
 }
 
-Expected<std::vector<Webhook>> load_webhooks(const Layout& layout, const std::string& app) {
-  fs::path file = webhooks_file(layout, app);
+Expected<std::vector<Webhook>> load_webhooks(const Layout& layout, const WebhookOwner& owner) {
+  fs::path file = webhooks_file(layout, owner);
   std::error_code ec;
   if (!fs::exists(fs::symlink_status(file, ec))) {
     return std::vector<Webhook>{};
@@ -205,7 +207,7 @@ Expected<std::vector<Webhook>> load_webhooks(const Layout& layout, const std::st
   }
 }
 
-Expected<void> save_webhooks(const Layout& layout, const std::string& app,
+Expected<void> save_webhooks(const Layout& layout, const WebhookOwner& owner,
                              const std::vector<Webhook>& webhooks) {
   toml::array list;
   for (const auto& webhook : webhooks) {
@@ -225,16 +227,23 @@ Expected<void> save_webhooks(const Layout& layout, const std::string& app,
   }
   std::ostringstream out;
   out << table << "\n";
-  return write_file_atomic(webhooks_file(layout, app), out.str(), 0600);
+  std::error_code ec;
+  fs::create_directories(webhooks_file(layout, owner).parent_path(), ec);
+  return write_file_atomic(webhooks_file(layout, owner), out.str(), 0600);
 }
 
-Expected<FileLock> lock_webhooks(const Layout& layout, const std::string& app) {
-  return FileLock::acquire(layout.app_dir(app) / "webhooks.lock", FileLock::Mode::exclusive);
+Expected<FileLock> lock_webhooks(const Layout& layout, const WebhookOwner& owner) {
+  fs::path file = webhooks_file(layout, owner);
+  std::error_code ec;
+  fs::create_directories(file.parent_path(), ec);
+  return FileLock::acquire(file.parent_path() / (file.stem().string() + ".lock"),
+                           FileLock::Mode::exclusive);
 }
 
 nlohmann::json delivery_json(const WebhookDelivery& delivery) {
   return {{"id", delivery.id},
           {"webhook_id", delivery.webhook_id},
+          {"pipeline_id", delivery.pipeline_id},
           {"app", delivery.app},
           {"event_id", delivery.event_id},
           {"stream_id", delivery.stream_id},
@@ -254,6 +263,7 @@ Expected<WebhookDelivery> parse_delivery(const nlohmann::json& json) {
   try {
     return WebhookDelivery{.id = json.at("id").get<std::string>(),
                            .webhook_id = json.at("webhook_id").get<std::string>(),
+                           .pipeline_id = json.value("pipeline_id", ""),
                            .app = json.at("app").get<std::string>(),
                            .event_id = json.at("event_id").get<std::string>(),
                            .stream_id = json.at("stream_id").get<std::uint64_t>(),

@@ -4,6 +4,7 @@
 //
 //   ROOT/apps/APP/webhooks.toml   the app's webhooks, 0600 (their secrets), replaced whole
 //                                 under apps/APP/webhooks.lock
+//   ROOT/pipelines/webhooks/ID.toml   pipeline ID's, the same way
 //   ROOT/webhooks/deliveries/ID.json   a delivery: its state, attempts and payload, 0600;
 //                                 kept 7 days, at most 300 per webhook
 #pragma once
@@ -55,16 +56,24 @@ struct Webhook {
   TimePoint updated_at{};
 };
 
-// The app's webhooks (none when it has no file); a damaged file is an error naming it.
-Expected<std::vector<Webhook>> load_webhooks(const Layout& layout, const std::string& app);
+// Whose webhooks: an app's (apps/APP/webhooks.toml), or a pipeline's, told of every event
+// of its apps (pipelines/webhooks/ID.toml).
+struct WebhookOwner {
+  std::string app;
+  std::string pipeline_id; // set: the pipeline's
+};
+
+// The owner's webhooks (none when it has no file); a damaged file is an error naming it.
+Expected<std::vector<Webhook>> load_webhooks(const Layout& layout, const WebhookOwner& owner);
 // Replaces them (0600). Callers hold lock_webhooks.
-Expected<void> save_webhooks(const Layout& layout, const std::string& app,
+Expected<void> save_webhooks(const Layout& layout, const WebhookOwner& owner,
                              const std::vector<Webhook>& webhooks);
-Expected<FileLock> lock_webhooks(const Layout& layout, const std::string& app);
+Expected<FileLock> lock_webhooks(const Layout& layout, const WebhookOwner& owner);
 
 struct WebhookDelivery {
   std::string id; // a UUID
   std::string webhook_id;
+  std::string pipeline_id; // a pipeline's webhook: its id; "" an app's
   std::string app;
   std::string event_id;        // the webhook event's (a UUID derived from the stream's id)
   std::uint64_t stream_id = 0; // the event stream's id

@@ -301,3 +301,33 @@ TEST_CASE("Slack, Discord and Mattermost receivers get their own payloads, and a
 }
 
 } // namespace slipway::test
+
+namespace slipway::test {
+
+TEST_CASE("a pipeline's webhook is told of the events of every app of the pipeline", "[webhooks]") {
+  Server server({.config = k_config});
+  Receiver receiver;
+  server.create("shop-staging");
+  REQUIRE(server.slipway({"pipelines:create", "shop", "-a", "shop-staging", "-s", "staging"}).ok());
+  auto added = server.slipway({"webhooks:add", "-p", "shop", "-u", receiver.url("/pipeline"), "-i",
+                               "api:release", "-l", "sync", "-s", "pipe-secret"});
+  INFO(added.output);
+  REQUIRE(added.ok());
+  CHECK(contains(server.slipway({"webhooks", "-p", "shop"}).output, receiver.url("/pipeline")));
+  CHECK(server.slipway({"webhooks", "-a", "shop-staging", "--json"}).output.find("/pipeline") ==
+        std::string::npos);
+  REQUIRE(server.push("shop-staging").ok());
+  CHECK(receiver.await("/pipeline", [](const std::vector<Json>& got) {
+    return std::ranges::any_of(got, [](const Json& r) {
+      auto body = Json::parse(r.value("body", "{}"));
+      return body["data"]["app"]["name"] == "shop-staging" && body["resource"] == "release" &&
+             r["headers"].value("heroku-webhook-hmac-sha256", "") ==
+                 base64(hmac_sha256("pipe-secret", r.value("body", "")));
+    });
+  }));
+  auto listed = server.slipway({"webhooks:deliveries", "-p", "shop", "--json"});
+  CHECK(contains(listed.output, "api:release"));
+  CHECK_FALSE(server.slipway({"webhooks"}).ok()); // whose?
+}
+
+} // namespace slipway::test

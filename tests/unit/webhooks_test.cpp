@@ -39,7 +39,7 @@ TEST_CASE("webhooks round-trip 0600 and a damaged file is named", "[webhooks]") 
   TempDir dir;
   Layout layout(dir.path());
   std::filesystem::create_directories(layout.app_dir("shop"));
-  CHECK(load_webhooks(layout, "shop")->empty());
+  CHECK(load_webhooks(layout, {.app = "shop"})->empty());
   Webhook webhook{.id = "0b9c1f4e-0000-4000-8000-000000000001",
                   .url = "https://example.com/hook",
                   .include = {"api:release", "dyno"},
@@ -47,17 +47,17 @@ TEST_CASE("webhooks round-trip 0600 and a damaged file is named", "[webhooks]") 
                   .secret = "s3cret",
                   .authorization = "Bearer x",
                   .format = WebhookFormat::slack};
-  REQUIRE(save_webhooks(layout, "shop", {webhook}));
+  REQUIRE(save_webhooks(layout, {.app = "shop"}, {webhook}));
   struct stat info {};
   REQUIRE(::stat((layout.app_dir("shop") / "webhooks.toml").c_str(), &info) == 0);
   CHECK((info.st_mode & 0777) == 0600);
-  auto loaded = load_webhooks(layout, "shop");
+  auto loaded = load_webhooks(layout, {.app = "shop"});
   REQUIRE(loaded);
   REQUIRE(loaded->size() == 1);
   CHECK((*loaded)[0].include == webhook.include);
   CHECK((*loaded)[0].format == WebhookFormat::slack);
   test::write_file(layout.app_dir("shop") / "webhooks.toml", "[[webhook]]\nid = \"x\"\n");
-  auto damaged = load_webhooks(layout, "shop");
+  auto damaged = load_webhooks(layout, {.app = "shop"});
   REQUIRE_FALSE(damaged);
   CHECK(contains(damaged.error().message, "webhooks.toml"));
 }
