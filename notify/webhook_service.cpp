@@ -38,6 +38,15 @@ TimePoint now() {
   return std::chrono::system_clock::now();
 }
 
+// Whether `webhook` wants events of `entity`; api:dyno is Heroku's name for the dyno events
+// too (slipway's processes change state; they are not made through the API).
+bool includes(const Webhook& webhook, const std::string& entity) {
+  auto has = [&](std::string_view name) {
+    return std::ranges::find(webhook.include, name) != webhook.include.end();
+  };
+  return has(entity) || (entity == "dyno" && has("api:dyno"));
+}
+
 class Sender {
  public:
   Sender(Layout layout, Config config) : m_layout(std::move(layout)), m_config(std::move(config)) {}
@@ -100,7 +109,7 @@ class Sender {
       add({.pipeline_id = (*member)->coupling.pipeline});
     }
     for (const auto& [pipeline_id, webhook] : targets) {
-      if (std::ranges::find(webhook.include, entity->entity) == webhook.include.end()) {
+      if (!includes(webhook, entity->entity)) {
         continue;
       }
       auto id = random_uuid();

@@ -330,4 +330,44 @@ TEST_CASE("a pipeline's webhook is told of the events of every app of the pipeli
   CHECK_FALSE(server.slipway({"webhooks"}).ok()); // whose?
 }
 
+TEST_CASE("a receiver that failed a whole retry window gets the next deliveries one try each, "
+          "until it answers again",
+          "[webhooks]") {
+  Server server({.config = k_config + "retry_for = \"2s\"\n"});
+  Receiver receiver;
+  server.create("shop");
+  REQUIRE(server.push("shop").ok());
+  receiver.stop();
+  add_webhook(server, "shop", receiver.url("/ok"), "api:release", "sync");
+  auto statuses = [&] {
+    std::vector<std::string> out;
+    for (const auto& delivery : deliveries(server, "shop")) {
+      out.push_back(delivery["status"]);
+    }
+    return out;
+  };
+  auto await_statuses = [&](const std::function<bool(const std::vector<std::string>&)>& match) {
+    for (int i = 0; i < 100; ++i) {
+      if (match(statuses())) {
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  };
+  REQUIRE(server.slipway({"config:set", "-a", "shop", "A=1"}).ok());
+  CHECK(await_statuses(
+      [](const std::vector<std::string>& got) { return got.size() == 1 && got[0] == "failed"; }));
+  REQUIRE(server.slipway({"config:set", "-a", "shop", "B=1"}).ok());
+  CHECK(await_statuses(
+      [](const std::vector<std::string>& got) { return got.size() == 2 && got[1] == "skipped"; }));
+  auto skipped = deliveries(server, "shop")[1];
+  CHECK(skipped["attempts"] == 1);
+  receiver.start();
+  REQUIRE(server.slipway({"config:set", "-a", "shop", "C=1"}).ok());
+  CHECK(await_statuses([](const std::vector<std::string>& got) {
+    return got.size() == 3 && got[2] == "succeeded";
+  }));
+}
+
 } // namespace slipway::test
