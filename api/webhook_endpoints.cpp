@@ -178,18 +178,15 @@ Expected<Response> delivery(Call& call) {
 Expected<Response> events(Call& call) {
   auto app = TRY(app_param(call));
   json out = json::array();
-  std::set<std::string> seen;
-  for (const auto& each : TRY(ops::webhook_deliveries(call.context, {.app = app.name}, ""))) {
-    if (seen.insert(each.event_id).second) {
-      out.push_back(event_json(each));
-    }
+  for (const auto& each : TRY(ops::webhook_events(call.context, {.app = app.name}))) {
+    out.push_back(event_json(each));
   }
   return json_response(out);
 }
 
 Expected<Response> event(Call& call) {
   auto app = TRY(app_param(call));
-  for (const auto& each : TRY(ops::webhook_deliveries(call.context, {.app = app.name}, ""))) {
+  for (const auto& each : TRY(ops::webhook_events(call.context, {.app = app.name}))) {
     if (each.event_id == call.params[1]) {
       return json_response(event_json(each));
     }

@@ -1,7 +1,8 @@
 // webhooks -a APP, webhooks:add -a APP -u URL -i ENTITIES -l notify|sync [-s SECRET]
 // [-t AUTHORIZATION] [--format heroku|slack|discord|mattermost], webhooks:info -a APP ID,
 // webhooks:update -a APP ID [...], webhooks:remove -a APP ID, webhooks:deliveries -a APP
-// [--status S], webhooks:deliveries:info -a APP ID
+// [--status S], webhooks:deliveries:info -a APP ID, webhooks:events -a APP; -p PIPELINE instead
+// of -a for a pipeline's
 #include <cstdio>
 
 #include "cli/cli.hpp"
@@ -175,6 +176,27 @@ Expected<void> delivery_info(const Globals& globals, const WebhookArgs& args) {
   return {};
 }
 
+Expected<void> events(const Globals& globals, const WebhookArgs& args) {
+  auto found = TRY(ops::webhook_events(TRY(globals.context()), target(args)));
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& event : found) {
+    out.push_back({{"id", event.event_id},
+                   {"include", event.entity},
+                   {"created_at", format_time(event.created_at)},
+                   {"payload", nlohmann::json::parse(event.body, nullptr, false)}});
+  }
+  if (args.json) {
+    std::puts(out.dump(2).c_str());
+    return {};
+  }
+  std::printf("%-36s %-22s %s\n", "event", "include", "created");
+  for (const auto& event : found) {
+    std::printf("%-36s %-22s %s\n", event.event_id.c_str(), event.entity.c_str(),
+                format_time(event.created_at).c_str());
+  }
+  return {};
+}
+
 } // namespace
 
 void add_webhooks_commands(CLI::App& app, const Globals& globals, Action& action) {
@@ -239,6 +261,11 @@ void add_webhooks_commands(CLI::App& app, const Globals& globals, Action& action
                              "only pending, retrying, succeeded, failed or skipped ones");
   deliveries_cmd->add_flag("--json", args->json, "print JSON");
   deliveries_cmd->callback(choose(globals, action, args, deliveries));
+
+  auto* events_cmd = add_command(app, "webhooks:events", "list the events webhooks were sent");
+  target_options(events_cmd);
+  events_cmd->add_flag("--json", args->json, "print JSON (with each payload)");
+  events_cmd->callback(choose(globals, action, args, events));
 
   auto* delivery_cmd = add_command(app, "webhooks:deliveries:info", "show a delivery (JSON)");
   target_options(delivery_cmd);

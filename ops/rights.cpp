@@ -34,6 +34,7 @@ constexpr std::array k_operations = {
     OperationInfo{"webhooks:remove", Scope::app, true},
     OperationInfo{"webhooks:deliveries", Scope::app, true},
     OperationInfo{"webhooks:deliveries:info", Scope::app, true},
+    OperationInfo{"webhooks:events", Scope::app, true},
     OperationInfo{"deploy", Scope::admin, false}, // builds a directory of the server
     OperationInfo{"git-receive-pack", Scope::app, true},
     OperationInfo{"git-upload-pack", Scope::app, true},

@@ -1,6 +1,7 @@
 #include "ops/webhooks.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "common/output.hpp"
 #include "common/private_hosts.hpp"
@@ -227,6 +228,16 @@ Expected<WebhookDelivery> webhook_delivery(const Context& context, const Webhook
   }
   return fail_as(ErrorKind::not_found, "{} has no delivery {}", describe(target),
                  printable(id.substr(0, 40)));
+}
+
+Expected<std::vector<WebhookDelivery>> webhook_events(const Context& context,
+                                                      const WebhookTarget& target) {
+  auto deliveries = TRY(webhook_deliveries(context, target, ""));
+  std::set<std::string> seen;
+  std::erase_if(deliveries, [&](const WebhookDelivery& delivery) {
+    return !seen.insert(delivery.event_id).second;
+  });
+  return deliveries;
 }
 
 } // namespace slipway::ops

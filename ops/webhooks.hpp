@@ -60,4 +60,9 @@ webhook_deliveries(const Context& context, const WebhookTarget& target, const st
 Expected<WebhookDelivery> webhook_delivery(const Context& context, const WebhookTarget& target,
                                            const std::string& id);
 
+// The webhook events the target's deliveries carried: the first delivery of each event,
+// oldest first (its event_id, entity, times and payload).
+Expected<std::vector<WebhookDelivery>> webhook_events(const Context& context,
+                                                      const WebhookTarget& target);
+
 } // namespace slipway::ops

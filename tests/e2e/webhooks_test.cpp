@@ -327,6 +327,8 @@ TEST_CASE("a pipeline's webhook is told of the events of every app of the pipeli
   }));
   auto listed = server.slipway({"webhooks:deliveries", "-p", "shop", "--json"});
   CHECK(contains(listed.output, "api:release"));
+  auto events = server.slipway({"webhooks:events", "-p", "shop", "--json"});
+  CHECK(contains(events.output, "\"resource\": \"release\""));
   CHECK_FALSE(server.slipway({"webhooks"}).ok()); // whose?
 }
 

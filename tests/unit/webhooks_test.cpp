@@ -119,3 +119,29 @@ TEST_CASE("chat lines say what happened in a sentence", "[webhooks]") {
   Event crash{.app = "shop", .resource = "dyno", .action = "crashed", .data = {{"dyno", "web.1"}}};
   CHECK(notify::chat_text(config, crash) == "web.1 of shop crashed");
 }
+
+TEST_CASE("finished deliveries are kept 7 days and 300 per webhook; waiting ones always",
+          "[webhooks]") {
+  TempDir dir;
+  Layout layout(dir.path());
+  auto now = std::chrono::system_clock::now();
+  auto delivery = [&](int n, const std::string& status, std::chrono::hours age) {
+    return WebhookDelivery{.id = fmt::format("d{:04}", n),
+                           .webhook_id = "w",
+                           .app = "shop",
+                           .status = status,
+                           .created_at = now - age + std::chrono::seconds(n)};
+  };
+  for (int n = 0; n < 305; ++n) {
+    REQUIRE(
+        save_delivery(layout, delivery(n, "succeeded", std::chrono::hours(1)), Durability::record));
+  }
+  REQUIRE(save_delivery(layout, delivery(900, "succeeded", std::chrono::hours(24 * 8))));
+  REQUIRE(save_delivery(layout, delivery(901, "retrying", std::chrono::hours(24 * 8))));
+  prune_deliveries(layout, now);
+  auto kept = load_deliveries(layout);
+  CHECK(kept.size() == 301);
+  CHECK(std::ranges::any_of(kept, [](const WebhookDelivery& d) { return d.id == "d0901"; }));
+  CHECK(std::ranges::none_of(kept, [](const WebhookDelivery& d) { return d.id == "d0900"; }));
+  CHECK(std::ranges::none_of(kept, [](const WebhookDelivery& d) { return d.id == "d0000"; }));
+}
