@@ -120,7 +120,7 @@ TEST_CASE("chat lines say what happened in a sentence", "[webhooks]") {
   CHECK(notify::chat_text(config, crash) == "web.1 of shop crashed");
 }
 
-TEST_CASE("finished deliveries are kept 7 days and 300 per webhook; waiting ones always",
+TEST_CASE("finished deliveries are kept 7 days and 300 per webhook, and waiting ones always",
           "[webhooks]") {
   TempDir dir;
   Layout layout(dir.path());
