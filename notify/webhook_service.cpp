@@ -72,7 +72,9 @@ class Sender {
         enqueue(event);
       }
       send_due(stop);
-      if (!batch.empty()) {
+      // Stopped half way, some of the batch's deliveries were neither tried nor recorded:
+      // the cursor stays, and they are read again at the next start.
+      if (!batch.empty() && !stop) {
         if (auto handled = subscription->handled(batch.back().id); !handled) {
           log(handled.error().message);
         }
