@@ -339,18 +339,14 @@ TEST_CASE("a receiver that failed a whole retry window gets the next deliveries 
   Receiver receiver;
   server.create("shop");
   REQUIRE(server.push("shop").ok());
+  REQUIRE(server.settled("shop")); // its release's last event is in before the webhook
   receiver.stop();
   add_webhook(server, "shop", receiver.url("/ok"), "api:release", "sync");
-  auto statuses = [&] {
-    std::vector<std::string> out;
-    for (const auto& delivery : deliveries(server, "shop")) {
-      out.push_back(delivery["status"]);
-    }
-    return out;
-  };
-  auto await_statuses = [&](const std::function<bool(const std::vector<std::string>&)>& match) {
-    for (int i = 0; i < 100; ++i) {
-      if (match(statuses())) {
+  // The newest delivery's status once `count` deliveries are on record.
+  auto await_newest = [&](std::size_t count, const std::string& status) {
+    for (int i = 0; i < 150; ++i) {
+      auto found = deliveries(server, "shop");
+      if (found.size() >= count && found.back()["status"] == status) {
         return true;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -358,92 +354,13 @@ TEST_CASE("a receiver that failed a whole retry window gets the next deliveries 
     return false;
   };
   REQUIRE(server.slipway({"config:set", "-a", "shop", "A=1"}).ok());
-  CHECK(await_statuses(
-      [](const std::vector<std::string>& got) { return got.size() == 1 && got[0] == "failed"; }));
+  CHECK(await_newest(1, "failed"));
   REQUIRE(server.slipway({"config:set", "-a", "shop", "B=1"}).ok());
-  CHECK(await_statuses(
-      [](const std::vector<std::string>& got) { return got.size() == 2 && got[1] == "skipped"; }));
-  auto skipped = deliveries(server, "shop")[1];
-  CHECK(skipped["attempts"] == 1);
+  CHECK(await_newest(2, "skipped"));
+  CHECK(deliveries(server, "shop").back()["attempts"] == 1);
   receiver.start();
   REQUIRE(server.slipway({"config:set", "-a", "shop", "C=1"}).ok());
-  CHECK(await_statuses([](const std::vector<std::string>& got) {
-    return got.size() == 3 && got[2] == "succeeded";
-  }));
-}
-
-TEST_CASE("collaborators, promotions, test runs and review apps reach webhooks too, and chat "
-          "receivers are told of a failed CI run and a promotion",
-          "[webhooks]") {
-  Server server({.config = k_config + "[ssh]\nauthorized_keys = \"@DIR@/authorized_keys\"\n"});
-  Receiver receiver;
-  server.create("shop-staging");
-  REQUIRE(server.slipway({"apps:create", "shop-production"}).ok());
-  REQUIRE(server.slipway({"pipelines:create", "shop", "-a", "shop-staging", "-s", "staging"}).ok());
-  REQUIRE(
-      server.slipway({"pipelines:add", "shop", "-a", "shop-production", "-s", "production"}).ok());
-  REQUIRE(server.slipway({"reviewapps:enable", "-p", "shop", "--autodeploy"}).ok());
-  REQUIRE(server
-              .slipway({"webhooks:add", "-p", "shop", "-u", receiver.url("/all"), "-i",
-                        "api:collaborator,api:pipeline-promotion,api:test-run,api:review-app", "-l",
-                        "sync"})
-              .ok());
-  REQUIRE(server
-              .slipway({"webhooks:add", "-p", "shop", "-u", receiver.url("/slack"), "-i",
-                        "api:pipeline-promotion,api:test-run", "-l", "notify", "--format", "slack"})
-              .ok());
-
-  // A key made a collaborator.
-  fs::path key = server.dir / "bob";
-  REQUIRE(
-      run_program({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "bob", "-f", key.string()})
-          .ok());
-  auto added =
-      run({.argv = {slipway_binary().string(), "--root", server.root.string(), "keys:add", "bob"},
-           .stdin_data = read_text(key.string() + ".pub")});
-  REQUIRE(added);
-  REQUIRE(added->ok());
-  REQUIRE(server.slipway({"access:add", "bob", "-a", "shop-staging"}).ok());
-
-  // A red test run (ci on, a test that fails), a push that deploys, a promotion.
-  REQUIRE(server.slipway({"apps:set", "-a", "shop-staging", "ci=true"}).ok());
-  server.write("shop-staging", "app.json",
-               R"({"environments": {"test": {"scripts": {"test": "echo nope; exit 1"}}}})");
-  server.commit("shop-staging", "tests that fail");
-  REQUIRE(server.push("shop-staging").ok());
-  REQUIRE(server.slipway({"pipelines:promote", "-a", "shop-staging", "--force"}).ok());
-  // A branch: its review app.
-  server.git("shop-staging", {"push", "-q", (server.root / "repos" / "shop-staging.git").string(),
-                              "HEAD:refs/heads/feature-x"});
-
-  auto resources = [](const std::vector<Json>& got) {
-    std::set<std::string> seen;
-    for (const auto& request : got) {
-      seen.insert(Json::parse(request.value("body", "{}")).value("resource", ""));
-    }
-    return seen;
-  };
-  CHECK(receiver.await(
-      "/all",
-      [&](const std::vector<Json>& got) {
-        auto seen = resources(got);
-        INFO(fmt::format("{}", fmt::join(seen, ",")));
-        return seen.contains("collaborator") && seen.contains("pipeline-promotion") &&
-               seen.contains("test-run") && seen.contains("review-app");
-      },
-      std::chrono::seconds(60)));
-  auto texts = [](const std::vector<Json>& got) {
-    std::string all;
-    for (const auto& request : got) {
-      all += Json::parse(request.value("body", "{}")).value("text", "") + "\n";
-    }
-    return all;
-  };
-  CHECK(receiver.await("/slack", [&](const std::vector<Json>& got) {
-    std::string all = texts(got);
-    return contains(all, "CI #") && contains(all, " failed on ") && contains(all, "promoted");
-  }));
-  INFO(texts(receiver.received("/slack")));
+  CHECK(await_newest(3, "succeeded"));
 }
 
 } // namespace slipway::test
