@@ -28,6 +28,8 @@ class UrlSigner {
   std::string sign(std::string_view path_and_query, std::chrono::seconds valid_for) const;
   // Whether `target` (as requested) carries a valid, unexpired signature.
   bool verify(std::string_view target) const;
+  // An HMAC of `text` with the same secret, in hex (the dashboard's CSRF tokens).
+  std::string tag(std::string_view text) const;
 
  private:
   std::string m_secret;
@@ -39,6 +41,7 @@ struct Call {
   std::vector<std::string> params; // the path's {placeholders}, in order
   const UrlSigner& signer;
   std::string base_url; // "http://HOST" as the client reached us, for the URLs we hand out
+  std::string csrf;     // a dashboard session's request: its CSRF token (api/dashboard.hpp)
 
   // The body as a JSON object (an empty body is {}); the error names what is wrong.
   Expected<nlohmann::json> body() const;
@@ -69,6 +72,9 @@ void add_pipeline_routes(std::vector<Route>& routes);
 void add_test_run_routes(std::vector<Route>& routes);
 void add_review_app_routes(std::vector<Route>& routes);
 void add_webhook_routes(std::vector<Route>& routes);
+// The dashboard's own (/dashboard/session, /dashboard/board, /dashboard/activity,
+// /dashboard/events).
+void add_dashboard_routes(std::vector<Route>& routes);
 
 // A git host's webhook (POST /hooks/github, /hooks/gitlab, /hooks/gitea), which carries no
 // token: the delivery's signature is checked instead. nullopt: the path is none of those.

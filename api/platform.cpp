@@ -11,6 +11,7 @@
 #include <boost/beast/core/detail/base64.hpp>
 #include <fmt/format.h>
 
+#include "api/dashboard.hpp"
 #include "api/endpoints.hpp"
 #include "api/routing.hpp"
 #include "common/files.hpp"
@@ -172,6 +173,7 @@ struct Platform::State {
     add_test_run_routes(routes);
     add_review_app_routes(routes);
     add_webhook_routes(routes);
+    add_dashboard_routes(routes);
   }
 
   Response handle(const Request& request, const std::string& peer, std::string& actor);
@@ -230,6 +232,26 @@ Response Platform::State::handle(const Request& request, const std::string& peer
       return std::move(*response);
     }
   }
+  std::string session;
+  if (request[http::field::authorization].empty()) {
+    session = session_cookie(request);
+  }
+  auto session_context = [&]() -> Expected<ops::Context> {
+    auto authorizations = tokens.get();
+    if (session.empty() || !authorizations) {
+      return fail("{}", ops::k_invalid_credentials);
+    }
+    return ops::token_context(layout, config, *authorizations, session, TokenUse::session);
+  };
+  if (path == "/dashboard/session" && request.method() == http::verb::post &&
+      !limiter.take("sign-in from " + peer.substr(0, peer.rfind(':')))) {
+    return error_response(http::status::too_many_requests, "rate_limit",
+                          "Too many sign-ins from this address; try again later.");
+  }
+  if (auto front = dashboard_front({layout, config, signer, session_context}, request)) {
+    actor = "dashboard";
+    return std::move(*front);
+  }
   const Route* route = nullptr;
   std::vector<std::string> params;
   bool path_known = false;
@@ -265,6 +287,15 @@ Response Platform::State::handle(const Request& request, const std::string& peer
                             "This URL's signature is invalid or has expired.");
     }
     context = ops::open_context(layout, *key, {});
+  } else if (!session.empty()) {
+    context = session_context();
+    bool reads = request.method() == http::verb::get || request.method() == http::verb::head;
+    if (context && !reads) {
+      if (auto checked = check_write(request, signer, session); !checked) {
+        actor = context->actor.name;
+        return error_response(http::status::forbidden, "forbidden", checked.error().message);
+      }
+    }
   } else {
     std::string token = bearer_token(to_std(request[http::field::authorization]));
     auto authorizations = tokens.get();
@@ -295,8 +326,12 @@ Response Platform::State::handle(const Request& request, const std::string& peer
     return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
            c == '[' || c == ']';
   });
-  Call call{request, *context, std::move(params), signer,
-            "http://" + (host_ok ? host : config.api.listen)};
+  Call call{request,
+            *context,
+            std::move(params),
+            signer,
+            "http://" + (host_ok ? host : config.api.listen),
+            session.empty() ? "" : csrf_token(signer, session)};
   auto result = route->endpoint(call);
   Response response = result ? std::move(*result) : error_for(result.error());
   response.headers.emplace_back("RateLimit-Remaining", std::to_string(*remaining));
@@ -374,6 +409,10 @@ std::string UrlSigner::sign(std::string_view path_and_query, std::chrono::second
       fmt::format("{}{}expires={}", path_and_query,
                   path_and_query.find('?') == std::string_view::npos ? "?" : "&", expires);
   return fmt::format("{}&sig={}", unsigned_url, hmac_sha256_hex(m_secret, unsigned_url));
+}
+
+std::string UrlSigner::tag(std::string_view text) const {
+  return hmac_sha256_hex(m_secret, text);
 }
 
 bool UrlSigner::verify(std::string_view target) const {

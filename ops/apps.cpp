@@ -48,7 +48,7 @@ Expected<void> make_app(const Context& context, const std::string& app) {
 
 Expected<void> create_app(const Context& context, const CreateApp& request) {
   TRY(authorize(context, "apps:create"));
-  TRY(validate_app_name(request.name));
+  TRY(validate_new_app_name(request.name));
   return make_app(context, request.name);
 }
 
@@ -119,7 +119,7 @@ Expected<void> destroy_app(const Context& context, const DestroyApp& request) {
 Expected<void> rename_app(const Context& context, const RenameApp& request) {
   TRY(authorize(context, "apps:rename"));
   TRY(validate_app_name(request.from));
-  TRY(validate_app_name(request.to));
+  TRY(validate_new_app_name(request.to));
   if (request.from == request.to) {
     return usage_error("the app is already called {}", request.to);
   }

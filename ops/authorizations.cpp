@@ -70,8 +70,8 @@ Expected<Authorization> revoke_authorization(const Context& context, const std::
 
 Expected<Context> token_context(const Layout& layout, const Config& config,
                                 const std::vector<Authorization>& authorizations,
-                                std::string_view token) {
-  auto authorization = match_token(authorizations, token, std::chrono::system_clock::now());
+                                std::string_view token, TokenUse use) {
+  auto authorization = match_token(authorizations, token, std::chrono::system_clock::now(), use);
   if (!authorization) {
     return fail("{}", k_invalid_credentials);
   }
@@ -81,6 +81,46 @@ Expected<Context> token_context(const Layout& layout, const Config& config,
   }
   return Context{
       .layout = layout, .config = config, .actor = {.name = key->name, .admin = key->admin}};
+}
+
+Expected<NewAuthorization> sign_in(const Layout& layout, const Config& config,
+                                   std::string_view token) {
+  auto authorizations = TRY(slipway::list_authorizations(layout));
+  auto authorization = match_token(authorizations, token, std::chrono::system_clock::now());
+  auto context = token_context(layout, config, authorizations, token);
+  if (!authorization || !context) {
+    return fail("{}", k_invalid_credentials);
+  }
+  auto made = TRY(create_session(layout, *authorization));
+  record(*context, {.resource = "authorization",
+                    .action = "created",
+                    .data = {{"id", made.authorization.id},
+                             {"key", made.authorization.key},
+                             {"description", made.authorization.description},
+                             {"message", fmt::format("Signed in to the dashboard as key {}",
+                                                     made.authorization.key)}}});
+  return made;
+}
+
+Expected<void> sign_out(const Layout& layout, const Config& config, std::string_view session) {
+  auto authorizations = TRY(slipway::list_authorizations(layout));
+  auto now = std::chrono::system_clock::now();
+  auto found = match_token(authorizations, session, now, TokenUse::session);
+  auto context = token_context(layout, config, authorizations, session, TokenUse::session);
+  if (!found || !context) {
+    return {};
+  }
+  auto revoked = slipway::revoke_authorization(layout, found->id);
+  if (!revoked && revoked.error().kind != ErrorKind::not_found) {
+    return std::unexpected(revoked.error());
+  }
+  record(*context,
+         {.resource = "authorization",
+          .action = "revoked",
+          .data = {{"id", found->id},
+                   {"key", found->key},
+                   {"message", fmt::format("Signed out of the dashboard as key {}", found->key)}}});
+  return {};
 }
 
 } // namespace slipway::ops

@@ -32,9 +32,19 @@ Expected<Authorization> revoke_authorization(const Context& context, const std::
 inline constexpr std::string_view k_invalid_credentials = "Invalid credentials provided.";
 
 // The context of the key whose unexpired token `token` is, among `authorizations` (read by the
-// caller, which may keep them between requests); the error is k_invalid_credentials.
+// caller, which may keep them between requests), presented as `use`; the error is
+// k_invalid_credentials.
 Expected<Context> token_context(const Layout& layout, const Config& config,
                                 const std::vector<Authorization>& authorizations,
-                                std::string_view token);
+                                std::string_view token, TokenUse use = TokenUse::api);
+
+// Signing in to the dashboard: the API token `token` (valid, and not a session) becomes a
+// session of its key (runtime/authorizations.hpp's create_session), recorded as its key's act.
+// The error is k_invalid_credentials whatever was wrong with the token.
+Expected<NewAuthorization> sign_in(const Layout& layout, const Config& config,
+                                   std::string_view token);
+
+// Signing out: the session whose token is `session` ends. Nothing to end is no error.
+Expected<void> sign_out(const Layout& layout, const Config& config, std::string_view session);
 
 } // namespace slipway::ops

@@ -368,9 +368,6 @@ std::optional<std::pair<int, std::string>> live_commit(const Layout& layout,
   return std::pair((*live)->version, (*live)->commit);
 }
 
-// How many commits a pipelines:info line counts before it says "at least".
-constexpr std::size_t k_counted_commits = 100;
-
 StageDiff diff_against(const Context& context, const std::string& app,
                        const PipelineMember& upstream, std::size_t limit) {
   StageDiff diff{.upstream_app = upstream.app};
@@ -454,7 +451,8 @@ Expected<PipelineInfo> pipeline_info(const Context& context, const std::string& 
   return out;
 }
 
-Expected<std::vector<StageDiff>> pipeline_diff(const Context& context, const std::string& app) {
+Expected<std::vector<StageDiff>> pipeline_diff(const Context& context, const std::string& app,
+                                               std::size_t limit) {
   TRY(authorize(context, "pipelines:diff", app));
   auto member = TRY(require_member(context, app));
   auto upstream = upstream_of(member.coupling.stage);
@@ -471,7 +469,7 @@ Expected<std::vector<StageDiff>> pipeline_diff(const Context& context, const std
   }
   std::vector<StageDiff> diffs;
   for (const auto& source : sources) {
-    diffs.push_back(diff_against(context, app, source, 0));
+    diffs.push_back(diff_against(context, app, source, limit));
   }
   return diffs;
 }

@@ -115,7 +115,12 @@ struct StageDiff {
   std::vector<DiffCommit> commits;
   std::string problem; // not empty: they could not be compared, and why
 };
-Expected<std::vector<StageDiff>> pipeline_diff(const Context& context, const std::string& app);
+// How many commits a pipelines:info line (and the board) counts before it says "at least".
+inline constexpr std::size_t k_counted_commits = 100;
+
+// `limit`: the most commits each diff lists (0: all).
+Expected<std::vector<StageDiff>> pipeline_diff(const Context& context, const std::string& app,
+                                               std::size_t limit = 0);
 
 struct Promote {
   std::string app;             // the source

@@ -33,6 +33,16 @@ Expected<void> validate_app_name(std::string_view name) {
   return validate_name(name, "app", k_max_app_name);
 }
 
+Expected<void> validate_new_app_name(std::string_view name) {
+  TRY(validate_app_name(name));
+  if (name == "dashboard") {
+    return usage_error("the app name '{}' is the server's own (its host is the dashboard's); "
+                       "choose another",
+                       name);
+  }
+  return {};
+}
+
 Expected<void> validate_pipeline_name(std::string_view name) {
   return validate_name(name, "pipeline", k_max_pipeline_name);
 }

@@ -14,6 +14,10 @@ inline constexpr std::size_t k_max_pipeline_name = 30;
 
 Expected<void> validate_app_name(std::string_view name);
 
+// A name a new app may take: a valid one that the server does not keep for itself ("dashboard":
+// dashboard.DOMAIN is the dashboard's).
+Expected<void> validate_new_app_name(std::string_view name);
+
 // Pipelines are named as apps are (they share no namespace with them).
 Expected<void> validate_pipeline_name(std::string_view name);
 

@@ -37,7 +37,7 @@ std::string app_url(const Config& config, std::string_view app) {
 }
 
 Expected<void> create_app(const Layout& layout, const std::string& name) {
-  TRY(validate_app_name(name));
+  TRY(validate_new_app_name(name));
   std::error_code ec;
   fs::create_directories(layout.apps_dir(), ec);
   if (::mkdir(layout.app_dir(name).c_str(), 0755) != 0) {

@@ -46,15 +46,19 @@ Expected<std::vector<Authorization>> read_authorizations(const Layout& layout) {
       auto hash = (*entry)["token_sha256"].value_exact<std::string>();
       const toml::node* expires = entry->get("expires_at");
       auto expires_at = expires ? expires->value_exact<toml::date_time>() : std::nullopt;
+      const toml::node* parent = entry->get("session_of");
+      auto session_of = parent ? parent->value_exact<std::string>() : std::nullopt;
       if (!id || !is_uuid(*id) || !key || !validate_key_name(*key) || !description || !created ||
-          !hash || !is_hex_digest(*hash) || (expires && !expires_at)) {
+          !hash || !is_hex_digest(*hash) || (expires && !expires_at) ||
+          (parent && (!session_of || !is_uuid(*session_of)))) {
         return fail("{}: authorization {} is malformed", origin, i + 1);
       }
       Authorization authorization{.id = *id,
                                   .key = *key,
                                   .description = *description,
                                   .created_at = from_toml_time(*created),
-                                  .token_hash = *hash};
+                                  .token_hash = *hash,
+                                  .session_of = session_of.value_or("")};
       if (expires_at) {
         authorization.expires_at = from_toml_time(*expires_at);
       }
@@ -77,6 +81,9 @@ Expected<void> write_authorizations(const Layout& layout,
                       {"token_sha256", authorization.token_hash}};
     if (authorization.expires_at) {
       entry.insert("expires_at", to_toml_time(*authorization.expires_at));
+    }
+    if (!authorization.session_of.empty()) {
+      entry.insert("session_of", authorization.session_of);
     }
     entries.push_back(std::move(entry));
   }
@@ -112,6 +119,32 @@ rewrite(const Layout& layout, const std::function<bool(const Authorization&)>& d
   return removed;
 }
 
+// Adds `authorization` (all but its id and hash, which are made here) with a new token.
+Expected<NewAuthorization> add_authorization(const Layout& layout, Authorization authorization) {
+  auto lock = TRY(lock_authorizations(layout));
+  auto all = TRY(read_authorizations(layout));
+  auto now = std::chrono::system_clock::now();
+  // Sessions go when they expire (they are not listed as expired for a day, as tokens are).
+  std::erase_if(all, [&](const Authorization& other) {
+    return other.expired(other.session_of.empty() ? now - std::chrono::hours(24) : now);
+  });
+  auto of_key = std::ranges::count_if(all, [&](const Authorization& other) {
+    return other.key == authorization.key && !other.expired(now);
+  });
+  if (static_cast<std::size_t>(of_key) >= k_max_authorizations_per_key) {
+    return fail("key '{}' has {} tokens already; revoke one first (authorizations:revoke ID)",
+                authorization.key, of_key);
+  }
+  NewAuthorization made;
+  made.token = std::string(k_token_prefix) + TRY(random_hex(32));
+  authorization.id = TRY(random_uuid());
+  authorization.token_hash = sha256_hex(made.token);
+  made.authorization = std::move(authorization);
+  all.push_back(made.authorization);
+  TRY(write_authorizations(layout, all));
+  return made;
+}
+
 } // namespace
 
 Expected<std::vector<Authorization>> list_authorizations(const Layout& layout) {
@@ -129,39 +162,42 @@ Expected<NewAuthorization> create_authorization(const Layout& layout, const std:
   if (expires_in && (expires_in->count() <= 0 || *expires_in > std::chrono::years(10))) {
     return usage_error("--expires-in is a number of seconds, from 1 to 10 years' worth");
   }
-  auto lock = TRY(lock_authorizations(layout));
-  auto all = TRY(read_authorizations(layout));
-  auto now = std::chrono::system_clock::now();
-  auto of_key = std::ranges::count_if(all, [&](const Authorization& authorization) {
-    return authorization.key == key && !authorization.expired(now);
-  });
-  if (static_cast<std::size_t>(of_key) >= k_max_authorizations_per_key) {
-    return fail("key '{}' has {} tokens already; revoke one first (authorizations:revoke ID)", key,
-                of_key);
-  }
-  NewAuthorization made;
-  made.token = std::string(k_token_prefix) + TRY(random_hex(32));
-  made.authorization = {.id = TRY(random_uuid()),
-                        .key = key,
-                        .description = description,
-                        .created_at = std::chrono::time_point_cast<std::chrono::seconds>(now),
-                        .token_hash = sha256_hex(made.token)};
+  auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  std::optional<TimePoint> expires_at;
   if (expires_in) {
-    made.authorization.expires_at = made.authorization.created_at + *expires_in;
+    expires_at = now + *expires_in;
   }
-  all.push_back(made.authorization);
-  TRY(write_authorizations(layout, all));
-  return made;
+  return add_authorization(
+      layout,
+      {.key = key, .description = description, .created_at = now, .expires_at = expires_at});
+}
+
+Expected<NewAuthorization> create_session(const Layout& layout, const Authorization& parent) {
+  if (!parent.session_of.empty()) {
+    return fail("a dashboard session cannot sign in again; sign in with an API token");
+  }
+  auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  TimePoint expires_at = now + k_session_lifetime;
+  if (parent.expires_at) {
+    expires_at = std::min(expires_at, *parent.expires_at);
+  }
+  return add_authorization(layout, {.key = parent.key,
+                                    .description = "dashboard session",
+                                    .created_at = now,
+                                    .expires_at = expires_at,
+                                    .session_of = parent.id});
 }
 
 Expected<Authorization> revoke_authorization(const Layout& layout, const std::string& id) {
   auto lock = TRY(lock_authorizations(layout));
-  auto removed = TRY(
-      rewrite(layout, [&](const Authorization& authorization) { return authorization.id == id; }));
-  if (removed.empty()) {
+  auto removed = TRY(rewrite(layout, [&](const Authorization& authorization) {
+    return authorization.id == id || authorization.session_of == id;
+  }));
+  auto found = std::ranges::find(removed, id, &Authorization::id);
+  if (found == removed.end()) {
     return fail_as(ErrorKind::not_found, "no authorization has the id '{}'", id.substr(0, 64));
   }
-  return removed.front();
+  return *found;
 }
 
 Expected<void> revoke_authorizations_of(const Layout& layout, const std::string& key) {
@@ -172,7 +208,7 @@ Expected<void> revoke_authorizations_of(const Layout& layout, const std::string&
 }
 
 std::optional<Authorization> match_token(const std::vector<Authorization>& authorizations,
-                                         std::string_view token, TimePoint now) {
+                                         std::string_view token, TimePoint now, TokenUse use) {
   std::string hash = sha256_hex(token);
   const Authorization* found = nullptr;
   for (const auto& authorization : authorizations) {
@@ -182,8 +218,14 @@ std::optional<Authorization> match_token(const std::vector<Authorization>& autho
       found = &authorization;
     }
   }
-  if (!found || found->expired(now)) {
+  if (!found || found->expired(now) || found->session_of.empty() != (use == TokenUse::api)) {
     return std::nullopt;
+  }
+  if (use == TokenUse::session) {
+    auto parent = std::ranges::find(authorizations, found->session_of, &Authorization::id);
+    if (parent == authorizations.end() || parent->expired(now)) {
+      return std::nullopt;
+    }
   }
   return *found;
 }

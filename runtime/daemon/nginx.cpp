@@ -21,6 +21,15 @@ namespace {
 
 constexpr milliseconds k_router_timeout{10000};
 constexpr milliseconds k_probe_timeout{2000};
+
+// Where the Platform API listens, as its service wrote it ("" when it does not).
+std::string api_address(const Layout& layout) {
+  auto text = read_file(layout.api_address_file());
+  if (!text) {
+    return "";
+  }
+  return text->substr(0, text->find_last_not_of("\n \t") + 1);
+}
 constexpr milliseconds k_min_delay{200};
 constexpr milliseconds k_max_delay{5000};
 
@@ -119,8 +128,9 @@ awaitable<Expected<void>> Nginx::start() {
     fs::create_directories(m_files.prefix / dir, ec);
   }
   long generation = ++m_generation;
-  if (auto written = write_file_atomic(
-          m_files.config(), nginx_config(m_context.config, m_files, m_routes(), generation));
+  if (auto written = write_file_atomic(m_files.config(),
+                                       nginx_config(m_context.config, m_files, m_routes(),
+                                                    generation, api_address(m_context.layout)));
       !written) {
     co_return written;
   }
@@ -248,8 +258,9 @@ awaitable<Expected<void>> Nginx::wait_generation(long generation) {
 
 awaitable<Expected<void>> Nginx::update() {
   long generation = ++m_generation;
-  if (auto written = write_file_atomic(
-          m_files.config(), nginx_config(m_context.config, m_files, m_routes(), generation));
+  if (auto written = write_file_atomic(m_files.config(),
+                                       nginx_config(m_context.config, m_files, m_routes(),
+                                                    generation, api_address(m_context.layout)));
       !written) {
     co_return written;
   }

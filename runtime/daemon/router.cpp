@@ -1,5 +1,7 @@
 #include "runtime/daemon/router.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <set>
 
 #include <fmt/format.h>
@@ -27,7 +29,8 @@ const std::string_view k_maintenance_page =
 )";
 
 std::string nginx_config(const Config& config, const RouterFiles& files,
-                         const std::vector<Route>& routes, long generation) {
+                         const std::vector<Route>& routes, long generation,
+                         const std::string& dashboard) {
   const std::string prefix = files.prefix.string();
   const std::string listen =
       fmt::format("{}:{}", config.server.http_address, config.server.http_port);
@@ -90,6 +93,20 @@ http {{
       fmt::arg("prefix", prefix), fmt::arg("listen", listen), fmt::arg("generation", generation),
       fmt::arg("grace",
                std::max<long>(1, static_cast<long>(config.runtime.stop_grace.count() / 1000))));
+  bool dashboard_ok =
+      !dashboard.empty() && dashboard.size() < 64 && std::ranges::all_of(dashboard, [](char c) {
+        return std::isxdigit(static_cast<unsigned char>(c)) || c == '.' || c == ':' || c == '[' ||
+               c == ']';
+      });
+  if (dashboard_ok && !config.server.domain.empty()) {
+    // The app called `dashboard` cannot be made (runtime/app_name.hpp), so nothing else claims
+    // this name. Server-sent events pass unbuffered, and may stay open for long.
+    out +=
+        fmt::format("\n  server {{\n    listen {};\n    server_name dashboard.{};\n"
+                    "    location / {{\n      proxy_pass http://{};\n      proxy_buffering off;\n"
+                    "      proxy_read_timeout 1h;\n    }}\n  }}\n",
+                    listen, config.server.domain, dashboard);
+  }
   // A host name goes to one app only, or nginx refuses the whole configuration: every
   // app's own APP.DOMAIN first, then added domains in order, never one under the server's
   // domain nor a wildcard that would match one (those belong to the app of that name). A

@@ -3,8 +3,8 @@
 // [server].http_address:http_port (a wildcard domain as nginx's `*.example.com`, which a
 // name another app added exactly overrides), proxying to an upstream of its healthy web
 // processes, a plain 503 when it has none, or a 503 maintenance page while its maintenance
-// mode is on. A control server on a unix socket reports the
-// configuration's generation, so the daemon knows when a reload has taken effect.
+// mode is on; and dashboard.DOMAIN, proxied to the Platform API. A control server on a unix socket
+// reports the configuration's generation, so the daemon knows when a reload has taken effect.
 #pragma once
 
 #include <filesystem>
@@ -36,7 +36,11 @@ struct RouterFiles {
 // The HTML page every request to an app in maintenance mode gets, with status 503.
 extern const std::string_view k_maintenance_page;
 
+// `dashboard`: where the Platform API listens (ROOT/run/api.address, "HOST:PORT"), which nginx
+// then serves at dashboard.DOMAIN (the dashboard and the API, with the event stream unbuffered);
+// empty: no such server.
 std::string nginx_config(const Config& config, const RouterFiles& files,
-                         const std::vector<Route>& routes, long generation);
+                         const std::vector<Route>& routes, long generation,
+                         const std::string& dashboard = "");
 
 } // namespace slipway::daemon

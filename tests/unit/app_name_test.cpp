@@ -105,3 +105,13 @@ TEST_CASE("a 10 KB name is refused with a shortened quote", "[app_name]") {
   CHECK(contains(error.message, "'" + std::string(70, 'a') + "...'"));
   CHECK(error.message.size() < 200);
 }
+
+TEST_CASE("a new app may not take the name the server keeps for its dashboard", "[app_name]") {
+  CHECK(validate_app_name("dashboard"));
+  auto refused = validate_new_app_name("dashboard");
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().kind == ErrorKind::usage);
+  CHECK(refused.error().message.find("dashboard") != std::string::npos);
+  CHECK(validate_new_app_name("dashboard-app"));
+  CHECK_FALSE(validate_new_app_name("Dashboard"));
+}

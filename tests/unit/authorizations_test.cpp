@@ -72,6 +72,68 @@ TEST_CASE("a token expires, and goes with its key", "[authorizations]") {
   CHECK(list_authorizations(f.layout)->empty());
 }
 
+TEST_CASE("a dashboard session is a token of its own, accepted only as a session, that ends with "
+          "the token it was signed in with",
+          "[authorizations]") {
+  Fixture f;
+  auto token = create_authorization(f.layout, "alice", "laptop", std::chrono::hours(2));
+  REQUIRE(token);
+  auto session = create_session(f.layout, token->authorization);
+  REQUIRE(session);
+  CHECK(session->token != token->token);
+  CHECK(session->authorization.key == "alice");
+  CHECK(session->authorization.session_of == token->authorization.id);
+  CHECK(session->authorization.description == "dashboard session");
+  // It lasts no longer than the token, and no longer than k_session_lifetime.
+  REQUIRE(session->authorization.expires_at);
+  CHECK(*session->authorization.expires_at <= *token->authorization.expires_at);
+  auto lasting = create_authorization(f.layout, "alice", "", std::nullopt);
+  REQUIRE(lasting);
+  auto long_session = create_session(f.layout, lasting->authorization);
+  REQUIRE(long_session);
+  CHECK(*long_session->authorization.expires_at <=
+        std::chrono::system_clock::now() + k_session_lifetime);
+  // A session signs in no other session.
+  CHECK_FALSE(create_session(f.layout, session->authorization));
+
+  auto all = *list_authorizations(f.layout);
+  auto now = std::chrono::system_clock::now();
+  CHECK(match_token(all, session->token, now, TokenUse::session));
+  CHECK_FALSE(match_token(all, session->token, now, TokenUse::api));
+  CHECK_FALSE(match_token(all, token->token, now, TokenUse::session));
+  CHECK(match_token(all, token->token, now, TokenUse::api));
+  // Kept across a read and write of the file.
+  auto again = *list_authorizations(f.layout);
+  auto found = std::ranges::find(again, session->authorization.id, &Authorization::id);
+  REQUIRE(found != again.end());
+  CHECK(found->session_of == token->authorization.id);
+
+  // Without its token (revoked, or missing from the list), the session is no more.
+  auto without = all;
+  std::erase_if(without, [&](const Authorization& a) { return a.id == token->authorization.id; });
+  CHECK_FALSE(match_token(without, session->token, now, TokenUse::session));
+  REQUIRE(revoke_authorization(f.layout, token->authorization.id));
+  auto left = *list_authorizations(f.layout);
+  CHECK(std::ranges::none_of(
+      left, [&](const Authorization& a) { return a.id == session->authorization.id; }));
+  CHECK(std::ranges::any_of(
+      left, [&](const Authorization& a) { return a.id == long_session->authorization.id; }));
+}
+
+TEST_CASE("a malformed session_of in the authorizations file is an error that names it",
+          "[authorizations]") {
+  Fixture f;
+  REQUIRE(create_authorization(f.layout, "alice", "", std::nullopt));
+  std::string text = read_text(f.layout.authorizations_file());
+  auto at = text.find("token_sha256");
+  REQUIRE(at != std::string::npos);
+  text.insert(at, "session_of = 'not-a-uuid'\n");
+  write_file(f.layout.authorizations_file(), text, 0600);
+  auto listed = list_authorizations(f.layout);
+  REQUIRE_FALSE(listed);
+  CHECK(contains(listed.error().message, "authorization 1 is malformed"));
+}
+
 TEST_CASE("what a token is made with is checked", "[authorizations]") {
   Fixture f;
   CHECK_FALSE(create_authorization(f.layout, "carol", "", std::nullopt)); // no such key

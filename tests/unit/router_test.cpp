@@ -29,6 +29,23 @@ TEST_CASE("each app gets a server for its hosts and an upstream of its web proce
   CHECK(contains(text, "return 503 \"idle has no web processes running\\n\";"));
 }
 
+TEST_CASE("the dashboard is served at dashboard.DOMAIN from the Platform API's address, and only "
+          "from an address that is one",
+          "[router]") {
+  Config config;
+  config.server.http_address = "127.0.0.1";
+  config.server.http_port = 18080;
+  config.server.domain = "example.com";
+  RouterFiles files{.prefix = "/srv/slipway/run/nginx"};
+  std::string text = nginx_config(config, files, {}, 1, "127.0.0.1:5000");
+  CHECK(contains(text, "server_name dashboard.example.com;"));
+  CHECK(contains(text, "proxy_pass http://127.0.0.1:5000;"));
+  CHECK(contains(text, "proxy_buffering off;"));
+  CHECK_FALSE(contains(nginx_config(config, files, {}, 1, ""), "dashboard."));
+  CHECK_FALSE(contains(nginx_config(config, files, {}, 1, "127.0.0.1:5000; evil"), "dashboard."));
+  CHECK_FALSE(contains(nginx_config(config, files, {}, 1, "x.com:80"), "dashboard."));
+}
+
 TEST_CASE("the generated configuration is one nginx accepts", "[router]") {
   TempDir dir;
   Config config;
@@ -42,7 +59,7 @@ TEST_CASE("the generated configuration is one nginx accepts", "[router]") {
              nginx_config(config, files,
                           {{.app = "demo", .hosts = {"demo.localhost"}, .ports = {20001}},
                            {.app = "idle-app", .hosts = {"idle-app.localhost"}, .ports = {}}},
-                          1));
+                          1, "127.0.0.1:5000"));
   auto checked = run_program({"/usr/sbin/nginx", "-t", "-p", dir.path().string(), "-c",
                               files.config().string(), "-e", files.error_log().string()});
   INFO(checked.output);
