@@ -150,6 +150,15 @@ try {
     log(`production runs v${prod.version}, promoted from staging's v${staging.version}`);
   });
 
+  await step("a crashing process shows on the open board as a red badge, without a reload", async () => {
+    const scaled = await apiAs(env.ALICE, "PATCH", "/apps/shop-staging/formation/worker", { quantity: 1 });
+    assert.equal(scaled.status, 200);
+    const badge = card("shop-staging").locator(".badge.bad", { hasText: "crashed" });
+    await badge.waitFor({ timeout: 20000 });
+    assert.ok(await card("shop-staging").evaluate((node) => node.classList.contains("failing")));
+    assert.ok(await page.evaluate(() => window.notReloaded === true), "the page was not reloaded");
+  });
+
   await step("screenshot and accessibility of the board", async () => {
     await page.screenshot({ path: path.join(ARTIFACTS, "board.png"), fullPage: true });
     await accessible("the board");
@@ -170,10 +179,23 @@ try {
     await review.waitFor({ state: "detached", timeout: 60000 });
   });
 
-  await step("the app page rolls back, and shows config names with values hidden", async () => {
+  await step("the app page scales, restarts and rolls back, and shows config names with values hidden", async () => {
     await page.getByRole("link", { name: "shop-staging", exact: true }).click();
     await page.waitForURL(BASE + "/app/shop-staging");
     await page.locator("body[data-ready=true]").waitFor();
+    // The crashing worker is there; scaling it to 0 from the page stops it.
+    const processes = page.locator("#processes-section");
+    await processes.locator(".state.crashed", { hasText: "worker.1" }).waitFor({ timeout: 20000 });
+    await processes.getByLabel("worker processes").fill("0");
+    await processes.getByRole("button", { name: "Scale worker" }).click();
+    await processes.getByText("Scaled worker to 0.").waitFor({ timeout: 20000 });
+    await processes.locator(".state", { hasText: "worker.1" }).waitFor({ state: "detached", timeout: 20000 });
+    const formation = (await apiAs(env.ALICE, "GET", "/apps/shop-staging/formation/worker")).json;
+    assert.equal(formation.quantity, 0);
+    const web = await processes.locator(".state", { hasText: "web.1" }).innerText();
+    await processes.getByRole("button", { name: "Restart all" }).click();
+    await processes.getByText("Restarting every process.").waitFor({ timeout: 20000 });
+    log(`restarted: ${web}`);
     const live = await liveRelease("shop-staging");
     const releases = (await apiAs(env.ALICE, "GET", "/apps/shop-staging/releases")).json;
     const target = releases.filter((r) => !r.current && r.eligible_for_rollback).pop();

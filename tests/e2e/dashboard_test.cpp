@@ -42,6 +42,11 @@ TEST_CASE("the dashboard in a browser: sign in, a push shows live, promote, roll
   ApiServer api;
   Server& server = api.server;
   server.create("shop-staging", fixture("apps/stage"));
+  // A worker that crashes as soon as it starts, for the board's red badge (scaled up later).
+  server.write("shop-staging", "Procfile",
+               "web: python3 server.py\nrelease: python3 release.py\n"
+               "worker: sh -c 'echo starting and failing; exit 3'\n");
+  server.commit("shop-staging", "a worker that fails");
   REQUIRE(server.slipway({"config:set", "-a", "shop-staging", "STAGE_NAME=staging"}).ok());
   auto pushed = server.push("shop-staging");
   INFO(pushed.output);
