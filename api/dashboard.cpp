@@ -191,7 +191,12 @@ std::optional<Response> dashboard_front(const DashboardFront& front, const Reque
     }
     return std::nullopt; // GET: a route, with the session's context
   }
-  if (method != http::verb::get && method != http::verb::head) {
+  // An API client (a token, or Heroku's media type) asking for these paths gets the API's
+  // answer (a 404 in its JSON), not a page.
+  if ((method != http::verb::get && method != http::verb::head) ||
+      !request[http::field::authorization].empty() ||
+      to_std(request[http::field::accept]).find("application/vnd.heroku+json") !=
+          std::string_view::npos) {
     return std::nullopt;
   }
   if (path == "/signin") {

@@ -149,47 +149,42 @@ Expected<Response> events(Call& call) {
                         const StreamWriter& write, const std::atomic<bool>& stop) {
     std::mutex mutex; // the writer is used by this thread and the heartbeat's
     std::condition_variable wake;
-    std::atomic<bool> done = false;
+    std::atomic<bool> done = false; // the client went, or the server is stopping
     auto send = [&](std::string_view text) {
       std::lock_guard lock(mutex);
-      if (done || !write(text)) {
+      if (!done && !write(text)) {
         done = true;
       }
-      return !done;
     };
-    if (!send("retry: 1000\n: connected\n\n")) {
-      return;
-    }
+    send("retry: 1000\n: connected\n\n");
+    // Says it is alive every k_heartbeat (a client gone is noticed then), and ends the stream
+    // when the server stops.
     std::thread heartbeat([&] {
+      auto next = std::chrono::steady_clock::now() + k_heartbeat;
       std::unique_lock lock(mutex);
-      while (!done && !stop) {
-        if (!wake.wait_for(lock, k_heartbeat, [&] { return done || stop; }) &&
-            !write(": alive\n\n")) {
+      while (!done) {
+        wake.wait_for(lock, std::chrono::milliseconds(100));
+        if (stop) {
           done = true;
+        } else if (!done && std::chrono::steady_clock::now() >= next) {
+          done = !write(": alive\n\n");
+          next = std::chrono::steady_clock::now() + k_heartbeat;
         }
       }
     });
-    std::atomic<bool> ended = false;
-    std::thread watcher([&] { // ends the follow when the client goes or the server stops
-      while (!done && !stop) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-      ended = true;
-    });
-    auto followed = ops::follow_events(
+    // Returns once `done` is set; an error (the key lost its rights since) ends the stream.
+    (void)ops::follow_events(
         context, {.count = 0}, after,
         [&](const Event& event) {
           send(fmt::format("id: {}\ndata: {}\n\n", event.id, event_json(event).dump()));
         },
-        [](const std::string&) {}, ended);
+        [](const std::string&) {}, done);
     {
       std::lock_guard lock(mutex);
       done = true;
     }
     wake.notify_all();
     heartbeat.join();
-    watcher.join();
-    (void)followed;
   };
   return response;
 }

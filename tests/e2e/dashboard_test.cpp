@@ -8,6 +8,9 @@ namespace slipway::test {
 
 namespace {
 
+// What a browser asks for a page with (an API client's Accept gets the API's answers).
+const std::string k_html = "Accept: text/html";
+
 // The session cookie's value in a response's Set-Cookie, or "".
 std::string session_of(const ApiResponse& response) {
   std::string cookie = response.header("set-cookie");
@@ -96,21 +99,21 @@ TEST_CASE("dashboard sessions: a cookie and not a token, CSRF and origin checked
   REQUIRE(api.server.slipway({"apps:create", "mine"}).ok());
 
   // Pages and assets: an unsigned visitor is sent to sign in; no asset is an HTML page.
-  auto board = api.request("GET", "/", "", "", {"Accept: text/html"});
+  auto board = api.request("GET", "/", "", "", {k_html});
   CHECK(board.status == 303);
   CHECK(board.header("location") == "/signin");
-  auto signin = api.request("GET", "/signin", "", "", {"Accept: text/html"});
+  auto signin = api.request("GET", "/signin", "", "", {k_html});
   CHECK(signin.status == 200);
   CHECK(contains(signin.header("content-security-policy"), "script-src 'self'"));
   CHECK(contains(signin.header("x-frame-options"), "DENY"));
-  auto script = api.request("GET", "/assets/dashboard.js", "");
+  auto script = api.request("GET", "/assets/dashboard.js", "", "", {k_html});
   CHECK(script.status == 200);
   CHECK(contains(script.header("content-type"), "text/javascript"));
   auto again = api.request("GET", "/assets/dashboard.js", "", "",
-                           {"If-None-Match: " + script.header("etag")});
+                           {k_html, "If-None-Match: " + script.header("etag")});
   CHECK(again.status == 304);
-  CHECK(api.request("GET", "/assets/index.html", "").status == 404);
-  auto climbing = api.request("GET", "/assets/..%2fplatform.cpp", "");
+  CHECK(api.request("GET", "/assets/index.html", "", "", {k_html}).status == 404);
+  auto climbing = api.request("GET", "/assets/..%2fplatform.cpp", "", "", {k_html});
   CHECK((climbing.status == 400 || climbing.status == 404));
 
   // Signing in: a bad token, a form post (not JSON), and a page of another origin are refused.
@@ -129,7 +132,7 @@ TEST_CASE("dashboard sessions: a cookie and not a token, CSRF and origin checked
   CHECK(signed_in.status == 200);
   CHECK(signed_in.json()["user"] == "alice");
   CHECK(signed_in.json()["csrf"] == alice.csrf);
-  CHECK(api.request("GET", "/", "", "", {cookie}).status == 200);
+  CHECK(api.request("GET", "/", "", "", {k_html, cookie}).status == 200);
   // The session is listed with the key's tokens, and the token never becomes a cookie.
   auto tokens = api.server.slipway({"authorizations", "--json"});
   CHECK(contains(tokens.output, "dashboard session"));
@@ -176,7 +179,7 @@ TEST_CASE("dashboard sessions: a cookie and not a token, CSRF and origin checked
   CHECK(out.status == 200);
   CHECK(contains(out.header("set-cookie"), "Max-Age=0"));
   CHECK(api.request("GET", "/dashboard/session", "", "", {cookie}).status == 401);
-  CHECK(api.request("GET", "/", "", "", {cookie}).status == 303);
+  CHECK(api.request("GET", "/", "", "", {k_html, cookie}).status == 303);
 
   // Revoking the token ends the sessions signed in with it.
   std::string other_cookie = "Cookie: slipway_session=" + other.cookie;
@@ -210,9 +213,13 @@ TEST_CASE("the dashboard's event stream carries only the events of the reader's 
   auto apps = board.json()["apps"];
   REQUIRE(apps.size() == 1);
   CHECK(apps[0]["app"] == "mine");
-  CHECK(api.request("GET", "/app/theirs", "", "", {cookie}).status == 404);
-  CHECK(api.request("GET", "/app/nothing-here", "", "", {cookie}).status == 404);
-  CHECK(api.request("GET", "/app/mine", "", "", {cookie}).status == 200);
+  CHECK(api.request("GET", "/app/theirs", "", "", {k_html, cookie}).status == 404);
+  CHECK(api.request("GET", "/app/nothing-here", "", "", {k_html, cookie}).status == 404);
+  CHECK(api.request("GET", "/app/mine", "", "", {k_html, cookie}).status == 200);
+  // An API client asking for the same paths gets the API's answer.
+  auto as_api = api.request("GET", "/", api.bob);
+  CHECK(as_api.status == 404);
+  CHECK(as_api.json()["id"] == "not_found");
   CHECK(api.request("GET", "/dashboard/activity?app=theirs", "", "", {cookie}).status == 403);
 
   // The stream, read for 3 s while both apps change.
