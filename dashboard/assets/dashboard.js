@@ -132,6 +132,12 @@ async function act(button, key, action) {
   }
 }
 
+// A button that runs `action` (act's), its outcome in the status line of `key`.
+function actionButton(label, key, action, props) {
+  const button = h("button", Object.assign({ type: "button", class: "secondary", onclick: () => act(button, key, action) }, props), label);
+  return button;
+}
+
 // Re-renders after an event, at most every 150 ms however many come.
 function scheduleRefresh(reason) {
   if (state.refresh) return;
@@ -184,24 +190,19 @@ function promoteControls(card, pipeline) {
     card.promote_to.map((target) => {
       const key = `promote ${card.app} ${target.app}`;
       const label = `Promote to ${target.app}`;
-      const button = h(
-        "button",
-        {
-          type: "button",
-          class: "secondary",
-          dataset: { promote: `${card.app}>${target.app}` },
-          onclick: () =>
-            act(button, key, async () => {
-              const made = await api("POST", "/pipeline-promotions", {
-                pipeline: { id: pipeline.id },
-                source: { app: { id: card.id } },
-                targets: [{ app: { name: target.app } }],
-              });
-              const result = await waitPromotion(made.id);
-              return `Promoted ${card.app} to ${target.app}: ${result}`;
-            }),
-        },
+      const button = actionButton(
         label,
+        key,
+        async () => {
+          const made = await api("POST", "/pipeline-promotions", {
+            pipeline: { id: pipeline.id },
+            source: { app: { id: card.id } },
+            targets: [{ app: { name: target.app } }],
+          });
+          const result = await waitPromotion(made.id);
+          return `Promoted ${card.app} to ${target.app}: ${result}`;
+        },
+        { dataset: { promote: `${card.app}>${target.app}` } },
       );
       let diff;
       if (target.problem) diff = h("p", { class: "muted" }, target.problem);
@@ -368,20 +369,10 @@ async function releasesSection(app, slot) {
     let action = "";
     if (r.current) action = h("span", { class: "badge ok" }, "live");
     else if (r.eligible_for_rollback) {
-      const button = h(
-        "button",
-        {
-          type: "button",
-          class: "secondary",
-          onclick: () =>
-            act(button, key, async () => {
-              const made = await api("POST", `/apps/${enc(app)}/releases`, { release: r.id });
-              return `Rolled back to v${r.version}: v${made.version} is live.`;
-            }),
-        },
-        `Roll back to v${r.version}`,
-      );
-      action = button;
+      action = actionButton(`Roll back to v${r.version}`, key, async () => {
+        const made = await api("POST", `/apps/${enc(app)}/releases`, { release: r.id });
+        return `Rolled back to v${r.version}: v${made.version} is live.`;
+      });
     }
     return h("tr", { dataset: { version: r.version } }, h("td", {}, `v${r.version}`), h("td", {}, r.description), h("td", {}, r.user ? r.user.email : ""), h("td", {}, when(r.created_at)), h("td", {}, r.status === "succeeded" ? "" : r.status), h("td", {}, action));
   });
@@ -469,35 +460,17 @@ async function processesSection(app, slot) {
   const key = `processes ${app}`;
   const scaleRows = formation.map((f) => {
     const input = h("input", { type: "number", min: "0", max: "100", value: f.quantity, id: `scale-${f.type}`, "aria-label": `${f.type} processes`, class: "quantity" });
-    const button = h(
-      "button",
-      {
-        type: "button",
-        class: "secondary",
-        onclick: () =>
-          act(button, key, async () => {
-            const quantity = Number(input.value);
-            await api("PATCH", `/apps/${enc(app)}/formation/${enc(f.type)}`, { quantity });
-            return `Scaled ${f.type} to ${quantity}.`;
-          }),
-      },
-      `Scale ${f.type}`,
-    );
+    const button = actionButton(`Scale ${f.type}`, key, async () => {
+      const quantity = Number(input.value);
+      await api("PATCH", `/apps/${enc(app)}/formation/${enc(f.type)}`, { quantity });
+      return `Scaled ${f.type} to ${quantity}.`;
+    });
     return h("tr", {}, h("th", { scope: "row" }, f.type), h("td", { class: "mono" }, f.command), h("td", {}, h("div", { class: "row" }, input, button)));
   });
-  const restart = h(
-    "button",
-    {
-      type: "button",
-      class: "secondary",
-      onclick: () =>
-        act(restart, key, async () => {
-          await api("DELETE", `/apps/${enc(app)}/dynos`);
-          return "Restarting every process.";
-        }),
-    },
-    "Restart all",
-  );
+  const restart = actionButton("Restart all", key, async () => {
+    await api("DELETE", `/apps/${enc(app)}/dynos`);
+    return "Restarting every process.";
+  });
   const running = Array.isArray(dynos)
     ? dynos.length
       ? h("ul", { class: "processes", "aria-label": "running processes" }, dynos.map((d) => h("li", { class: `state ${d.state}` }, `${d.name} ${d.state} (v${d.release.version})`)))
