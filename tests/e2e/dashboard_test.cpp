@@ -257,6 +257,8 @@ TEST_CASE("nginx serves the dashboard at dashboard.DOMAIN, and no app may take t
           "[dashboard][api]") {
   ApiServer api;
   auto page = http_request(api.server.http_port, "dashboard.localhost", "/signin");
+  INFO(page.body);
+  UNSCOPED_INFO("daemon log:\n" << api.server.daemon.log());
   CHECK(page.status == 200);
   CHECK(contains(page.body, "Sign in"));
   auto api_call = http_request(api.server.http_port, "dashboard.localhost", "/apps");
