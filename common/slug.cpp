@@ -185,14 +185,14 @@ la_ssize_t hashing_read(archive* a, void* context, const void** block) {
   return n;
 }
 
-// Maps a slug entry name to where it goes under `dest`, or says why it may not.
-Expected<fs::path> destination(std::string_view name, const fs::path& dest) {
+// A slug entry's path below ./app/ ("" for ./app/ itself), or why it may not be one.
+Expected<std::string> relative_path(std::string_view name) {
   std::string_view original = name;
   if (name.starts_with("./")) {
     name.remove_prefix(2);
   }
   if (name == "app" || name == "app/") {
-    return dest;
+    return std::string();
   }
   if (!name.starts_with("app/")) {
     return fail("slug entry '{}' is outside ./app/", original);
@@ -207,7 +207,11 @@ Expected<fs::path> destination(std::string_view name, const fs::path& dest) {
       return fail("slug entry '{}' contains '..'", original);
     }
   }
-  return dest / relative;
+  std::string out(name);
+  while (out.ends_with('/')) {
+    out.pop_back();
+  }
+  return out;
 }
 
 } // namespace
@@ -286,19 +290,9 @@ Expected<SlugInfo> pack_slug_into_store(const fs::path& app_dir, const fs::path&
   return slug;
 }
 
-Expected<void> unpack_slug(const fs::path& slug, const fs::path& dest,
-                           std::string_view expected_sha256) {
-  std::error_code ec;
-  fs::create_directories(dest, ec);
-  if (ec) {
-    return fail("cannot create '{}': {}", dest.string(), ec.message());
-  }
-  // Symlink checks apply to every component of the paths written, so the destination
-  // itself is named without symlinks.
-  fs::path root = fs::canonical(dest, ec);
-  if (ec) {
-    return fail("cannot resolve '{}': {}", dest.string(), ec.message());
-  }
+Expected<void>
+read_slug(const fs::path& slug, std::string_view expected_sha256,
+          const std::function<Expected<void>(const SlugMember&, const SlugDataReader&)>& visit) {
   UniqueFd slug_fd(::open(slug.c_str(), O_RDONLY | O_CLOEXEC));
   if (!slug_fd) {
     return fail("cannot read slug '{}': {}", slug.string(), errno_text(errno));
@@ -313,50 +307,39 @@ Expected<void> unpack_slug(const fs::path& slug, const fs::path& dest,
       ARCHIVE_OK) {
     return fail("cannot read slug '{}': {}", slug.string(), archive_message(in.get()));
   }
-  WriteArchive disk(libarchive::archive_write_disk_new());
-  libarchive::archive_write_disk_set_options(
-      disk.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-                      ARCHIVE_EXTRACT_SECURE_NODOTDOT);
   archive_entry* entry = nullptr;
   int rc = ARCHIVE_OK;
   while ((rc = libarchive::archive_read_next_header(in.get(), &entry)) == ARCHIVE_OK) {
     const char* raw_name = libarchive::archive_entry_pathname(entry);
-    std::string name = raw_name ? raw_name : ""; // a copy: the entry's own is replaced below
-    auto target = TRY(destination(name, root));
-    libarchive::archive_entry_copy_pathname(entry, target.c_str());
+    std::string name = raw_name ? raw_name : "";
+    SlugMember member{.relative = TRY(relative_path(name)), .entry = entry};
     libarchive::archive_entry_set_perm(entry, libarchive::archive_entry_perm(entry) & 01777);
     if (const char* link = libarchive::archive_entry_hardlink(entry)) {
-      auto link_target = TRY(destination(link, root));
-      libarchive::archive_entry_copy_hardlink(entry, link_target.c_str());
+      member.hardlink = TRY(relative_path(link));
     } else if (auto type = libarchive::archive_entry_filetype(entry);
                type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) {
       return fail("slug entry '{}' is not a file, directory or symlink", name);
     }
-    if (libarchive::archive_write_header(disk.get(), entry) != ARCHIVE_OK) {
-      return fail("cannot unpack '{}': {}", name, archive_message(disk.get()));
-    }
-    const void* block = nullptr;
-    size_t size = 0;
-    la_int64_t offset = 0;
-    int data_rc = ARCHIVE_OK;
-    while ((data_rc = libarchive::archive_read_data_block(in.get(), &block, &size, &offset)) ==
-           ARCHIVE_OK) {
-      if (libarchive::archive_write_data_block(disk.get(), block, size, offset) != ARCHIVE_OK) {
-        return fail("cannot unpack '{}': {}", name, archive_message(disk.get()));
+    auto read_data =
+        [&](const std::function<Expected<void>(const void*, std::size_t, std::int64_t)>& on_block)
+        -> Expected<void> {
+      const void* block = nullptr;
+      size_t size = 0;
+      la_int64_t offset = 0;
+      int data_rc = ARCHIVE_OK;
+      while ((data_rc = libarchive::archive_read_data_block(in.get(), &block, &size, &offset)) ==
+             ARCHIVE_OK) {
+        TRY(on_block(block, size, offset));
       }
-    }
-    if (data_rc != ARCHIVE_EOF) {
-      return fail("cannot read slug '{}': {}", slug.string(), archive_message(in.get()));
-    }
-    if (libarchive::archive_write_finish_entry(disk.get()) != ARCHIVE_OK) {
-      return fail("cannot unpack '{}': {}", name, archive_message(disk.get()));
-    }
+      if (data_rc != ARCHIVE_EOF) {
+        return fail("cannot read slug '{}': {}", slug.string(), archive_message(in.get()));
+      }
+      return {};
+    };
+    TRY(visit(member, read_data));
   }
   if (rc != ARCHIVE_EOF) {
     return fail("cannot read slug '{}': {}", slug.string(), archive_message(in.get()));
-  }
-  if (libarchive::archive_write_close(disk.get()) != ARCHIVE_OK) {
-    return fail("cannot unpack slug '{}': {}", slug.string(), archive_message(disk.get()));
   }
   if (!expected_sha256.empty()) {
     // What follows the archive's end (padding) counts too: the hash is of the whole file.
@@ -369,6 +352,52 @@ Expected<void> unpack_slug(const fs::path& slug, const fs::path& dest,
                   "recorded {}",
                   slug.filename().string(), actual, expected_sha256);
     }
+  }
+  return {};
+}
+
+Expected<void> unpack_slug(const fs::path& slug, const fs::path& dest,
+                           std::string_view expected_sha256) {
+  std::error_code ec;
+  fs::create_directories(dest, ec);
+  if (ec) {
+    return fail("cannot create '{}': {}", dest.string(), ec.message());
+  }
+  // Symlink checks apply to every component of the paths written, so the destination
+  // itself is named without symlinks.
+  fs::path root = fs::canonical(dest, ec);
+  if (ec) {
+    return fail("cannot resolve '{}': {}", dest.string(), ec.message());
+  }
+  WriteArchive disk(libarchive::archive_write_disk_new());
+  libarchive::archive_write_disk_set_options(
+      disk.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+                      ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+  TRY(read_slug(
+      slug, expected_sha256,
+      [&](const SlugMember& member, const SlugDataReader& read_data) -> Expected<void> {
+        fs::path target = member.relative.empty() ? root : root / member.relative;
+        libarchive::archive_entry_copy_pathname(member.entry, target.c_str());
+        if (!member.hardlink.empty()) {
+          libarchive::archive_entry_copy_hardlink(member.entry, (root / member.hardlink).c_str());
+        }
+        if (libarchive::archive_write_header(disk.get(), member.entry) != ARCHIVE_OK) {
+          return fail("cannot unpack '{}': {}", member.relative, archive_message(disk.get()));
+        }
+        TRY(read_data([&](const void* block, std::size_t size,
+                          std::int64_t offset) -> Expected<void> {
+          if (libarchive::archive_write_data_block(disk.get(), block, size, offset) != ARCHIVE_OK) {
+            return fail("cannot unpack '{}': {}", member.relative, archive_message(disk.get()));
+          }
+          return {};
+        }));
+        if (libarchive::archive_write_finish_entry(disk.get()) != ARCHIVE_OK) {
+          return fail("cannot unpack '{}': {}", member.relative, archive_message(disk.get()));
+        }
+        return {};
+      }));
+  if (libarchive::archive_write_close(disk.get()) != ARCHIVE_OK) {
+    return fail("cannot unpack slug '{}': {}", slug.string(), archive_message(disk.get()));
   }
   return {};
 }

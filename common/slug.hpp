@@ -4,11 +4,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "common/config.hpp"
 #include "common/deadline.hpp"
 #include "common/error.hpp"
+
+struct archive_entry; // libarchive's
 
 namespace slipway {
 
@@ -37,6 +40,26 @@ Expected<SlugInfo> pack_slug(const std::filesystem::path& app_dir,
 Expected<SlugInfo> pack_slug_into_store(const std::filesystem::path& app_dir,
                                         const std::filesystem::path& store_dir,
                                         const PackOptions& options);
+
+// One member of a slug as read_slug hands it over, checked: its path below ./app/
+// ('/'-separated; "" for ./app/ itself) has no '..' and is not absolute, it is a file, a
+// directory or a symlink, or a hard link to a path below ./app/ too (`hardlink`), and its
+// set-user-ID and set-group-ID bits are dropped. `entry` is libarchive's, for its metadata.
+struct SlugMember {
+  std::string relative;
+  std::string hardlink; // a hard link's target, below ./app/; else empty
+  ::archive_entry* entry = nullptr;
+};
+// Reads the member's data in blocks (at their offsets); call at most once per member.
+using SlugDataReader = std::function<Expected<void>(
+    const std::function<Expected<void>(const void*, std::size_t, std::int64_t)>& on_block)>;
+
+// Reads the slug at `slug`, calling `visit` for each member in order; stops at the first error
+// (a member that fails the checks is one). With `expected_sha256`, the file's SHA-256 is
+// checked at the end, as unpack_slug does.
+Expected<void>
+read_slug(const std::filesystem::path& slug, std::string_view expected_sha256,
+          const std::function<Expected<void>(const SlugMember&, const SlugDataReader&)>& visit);
 
 // Extracts a slug's ./app/ into `dest` (created; must not exist or be empty). Refuses
 // absolute paths, '..', entries outside ./app/, writes through symlinks and entries that
