@@ -60,6 +60,7 @@ void add_logs_command(CLI::App& app, const Globals& globals, Action& action);
 void add_events_command(CLI::App& app, const Globals& globals, Action& action);
 void add_domains_commands(CLI::App& app, const Globals& globals, Action& action);
 void add_maintenance_commands(CLI::App& app, const Globals& globals, Action& action);
+void add_images_commands(CLI::App& app, const Globals& globals, Action& action);
 void add_keys_commands(CLI::App& app, const Globals& globals, Action& action);
 void add_authorizations_commands(CLI::App& app, const Globals& globals, Action& action);
 void add_pipelines_commands(CLI::App& app, const Globals& globals, Action& action);

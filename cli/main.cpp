@@ -124,6 +124,7 @@ int main(int argc, char** argv) {
   add_events_command(app, globals, action);
   add_domains_commands(app, globals, action);
   add_maintenance_commands(app, globals, action);
+  add_images_commands(app, globals, action);
   add_keys_commands(app, globals, action);
   add_authorizations_commands(app, globals, action);
   add_pipelines_commands(app, globals, action);

@@ -74,11 +74,11 @@ class Service {
     if (!credential || credential->kind != CredentialKind::token) {
       return; // a deploy key fetches; it cannot post statuses
     }
-    HttpRequest request = status_request(**connection, credential->secret, *status);
+    http::Request request = status_request(**connection, credential->secret, *status);
     std::string what = fmt::format("{} {} of {} ({})", status->context, status->state,
                                    status->commit.substr(0, 7), status->app);
     for (int attempt = 1; attempt <= k_attempts && !stop; ++attempt) {
-      auto response = send(request);
+      auto response = http::send(request);
       if (response && response->status >= 200 && response->status < 300) {
         log(fmt::format("{}: posted ({})", what, response->status));
         return;

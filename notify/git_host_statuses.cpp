@@ -150,9 +150,9 @@ std::optional<CommitStatus> status_for(const Layout& layout, const Config& confi
   return status;
 }
 
-HttpRequest status_request(const Connection& connection, const std::string& token,
-                           const CommitStatus& status) {
-  HttpRequest request{
+http::Request status_request(const Connection& connection, const std::string& token,
+                             const CommitStatus& status) {
+  http::Request request{
       .headers = {{"Content-Type", "application/json"}, {"Accept", "application/json"}}};
   nlohmann::json body{{"state", status.state}, {"description", status.description}};
   if (!status.target_url.empty()) {

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "common/config.hpp"
-#include "notify/http_client.hpp"
+#include "common/http_client.hpp"
 #include "runtime/connections.hpp"
 #include "runtime/events.hpp"
 #include "runtime/layout.hpp"
@@ -33,7 +33,7 @@ std::optional<CommitStatus> status_for(const Layout& layout, const Config& confi
                                        const Event& event);
 
 // The host's request that posts it with `token`.
-HttpRequest status_request(const Connection& connection, const std::string& token,
-                           const CommitStatus& status);
+http::Request status_request(const Connection& connection, const std::string& token,
+                             const CommitStatus& status);
 
 } // namespace slipway::notify

@@ -162,11 +162,11 @@ class Sender {
     auto started = std::chrono::steady_clock::now();
     // Checked at each attempt, not only when the webhook was added: a name may resolve
     // elsewhere since.
-    auto response = [&]() -> Expected<HttpResponse> {
+    auto response = [&]() -> Expected<http::Response> {
       if (!m_config.webhooks.allow_private) {
         TRY(refuse_private_host(webhook_url_host(webhook.url), "[webhooks] allow_private"));
       }
-      return send(webhook_request(webhook, delivery, random_uuid().value_or("")));
+      return http::send(webhook_request(webhook, delivery, random_uuid().value_or("")));
     }();
     delivery.last_ms = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                              std::chrono::steady_clock::now() - started)
@@ -237,12 +237,12 @@ class Sender {
   // a round apart.
   void send_chat_replies() {
     for (const auto& item : ops::chat_outbox(m_layout)) {
-      auto sent = [&]() -> Expected<HttpResponse> {
+      auto sent = [&]() -> Expected<http::Response> {
         TRY(validate_webhook_url(item.url));
         if (!m_config.webhooks.allow_private) {
           TRY(refuse_private_host(webhook_url_host(item.url), "[webhooks] allow_private"));
         }
-        return send(
+        return http::send(
             {.url = item.url,
              .headers = {{"Content-Type", "application/json"}},
              .body = nlohmann::json{{"response_type", "in_channel"}, {"text", item.text}}.dump(),

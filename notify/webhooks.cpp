@@ -176,8 +176,8 @@ std::string webhook_body(const Layout& layout, const Config& config, const Event
   return payload.dump();
 }
 
-HttpRequest webhook_request(const Webhook& webhook, const WebhookDelivery& delivery,
-                            const std::string& attempt_id) {
+http::Request webhook_request(const Webhook& webhook, const WebhookDelivery& delivery,
+                              const std::string& attempt_id) {
   std::string body = delivery.body;
   if (webhook.format == WebhookFormat::heroku) {
     auto json = Json::parse(body, nullptr, false);
@@ -186,7 +186,7 @@ HttpRequest webhook_request(const Webhook& webhook, const WebhookDelivery& deliv
       body = json.dump();
     }
   }
-  HttpRequest request{
+  http::Request request{
       .url = webhook.url,
       .headers = {{"Content-Type", "application/json"},
                   {"Heroku-Webhook-Hmac-SHA256", base64(hmac_sha256(webhook.secret, body))},

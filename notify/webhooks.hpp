@@ -16,7 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/config.hpp"
-#include "notify/http_client.hpp"
+#include "common/http_client.hpp"
 #include "runtime/events.hpp"
 #include "runtime/layout.hpp"
 #include "runtime/webhooks.hpp"
@@ -42,7 +42,7 @@ std::string chat_text(const Config& config, const Event& event);
 
 // The request of one attempt: the body (with this attempt's id for Heroku's format), signed
 // with the webhook's secret, its Authorization when it has one.
-HttpRequest webhook_request(const Webhook& webhook, const WebhookDelivery& delivery,
-                            const std::string& attempt_id);
+http::Request webhook_request(const Webhook& webhook, const WebhookDelivery& delivery,
+                              const std::string& attempt_id);
 
 } // namespace slipway::notify

@@ -38,6 +38,10 @@ constexpr std::array k_operations = {
     OperationInfo{"deploy", Scope::admin, false}, // builds a directory of the server
     OperationInfo{"git-receive-pack", Scope::app, true},
     OperationInfo{"git-upload-pack", Scope::app, true},
+    OperationInfo{"images:stack", Scope::admin, false},  // debootstrap, as the server's user
+    OperationInfo{"images:export", Scope::app, false}, // writes a directory of the server
+    OperationInfo{"images:push", Scope::app, false},   // the server reaches any registry named
+    OperationInfo{"k8s:manifests", Scope::app, true},
     OperationInfo{"releases", Scope::app, true},
     OperationInfo{"releases:info", Scope::app, true},
     OperationInfo{"releases:output", Scope::app, true},

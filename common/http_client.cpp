@@ -1,5 +1,8 @@
-#include "notify/http_client.hpp"
+#include "common/http_client.hpp"
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <memory>
 #include <mutex>
 
@@ -13,7 +16,7 @@
 
 #include "common/lazy_library.hpp"
 
-namespace slipway::notify {
+namespace slipway::http {
 
 namespace libcurl {
 inline const LazyLibrary library{SLIPWAY_LIBCURL_SONAME};
@@ -30,20 +33,49 @@ SLIPWAY_LAZY_FUNCTION(library, curl_slist_free_all)
 
 namespace {
 
-constexpr std::size_t k_kept_body = 4096;
+struct Kept {
+  std::string* body;
+  std::size_t limit;
+};
 
 std::size_t keep_body(char* data, std::size_t size, std::size_t count, void* out) {
-  auto& body = *static_cast<std::string*>(out);
+  auto* kept = static_cast<Kept*>(out);
   std::size_t bytes = size * count;
-  if (body.size() < k_kept_body) {
-    body.append(data, std::min(bytes, k_kept_body - body.size()));
+  if (kept->body->size() < kept->limit) {
+    kept->body->append(data, std::min(bytes, kept->limit - kept->body->size()));
   }
   return bytes;
 }
 
+std::size_t keep_header(char* data, std::size_t size, std::size_t count, void* out) {
+  auto* headers = static_cast<std::vector<std::pair<std::string, std::string>>*>(out);
+  std::string_view line(data, size * count);
+  auto colon = line.find(':');
+  if (colon != std::string_view::npos && headers->size() < 100) {
+    std::string name(line.substr(0, colon));
+    std::ranges::transform(name, name.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::string_view value = line.substr(colon + 1);
+    value.remove_prefix(std::min(value.find_first_not_of(' '), value.size()));
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) {
+      value.remove_suffix(1);
+    }
+    headers->emplace_back(std::move(name), std::string(value));
+  }
+  return size * count;
+}
+
+std::size_t read_file_body(char* buffer, std::size_t size, std::size_t count, void* in) {
+  return std::fread(buffer, size, count, static_cast<std::FILE*>(in));
+}
+
 } // namespace
 
-Expected<HttpResponse> send(const HttpRequest& request) {
+std::string Response::header(std::string_view name) const {
+  auto found = std::ranges::find(headers, name, &std::pair<std::string, std::string>::first);
+  return found == headers.end() ? "" : found->second;
+}
+
+Expected<Response> send(const Request& request) {
   static std::once_flag once;
   std::call_once(once, [] { libcurl::curl_global_init(CURL_GLOBAL_DEFAULT); });
   std::unique_ptr<CURL, void (*)(CURL*)> curl(libcurl::curl_easy_init(),
@@ -57,7 +89,7 @@ Expected<HttpResponse> send(const HttpRequest& request) {
   }
   std::unique_ptr<curl_slist, void (*)(curl_slist*)> headers(
       raw_headers, [](curl_slist* list) { libcurl::curl_slist_free_all(list); });
-  HttpResponse response;
+  Response response;
   CURL* handle = curl.get();
   libcurl::curl_easy_setopt(handle, CURLOPT_URL, request.url.c_str());
   libcurl::curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -68,14 +100,35 @@ Expected<HttpResponse> send(const HttpRequest& request) {
                             static_cast<long>(request.connect_timeout.count()));
   libcurl::curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
   libcurl::curl_easy_setopt(handle, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-  if (!request.body.empty() || request.method == "POST") {
+  if (request.method == "HEAD") {
+    libcurl::curl_easy_setopt(handle, CURLOPT_NOBODY, 1L);
+  }
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(nullptr, &std::fclose);
+  if (!request.unix_socket.empty()) {
+    libcurl::curl_easy_setopt(handle, CURLOPT_UNIX_SOCKET_PATH, request.unix_socket.c_str());
+  }
+  if (!request.body_file.empty()) {
+    file.reset(std::fopen(request.body_file.c_str(), "rbe"));
+    if (!file) {
+      return fail("cannot read '{}': {}", request.body_file.string(), errno_text(errno));
+    }
+    std::error_code ec;
+    auto size = std::filesystem::file_size(request.body_file, ec);
+    libcurl::curl_easy_setopt(handle, CURLOPT_UPLOAD, 1L);
+    libcurl::curl_easy_setopt(handle, CURLOPT_READFUNCTION, read_file_body);
+    libcurl::curl_easy_setopt(handle, CURLOPT_READDATA, file.get());
+    libcurl::curl_easy_setopt(handle, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
+  } else if (!request.body.empty() || request.method == "POST") {
     libcurl::curl_easy_setopt(handle, CURLOPT_POSTFIELDS, request.body.data());
     libcurl::curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE,
                               static_cast<long>(request.body.size()));
   }
   libcurl::curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers.get());
   libcurl::curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, keep_body);
-  libcurl::curl_easy_setopt(handle, CURLOPT_WRITEDATA, &response.body);
+  Kept kept{&response.body, request.body_limit};
+  libcurl::curl_easy_setopt(handle, CURLOPT_WRITEDATA, &kept);
+  libcurl::curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, keep_header);
+  libcurl::curl_easy_setopt(handle, CURLOPT_HEADERDATA, &response.headers);
   CURLcode code = libcurl::curl_easy_perform(handle);
   if (code != CURLE_OK) {
     return fail("{} {}: {}", request.method, request.url, libcurl::curl_easy_strerror(code));
@@ -84,4 +137,4 @@ Expected<HttpResponse> send(const HttpRequest& request) {
   return response;
 }
 
-} // namespace slipway::notify
+} // namespace slipway::http
