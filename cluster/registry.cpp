@@ -52,14 +52,17 @@ Expected<void> push_blob(const PushImage& request, const std::string& base, cons
 } // namespace
 
 Expected<std::string> registry_url(std::string_view registry) {
-  std::string url(registry);
-  if (!url.starts_with("http://") && !url.starts_with("https://")) {
-    url = "https://" + url;
+  std::string scheme = "https://";
+  std::string_view host = registry;
+  for (std::string_view given : {"http://", "https://"}) {
+    if (host.starts_with(given)) {
+      scheme = std::string(given);
+      host.remove_prefix(given.size());
+    }
   }
-  while (url.ends_with('/')) {
-    url.pop_back();
+  while (host.ends_with('/')) {
+    host.remove_suffix(1);
   }
-  std::string_view host = std::string_view(url).substr(url.find("://") + 3);
   bool valid = !host.empty() && host.size() < 256 && std::ranges::all_of(host, [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
            c == '[' || c == ']';
@@ -68,7 +71,7 @@ Expected<std::string> registry_url(std::string_view registry) {
     return usage_error("invalid registry '{}' (HOST:PORT, or http://HOST:PORT for one without TLS)",
                        registry.substr(0, 100));
   }
-  return url;
+  return scheme + std::string(host);
 }
 
 Expected<std::string> push_image(const PushImage& request) {
