@@ -76,10 +76,11 @@ Expected<void> set(const Globals& globals, const AppsArgs& args) {
     request.settings.emplace_back(pair.substr(0, equals), pair.substr(equals + 1));
   }
   auto app = TRY(ops::set_app(TRY(globals.context()), request));
-  std::printf("promotion_only=%s\nci=%s\nwait_for_ci=%s\ndeploy_branches=%s\n",
+  std::printf("promotion_only=%s\nci=%s\nwait_for_ci=%s\ndeploy_branches=%s\nscheduler=%s\n",
               app.promotion_only ? "true" : "false", app.ci ? "true" : "false",
               app.wait_for_ci ? "true" : "false",
-              fmt::format("{}", fmt::join(app.deploy_branches, ",")).c_str());
+              fmt::format("{}", fmt::join(app.deploy_branches, ",")).c_str(),
+              app.scheduler.c_str());
   return {};
 }
 

@@ -18,7 +18,11 @@ const std::string_view k_start_script = R"sh(#!/bin/bash
 # anything else runs as a command line; both in /app after its .profile.d scripts.
 set -e
 cd /app
-export HOME=/app PORT="${PORT:-5000}"
+port="${PORT:-5000}"
+# The release's config vars, when whoever runs the image gives them as this file (a Swarm
+# secret): `export NAME='value'` lines. PORT stays the one the container was given.
+if [ -r /run/secrets/slipway-config ]; then . /run/secrets/slipway-config; fi
+export HOME=/app PORT="$port"
 for f in /app/.profile.d/*.sh; do if [ -r "$f" ]; then . "$f"; fi; done
 if [ "$#" -eq 1 ] && [[ "$1" =~ ^[A-Za-z0-9_-]+$ ]] && [ -f "/etc/slipway/process-types/$1" ]; then
   exec /bin/bash -c "$(cat "/etc/slipway/process-types/$1")"
@@ -149,9 +153,11 @@ Expected<Image> write_release_image(const Layout& layout, const std::string& app
   TRY(init_layout(dir));
   TRY(add_blob_file(dir, stack_dir(layout, stack) / k_layer_file, base.layer.blob.digest));
 
-  std::int64_t created =
-      std::chrono::duration_cast<std::chrono::seconds>(release.created_at.time_since_epoch())
-          .count();
+  // Nothing of the release but what runs is in the image, and no time either: releases
+  // that run the same slug with the same process types (a config change, a rollback) have
+  // the same image, byte for byte, so a rollback runs the very image it names.
+  constexpr std::int64_t created = 0;
+  const std::string created_at = "1970-01-01T00:00:00Z";
   auto launcher = TRY(LayerWriter::open(dir));
   TRY(launcher.add_directory("etc", 0755, {}, created));
   TRY(launcher.add_directory("etc/slipway", 0755, {}, created));
@@ -180,7 +186,7 @@ Expected<Image> write_release_image(const Layout& layout, const std::string& app
     layers.push_back(layer.blob.descriptor());
   }
   json config{
-      {"created", format_time(release.created_at)},
+      {"created", created_at},
       {"architecture", "amd64"},
       {"os", "linux"},
       {"config",
@@ -194,21 +200,18 @@ Expected<Image> write_release_image(const Layout& layout, const std::string& app
         {"ExposedPorts", {{"5000/tcp", json::object()}}},
         {"Labels",
          {{"io.slipway.app", app},
-          {"io.slipway.release", std::to_string(release.version)},
           {"io.slipway.commit", release.commit},
           {"io.slipway.slug", release.slug}}}}},
       {"rootfs", {{"type", "layers"}, {"diff_ids", diff_ids}}},
       {"history",
-       {{{"created", format_time(release.created_at)}, {"created_by", "slipway stack " + stack}},
-        {{"created", format_time(release.created_at)}, {"created_by", "slipway launcher"}},
-        {{"created", format_time(release.created_at)},
-         {"created_by", fmt::format("slipway slug {}", release.slug)}}}}};
+       {{{"created", created_at}, {"created_by", "slipway stack " + stack}},
+        {{"created", created_at}, {"created_by", "slipway launcher"}},
+        {{"created", created_at}, {"created_by", fmt::format("slipway slug {}", release.slug)}}}}};
   image.config = TRY(write_blob(dir, k_config_type, config.dump()));
   json manifest{{"schemaVersion", 2},
                 {"mediaType", k_manifest_type},
                 {"config", image.config.descriptor()},
-                {"layers", layers},
-                {"annotations", {{"org.opencontainers.image.ref.name", image.ref}}}};
+                {"layers", layers}};
   image.manifest = TRY(write_blob(dir, k_manifest_type, manifest.dump()));
   TRY(write_index(dir, image.manifest, image.ref));
   return image;

@@ -297,6 +297,61 @@ const std::map<std::string, std::map<std::string, Setter>, std::less<>>& schema(
            {"retry_for", duration_key([](Config & c) -> auto& { return c.webhooks.retry_for; },
                                       std::chrono::seconds(1), std::chrono::days(30))},
        }},
+      {"scheduler",
+       {
+           {"engine",
+            [](const toml::node& node, Config& config) -> Expected<void> {
+              auto got = get<std::string>(node, "\"local\" or \"swarm\"");
+              if (!got) {
+                return std::unexpected(got.error());
+              }
+              const std::string& value = *got;
+              config.scheduler.engine = TRY(parse_engine(value));
+              return {};
+            }},
+           {"docker_host",
+            [](const toml::node& node, Config& config) -> Expected<void> {
+              auto got = get<std::string>(node, "\"unix:///PATH\"");
+              if (!got) {
+                return std::unexpected(got.error());
+              }
+              const std::string& value = *got;
+              bool ok = value.starts_with("unix:///") && value.size() < 200 &&
+                        std::ranges::none_of(value, [](char c) { return c <= ' ' || c >= 127; });
+              if (!ok) {
+                return fail("'{}' is not a Unix socket's address such as "
+                            "\"unix:///var/run/docker.sock\"",
+                            value.substr(0, 200));
+              }
+              config.scheduler.docker_host = value;
+              return {};
+            }},
+           {"registry",
+            [](const toml::node& node, Config& config) -> Expected<void> {
+              auto got = get<std::string>(node, "\"HOST:PORT\" or \"http://HOST:PORT\"");
+              if (!got) {
+                return std::unexpected(got.error());
+              }
+              const std::string& value = *got;
+              std::string_view address = value;
+              if (address.starts_with("http://")) {
+                address.remove_prefix(7);
+              } else if (address.starts_with("https://")) {
+                address.remove_prefix(8);
+              }
+              auto colon = address.rfind(':');
+              bool ok = colon != std::string_view::npos && colon > 0 &&
+                        check_host_name(address.substr(0, colon)) &&
+                        address.size() - colon - 1 <= 5 && colon + 1 < address.size() &&
+                        std::ranges::all_of(address.substr(colon + 1),
+                                            [](char c) { return c >= '0' && c <= '9'; });
+              if (!ok && !value.empty()) {
+                return fail("'{}' is not a registry's \"HOST:PORT\"", value.substr(0, 200));
+              }
+              config.scheduler.registry = value;
+              return {};
+            }},
+       }},
       {"release",
        {
            {"phase_timeout",
@@ -350,6 +405,20 @@ const std::map<std::string, std::map<std::string, Setter>, std::less<>>& schema(
 }
 
 } // namespace
+
+std::string_view to_string(Engine engine) {
+  return engine == Engine::swarm ? "swarm" : "local";
+}
+
+Expected<Engine> parse_engine(std::string_view text) {
+  if (text == "local") {
+    return Engine::local;
+  }
+  if (text == "swarm") {
+    return Engine::swarm;
+  }
+  return fail("unknown engine '{}' (expected \"local\" or \"swarm\")", text.substr(0, 64));
+}
 
 Expected<Config> parse_config(std::string_view text, std::string_view origin) {
   toml::table table;

@@ -22,6 +22,14 @@ enum class SlugCompression { zstd, gzip };
 // cloned.
 enum class OfficialBuildpacks { builtin, clone };
 
+// Where an app's releases run: the daemon's own processes, or a Docker Swarm the daemon
+// drives through the Docker Engine API.
+enum class Engine { local, swarm };
+
+std::string_view to_string(Engine engine);
+// "local" or "swarm"; the error names the values there are.
+Expected<Engine> parse_engine(std::string_view text);
+
 struct Config {
   struct Server {
     std::string domain = "localhost";
@@ -91,6 +99,14 @@ struct Config {
     std::string public_url;
     std::chrono::milliseconds fetch_timeout = std::chrono::minutes(10);
   } git_hosts;
+  struct Scheduler {
+    Engine engine = Engine::local; // every app's, unless app.toml says otherwise
+    // The Docker Engine API a swarm app is run through: a manager's Unix socket.
+    std::string docker_host = "unix:///var/run/docker.sock";
+    // Where a swarm app's images are pushed and the swarm's nodes pull them from:
+    // "HOST:PORT" (https), or "http://HOST:PORT" for a registry on the cluster's network.
+    std::string registry;
+  } scheduler;
   struct Webhooks {
     // Receivers on loopback, private or link-local addresses may be added (tests; a receiver
     // on the server's own network); off, a collaborator cannot make the server probe it.

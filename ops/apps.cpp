@@ -66,7 +66,8 @@ Expected<AppSummary> app_summary(const Context& context, const std::string& app)
                      .promotion_only = info.promotion_only,
                      .ci = info.ci,
                      .wait_for_ci = info.wait_for_ci,
-                     .deploy_branches = deploy_branches(context.config, info)};
+                     .deploy_branches = deploy_branches(context.config, info),
+                     .scheduler = std::string(to_string(app_engine(context.config, info)))};
   if (auto member = pipeline_member(context.layout, app); member && *member) {
     auto pipeline = slipway::find_pipeline(context.layout, (*member)->coupling.pipeline);
     summary.pipeline = pipeline ? pipeline->name : "";
@@ -166,6 +167,7 @@ Expected<AppSummary> set_app(const Context& context, const SetApp& request) {
   std::optional<bool> ci;
   std::optional<bool> wait_for_ci;
   std::optional<std::string> deploy_branch;
+  std::optional<std::optional<Engine>> scheduler; // set to none: the server's engine
   for (const auto& [name, value] : request.settings) {
     if (name == "promotion_only" || name == "ci" || name == "wait_for_ci") {
       if (value != "true" && value != "false") {
@@ -178,9 +180,17 @@ Expected<AppSummary> set_app(const Context& context, const SetApp& request) {
                            printable(value));
       }
       deploy_branch = value;
+    } else if (name == "scheduler") {
+      if (value.empty()) {
+        scheduler.emplace(std::nullopt);
+      } else if (auto engine = parse_engine(value)) {
+        scheduler = *engine;
+      } else {
+        return usage_error("scheduler: {}", engine.error().message);
+      }
     } else {
-      return usage_error("unknown app setting '{}' (use promotion_only, ci, wait_for_ci or "
-                         "deploy_branch)",
+      return usage_error("unknown app setting '{}' (use promotion_only, ci, wait_for_ci, "
+                         "deploy_branch or scheduler)",
                          printable(name));
     }
   }
@@ -212,6 +222,18 @@ Expected<AppSummary> set_app(const Context& context, const SetApp& request) {
       info.deploy_branch = *deploy_branch;
       changes.push_back(fmt::format("deploy_branch={}", *deploy_branch));
     }
+    bool moves = false; // the live release goes to another engine
+    if (scheduler && info.scheduler != *scheduler) {
+      Engine before = app_engine(context.config, info);
+      info.scheduler = *scheduler;
+      moves = app_engine(context.config, info) != before;
+      changes.push_back(fmt::format("scheduler={}", *scheduler ? to_string(**scheduler) : ""));
+    }
+    if (moves && app_engine(context.config, info) == Engine::swarm &&
+        context.config.scheduler.registry.empty()) {
+      return usage_error("scheduler=swarm needs [scheduler] registry in slipway.toml: the "
+                         "swarm's nodes pull the app's images from it");
+    }
     if (!changes.empty()) {
       TRY(save_app_info(context.layout, info));
       nlohmann::json data = {{"message", fmt::format("Set {}", fmt::join(changes, ", "))}};
@@ -221,8 +243,16 @@ Expected<AppSummary> set_app(const Context& context, const SetApp& request) {
       if (deploy_branch) {
         data["deploy_branch"] = info.deploy_branch;
       }
+      if (scheduler) {
+        data["scheduler"] = std::string(to_string(app_engine(context.config, info)));
+      }
       record(context,
              {.app = request.app, .resource = "app", .action = "updated", .data = std::move(data)});
+      if (moves) {
+        // The daemon starts the live release on the other engine, switches the router to
+        // it once it is healthy, and stops what ran before.
+        TRY(tell_daemon(context, request.app));
+      }
     }
   }
   return app_summary(context, request.app);

@@ -38,6 +38,7 @@ struct AppSummary {
   bool ci = false;
   bool wait_for_ci = false;
   std::vector<std::string> deploy_branches;
+  std::string scheduler; // where its releases run: "local" or "swarm"
 };
 Expected<AppSummary> app_summary(const Context& context, const std::string& app);
 

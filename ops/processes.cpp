@@ -246,6 +246,37 @@ void copy_to_log(int fd, AppLog& log, const std::string& source) {
 
 } // namespace
 
+namespace {
+
+// A swarm app's one-off: a task of the live release, which the daemon starts and follows;
+// `-e` variables are exported before the command.
+Expected<int> run_on_swarm(const Context& context, const RunOneOff& request, const Release& release,
+                           const std::string& dyno) {
+  std::string command;
+  for (const auto& [name, value] : request.env) {
+    command += fmt::format("export {}={}; ", name, shell_quote(value));
+  }
+  command += oneoff_command(release, request.command);
+  AppLog log(context.layout.log_dir(request.app), context.config.runtime.log_size);
+  log.append("slipway[api]", fmt::format("Starting process with command `{}` ({}) on swarm by {}",
+                                         command, dyno, context.actor.name));
+  auto status = run_on_cluster(context.layout, request.app, command, [&](std::string_view line) {
+    if (request.to_log) {
+      log.append(fmt::format("app[{}]", dyno), line);
+    } else {
+      std::string text = std::string(line) + "\n";
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      std::fflush(stdout);
+    }
+  });
+  if (status) {
+    log.append("slipway[api]", fmt::format("Process exited with status {} ({})", *status, dyno));
+  }
+  return status;
+}
+
+} // namespace
+
 Expected<int> run_oneoff(const Context& context, const RunOneOff& request) {
   TRY(authorize(context, request.to_log ? "run:detached" : "run", request.app));
   TRY(check_oneoff(request));
@@ -254,8 +285,12 @@ Expected<int> run_oneoff(const Context& context, const RunOneOff& request) {
     return fail("{} has no live release to run a command in", request.app);
   }
   const Release& release = *live;
-  auto unpacked = TRY(ensure_unpacked(context.layout, request.app, release));
   std::string dyno = request.dyno.empty() ? fmt::format("run.{}", getpid()) : request.dyno;
+  if (auto info = app_info(context.layout, request.app);
+      info && app_engine(context.config, *info) == Engine::swarm) {
+    return run_on_swarm(context, request, release, dyno);
+  }
+  auto unpacked = TRY(ensure_unpacked(context.layout, request.app, release));
   fs::path dir = context.layout.oneoff_dir(request.app, dyno);
   if (std::error_code ec; fs::exists(fs::symlink_status(dir, ec))) {
     return fail("a one-off process named {} is already running", dyno);

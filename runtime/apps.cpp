@@ -364,7 +364,8 @@ Expected<AppInfo> read_app_info(const Layout& layout, const std::string& name) {
       if (key.str() != "id" && key.str() != "created_at" && key.str() != "deploy_branch" &&
           key.str() != "formation" && key.str() != "domains" && key.str() != "access" &&
           key.str() != "maintenance" && key.str() != "promotion_only" && key.str() != "pipeline" &&
-          key.str() != "ci" && key.str() != "wait_for_ci" && key.str() != "review") {
+          key.str() != "ci" && key.str() != "wait_for_ci" && key.str() != "review" &&
+          key.str() != "scheduler") {
         return fail("{}: unknown key '{}'", origin, key.str());
       }
     }
@@ -408,6 +409,14 @@ Expected<AppInfo> read_app_info(const Layout& layout, const std::string& name) {
         *field = *value;
       }
     }
+    if (const toml::node* scheduler = table.get("scheduler")) {
+      auto value = scheduler->value_exact<std::string>();
+      auto engine = value ? parse_engine(*value) : fail("it is not a string");
+      if (!engine) {
+        return fail("{}: 'scheduler': {}", origin, engine.error().message);
+      }
+      info.scheduler = *engine;
+    }
     TRY(read_coupling(table, origin, info));
     TRY(read_review(table, origin, info));
     TRY(read_formation(table, origin, info));
@@ -420,6 +429,10 @@ Expected<AppInfo> read_app_info(const Layout& layout, const std::string& name) {
 }
 
 } // namespace
+
+Engine app_engine(const Config& config, const AppInfo& info) {
+  return info.scheduler.value_or(config.scheduler.engine);
+}
 
 Expected<void> save_app_info(const Layout& layout, const AppInfo& info) {
   toml::table table;
@@ -437,6 +450,9 @@ Expected<void> save_app_info(const Layout& layout, const AppInfo& info) {
     if (value) {
       table.insert(key, true);
     }
+  }
+  if (info.scheduler) {
+    table.insert("scheduler", std::string(to_string(*info.scheduler)));
   }
   if (info.coupling) {
     table.insert("pipeline", toml::table{{"id", info.coupling->id},

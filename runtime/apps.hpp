@@ -41,7 +41,13 @@ struct AppInfo {
   bool wait_for_ci = false;
   // A review app's branch and parent (review_apps.hpp); none for any other app.
   std::optional<ReviewOrigin> review;
+  // `apps:set scheduler=swarm|local`: where its releases run; none: [scheduler].engine.
+  std::optional<Engine> scheduler;
 };
+
+// Where the app's releases run: app.toml's `scheduler`, else [scheduler].engine. The one
+// rule the daemon and a release's operation share.
+Engine app_engine(const Config& config, const AppInfo& info);
 
 inline constexpr int k_max_scale = 100; // processes of one type
 

@@ -113,6 +113,7 @@ Expected<Request> parse_fields(Fields& fields, const std::string& command) {
     if (auto ms = TRY(fields.optional<long>("deadline_ms"))) {
       request.deadline = std::chrono::system_clock::time_point(milliseconds(*ms));
     }
+    request.release_phase = TRY(fields.optional<bool>("release_phase")).value_or(false);
     return request;
   }
   if (command == DeactivateRequest::command) {
@@ -129,6 +130,14 @@ Expected<Request> parse_fields(Fields& fields, const std::string& command) {
   }
   if (command == PsRequest::command) {
     return TRY(parse_app_request<PsRequest>(fields));
+  }
+  if (command == RunRequest::command) {
+    auto request = TRY(parse_app_request<RunRequest>(fields));
+    request.run = TRY(fields.required<std::string>("run"));
+    if (request.run.empty() || request.run.size() > 64 * 1024) {
+      return fail("malformed request: 'run' needs a command of 1 to 65536 bytes");
+    }
+    return request;
   }
   return fail("unknown command '{}'", command);
 }
@@ -181,6 +190,12 @@ json to_json(const Request& request) {
                 std::chrono::duration_cast<milliseconds>(typed.deadline->time_since_epoch())
                     .count();
           }
+          if (typed.release_phase) {
+            message["release_phase"] = true;
+          }
+        }
+        if constexpr (std::is_same_v<T, RunRequest>) {
+          message["run"] = typed.run;
         }
         if constexpr (std::is_same_v<T, RestartRequest>) {
           message["type"] = typed.type;
@@ -230,6 +245,10 @@ json to_json(const SyncResult& result) {
 
 json to_json(const RestartResult& result) {
   return {{"restarted", result.restarted}};
+}
+
+json to_json(const RunResult& result) {
+  return {{"status", result.status}};
 }
 
 json to_json(const ProcessStatus& process) {
@@ -316,6 +335,14 @@ Expected<RestartResult> parse_result<RestartResult>(const json& result) {
                                        restarted.restarted = TRY(fields.required<int>("restarted"));
                                        return restarted;
                                      });
+}
+
+template <>
+Expected<RunResult> parse_result<RunResult>(const json& result) {
+  return parse_object<RunResult>(result, RunRequest::command,
+                                 [](Fields& fields) -> Expected<RunResult> {
+                                   return RunResult{.status = TRY(fields.required<int>("status"))};
+                                 });
 }
 
 template <>

@@ -40,12 +40,16 @@ struct ActivateResult {
   long health_ms = 0; // from then until every web process answered
   long switch_ms = 0; // the router reconfigured to send them the traffic
 };
-// {"command": "activate", "app": A, "version": N, "deadline_ms": MS} (deadline optional)
+// {"command": "activate", "app": A, "version": N, "deadline_ms": MS, "release_phase": B}
+// (deadline and release_phase optional)
 struct ActivateRequest {
   using Result = ActivateResult;
   static constexpr std::string_view command = "activate";
   std::string app;
   int version = 0;
+  // A cluster app's release command is run by the daemon, as a one-off task, before the
+  // release starts; the daemon's own processes have theirs run by the operation.
+  bool release_phase = false;
   // The daemon does not switch after it: ms since the epoch on the wire.
   std::optional<std::chrono::system_clock::time_point> deadline;
 };
@@ -106,8 +110,21 @@ struct PsRequest {
   std::string app;
 };
 
+// {"status": N}: the one-off process's exit status
+struct RunResult {
+  int status = 0;
+};
+// {"command": "run", "app": A, "run": COMMAND}: a cluster app's one-off task, its output
+// streamed as the daemon's output lines.
+struct RunRequest {
+  using Result = RunResult;
+  static constexpr std::string_view command = "run";
+  std::string app;
+  std::string run;
+};
+
 using Request = std::variant<StatusRequest, ActivateRequest, DeactivateRequest, SyncRequest,
-                             RestartRequest, PsRequest>;
+                             RestartRequest, PsRequest, RunRequest>;
 
 nlohmann::json to_json(const Request& request);
 // A request line's JSON; the error is the daemon's answer ("unknown command 'x'",
@@ -119,6 +136,7 @@ nlohmann::json to_json(const ActivateResult& result);
 nlohmann::json to_json(const DeactivateResult& result);
 nlohmann::json to_json(const SyncResult& result);
 nlohmann::json to_json(const RestartResult& result);
+nlohmann::json to_json(const RunResult& result);
 nlohmann::json to_json(const ProcessStatus& process);
 nlohmann::json to_json(const std::vector<ProcessStatus>& processes);
 

@@ -7,10 +7,12 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "common/error.hpp"
+#include "runtime/cluster_engine.hpp"
 #include "runtime/layout.hpp"
 
 namespace slipway {
@@ -25,7 +27,14 @@ struct DaemonService {
   std::function<void()> stop;
 };
 
-// Runs in the foreground until SIGTERM or SIGINT, then stops every process and nginx.
-Expected<void> run_daemon(const Layout& layout, std::vector<DaemonService> services = {});
+// Makes the engine that apps whose scheduler is swarm run on (cluster/swarm.hpp's), from
+// slipway.toml; an error says why there is none, and those apps' releases cannot start.
+using ClusterEngineFactory =
+    std::function<Expected<std::unique_ptr<ClusterEngine>>(const Layout&, const Config&)>;
+
+// Runs in the foreground until SIGTERM or SIGINT, then stops every process and nginx. A
+// cluster's tasks are left running: they are the cluster's, and the next daemon adopts them.
+Expected<void> run_daemon(const Layout& layout, std::vector<DaemonService> services = {},
+                          ClusterEngineFactory cluster = {});
 
 } // namespace slipway

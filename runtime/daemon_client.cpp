@@ -188,9 +188,13 @@ Expected<std::optional<control::StatusResult>> daemon_status(const Layout& layou
 
 Expected<std::optional<control::ActivateResult>>
 activate_release(const Layout& layout, const std::string& app, int version,
-                 std::chrono::system_clock::time_point deadline, const OnOutput& on_output) {
-  return ask(layout, control::ActivateRequest{.app = app, .version = version, .deadline = deadline},
-             on_output);
+                 std::chrono::system_clock::time_point deadline, const OnOutput& on_output,
+                 bool release_phase) {
+  return ask(
+      layout,
+      control::ActivateRequest{
+          .app = app, .version = version, .release_phase = release_phase, .deadline = deadline},
+      on_output);
 }
 
 Expected<bool> deactivate_release(const Layout& layout, const std::string& app,
@@ -208,6 +212,12 @@ Expected<bool> sync_daemon(const Layout& layout, const std::string& app,
 Expected<std::vector<control::ProcessStatus>> daemon_processes(const Layout& layout,
                                                                const std::string& app) {
   return require(layout, control::PsRequest{.app = app});
+}
+
+Expected<int> run_on_cluster(const Layout& layout, const std::string& app,
+                             const std::string& command, const OnOutput& on_output) {
+  auto answer = TRY(require(layout, control::RunRequest{.app = app, .run = command}, on_output));
+  return answer.status;
 }
 
 Expected<int> restart_processes(const Layout& layout, const std::string& app,

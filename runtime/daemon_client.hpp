@@ -31,7 +31,8 @@ Expected<std::optional<control::StatusResult>> daemon_status(const Layout& layou
 // caller is gone or `deadline` passed first. nullopt: no daemon is running (nothing was done).
 Expected<std::optional<control::ActivateResult>>
 activate_release(const Layout& layout, const std::string& app, int version,
-                 std::chrono::system_clock::time_point deadline, const OnOutput& on_output = {});
+                 std::chrono::system_clock::time_point deadline, const OnOutput& on_output = {},
+                 bool release_phase = false);
 
 // Asks the daemon to stop the app's processes and remove `current`; false: no daemon is
 // running (nothing was done).
@@ -46,6 +47,11 @@ Expected<bool> sync_daemon(const Layout& layout, const std::string& app,
 // The app's processes; a daemon is required.
 Expected<std::vector<control::ProcessStatus>> daemon_processes(const Layout& layout,
                                                                const std::string& app);
+
+// Runs `command` in a one-off task of a cluster app's live release, its output to
+// `on_output`; its exit status. A daemon is required.
+Expected<int> run_on_cluster(const Layout& layout, const std::string& app,
+                             const std::string& command, const OnOutput& on_output = {});
 
 // Restarts the app's processes (of `type`, one named "web.1", or all when empty) and
 // returns how many; with `stop`, each stops before its replacement starts. A daemon is

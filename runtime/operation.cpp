@@ -313,7 +313,9 @@ Expected<Release> Operation::publish(Release release, const fs::path& phase_dir,
     return fail("{}; {}", error.message,
                 live ? fmt::format("v{} is still live", *live) : "no release is live");
   };
-  if (!release.release_command.empty()) {
+  // A cluster app's release command runs on the cluster, as the daemon's first step of the
+  // activation.
+  if (!release.release_command.empty() && !on_cluster()) {
     auto ran = run_phase(release, phase_dir);
     if (!ran) {
       return failed(ran.error());
@@ -335,7 +337,7 @@ Expected<Release> Operation::publish(Release release, const fs::path& phase_dir,
       return failed(written.error());
     }
   }
-  if (auto activated = activate(release.version); !activated) {
+  if (auto activated = activate(release.version, true); !activated) {
     if (push) {
       remove_push_inflight(m_context.layout, m_context.app);
     }
@@ -364,15 +366,21 @@ Expected<Release> Operation::publish(Release release, const fs::path& phase_dir,
 // Puts `version` live. With the daemon running, it starts the release's processes, and
 // switches the router and `current` only once they answer; without it, `current` moves
 // and a daemon started later runs it.
-Expected<void> Operation::activate(int version) {
+Expected<void> Operation::activate(int version, bool release_phase) {
   using namespace std::chrono;
   // The daemon gives up rather than switch after we stopped waiting for it: once the
   // connection is gone, or past a deadline that leaves room for unpacking, copying and
   // starting a large release and its health check.
   auto daemon_deadline =
       system_clock::now() + m_context.config.runtime.health_timeout + minutes(10);
+  bool cluster = on_cluster();
   auto answer = activate_release(m_context.layout, m_context.app, version, daemon_deadline,
-                                 m_context.on_output);
+                                 m_context.on_output, cluster && release_phase);
+  if (answer && !*answer && cluster) {
+    return fail("{} runs on swarm, where only the daemon starts releases, and no daemon is "
+                "running",
+                m_context.app);
+  }
   if (!answer) {
     // The daemon may have switched just before the connection broke.
     if (m_releases.linked_version() == version) {
@@ -394,6 +402,11 @@ Expected<void> Operation::activate(int version) {
       fmt::format("Launching v{}... health check passed ({:.1f}s), traffic switched in {} ms",
                   version, result.health_ms / 1000.0, result.switch_ms)));
   return {};
+}
+
+bool Operation::on_cluster() const {
+  auto info = app_info(m_context.layout, m_context.app);
+  return info && app_engine(m_context.config, *info) != Engine::local;
 }
 
 // Nothing live: the daemon stops the app's processes and answers 503 for it.

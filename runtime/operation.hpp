@@ -78,7 +78,10 @@ class Operation {
   Expected<void> roll_back_push(int version, std::optional<int> previous,
                                 const std::string& reason);
   Expected<void> repair_link();
-  Expected<void> activate(int version);
+  // `release_phase`: the release is new, so a cluster app's release command runs first.
+  Expected<void> activate(int version, bool release_phase = false);
+  // Whether the app's releases run on a cluster engine (the daemon runs its release phase).
+  bool on_cluster() const;
   Expected<void> deactivate();
   // The release phase, or (`script` given) a postdeploy script: a one-off process of
   // `release` in `given_dir`'s files, or an unpacked copy of its slug when empty.

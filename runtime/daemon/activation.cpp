@@ -9,19 +9,20 @@ namespace slipway::daemon {
 // Coroutines cannot use TRY (it returns): errors are passed on with co_return.
 awaitable<Expected<control::ActivateResult>>
 Apps::activate(const std::string& name, int version,
-               std::optional<SystemClock::time_point> deadline, Caller& caller) {
+               std::optional<SystemClock::time_point> deadline, Caller& caller,
+               bool release_phase) {
   const Layout& layout = m_context.layout;
   if (auto exists = require_app(layout, name); !exists) {
     co_return std::unexpected(exists.error());
   }
   auto guard = co_await claim(name);
-  co_return co_await switch_to(name, version, deadline, caller, true);
+  co_return co_await switch_to(name, version, deadline, caller, true, release_phase);
 }
 
 awaitable<Expected<control::ActivateResult>>
 Apps::switch_to(const std::string& name, int version,
-                std::optional<SystemClock::time_point> deadline, Caller& caller,
-                bool move_current) {
+                std::optional<SystemClock::time_point> deadline, Caller& caller, bool move_current,
+                bool release_phase) {
   const Layout& layout = m_context.layout;
   auto record = ReleaseStore(layout, name).get(version);
   if (!record) {
@@ -29,7 +30,11 @@ Apps::switch_to(const std::string& name, int version,
   }
   AppState& app = state(name);
   refresh_settings(name, app);
-  if (app.release && app.release->version == version && !app.dynos.empty()) {
+  bool cluster = wants_cluster(name);
+  bool running =
+      app.release && app.release->version == version &&
+      (cluster ? app.engine == Engine::swarm : app.engine == Engine::local && !app.dynos.empty());
+  if (running) {
     // Already running it (`current` is being repaired): only the link moves.
     if (auto moved = move_current ? ReleaseStore(layout, name).activate(version) : Expected<void>();
         !moved) {
@@ -43,14 +48,23 @@ Apps::switch_to(const std::string& name, int version,
     // rolled back to this) stops, and the host answers 503.
     std::vector<DynoPtr> old = std::move(app.dynos);
     app.dynos.clear();
+    app.upstreams.clear();
     app.release = release;
+    std::vector<int> old_tasks =
+        app.engine == Engine::swarm ? co_await cluster_releases_but(name, 0) : std::vector<int>{};
+    app.engine = cluster ? Engine::swarm : Engine::local;
     co_await m_nginx.update_logged();
     if (auto moved = move_current ? ReleaseStore(layout, name).activate(version) : Expected<void>();
         !moved) {
       co_return std::unexpected(moved.error());
     }
     asio::co_spawn(m_context.io, retire(std::move(old)), asio::detached);
+    asio::co_spawn(m_context.io, retire_cluster(name, std::move(old_tasks)), asio::detached);
     co_return control::ActivateResult{};
+  }
+  if (cluster) {
+    co_return co_await switch_to_cluster(name, release, deadline, caller, move_current,
+                                         release_phase);
   }
   control::ActivateResult result;
   auto unpacking = SteadyClock::now();
@@ -124,12 +138,19 @@ Apps::switch_to(const std::string& name, int version,
     dyno->probation = false;
     m_supervisor.set_state(*dyno, DynoState::up);
   }
+  // From the cluster: its tasks stop once nginx no longer sends them requests.
+  std::vector<int> old_tasks =
+      app.engine == Engine::swarm ? co_await cluster_releases_but(name, 0) : std::vector<int>{};
   std::vector<DynoPtr> old = std::move(app.dynos);
   auto old_release = app.release;
   auto old_health = app.health;
+  auto old_engine = app.engine;
+  auto old_upstreams = app.upstreams;
   app.dynos = fresh;
   app.release = release;
   app.health = *health;
+  app.engine = Engine::local;
+  app.upstreams.clear();
   auto switching = SteadyClock::now();
   Expected<void> routed = co_await m_nginx.update();
   // The caller may have hung up while nginx reloaded: then `current` must not move.
@@ -140,6 +161,8 @@ Apps::switch_to(const std::string& name, int version,
     app.dynos = std::move(old);
     app.release = old_release;
     app.health = old_health;
+    app.engine = old_engine;
+    app.upstreams = old_upstreams;
     co_await m_nginx.update_logged();
     for (const auto& dyno : fresh) {
       co_await m_supervisor.stop(dyno);
@@ -158,6 +181,7 @@ Apps::switch_to(const std::string& name, int version,
                               app.hosts.front(), version, result.web, result.unpack_ms,
                               result.start_ms, result.health_ms, result.switch_ms));
   asio::co_spawn(m_context.io, retire(std::move(old)), asio::detached);
+  asio::co_spawn(m_context.io, retire_cluster(name, std::move(old_tasks)), asio::detached);
   co_return result;
 }
 
@@ -174,10 +198,14 @@ awaitable<void> Apps::stop_serving(const std::string& name) {
   AppState& app = state(name);
   auto dynos = std::move(app.dynos);
   app.dynos.clear();
+  app.upstreams.clear();
   app.release.reset();
+  std::vector<int> tasks =
+      app.engine == Engine::swarm ? co_await cluster_releases_but(name, 0) : std::vector<int>{};
   co_await m_nginx.update_logged();
   app.log->append("slipway[router]", "No release is live: answering 503");
   asio::co_spawn(m_context.io, retire(std::move(dynos)), asio::detached);
+  asio::co_spawn(m_context.io, retire_cluster(name, std::move(tasks)), asio::detached);
 }
 
 } // namespace slipway::daemon

@@ -9,8 +9,11 @@
 
 namespace slipway::daemon {
 
-Apps::Apps(Context& context, Supervisor& supervisor, Nginx& nginx)
-    : m_context(context), m_supervisor(supervisor), m_nginx(nginx) {}
+Apps::Apps(Context& context, Supervisor& supervisor, Nginx& nginx, ClusterEngine* cluster,
+           std::string cluster_problem)
+    : m_context(context), m_supervisor(supervisor), m_nginx(nginx),
+      m_cluster(cluster ? std::make_unique<ClusterCalls>(context, *cluster) : nullptr),
+      m_cluster_problem(std::move(cluster_problem)) {}
 
 AppState& Apps::state(const std::string& name) {
   AppState& app = m_apps[name];
@@ -38,9 +41,12 @@ std::vector<Route> Apps::routes() {
       continue;
     }
     Route route{.app = name, .hosts = app.hosts, .maintenance = app.maintenance};
+    if (app.engine == Engine::swarm) {
+      route.upstreams = app.upstreams;
+    }
     for (const auto& dyno : app.dynos) {
       if (dyno->web() && dyno->state == DynoState::up && dyno->running) {
-        route.ports.push_back(dyno->port);
+        route.upstreams.push_back(fmt::format("127.0.0.1:{}", dyno->port));
       }
     }
     routes.push_back(std::move(route));
@@ -111,6 +117,10 @@ awaitable<void> Apps::load(const std::string& name) {
 awaitable<void> Apps::start_live(const std::string& name) {
   AppState& app = state(name);
   refresh_settings(name, app);
+  if (wants_cluster(name)) {
+    co_await start_live_cluster(name);
+    co_return;
+  }
   auto live = ReleaseStore(m_context.layout, name).live();
   if (!live) {
     m_context.say("{}: {}", name, live.error().message);
@@ -161,12 +171,31 @@ awaitable<Expected<control::SyncResult>> Apps::sync(const std::string& name, boo
   if (!require_app(m_context.layout, name)) {
     auto dynos = std::move(app.dynos);
     app.hosts.clear();
+    std::vector<int> tasks =
+        m_cluster ? co_await cluster_releases_but(name, 0) : std::vector<int>{};
     co_await m_nginx.update_logged();
     for (const auto& dyno : dynos) {
       co_await m_supervisor.stop(dyno);
     }
+    co_await retire_cluster(name, std::move(tasks));
     m_apps.erase(name);
     co_return control::SyncResult{.removed = true};
+  }
+  if (app.release && app.release->has_slug() &&
+      wants_cluster(name) != (app.engine == Engine::swarm)) {
+    // Moved to the other engine: its live release starts there, and the router switches to
+    // it once it is healthy; what ran before stops.
+    NoCaller nobody;
+    auto moved = co_await switch_to(name, app.release->version, std::nullopt, nobody, false, false);
+    if (!moved) {
+      co_return std::unexpected(moved.error());
+    }
+  }
+  if (app.engine == Engine::swarm) {
+    auto synced = co_await sync_cluster(name);
+    if (!synced) {
+      co_return std::unexpected(synced.error());
+    }
   }
   if (!app.release && app.dynos.empty()) {
     // An app with a live release the daemon has not started (renamed while it ran) starts
@@ -176,7 +205,7 @@ awaitable<Expected<control::SyncResult>> Apps::sync(const std::string& name, boo
   }
   refresh_settings(name, app);
   std::vector<DynoPtr> surplus;
-  if (app.release) {
+  if (app.release && app.engine == Engine::local) {
     for (auto& [type, count] : formation(name, *app.release)) {
       for (int index = 1; index <= count; ++index) {
         bool present = std::ranges::any_of(app.dynos, [&](const DynoPtr& dyno) {
@@ -205,7 +234,13 @@ awaitable<Expected<control::SyncResult>> Apps::sync(const std::string& name, boo
   if (!routed) {
     co_return std::unexpected(routed.error());
   }
-  co_return control::SyncResult{.processes = app.dynos.size()};
+  std::size_t processes = app.dynos.size();
+  if (app.engine == Engine::swarm && app.release) {
+    for (const auto& [type, count] : formation(name, *app.release)) {
+      processes += count;
+    }
+  }
+  co_return control::SyncResult{.processes = processes};
 }
 
 awaitable<Expected<control::RestartResult>>
@@ -213,6 +248,31 @@ Apps::restart(const std::string& name, const std::string& type, bool stop, Calle
   auto guard = co_await claim(name);
   AppState& app = state(name);
   refresh_settings(name, app);
+  if (app.engine == Engine::swarm && app.release && m_cluster) {
+    if (type.find('.') != std::string::npos) {
+      co_return fail("on swarm a process type restarts as a whole: restart {} instead of {}",
+                     type.substr(0, type.find('.')), type);
+    }
+    int count = 0;
+    for (const auto& [name_of_type, wanted] : formation(name, *app.release)) {
+      if (type.empty() || name_of_type == type) {
+        count += wanted;
+      }
+    }
+    if (!type.empty() && count == 0) {
+      co_return fail("{} has no {} processes", name, type);
+    }
+    auto restarted = co_await m_cluster->restart(name, app.release->version, type);
+    if (!restarted) {
+      co_return std::unexpected(restarted.error());
+    }
+    co_await refresh_cluster(name);
+    // (Not in the co_await's operand: see context.hpp.)
+    std::string what = type.empty() ? std::string("every process") : type;
+    std::string line = detail_line(fmt::format("{} restarted on swarm, one task at a time", what));
+    co_await caller.output(std::move(line));
+    co_return control::RestartResult{.restarted = count};
+  }
   std::vector<DynoPtr> targets;
   for (const auto& dyno : app.dynos) {
     if (type.empty() || dyno->type == type || dyno->name() == type) {
@@ -258,10 +318,13 @@ Apps::restart(const std::string& name, const std::string& type, bool stop, Calle
   co_return control::RestartResult{.restarted = restarted};
 }
 
-std::vector<control::ProcessStatus> Apps::ps(const std::string& name) const {
+awaitable<std::vector<control::ProcessStatus>> Apps::ps(const std::string& name) {
   auto it = m_apps.find(name);
   if (it == m_apps.end()) {
-    return {};
+    co_return std::vector<control::ProcessStatus>{};
+  }
+  if (it->second.engine == Engine::swarm && m_cluster) {
+    co_return co_await cluster_ps(name);
   }
   std::vector<DynoPtr> shown = it->second.dynos;
   for (const auto& dyno : m_retiring) {
@@ -287,7 +350,7 @@ std::vector<control::ProcessStatus> Apps::ps(const std::string& name) const {
     }
     list.push_back(std::move(entry));
   }
-  return list;
+  co_return list;
 }
 
 } // namespace slipway::daemon

@@ -33,7 +33,8 @@ struct Context {
   Layout layout;
   Config config;
   asio::io_context io;
-  asio::thread_pool pool{2};
+  // Disk work, and the calls to a cluster engine, some of which wait long (a release phase).
+  asio::thread_pool pool{4};
   bool stopping = false; // SIGTERM or SIGINT: everything is being stopped
 
   // A line of the daemon's own log: "TIME slipway[daemon]: text".
@@ -61,6 +62,7 @@ long elapsed_ms(SteadyClock::time_point since);
 
 // g++ 12 miscompiles a lambda that copies locals when it is made inside a coroutine body,
 // so every such closure in the daemon is made in a plain function (see Context::off_loop's
-// callers), and a json argument is never braced inside a co_await.
+// callers), a json argument is never braced inside a co_await, and a co_await's operand has
+// no conditional expression that makes a temporary in one branch (it is destroyed twice).
 
 } // namespace slipway::daemon

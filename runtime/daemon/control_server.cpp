@@ -177,8 +177,8 @@ awaitable<Expected<json>> ControlServer::dispatch(const json& message, Reply& re
     co_return answer(status);
   }
   if (auto* activate = std::get_if<control::ActivateRequest>(&request)) {
-    co_return answer(
-        co_await m_apps.activate(activate->app, activate->version, activate->deadline, reply));
+    co_return answer(co_await m_apps.activate(activate->app, activate->version, activate->deadline,
+                                              reply, activate->release_phase));
   }
   if (auto* deactivate = std::get_if<control::DeactivateRequest>(&request)) {
     co_return answer(co_await m_apps.deactivate(deactivate->app));
@@ -189,8 +189,11 @@ awaitable<Expected<json>> ControlServer::dispatch(const json& message, Reply& re
   if (auto* restart = std::get_if<control::RestartRequest>(&request)) {
     co_return answer(co_await m_apps.restart(restart->app, restart->type, restart->stop, reply));
   }
+  if (auto* run = std::get_if<control::RunRequest>(&request)) {
+    co_return answer(co_await m_apps.run(run->app, run->run, reply));
+  }
   const auto& ps = std::get<control::PsRequest>(request);
-  co_return answer(m_apps.ps(ps.app));
+  co_return answer(co_await m_apps.ps(ps.app));
 }
 
 } // namespace slipway::daemon

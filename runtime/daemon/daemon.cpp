@@ -39,13 +39,15 @@ constexpr long k_review_sweep_rounds = 300;
 
 class Daemon {
  public:
-  Daemon(const Layout& layout, Config config, std::vector<DaemonService> services)
+  Daemon(const Layout& layout, Config config, std::vector<DaemonService> services,
+         std::unique_ptr<ClusterEngine> cluster, std::string cluster_problem)
       : m_context(layout, std::move(config)), m_services(std::move(services)),
-        m_signals(m_context.io, SIGTERM, SIGINT),
+        m_cluster(std::move(cluster)), m_signals(m_context.io, SIGTERM, SIGINT),
         m_nginx(m_context, [this] { return m_apps.routes(); }),
         m_supervisor(m_context, m_nginx,
                      [this](const std::string& app) { return m_apps.health_target(app); }),
-        m_apps(m_context, m_supervisor, m_nginx), m_control(m_context, m_apps),
+        m_apps(m_context, m_supervisor, m_nginx, m_cluster.get(), std::move(cluster_problem)),
+        m_control(m_context, m_apps),
         m_events(m_context.io, m_context.layout,
                  [this](const std::string& warning) { m_context.say("warning: {}", warning); }) {}
 
@@ -128,6 +130,7 @@ class Daemon {
     // checks it answers 503 (starting), not 404 (no such app).
     for (const auto& app : list_apps(m_context.layout)) {
       m_apps.refresh_settings(app, m_apps.state(app));
+      co_await m_apps.adopt_cluster(app);
     }
     if (auto started = co_await m_nginx.start(); !started) {
       throw std::runtime_error(started.error().message);
@@ -141,6 +144,7 @@ class Daemon {
     // loaded already, so handling those events again costs a check.
     m_events.start();
     asio::co_spawn(m_context.io, sweep(), asio::detached);
+    asio::co_spawn(m_context.io, m_apps.watch_cluster(), asio::detached);
   }
 
   // Every k_sweep_every: apps that an interrupted operation left unsettled (a push in flight
@@ -215,6 +219,7 @@ class Daemon {
 
   Context m_context;
   std::vector<DaemonService> m_services;
+  std::unique_ptr<ClusterEngine> m_cluster;
   std::size_t m_started_services = 0;
   asio::signal_set m_signals;
   std::optional<FileLock> m_lock;
@@ -230,11 +235,22 @@ class Daemon {
 
 } // namespace daemon
 
-Expected<void> run_daemon(const Layout& layout, std::vector<DaemonService> services) {
+Expected<void> run_daemon(const Layout& layout, std::vector<DaemonService> services,
+                          ClusterEngineFactory cluster) {
   TRY(check_root(layout));
   auto config = TRY(layout.config());
   signal(SIGPIPE, SIG_IGN);
-  daemon::Daemon server(layout, std::move(config), std::move(services));
+  std::unique_ptr<ClusterEngine> engine;
+  std::string problem = "the daemon was started without a cluster engine";
+  if (cluster) {
+    if (auto made = cluster(layout, config)) {
+      engine = std::move(*made);
+    } else {
+      problem = made.error().message;
+    }
+  }
+  daemon::Daemon server(layout, std::move(config), std::move(services), std::move(engine),
+                        std::move(problem));
   return server.run();
 }
 

@@ -84,10 +84,30 @@ HttpAnswer parse_http_answer(std::string_view received) {
 
 awaitable<HttpAnswer> http_get_tcp(int port, std::string host, std::string path,
                                    milliseconds timeout) {
+  co_return co_await http_get_endpoint(
+      {asio::ip::address_v4::loopback(), static_cast<uint16_t>(port)}, std::move(host),
+      std::move(path), timeout);
+}
+
+awaitable<HttpAnswer> http_get_address(std::string address, std::string host, std::string path,
+                                       milliseconds timeout) {
+  auto colon = address.rfind(':');
+  boost::system::error_code error;
+  auto ip =
+      asio::ip::make_address(address.substr(0, colon == std::string::npos ? 0 : colon), error);
+  int port = colon == std::string::npos ? 0 : std::atoi(address.c_str() + colon + 1);
+  if (error || port <= 0 || port > 65535) {
+    co_return HttpAnswer{.problem = fmt::format("'{}' is not an IP address and port", address)};
+  }
+  co_return co_await http_get_endpoint({ip, static_cast<uint16_t>(port)}, std::move(host),
+                                       std::move(path), timeout);
+}
+
+awaitable<HttpAnswer> http_get_endpoint(asio::ip::tcp::endpoint endpoint, std::string host,
+                                        std::string path, milliseconds timeout) {
   auto socket = std::make_shared<asio::ip::tcp::socket>(co_await asio::this_coro::executor);
   boost::system::error_code error;
-  co_await socket->async_connect({asio::ip::address_v4::loopback(), static_cast<uint16_t>(port)},
-                                 asio::redirect_error(use_awaitable, error));
+  co_await socket->async_connect(endpoint, asio::redirect_error(use_awaitable, error));
   if (error) {
     co_return HttpAnswer{.problem = error == asio::error::connection_refused ? "connection refused"
                                                                              : error.message()};

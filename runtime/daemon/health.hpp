@@ -29,6 +29,13 @@ HttpAnswer parse_http_answer(std::string_view received);
 // GET `path` with Host `host` from 127.0.0.1:`port`; at most `timeout` for the answer.
 boost::asio::awaitable<HttpAnswer> http_get_tcp(int port, std::string host, std::string path,
                                                 std::chrono::milliseconds timeout);
+// GET `path` with Host `host` from `endpoint`, or from `address` ("IP:PORT": a cluster's task).
+boost::asio::awaitable<HttpAnswer> http_get_endpoint(boost::asio::ip::tcp::endpoint endpoint,
+                                                     std::string host, std::string path,
+                                                     std::chrono::milliseconds timeout);
+boost::asio::awaitable<HttpAnswer> http_get_address(std::string address, std::string host,
+                                                    std::string path,
+                                                    std::chrono::milliseconds timeout);
 // GET `path` over the Unix socket `socket_path` (nginx's status endpoint).
 boost::asio::awaitable<HttpAnswer> http_get_unix(std::filesystem::path socket_path,
                                                  std::string path,

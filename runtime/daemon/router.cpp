@@ -138,15 +138,15 @@ http {{
                          listen, names, k_maintenance_page);
       continue;
     }
-    if (!route.ports.empty()) {
+    if (!route.upstreams.empty()) {
       out += fmt::format("  upstream slipway-{} {{\n", route.app);
-      for (int port : route.ports) {
-        out += fmt::format("    server 127.0.0.1:{} max_fails=0;\n", port);
+      for (const auto& upstream : route.upstreams) {
+        out += fmt::format("    server {} max_fails=0;\n", upstream);
       }
       out += "  }\n";
     }
     out += fmt::format("  server {{\n    listen {};\n    server_name{};\n", listen, names);
-    if (route.ports.empty()) {
+    if (route.upstreams.empty()) {
       out += fmt::format("    location / {{\n      default_type text/plain;\n      return 503 "
                          "\"{} has no web processes running\\n\";\n    }}\n",
                          route.app);

@@ -19,8 +19,10 @@ namespace slipway::daemon {
 struct Route {
   std::string app;
   std::vector<std::string> hosts; // APP.DOMAIN first, then its domains
-  std::vector<int> ports;         // its web processes that passed their health check
-  bool maintenance = false;       // answer every request with the maintenance page
+  // Its web processes that passed their health check: "127.0.0.1:PORT" for the daemon's
+  // own, a node's address and a task's published port for a cluster's.
+  std::vector<std::string> upstreams;
+  bool maintenance = false; // answer every request with the maintenance page
 
   bool operator==(const Route&) const = default;
 };

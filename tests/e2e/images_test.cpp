@@ -12,6 +12,7 @@
 
 #include "common/hash.hpp"
 #include "common/subprocess.hpp"
+#include "tests/support/docker.hpp"
 #include "tests/support/server.hpp"
 
 namespace slipway::test {
@@ -21,81 +22,12 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// A root filesystem with the host's bash and python3 (their libraries and python's standard
-// library): the stack the built-in python buildpack's slugs run on, in a few megabytes.
-void make_rootfs(const fs::path& rootfs) {
-  std::string stdlib = run_program({"/usr/bin/python3", "-c",
-                                    "import sysconfig; print(sysconfig.get_paths()['stdlib'])"})
-                           .output;
-  stdlib.erase(stdlib.find_last_not_of('\n') + 1);
-  std::string script = fmt::format(
-      R"sh(set -e
-r='{0}'
-mkdir -p "$r/bin" "$r/usr/bin" "$r/tmp" "$r/etc"
-chmod 1777 "$r/tmp"
-for b in /bin/bash /usr/bin/python3 /bin/cat /bin/sh; do
-  cp -L "$b" "$r$b"
-  ldd "$b" | grep -o '/[^ ]*' | while read -r lib; do cp -L --parents "$lib" "$r"; done
-done
-mkdir -p "$r$(dirname '{1}')"
-cp -a '{1}' "$r{1}"
-for so in $(find '{1}/lib-dynload' -name '*.so'); do
-  ldd "$so" | grep -o '/[^ ]*' | while read -r lib; do cp -L --parents "$lib" "$r"; done
-done
-)sh",
-      rootfs.string(), stdlib);
-  auto made = run_program({"bash", "-c", script});
-  INFO(made.output);
-  REQUIRE(made.ok());
-}
-
 json read_json(const fs::path& path) {
   return json::parse(read_text(path));
 }
 
 fs::path blob(const fs::path& layout, const std::string& digest) {
   return layout / "blobs" / "sha256" / digest.substr(7);
-}
-
-// A child process of the test (in a process group of its own), stopped by pid when the test
-// ends: SIGTERM, up to 10 s to go, then SIGKILL to its whole group.
-struct Child {
-  explicit Child(SpawnedProcess started) : process(started) {}
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-  SpawnedProcess process;
-  ~Child() {
-    if (process.pid <= 0) {
-      return;
-    }
-    ::kill(process.pid, SIGTERM);
-    for (int i = 0; i < 100 && ::waitpid(process.pid, nullptr, WNOHANG) == 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    ::kill(-process.pid, SIGKILL);
-    ::waitpid(process.pid, nullptr, 0);
-    ::close(process.pidfd);
-  }
-};
-
-// Starts `argv` with its output in `log`.
-std::unique_ptr<Child> start(std::vector<std::string> argv, const fs::path& log) {
-  argv.insert(argv.begin(), {"sh", "-c", "exec \"$0\" \"$@\" > '" + log.string() + "' 2>&1"});
-  auto spawned =
-      spawn({.argv = std::move(argv)}, {.capture_output = false, .new_process_group = true});
-  REQUIRE(spawned);
-  return std::make_unique<Child>(*spawned);
-}
-
-bool wait_for(const std::function<bool()>& ready, std::chrono::seconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (ready()) {
-      return true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return false;
 }
 
 } // namespace
@@ -145,7 +77,7 @@ TEST_CASE("a release's OCI image is written from its slug, pushed to a registry,
   auto config = read_json(blob(layout, manifest["config"]["digest"]));
   CHECK(config["config"]["Entrypoint"] == json::array({"/start"}));
   CHECK(config["config"]["User"] == "10000:10000");
-  CHECK(config["config"]["Labels"]["io.slipway.release"] == "1");
+  CHECK(config["config"]["Labels"]["io.slipway.slug"].get<std::string>().starts_with("sha256:"));
   CHECK(config["rootfs"]["diff_ids"].size() == 3);
   // No config var is in the image: they are given when it runs.
   REQUIRE(server.slipway({"config:set", "-a", "shop", "SECRET_TOKEN=hunter2hunter2"}).ok());
@@ -163,19 +95,9 @@ TEST_CASE("a release's OCI image is written from its slug, pushed to a registry,
   CHECK_FALSE(as_key.ok());
 
   // A registry of its own, on a free loopback port.
-  int registry_port = free_port();
-  write_file(server.dir / "registry.yml",
-             fmt::format("version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\n"
-                         "http:\n  addr: 127.0.0.1:{}\n",
-                         (server.dir / "registry").string(), registry_port));
-  auto registry = start({"docker-registry", "serve", (server.dir / "registry.yml").string()},
-                        server.dir / "registry.log");
-  std::string registry_url = fmt::format("http://127.0.0.1:{}", registry_port);
-  REQUIRE(wait_for(
-      [&] {
-        return run_program({"curl", "-sf", registry_url + "/v2/"}).ok();
-      },
-      std::chrono::seconds(20)));
+  Registry registry(server.dir / "registry");
+  std::string registry_url = registry.url();
+  int registry_port = registry.port();
   auto pushed_image =
       server.slipway({"images:push", "-a", "shop", "v2", "--registry", registry_url});
   INFO(pushed_image.output);
@@ -190,21 +112,8 @@ TEST_CASE("a release's OCI image is written from its slug, pushed to a registry,
   CHECK_FALSE(server.slipway({"images:push", "-a", "shop", "--registry", "http://a/../b"}).ok());
 
   // Docker pulls it and runs it, its config given at run time.
-  TempDir docker_dir; // a short path: the socket's must fit sockaddr_un
-  fs::path socket = docker_dir / "d.sock";
-  auto dockerd =
-      start({"dockerd", "--data-root", (docker_dir / "data").string(), "--exec-root",
-             (docker_dir / "exec").string(), "-H", "unix://" + socket.string(), "--pidfile",
-             (docker_dir / "d.pid").string(), "--iptables=false", "--bridge=none"},
-            server.dir / "dockerd.log");
-  std::map<std::string, std::string> docker_env = {{"DOCKER_HOST", "unix://" + socket.string()}};
-  auto docker = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), "docker");
-    auto result = run({.argv = args, .env = docker_env, .timeout = std::chrono::minutes(3)});
-    REQUIRE(result);
-    return *result;
-  };
-  REQUIRE(wait_for([&] { return docker({"version"}).ok(); }, std::chrono::seconds(30)));
+  Dockerd dockerd(server.dir / "dockerd.log");
+  auto docker = [&](std::vector<std::string> args) { return dockerd.docker(std::move(args)); };
   std::string reference = fmt::format("127.0.0.1:{}/shop:v2", registry_port);
   auto pulled = docker({"pull", reference});
   INFO(pulled.output);
@@ -214,7 +123,7 @@ TEST_CASE("a release's OCI image is written from its slug, pushed to a registry,
                      fmt::format("PORT={}", port), "-e", "STAGE_NAME=docker", reference});
   INFO(ran.output);
   REQUIRE(ran.ok());
-  bool answered = wait_for(
+  bool answered = wait_until(
       [&] {
         return run_program({"curl", "-sf", fmt::format("http://127.0.0.1:{}/", port)}).output ==
                "v0 docker\n";

@@ -12,11 +12,12 @@ TEST_CASE("each app gets a server for its hosts and an upstream of its web proce
   config.server.http_address = "127.0.0.1";
   config.server.http_port = 18080;
   RouterFiles files{.prefix = "/srv/slipway/run/nginx"};
-  std::string text = nginx_config(
-      config, files,
-      {{.app = "demo", .hosts = {"demo.localhost", "www.example.com"}, .ports = {20001, 20002}},
-       {.app = "idle", .hosts = {"idle.localhost"}, .ports = {}}},
-      7);
+  std::string text = nginx_config(config, files,
+                                  {{.app = "demo",
+                                    .hosts = {"demo.localhost", "www.example.com"},
+                                    .upstreams = {"127.0.0.1:20001", "127.0.0.1:20002"}},
+                                   {.app = "idle", .hosts = {"idle.localhost"}, .upstreams = {}}},
+                                  7);
   CHECK(contains(text, "pid /srv/slipway/run/nginx/nginx.pid;"));
   CHECK(contains(text, "listen unix:/srv/slipway/run/nginx/control.sock;"));
   CHECK(contains(text, "return 200 \"7\";"));
@@ -55,11 +56,12 @@ TEST_CASE("the generated configuration is one nginx accepts", "[router]") {
   for (const char* sub : {"client_body", "proxy", "fastcgi", "uwsgi", "scgi"}) {
     std::filesystem::create_directories(dir / sub);
   }
-  write_file(files.config(),
-             nginx_config(config, files,
-                          {{.app = "demo", .hosts = {"demo.localhost"}, .ports = {20001}},
-                           {.app = "idle-app", .hosts = {"idle-app.localhost"}, .ports = {}}},
-                          1, "127.0.0.1:5000"));
+  write_file(
+      files.config(),
+      nginx_config(config, files,
+                   {{.app = "demo", .hosts = {"demo.localhost"}, .upstreams = {"127.0.0.1:20001"}},
+                    {.app = "idle-app", .hosts = {"idle-app.localhost"}, .upstreams = {}}},
+                   1, "127.0.0.1:5000"));
   auto checked = run_program({"/usr/sbin/nginx", "-t", "-p", dir.path().string(), "-c",
                               files.config().string(), "-e", files.error_log().string()});
   INFO(checked.output);
@@ -71,13 +73,15 @@ TEST_CASE("no host name reaches nginx twice, nor one under the server's domain t
           "[router]") {
   Config config;
   RouterFiles files{.prefix = "/srv/slipway/run/nginx"};
-  std::string text = nginx_config(
-      config, files,
-      {{.app = "evil",
-        .hosts = {"evil.localhost", "zeta.localhost", "www.example.com", "localhost"},
-        .ports = {20001}},
-       {.app = "zeta", .hosts = {"zeta.localhost", "www.example.com"}, .ports = {20002}}},
-      3);
+  std::string text =
+      nginx_config(config, files,
+                   {{.app = "evil",
+                     .hosts = {"evil.localhost", "zeta.localhost", "www.example.com", "localhost"},
+                     .upstreams = {"127.0.0.1:20001"}},
+                    {.app = "zeta",
+                     .hosts = {"zeta.localhost", "www.example.com"},
+                     .upstreams = {"127.0.0.1:20002"}}},
+                   3);
   CHECK(contains(text, "server_name evil.localhost www.example.com;"));
   CHECK(contains(text, "server_name zeta.localhost;"));
 }
@@ -91,10 +95,10 @@ TEST_CASE("a wildcard domain is nginx's wildcard server name, unless it would an
       config, files,
       {{.app = "alpha",
         .hosts = {"alpha.localhost", "*.example.com", "*.localhost", "*.zeta.localhost"},
-        .ports = {20001}},
+        .upstreams = {"127.0.0.1:20001"}},
        {.app = "beta",
         .hosts = {"beta.localhost", "api.example.com", "*.example.com"},
-        .ports = {20002}}},
+        .upstreams = {"127.0.0.1:20002"}}},
       3);
   CHECK(contains(text, "server_name alpha.localhost *.example.com;"));
   CHECK(contains(text, "server_name beta.localhost api.example.com;"));
@@ -105,13 +109,14 @@ TEST_CASE("an app in maintenance mode answers every request with the 503 page, a
           "[router]") {
   Config config;
   RouterFiles files{.prefix = "/srv/slipway/run/nginx"};
-  std::string text = nginx_config(config, files,
-                                  {{.app = "demo",
-                                    .hosts = {"demo.localhost", "www.example.com"},
-                                    .ports = {20001},
-                                    .maintenance = true},
-                                   {.app = "live", .hosts = {"live.localhost"}, .ports = {20002}}},
-                                  4);
+  std::string text =
+      nginx_config(config, files,
+                   {{.app = "demo",
+                     .hosts = {"demo.localhost", "www.example.com"},
+                     .upstreams = {"127.0.0.1:20001"},
+                     .maintenance = true},
+                    {.app = "live", .hosts = {"live.localhost"}, .upstreams = {"127.0.0.1:20002"}}},
+                   4);
   CHECK(contains(text, "server_name demo.localhost www.example.com;\n    location / {\n"
                        "      default_type text/html;\n"));
   CHECK(contains(text, "      return 503 '<!DOCTYPE html>"));
@@ -134,15 +139,15 @@ TEST_CASE("nginx accepts wildcard server names and the maintenance page", "[rout
   for (const char* sub : {"client_body", "proxy", "fastcgi", "uwsgi", "scgi"}) {
     std::filesystem::create_directories(dir / sub);
   }
-  write_file(files.config(),
-             nginx_config(
-                 config, files,
-                 {{.app = "alpha", .hosts = {"alpha.localhost", "*.example.com"}, .ports = {20001}},
-                  {.app = "beta",
-                   .hosts = {"beta.localhost", "api.example.com"},
-                   .ports = {20002},
-                   .maintenance = true}},
-                 1));
+  write_file(files.config(), nginx_config(config, files,
+                                          {{.app = "alpha",
+                                            .hosts = {"alpha.localhost", "*.example.com"},
+                                            .upstreams = {"127.0.0.1:20001"}},
+                                           {.app = "beta",
+                                            .hosts = {"beta.localhost", "api.example.com"},
+                                            .upstreams = {"127.0.0.1:20002"},
+                                            .maintenance = true}},
+                                          1));
   auto checked = run_program({"/usr/sbin/nginx", "-t", "-p", dir.path().string(), "-c",
                               files.config().string(), "-e", files.error_log().string()});
   INFO(checked.output);
