@@ -1,0 +1,300 @@
+// An app on Docker Swarm: a dockerd the test starts (a one-node swarm on loopback) and
+// Debian's docker-registry, both stopped by pid. The app moves from the daemon's own
+// processes to swarm, and then keeps every promise of a release: zero-downtime deploys under
+// load, scaling, logs, a failed launch that leaves the live release serving, a rollback that
+// runs the very image and secret it names, one-off tasks, and a daemon killed with SIGKILL
+// whose successor adopts the tasks instead of starting them again.
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "tests/support/docker.hpp"
+#include "tests/support/server.hpp"
+
+namespace slipway::test {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+// The stage fixture's server, listening on every address of its container (a published
+// port reaches it on the container's own), and saying each request it answers.
+constexpr std::string_view k_server = R"py(import http.server
+import os
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        with open("version.txt", "rb") as f:
+            version = f.read().strip()
+        body = version + b" " + os.environ.get("STAGE_NAME", "?").encode() + b"\n"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format, *args):
+        if self.headers.get("User-Agent", "").startswith("test"):
+            print("request", self.path, flush=True)
+
+
+http.server.ThreadingHTTPServer(("0.0.0.0", int(os.environ["PORT"])), Handler).serve_forever()
+)py";
+
+// Requests without pause from another thread, counting what failed.
+class Load {
+ public:
+  explicit Load(const Server& server)
+      : m_thread([this, &server] {
+          while (!m_stop) {
+            auto response = server.get("shop");
+            std::lock_guard lock(m_mutex);
+            ++m_requests;
+            if (response.status != 200) {
+              m_problems.insert(std::to_string(response.status) + " " + response.body);
+              ++m_failures;
+            }
+          }
+        }) {}
+  ~Load() { finish(); }
+  void finish() {
+    m_stop = true;
+    if (m_thread.joinable()) {
+      m_thread.join();
+    }
+  }
+  long requests() const { return m_requests; }
+  long failures() const { return m_failures; }
+  std::string problems() const {
+    std::string out;
+    for (const auto& problem : m_problems) {
+      out += problem + "\n";
+    }
+    return out;
+  }
+
+ private:
+  std::atomic<bool> m_stop{false};
+  std::mutex m_mutex;
+  long m_requests = 0;
+  long m_failures = 0;
+  std::set<std::string> m_problems;
+  std::thread m_thread;
+};
+
+json ps(const Server& server) {
+  auto listed = server.slipway({"ps", "-a", "shop", "--json"});
+  INFO(listed.output);
+  REQUIRE(listed.ok());
+  return json::parse(listed.output);
+}
+
+// How many web processes `ps` shows up, all of release `version`.
+bool web_up(const Server& server, int count, int version) {
+  return wait_until(
+      [&] {
+        auto processes = ps(server);
+        int up = 0;
+        for (const auto& process : processes) {
+          if (process["type"] == "web" && process["state"] == "up" &&
+              process["release"] == version) {
+            ++up;
+          }
+        }
+        return up == count && std::cmp_equal(processes.size(), count);
+      },
+      60s);
+}
+
+int live_version(const Server& server) {
+  for (const auto& release : server.releases("shop")) {
+    if (release.value("live", false)) {
+      return release["version"];
+    }
+  }
+  return 0;
+}
+
+// The app's services, by name.
+std::map<std::string, json> services(const Dockerd& dockerd) {
+  std::map<std::string, json> by_name;
+  for (const auto& service : dockerd.api("/services")) {
+    by_name[service["Spec"]["Name"]] = service;
+  }
+  return by_name;
+}
+
+// The registry's digest of the app's tag.
+std::string tag_digest(const Registry& registry, const std::string& tag) {
+  auto head =
+      run_program({"curl", "-sI", "-H", "Accept: application/vnd.oci.image.manifest.v1+json",
+                   registry.url() + "/v2/shop/manifests/" + tag});
+  std::string marker = "docker-content-digest: ";
+  std::string lower = head.output;
+  std::ranges::transform(lower, lower.begin(), [](char c) { return std::tolower(c); });
+  auto at = lower.find(marker);
+  REQUIRE(at != std::string::npos);
+  return head.output.substr(at + marker.size(), 71);
+}
+
+} // namespace
+
+TEST_CASE("an app moved to swarm deploys ten times under load without losing a request, scales, "
+          "logs, keeps its live release through a failed launch, rolls back to the image and "
+          "secret it names, runs one-off tasks, and is adopted by a daemon restarted after kill -9",
+          "[swarm][serial]") {
+  TempDir scratch;
+  Registry registry(scratch / "registry");
+  Dockerd dockerd(scratch / "dockerd.log", true);
+  Server server({.config = fmt::format("[runtime]\nhealth_timeout = \"30s\"\nstop_grace = \"3s\"\n"
+                                       "[scheduler]\ndocker_host = \"{}\"\nregistry = \"{}\"\n",
+                                       dockerd.host(), registry.url())});
+  make_rootfs(server.dir / "rootfs");
+  REQUIRE(server.slipway({"images:stack", "--rootfs", (server.dir / "rootfs").string()}).ok());
+  server.create("shop", fixture("apps/stage"));
+  server.write("shop", "server.py", std::string(k_server));
+  server.commit("shop", "listens on every address");
+  REQUIRE(server.push("shop").ok());
+  REQUIRE(server.serves("shop", "v0 ?"));
+
+  // Moved: the live release starts on swarm, and the router switches to it.
+  auto moved = server.slipway({"apps:set", "-a", "shop", "scheduler=swarm"});
+  INFO(moved.output);
+  REQUIRE(moved.ok());
+  CHECK(contains(moved.output, "scheduler=swarm"));
+  CHECK(server.serves("shop", "v0 ?"));
+  CHECK(services(dockerd).contains("shop-web-v1"));
+  CHECK(contains(run_program({"curl", "-s", registry.url() + "/v2/shop/tags/list"}).output, "v1"));
+  REQUIRE(server.slipway({"ps:scale", "-a", "shop", "web=2"}).ok());
+  CHECK(web_up(server, 2, 1));
+
+  // Config vars reach the tasks through a secret, and the release phase runs as a task.
+  auto configured = server.slipway({"config:set", "-a", "shop", "STAGE_NAME=swarm"});
+  INFO(configured.output);
+  REQUIRE(configured.ok());
+  CHECK(contains(configured.output, "release phase ok"));
+  CHECK(server.serves("shop", "v0 swarm"));
+  int config_version = live_version(server);
+  auto secret_of = [&](int version) {
+    auto service = services(dockerd)[fmt::format("shop-web-v{}", version)];
+    return service["Spec"]["TaskTemplate"]["ContainerSpec"]["Secrets"][0]["SecretName"];
+  };
+  json config_secret = secret_of(config_version);
+  CHECK(config_secret.get<std::string>().starts_with("shop-config-"));
+  // The image has no config var in it.
+  CHECK_FALSE(contains(run_program({"sh", "-c",
+                                    "for f in $(find '" + (scratch / "registry").string() +
+                                        "' -name data -type f); do gzip -dc \"$f\" 2>/dev/null; "
+                                        "done | grep -c 'STAGE_NAME=swarm' || true"})
+                           .output,
+                       "1"));
+
+  {
+    Load load(server);
+    for (int i = 1; i <= 10; ++i) {
+      server.write("shop", "version.txt", fmt::format("v{}\n", i));
+      server.commit("shop", fmt::format("v{}", i));
+      auto pushed = server.push("shop");
+      INFO(pushed.output);
+      REQUIRE(pushed.ok());
+    }
+    load.finish();
+    INFO(load.problems());
+    CHECK(load.failures() == 0);
+    CHECK(load.requests() > 100);
+  }
+  CHECK(server.serves("shop", "v10 swarm"));
+  int live = live_version(server);
+  CHECK(web_up(server, 2, live));
+  // Only the live release's services are left.
+  auto left = services(dockerd);
+  CHECK(left.size() == 1);
+  CHECK(left.contains(fmt::format("shop-web-v{}", live)));
+
+  // The tasks' output is the app's log.
+  for (int i = 0; i < 4; ++i) {
+    run_program({"curl", "-s", "-A", "test", "-H", "Host: shop.localhost",
+                 fmt::format("http://127.0.0.1:{}/logged-{}", server.http_port, i)});
+  }
+  CHECK(wait_until(
+      [&] {
+        auto logs = server.slipway({"logs", "-a", "shop", "-n", "200"}).output;
+        return contains(logs, "app[web.1]: request /logged-") &&
+               contains(logs, "app[web.2]: request /logged-");
+      },
+      20s));
+
+  // Scaled to 3, to 0 (nothing answers), and back.
+  REQUIRE(server.slipway({"ps:scale", "-a", "shop", "web=3"}).ok());
+  CHECK(web_up(server, 3, live));
+  REQUIRE(server.slipway({"ps:scale", "-a", "shop", "web=0"}).ok());
+  CHECK(wait_until([&] { return server.get("shop").status == 503; }, 20s));
+  CHECK(wait_until([&] { return ps(server).empty(); }, 30s));
+  REQUIRE(server.slipway({"ps:scale", "-a", "shop", "web=2"}).ok());
+  CHECK(server.serves("shop", "v10 swarm", 60s));
+
+  // A release whose processes fail: the push is refused with Swarm's reason and what the
+  // task said, and the live release keeps serving.
+  server.write("shop", "Procfile",
+               "web: python3 -c 'import sys; print(\"cannot start\"); sys.exit(3)'\n");
+  server.commit("shop", "crashes");
+  auto crashed = server.push("shop");
+  INFO(crashed.output);
+  CHECK_FALSE(crashed.ok());
+  CHECK(contains(crashed.output, "non-zero exit (3)"));
+  CHECK(contains(crashed.output, "cannot start"));
+  CHECK(contains(crashed.output, fmt::format("v{} is still live", live)));
+  CHECK(server.get("shop").body == "v10 swarm\n");
+  CHECK(services(dockerd).size() == 1);
+  server.git("shop", {"reset", "-q", "--hard", "HEAD~1"});
+
+  // A rollback runs the very image and secret of the release it names.
+  auto rolled =
+      server.slipway({"releases:rollback", "-a", "shop", fmt::format("v{}", config_version)});
+  INFO(rolled.output);
+  REQUIRE(rolled.ok());
+  CHECK(server.serves("shop", "v0 swarm"));
+  int rollback = live_version(server);
+  CHECK(rollback > live);
+  auto service = services(dockerd)[fmt::format("shop-web-v{}", rollback)];
+  std::string image = service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"];
+  CHECK(image.ends_with(tag_digest(registry, fmt::format("v{}", config_version))));
+  CHECK(secret_of(rollback) == config_secret);
+
+  // A one-off task, with the release's config.
+  auto ran = server.slipway({"run", "-a", "shop", "--", "echo one-off $STAGE_NAME; exit 3"});
+  CHECK(ran.code == 3);
+  CHECK(contains(ran.output, "one-off swarm"));
+
+  // kill -9: the tasks keep running and answering; the next daemon adopts them as they are.
+  REQUIRE(web_up(server, 2, rollback));
+  auto tasks_before = ps(server);
+  std::set<std::string> ids_before;
+  for (const auto& task : dockerd.api(
+           "/tasks?filters=" + std::string("%7B%22desired-state%22%3A%5B%22running%22%5D%7D"))) {
+    ids_before.insert(task["ID"].get<std::string>());
+  }
+  server.daemon.kill();
+  for (const auto& task : tasks_before) {
+    auto answer = http_get(task["port"].get<int>(), "/", 5s);
+    CHECK(answer.body == "v0 swarm\n");
+  }
+  server.daemon.start();
+  CHECK(server.serves("shop", "v0 swarm"));
+  std::set<std::string> ids_after;
+  for (const auto& task : dockerd.api(
+           "/tasks?filters=" + std::string("%7B%22desired-state%22%3A%5B%22running%22%5D%7D"))) {
+    ids_after.insert(task["ID"].get<std::string>());
+  }
+  CHECK(ids_after == ids_before);
+  CHECK(web_up(server, 2, rollback));
+}
+
+} // namespace slipway::test
