@@ -53,12 +53,14 @@ Expected<void> info(const Globals& globals, const AppsArgs& args) {
         {"pipeline", app.pipeline.empty() ? nlohmann::json(nullptr) : nlohmann::json(app.pipeline)},
         {"stage", app.stage.empty() ? nlohmann::json(nullptr) : nlohmann::json(app.stage)},
         {"promotion_only", app.promotion_only},
-        {"deploy_branches", app.deploy_branches}};
+        {"deploy_branches", app.deploy_branches},
+        {"scheduler", app.scheduler}};
     std::puts(out.dump(2).c_str());
     return {};
   }
-  std::printf("=== %s\nCreated:  %s\nURL:      %s\nReleases: %zu\nLive:     %s\n", app.name.c_str(),
-              format_time(app.created_at).c_str(), app.url.c_str(), app.releases, live.c_str());
+  std::printf("=== %s\nCreated:  %s\nURL:      %s\nReleases: %zu\nLive:     %s\nRuns on:  %s\n",
+              app.name.c_str(), format_time(app.created_at).c_str(), app.url.c_str(), app.releases,
+              live.c_str(), app.scheduler.c_str());
   if (!app.pipeline.empty()) {
     std::printf("Pipeline: %s (%s)%s\n", app.pipeline.c_str(), app.stage.c_str(),
                 app.promotion_only ? ", changes only by promotion" : "");

@@ -298,3 +298,36 @@ TEST_CASE("an app moved to swarm deploys ten times under load without losing a r
 }
 
 } // namespace slipway::test
+
+namespace slipway::test {
+
+TEST_CASE("scheduler=swarm is refused without a registry or with an engine slipway does not know, "
+          "and a swarm app's push without a daemon is refused with the live release kept",
+          "[swarm]") {
+  Server plain({.start_daemon = false});
+  plain.create("shop");
+  auto no_registry = plain.slipway({"apps:set", "-a", "shop", "scheduler=swarm"});
+  CHECK(no_registry.code == 2);
+  CHECK(contains(no_registry.output, "needs [scheduler] registry"));
+  auto unknown = plain.slipway({"apps:set", "-a", "shop", "scheduler=nomad"});
+  CHECK(unknown.code == 2);
+  CHECK(contains(unknown.output, "unknown engine 'nomad' (expected \"local\" or \"swarm\")"));
+  CHECK(contains(plain.slipway({"apps:info", "-a", "shop"}).output, "local"));
+
+  Server server({.config = "[scheduler]\nregistry = \"127.0.0.1:1\"\n", .start_daemon = false});
+  server.create("shop");
+  auto set = server.slipway({"apps:set", "-a", "shop", "scheduler=swarm"});
+  INFO(set.output);
+  REQUIRE(set.ok());
+  CHECK(contains(set.output, "scheduler=swarm"));
+  auto pushed = server.push("shop");
+  INFO(pushed.output);
+  CHECK_FALSE(pushed.ok());
+  CHECK(contains(pushed.output, "shop runs on swarm, where only the daemon starts releases"));
+  CHECK(server.live_commit("shop").empty());
+  // Back to the server's engine: an empty value.
+  auto reset = server.slipway({"apps:set", "-a", "shop", "scheduler="});
+  CHECK(contains(reset.output, "scheduler=local"));
+}
+
+} // namespace slipway::test
