@@ -1,10 +1,14 @@
 #include "cluster/oci.hpp"
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <fcntl.h>
 #include <map>
+#include <mutex>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -24,6 +28,9 @@ namespace {
 // gzip's fastest level: a layer is written once per release and read once per node, and
 // registries store what they are given.
 constexpr int k_gzip_level = Z_BEST_SPEED;
+// The tar goes to the compressing thread in pieces of this size, at most this many waiting.
+constexpr std::size_t k_piece = 1 << 20;
+constexpr std::size_t k_pieces_waiting = 4;
 
 Expected<void> write_all(int fd, const void* data, std::size_t size) {
   const char* at = static_cast<const char*>(data);
@@ -84,6 +91,9 @@ Expected<void> write_index(const fs::path& layout, const Blob& manifest, const s
   return write_file_atomic(layout / "index.json", index.dump() + "\n");
 }
 
+// The tar is made on the caller's thread (reading the slug, hashing the tar for the diff_id)
+// and compressed on one of its own (deflate, hashing the blob for its digest, writing it):
+// the two halves of the work take about as long, so a layer takes half the time.
 struct LayerWriter::State {
   fs::path layout;
   fs::path temp;
@@ -99,7 +109,18 @@ struct LayerWriter::State {
   // A rootfs's hard links: the first path of each (device, inode) with more than one link.
   std::map<std::pair<dev_t, ino_t>, std::string> links;
 
+  // What the compressing thread shares with the tar's: pieces of tar in order, whether no
+  // more will come, and the first error of either side.
+  std::string piece; // being filled, on the tar's thread
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::deque<std::string> waiting;
+  bool closing = false;
+  std::string compress_error;
+  std::thread compressor;
+
   ~State() {
+    stop_compressor();
     if (tar) {
       libarchive::archive_write_free(tar);
     }
@@ -112,7 +133,7 @@ struct LayerWriter::State {
     }
   }
 
-  // Compresses `size` bytes of tar (or, with Z_FINISH, what is left) into the blob.
+  // Compresses `length` bytes of tar (or, with Z_FINISH, what is left) into the blob.
   Expected<void> deflate_into(const void* data, std::size_t length, int flush) {
     zlib.next_in = static_cast<Bytef*>(const_cast<void*>(data));
     zlib.avail_in = static_cast<uInt>(length);
@@ -131,13 +152,75 @@ struct LayerWriter::State {
     return {};
   }
 
+  void start_compressor() {
+    compressor = std::thread([this] {
+      while (true) {
+        std::string next;
+        {
+          std::unique_lock lock(mutex);
+          changed.wait(lock, [&] { return !waiting.empty() || closing; });
+          if (waiting.empty()) {
+            return; // closing, and nothing left
+          }
+          next = std::move(waiting.front());
+          waiting.pop_front();
+        }
+        changed.notify_all(); // room for another piece
+        if (auto compressed = deflate_into(next.data(), next.size(), Z_NO_FLUSH); !compressed) {
+          std::lock_guard lock(mutex);
+          compress_error = compressed.error().message;
+          waiting.clear();
+          closing = true;
+          changed.notify_all();
+          return;
+        }
+      }
+    });
+  }
+
+  // Hands the piece being filled to the compressor, waiting while enough others wait.
+  Expected<void> hand_over() {
+    std::unique_lock lock(mutex);
+    changed.wait(lock, [&] { return waiting.size() < k_pieces_waiting || closing; });
+    if (!compress_error.empty()) {
+      return fail("{}", compress_error);
+    }
+    if (closing) {
+      return fail("the layer is already finished");
+    }
+    waiting.push_back(std::move(piece));
+    piece.clear();
+    changed.notify_all();
+    return {};
+  }
+
+  // Once every piece is compressed; the error of the compressor, if it had one.
+  Expected<void> stop_compressor() {
+    if (!compressor.joinable()) {
+      return {};
+    }
+    {
+      std::lock_guard lock(mutex);
+      closing = true;
+    }
+    changed.notify_all();
+    compressor.join();
+    if (!compress_error.empty()) {
+      return fail("{}", compress_error);
+    }
+    return {};
+  }
+
   static la_ssize_t write_tar(archive* a, void* context, const void* buffer, size_t length) {
     auto* state = static_cast<State*>(context);
     state->diff_id.update(buffer, length);
-    if (auto written = state->deflate_into(buffer, length, Z_NO_FLUSH); !written) {
-      state->error = written.error().message;
-      libarchive::archive_set_error(a, EIO, "%s", state->error.c_str());
-      return -1;
+    state->piece.append(static_cast<const char*>(buffer), length);
+    if (state->piece.size() >= k_piece) {
+      if (auto handed = state->hand_over(); !handed) {
+        state->error = handed.error().message;
+        libarchive::archive_set_error(a, EIO, "%s", state->error.c_str());
+        return -1;
+      }
     }
     return static_cast<la_ssize_t>(length);
   }
@@ -208,6 +291,8 @@ Expected<LayerWriter> LayerWriter::open(const fs::path& layout) {
   // may have any.
   libarchive::archive_write_set_options(state->tar, "hdrcharset=BINARY");
   libarchive::archive_write_set_bytes_in_last_block(state->tar, 1);
+  state->piece.reserve(k_piece + (64 << 10));
+  state->start_compressor();
   if (libarchive::archive_write_open2(state->tar, state.get(), nullptr, &State::write_tar, nullptr,
                                       nullptr) != ARCHIVE_OK) {
     return fail("cannot start a layer: {}", archive_message(state->tar));
@@ -329,10 +414,13 @@ Expected<Layer> LayerWriter::finish() {
     return fail("cannot finish a layer: {}",
                 state.error.empty() ? archive_message(state.tar) : state.error);
   }
-  TRY(state.deflate_into(nullptr, 0, Z_FINISH));
-  if (::fsync(state.fd.get()) != 0) {
-    return fail("cannot write a layer: {}", errno_text(errno));
+  if (!state.piece.empty()) {
+    TRY(state.hand_over());
   }
+  TRY(state.stop_compressor());
+  TRY(state.deflate_into(nullptr, 0, Z_FINISH));
+  // Not fsync'd: a layer is made again from what it was made of, and a registry or an
+  // engine checks a blob against its digest before it uses it.
   Layer layer{.blob = {.media_type = std::string(k_layer_type),
                        .digest = "sha256:" + state.digest.hex_digest(),
                        .size = state.size},

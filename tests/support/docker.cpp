@@ -46,27 +46,7 @@ bool wait_until(const std::function<bool()>& ready, std::chrono::milliseconds li
 }
 
 void make_rootfs(const fs::path& rootfs) {
-  std::string stdlib = run_program({"/usr/bin/python3", "-c",
-                                    "import sysconfig; print(sysconfig.get_paths()['stdlib'])"})
-                           .output;
-  stdlib.erase(stdlib.find_last_not_of('\n') + 1);
-  std::string script = fmt::format(
-      R"sh(set -e
-r='{0}'
-mkdir -p "$r/bin" "$r/usr/bin" "$r/tmp" "$r/etc"
-chmod 1777 "$r/tmp"
-for b in /bin/bash /usr/bin/python3 /bin/cat /bin/sh /usr/bin/curl; do
-  cp -L "$b" "$r$b"
-  ldd "$b" | grep -o '/[^ ]*' | while read -r lib; do cp -L --parents "$lib" "$r"; done
-done
-mkdir -p "$r$(dirname '{1}')"
-cp -a '{1}' "$r{1}"
-for so in $(find '{1}/lib-dynload' -name '*.so'); do
-  ldd "$so" | grep -o '/[^ ]*' | while read -r lib; do cp -L --parents "$lib" "$r"; done
-done
-)sh",
-      rootfs.string(), stdlib);
-  auto made = run_program({"bash", "-c", script});
+  auto made = run_program({(fs::path(SLIPWAY_TESTS) / "tools/host-rootfs").string(), rootfs.string()});
   INFO(made.output);
   REQUIRE(made.ok());
 }
