@@ -34,6 +34,9 @@ struct AppState {
   Engine engine = Engine::local;
   std::vector<std::string> upstreams;
   std::string log_since; // a cluster app's: the time of the last line of its tasks logged
+  // A cluster app's live tasks by process ("web.1"): the task's id and its state as `ps`
+  // says it, for the dyno events of their changes.
+  std::map<std::string, std::pair<std::string, std::string>> tasks_seen;
 };
 
 // Who asked for an activation or a restart: lines for them to print, and whether they
@@ -138,6 +141,10 @@ class Apps {
   awaitable<void> refresh_cluster(const std::string& name, bool route = true);
   bool wants_cluster(const std::string& name) const;
   awaitable<std::vector<control::ProcessStatus>> cluster_ps(const std::string& name);
+  // Records a dyno event for each of the live release's tasks whose state changed since
+  // the last look, and a crash for one Swarm replaced after it failed.
+  void record_task_changes(const std::string& name, int version,
+                           const std::vector<ClusterTask>& tasks);
   // deactivate() once the app is claimed, but for `current`.
   awaitable<void> stop_serving(const std::string& name);
   // load() once the app is claimed.

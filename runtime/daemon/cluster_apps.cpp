@@ -8,6 +8,7 @@
 #include "common/output.hpp"
 #include "runtime/apps.hpp"
 #include "runtime/daemon/apps.hpp"
+#include "runtime/events.hpp"
 #include "runtime/release_store.hpp"
 
 namespace slipway::daemon {
@@ -255,6 +256,7 @@ Apps::switch_to_cluster(const std::string& name, std::shared_ptr<const Release> 
   now.health = *health;
   now.engine = Engine::swarm;
   now.upstreams = upstreams;
+  now.tasks_seen.clear(); // the new release's tasks are recorded as they are next seen
   if (now.log_since.empty()) {
     now.log_since = engine_time_now();
   }
@@ -383,6 +385,7 @@ awaitable<void> Apps::refresh_cluster(const std::string& name, bool route) {
   if (app.engine != Engine::swarm || !app.release || app.release->version != version) {
     co_return; // switched meanwhile: the switch set its upstreams
   }
+  record_task_changes(name, version, *tasks);
   std::vector<std::string> up;
   for (const auto& task : *tasks) {
     if (task.release == version && task.wanted && task.type == "web" && task.state == "running" &&
@@ -397,6 +400,53 @@ awaitable<void> Apps::refresh_cluster(const std::string& name, bool route) {
       co_await m_nginx.update_logged();
     }
   }
+}
+
+void Apps::record_task_changes(const std::string& name, int version,
+                               const std::vector<ClusterTask>& tasks) {
+  AppState& app = state(name);
+  auto record = [&](const std::string& dyno, const std::string& from, const std::string& to,
+                    const std::string& message) {
+    nlohmann::json data = {{"dyno", dyno}, {"from", from}, {"to", to}, {"version", version}};
+    if (!message.empty()) {
+      data["message"] = message;
+    }
+    Event event{.app = name, .resource = "dyno", .action = to, .actor = "slipway", .data = data};
+    if (auto recorded = record_event(m_context.layout, m_context.config, std::move(event));
+        !recorded) {
+      m_context.say("{}: {}", name, recorded.error().message);
+    }
+  };
+  std::map<std::string, std::pair<std::string, std::string>> now;
+  for (const auto& task : tasks) {
+    if (task.release == version && task.wanted) {
+      now[task.name()] = {task.id, process_state(task.state)};
+    }
+  }
+  for (const auto& [dyno, seen] : now) {
+    const auto& [id, to] = seen;
+    std::string from;
+    if (auto before = app.tasks_seen.find(dyno); before != app.tasks_seen.end()) {
+      from = before->second.second;
+      if (before->second.first != id) {
+        // Replaced: a task that failed is a crash, as a process of the daemon's own would be.
+        auto old = std::ranges::find(tasks, before->second.first, &ClusterTask::id);
+        if (old != tasks.end() && (old->state == "failed" || old->state == "rejected")) {
+          record(dyno, from, "crashed", old->message);
+          from = "crashed";
+        }
+      }
+    }
+    if (from.empty() ? to != "starting" : from != to) {
+      record(dyno, from.empty() ? std::string("starting") : from, to, "");
+    }
+  }
+  // A process between two tasks (the failed one shut down, its replacement not yet made)
+  // is remembered as it was, so the replacement is seen as one.
+  for (auto& [dyno, seen] : app.tasks_seen) {
+    now.try_emplace(dyno, std::move(seen));
+  }
+  app.tasks_seen = std::move(now);
 }
 
 awaitable<std::vector<control::ProcessStatus>> Apps::cluster_ps(const std::string& name) {

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -272,6 +273,50 @@ TEST_CASE("an app moved to swarm deploys ten times under load without losing a r
   auto ran = server.slipway({"run", "-a", "shop", "--", "echo one-off $STAGE_NAME; exit 3"});
   CHECK(ran.code == 3);
   CHECK(contains(ran.output, "one-off swarm"));
+
+  // A task's container killed: Swarm replaces it, the router follows its new port, the
+  // other one serves meanwhile, and the crash is an event.
+  auto web1 = [&] {
+    for (const auto& process : ps(server)) {
+      if (process["name"] == "web.1") {
+        return process;
+      }
+    }
+    return json();
+  };
+  int old_port = web1()["port"];
+  // Its container: the task's name is SERVICE.SLOT.TASK_ID.
+  auto containers = dockerd.docker(
+      {"ps", "--filter", fmt::format("label=com.docker.swarm.service.name=shop-web-v{}", rollback),
+       "--format", "{{.ID}} {{.Label \"com.docker.swarm.task.name\"}}"});
+  INFO(containers.output);
+  std::string container;
+  std::istringstream lines(containers.output);
+  for (std::string line; std::getline(lines, line);) {
+    if (contains(line, fmt::format(" shop-web-v{}.1.", rollback))) {
+      container = line.substr(0, line.find(' '));
+    }
+  }
+  REQUIRE_FALSE(container.empty());
+  REQUIRE(dockerd.docker({"kill", container}).ok());
+  CHECK(wait_until(
+      [&] {
+        auto process = web1();
+        return process.is_object() && process["state"] == "up" && process["port"] != old_port;
+      },
+      60s));
+  std::string events;
+  wait_until(
+      [&] {
+        events = server.slipway({"events", "-a", "shop", "-n", "30"}).output;
+        return contains(events, "dyno.crashed");
+      },
+      20s);
+  {
+    INFO(events);
+    CHECK(contains(events, "dyno.crashed"));
+  }
+  CHECK(wait_until([&] { return server.get("shop").body == "v0 swarm\n"; }, 20s));
 
   // kill -9: the tasks keep running and answering; the next daemon adopts them as they are.
   REQUIRE(web_up(server, 2, rollback));
