@@ -14,6 +14,7 @@
 #include "common/hash.hpp"
 #include "common/random.hpp"
 #include "common/tree.hpp"
+#include "compiler/release_yaml.hpp"
 
 namespace slipway::cluster {
 
@@ -130,6 +131,9 @@ std::string service_name(const std::string& app, const std::string& type, int ve
 std::string config_file(const ConfigVars& config) {
   std::string out = "# the release's config vars (slipway)\n"; // a secret is never empty
   for (const auto& [name, value] : config) {
+    if (!is_config_var_name(name)) {
+      continue; // never written by config:set; a record edited by hand is not a shell line
+    }
     std::string quoted;
     for (char c : value) {
       quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -312,11 +316,13 @@ Expected<void> SwarmEngine::apply(const ClusterRelease& request) {
     };
     if (type == "web") {
       // The app's check as the container's: a task is "running" only once it passes, and one
-      // that stops passing is replaced. Exec form, so no shell reads the path. A declared
+      // that stops passing is replaced. Exec form, so no shell reads the path, and -g, so
+      // curl does not expand braces and brackets in it into many requests. A declared
       // check wants 2xx or 3xx; the default one any answer.
       json test = {"CMD",
                    "curl",
                    "-s",
+                   "-g",
                    "-o",
                    "/dev/null",
                    "--max-time",

@@ -4,6 +4,7 @@
 // running the tasks. Adopting what runs after a restart, scaling, restarts, ps, run, and
 // following the tasks' ports and output.
 #include <algorithm>
+#include <set>
 
 #include "common/output.hpp"
 #include "runtime/apps.hpp"
@@ -19,6 +20,8 @@ constexpr milliseconds k_watch_every{1000};
 constexpr milliseconds k_probe_timeout{5000};
 constexpr milliseconds k_pump_every{50};
 constexpr std::size_t k_failure_lines = 20;
+// Tasks of a new release the engine may fail to start before the release fails.
+constexpr std::size_t k_engine_failures = 3;
 
 struct Outcome {
   bool done = false;
@@ -125,6 +128,7 @@ awaitable<Expected<std::vector<std::string>>> Apps::wait_cluster_healthy(const s
   auto deadline = SteadyClock::now() + m_context.config.runtime.health_timeout;
   std::string host = state(name).hosts.front();
   std::string last = "no web task is running yet";
+  std::set<std::string> engine_failures; // tasks of the release that failed before running
   while (true) {
     auto tasks = co_await m_cluster->tasks(name);
     if (!tasks) {
@@ -136,7 +140,15 @@ awaitable<Expected<std::vector<std::string>>> Apps::wait_cluster_healthy(const s
         continue;
       }
       if (!task.wanted && (task.state == "failed" || task.state == "rejected")) {
-        co_return fail("{} {} on swarm: {}", task.name(), task.state, task.message);
+        // The app's process ended (or failed its check): the release fails now, as one of
+        // the daemon's own would. The engine's own trouble starting it (a mount that was
+        // busy, an image pull cut short) Swarm tries again, a few times.
+        bool ran = task.message.starts_with("task: non-zero exit") ||
+                   task.message.find("unhealthy") != std::string::npos;
+        engine_failures.insert(task.id);
+        if (ran || engine_failures.size() >= k_engine_failures) {
+          co_return fail("{} {} on swarm: {}", task.name(), task.state, task.message);
+        }
       }
       if (!task.wanted || task.type != "web" || task.state != "running" || task.address.empty()) {
         continue;

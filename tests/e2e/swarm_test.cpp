@@ -154,7 +154,7 @@ TEST_CASE("an app moved to swarm deploys ten times under load without losing a r
   TempDir scratch;
   Registry registry(scratch / "registry");
   Dockerd dockerd(scratch / "dockerd.log", true);
-  Server server({.config = fmt::format("[runtime]\nhealth_timeout = \"30s\"\nstop_grace = \"3s\"\n"
+  Server server({.config = fmt::format("[runtime]\nhealth_timeout = \"15s\"\nstop_grace = \"3s\"\n"
                                        "[scheduler]\ndocker_host = \"{}\"\nregistry = \"{}\"\n",
                                        dockerd.host(), registry.url())});
   make_rootfs(server.dir / "rootfs");
@@ -252,6 +252,19 @@ TEST_CASE("an app moved to swarm deploys ten times under load without losing a r
   CHECK(contains(crashed.output, "non-zero exit (3)"));
   CHECK(contains(crashed.output, "cannot start"));
   CHECK(contains(crashed.output, fmt::format("v{} is still live", live)));
+  CHECK(server.get("shop").body == "v10 swarm\n");
+  CHECK(services(dockerd).size() == 1);
+  server.git("shop", {"reset", "-q", "--hard", "HEAD~1"});
+  // One whose web tasks run but never pass the app's declared check.
+  server.write(
+      "shop", "app.json",
+      R"({"healthchecks": {"web": [{"type": "startup", "path": "/", "content": "never"}]}})");
+  server.commit("shop", "a check it fails");
+  auto unhealthy = server.push("shop");
+  INFO(unhealthy.output);
+  CHECK_FALSE(unhealthy.ok());
+  CHECK(contains(unhealthy.output, "did not all pass their health check within 15s"));
+  CHECK(contains(unhealthy.output, fmt::format("v{} is still live", live)));
   CHECK(server.get("shop").body == "v10 swarm\n");
   CHECK(services(dockerd).size() == 1);
   server.git("shop", {"reset", "-q", "--hard", "HEAD~1"});

@@ -70,6 +70,8 @@ TEST_CASE("config vars reach a task as a file that bash reads back byte for byte
     CHECK(read.output == value);
   }
   CHECK_FALSE(fs::exists(dir / "pwned"));
+  // A name that is not one (a release record edited by hand) is left out, not run.
+  CHECK_FALSE(contains(config_file({{"X=1; touch pwned; Y", "v"}}), "pwned"));
   // Without config vars it is still a file (Swarm refuses an empty secret).
   CHECK_FALSE(config_file({}).empty());
 }
