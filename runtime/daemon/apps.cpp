@@ -249,29 +249,7 @@ Apps::restart(const std::string& name, const std::string& type, bool stop, Calle
   AppState& app = state(name);
   refresh_settings(name, app);
   if (app.engine == Engine::swarm && app.release && m_cluster) {
-    if (type.find('.') != std::string::npos) {
-      co_return fail("on swarm a process type restarts as a whole: restart {} instead of {}",
-                     type.substr(0, type.find('.')), type);
-    }
-    int count = 0;
-    for (const auto& [name_of_type, wanted] : formation(name, *app.release)) {
-      if (type.empty() || name_of_type == type) {
-        count += wanted;
-      }
-    }
-    if (!type.empty() && count == 0) {
-      co_return fail("{} has no {} processes", name, type);
-    }
-    auto restarted = co_await m_cluster->restart(name, app.release->version, type);
-    if (!restarted) {
-      co_return std::unexpected(restarted.error());
-    }
-    co_await refresh_cluster(name);
-    // (Not in the co_await's operand: see context.hpp.)
-    std::string what = type.empty() ? std::string("every process") : type;
-    std::string line = detail_line(fmt::format("{} restarted on swarm, one task at a time", what));
-    co_await caller.output(std::move(line));
-    co_return control::RestartResult{.restarted = count};
+    co_return co_await restart_cluster(name, type, caller);
   }
   std::vector<DynoPtr> targets;
   for (const auto& dyno : app.dynos) {

@@ -136,6 +136,8 @@ class Apps {
   // them), at the formation's counts; removes other releases'.
   awaitable<void> start_live_cluster(const std::string& name);
   awaitable<Expected<void>> sync_cluster(const std::string& name);
+  awaitable<Expected<control::RestartResult>>
+  restart_cluster(const std::string& name, const std::string& type, Caller& caller);
   // The live release's web tasks that are up become its upstreams; nginx reloads when they
   // changed, if `route`.
   awaitable<void> refresh_cluster(const std::string& name, bool route = true);

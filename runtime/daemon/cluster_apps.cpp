@@ -19,6 +19,7 @@ namespace {
 constexpr milliseconds k_watch_every{1000};
 constexpr milliseconds k_probe_timeout{5000};
 constexpr milliseconds k_pump_every{50};
+constexpr milliseconds k_follow_every{250}; // the tasks, while Swarm replaces them
 constexpr std::size_t k_failure_lines = 20;
 // Tasks of a new release the engine may fail to start before the release fails.
 constexpr std::size_t k_engine_failures = 3;
@@ -496,6 +497,41 @@ awaitable<std::vector<control::ProcessStatus>> Apps::cluster_ps(const std::strin
     list.push_back(std::move(entry));
   }
   co_return list;
+}
+
+awaitable<Expected<control::RestartResult>>
+Apps::restart_cluster(const std::string& name, const std::string& type, Caller& caller) {
+  AppState& app = state(name);
+  if (type.find('.') != std::string::npos) {
+    co_return fail("on swarm a process type restarts as a whole: restart {} instead of {}",
+                   type.substr(0, type.find('.')), type);
+  }
+  int count = 0;
+  for (const auto& [name_of_type, wanted] : formation(name, *app.release)) {
+    if (type.empty() || name_of_type == type) {
+      count += wanted;
+    }
+  }
+  if (!type.empty() && count == 0) {
+    co_return fail("{} has no {} processes", name, type);
+  }
+  // Swarm stops each old task as soon as its replacement is up: the router follows the
+  // tasks while the update goes on, so one of them is always there to answer.
+  auto outcome = std::make_shared<Outcome>();
+  spawn_into(m_context.io, m_cluster->restart(name, app.release->version, type), outcome);
+  while (!outcome->done) {
+    co_await sleep_for(k_follow_every);
+    co_await refresh_cluster(name);
+  }
+  if (!outcome->result) {
+    co_return std::unexpected(outcome->result.error());
+  }
+  co_await refresh_cluster(name);
+  // (Not in the co_await's operand: see context.hpp.)
+  std::string what = type.empty() ? std::string("every process") : type;
+  std::string line = detail_line(fmt::format("{} restarted on swarm, one task at a time", what));
+  co_await caller.output(std::move(line));
+  co_return control::RestartResult{.restarted = count};
 }
 
 awaitable<Expected<control::RunResult>> Apps::run(const std::string& name,

@@ -240,6 +240,23 @@ TEST_CASE("an app moved to swarm deploys ten times under load without losing a r
   CHECK(wait_until([&] { return ps(server).empty(); }, 30s));
   REQUIRE(server.slipway({"ps:scale", "-a", "shop", "web=2"}).ok());
   CHECK(server.serves("shop", "v10 swarm", 60s));
+  CHECK(web_up(server, 2, live));
+
+  // A rolling restart: each new task healthy before its old one stops, the router following.
+  {
+    auto before = ps(server);
+    Load load(server);
+    auto restarted = server.slipway({"ps:restart", "-a", "shop", "web"});
+    INFO(restarted.output);
+    CHECK(restarted.ok());
+    CHECK(contains(restarted.output, "2 restarted"));
+    std::this_thread::sleep_for(2s); // the router follows within a second
+    load.finish();
+    INFO(load.problems());
+    CHECK(load.failures() == 0);
+    CHECK(web_up(server, 2, live));
+    CHECK(ps(server)[0]["port"] != before[0]["port"]);
+  }
 
   // A release whose processes fail: the push is refused with Swarm's reason and what the
   // task said, and the live release keeps serving.
