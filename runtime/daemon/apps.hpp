@@ -48,7 +48,8 @@ class Caller {
   virtual bool gone() = 0;
 };
 
-// A caller nobody waits on: a sync moving an app to another engine.
+// A caller nobody waits on: what the daemon does by itself (a reconciliation, a sync moving
+// an app to another engine).
 class NoCaller : public Caller {
  public:
   awaitable<void> output(std::string) override { co_return; }

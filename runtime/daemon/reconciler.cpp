@@ -12,12 +12,6 @@ namespace slipway::daemon {
 namespace {
 
 // Nobody waits for a reconciliation: its lines are the app log's and the daemon's.
-class NobodyWaits : public Caller {
- public:
-  awaitable<void> output(std::string) override { co_return; }
-  bool gone() override { return false; }
-};
-
 std::optional<int> version_of(const std::shared_ptr<const Release>& release) {
   return release ? std::optional<int>(release->version) : std::nullopt;
 }
@@ -32,7 +26,7 @@ std::optional<std::string> app_to_reconcile(const Event& event) {
   static const std::set<std::pair<std::string, std::string>> changes = {
       {"formation", "changed"},   {"domain", "added"},         {"domain", "removed"},
       {"maintenance", "enabled"}, {"maintenance", "disabled"}, {"release", "created"},
-      {"release", "succeeded"},   {"release", "rolled_back"}};
+      {"release", "succeeded"},   {"release", "rolled_back"},  {"app", "updated"}};
   std::string app;
   if (event.resource == "app" && event.action == "destroyed") {
     auto named = event.data.find("app");
@@ -66,7 +60,7 @@ awaitable<Expected<void>> Apps::converge_release(const std::string& name) {
     co_await stop_serving(name);
     co_return Expected<void>();
   }
-  NobodyWaits nobody;
+  NoCaller nobody;
   auto switched = co_await switch_to(name, *live, std::nullopt, nobody, false);
   if (!switched) {
     co_return std::unexpected(switched.error());

@@ -122,6 +122,8 @@ TEST_CASE("the reconciler takes the events that change what an app runs", "[even
   CHECK(app_to_reconcile(event_of("demo", "release", "created")) == "demo");
   CHECK(app_to_reconcile(event_of("demo", "release", "succeeded")) == "demo");
   CHECK(app_to_reconcile(event_of("demo", "release", "rolled_back")) == "demo");
+  // apps:set, which may move the app to another engine (scheduler=swarm).
+  CHECK(app_to_reconcile(event_of("demo", "app", "updated")) == "demo");
   CHECK(app_to_reconcile(event_of("", "app", "destroyed", {{"app", "demo"}})) == "demo");
   CHECK_FALSE(app_to_reconcile(event_of("", "app", "destroyed", {{"app", "../etc"}})));
   CHECK_FALSE(app_to_reconcile(event_of("", "app", "destroyed")));
