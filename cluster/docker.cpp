@@ -23,20 +23,8 @@ Expected<std::string> docker_socket(std::string_view docker_host) {
   return std::string(docker_host.substr(7));
 }
 
-std::string url_encode(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
-}
-
 std::string docker_filters(const json& filters) {
-  return url_encode(filters.dump());
+  return http::percent_encoded(filters.dump());
 }
 
 Expected<json> Docker::call(const std::string& method, const std::string& path,

@@ -39,7 +39,6 @@ class Docker {
 
 // A filters query parameter: {"label": ["io.slipway.app=shop"]}, URL-encoded.
 std::string docker_filters(const nlohmann::json& filters);
-std::string url_encode(std::string_view text);
 
 // One line of a container's or task's log, as the engine frames them without a TTY: an
 // 8-byte header (stream, 0, 0, 0, big-endian length) per frame; with timestamps=1 each line

@@ -1,10 +1,13 @@
 #include "common/http_client.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <memory>
 #include <mutex>
+
+#include <fmt/format.h>
 
 // The plain declarations: curl's type-checking macros would hide the functions the lazy
 // loader defines.
@@ -69,6 +72,18 @@ std::size_t read_file_body(char* buffer, std::size_t size, std::size_t count, vo
 }
 
 } // namespace
+
+std::string percent_encoded(std::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
 
 std::string Response::header(std::string_view name) const {
   auto found = std::ranges::find(headers, name, &std::pair<std::string, std::string>::first);

@@ -36,6 +36,10 @@ struct Response {
   std::string header(std::string_view name) const;
 };
 
+// `text` as a URL's path segment or query value: every byte but letters, digits and -_.~ as
+// %XX.
+std::string percent_encoded(std::string_view text);
+
 // The response, whatever its status; an error when there was none (no connection, a
 // timeout), naming why.
 Expected<Response> send(const Request& request);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/http_client.hpp"
 #include "runtime/apps.hpp"
 
 namespace slipway::notify {
@@ -30,18 +31,6 @@ std::string cut(std::string text) {
     text += "...";
   }
   return text;
-}
-
-std::string percent_encoded(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
 }
 
 std::optional<CommitStatus> build_status(const Layout& layout, const Config& config,
@@ -168,7 +157,7 @@ http::Request status_request(const Connection& connection, const std::string& to
     break;
   case GitHost::gitlab:
     request.url = fmt::format("{}/projects/{}/statuses/{}", connection.api_url,
-                              percent_encoded(connection.repo.path), status.commit);
+                              http::percent_encoded(connection.repo.path), status.commit);
     request.headers.emplace_back("PRIVATE-TOKEN", token);
     // GitLab's words: failed, not failure; no error state.
     if (status.state == "failure" || status.state == "error") {

@@ -67,13 +67,7 @@ Apps::switch_to(const std::string& name, int version,
                                          release_phase);
   }
   control::ActivateResult result;
-  auto unpacking = SteadyClock::now();
-  auto unpacked = co_await unpack(name, *release);
-  if (!unpacked) {
-    co_return std::unexpected(unpacked.error());
-  }
-  result.unpack_ms = elapsed_ms(unpacking);
-  auto health = web_health_checks(layout.unpacked_dir(name, version));
+  auto health = co_await unpack_checks(name, *release, result.unpack_ms);
   if (!health) {
     co_return std::unexpected(health.error());
   }

@@ -109,6 +109,28 @@ awaitable<Expected<void>> Apps::unpack(const std::string& name, const Release& r
   });
 }
 
+awaitable<Expected<WebHealthChecks>> Apps::unpack_checks(const std::string& name,
+                                                         const Release& release, long& unpack_ms) {
+  auto unpacking = SteadyClock::now();
+  if (auto unpacked = co_await unpack(name, release); !unpacked) {
+    co_return std::unexpected(unpacked.error());
+  }
+  unpack_ms = elapsed_ms(unpacking);
+  co_return web_health_checks(m_context.layout.unpacked_dir(name, release.version));
+}
+
+std::shared_ptr<const Release> Apps::live_release(const std::string& name) {
+  auto live = ReleaseStore(m_context.layout, name).live();
+  if (!live) {
+    m_context.say("{}: {}", name, live.error().message);
+    return nullptr;
+  }
+  if (!*live || !(*live)->has_slug()) {
+    return nullptr;
+  }
+  return std::make_shared<const Release>(std::move(**live));
+}
+
 awaitable<void> Apps::load(const std::string& name) {
   auto guard = co_await claim(name); // a push may already be activating it
   co_await start_live(name);
@@ -121,15 +143,10 @@ awaitable<void> Apps::start_live(const std::string& name) {
     co_await start_live_cluster(name);
     co_return;
   }
-  auto live = ReleaseStore(m_context.layout, name).live();
-  if (!live) {
-    m_context.say("{}: {}", name, live.error().message);
+  app.release = live_release(name);
+  if (!app.release) {
     co_return;
   }
-  if (!*live || !(*live)->has_slug()) {
-    co_return;
-  }
-  app.release = std::make_shared<const Release>(std::move(**live));
   if (auto unpacked = co_await unpack(name, *app.release); !unpacked) {
     app.log->append("slipway[api]", fmt::format("Cannot start v{}: {}", app.release->version,
                                                 unpacked.error().message));

@@ -167,6 +167,12 @@ class Apps {
   // requests first), stops the processes they may have been talking to.
   awaitable<void> retire(std::vector<DynoPtr> dynos);
   awaitable<Expected<void>> unpack(const std::string& name, const Release& release);
+  // The release unpacked (`unpack_ms`: how long that took), and its web health checks.
+  awaitable<Expected<WebHealthChecks>> unpack_checks(const std::string& name,
+                                                     const Release& release, long& unpack_ms);
+  // The release the app's records have live, if it has a slug to run; a record that cannot
+  // be read is said in the daemon's log.
+  std::shared_ptr<const Release> live_release(const std::string& name);
 
   Context& m_context;
   Supervisor& m_supervisor;

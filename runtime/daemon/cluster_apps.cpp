@@ -187,12 +187,7 @@ Apps::switch_to_cluster(const std::string& name, std::shared_ptr<const Release> 
     co_return fail("{} runs on swarm, but {}", name, m_cluster_problem);
   }
   control::ActivateResult result;
-  auto unpacking = SteadyClock::now();
-  if (auto unpacked = co_await unpack(name, *release); !unpacked) {
-    co_return std::unexpected(unpacked.error());
-  }
-  result.unpack_ms = elapsed_ms(unpacking);
-  auto health = web_health_checks(layout.unpacked_dir(name, version));
+  auto health = co_await unpack_checks(name, *release, result.unpack_ms);
   if (!health) {
     co_return std::unexpected(health.error());
   }
@@ -312,26 +307,21 @@ awaitable<void> Apps::adopt_cluster(const std::string& name) {
   if (!m_cluster || !wants_cluster(name)) {
     co_return;
   }
-  auto live = ReleaseStore(m_context.layout, name).live();
-  if (!live || !*live || !(*live)->has_slug()) {
+  auto release = live_release(name);
+  if (!release) {
     co_return;
   }
   AppState& app = state(name);
-  app.release = std::make_shared<const Release>(std::move(**live));
+  app.release = std::move(release);
   app.engine = Engine::swarm;
   co_await refresh_cluster(name, false);
 }
 
 awaitable<void> Apps::start_live_cluster(const std::string& name) {
-  auto live = ReleaseStore(m_context.layout, name).live();
-  if (!live) {
-    m_context.say("{}: {}", name, live.error().message);
+  auto release = live_release(name);
+  if (!release) {
     co_return;
   }
-  if (!*live || !(*live)->has_slug()) {
-    co_return;
-  }
-  auto release = std::make_shared<const Release>(std::move(**live));
   AppState& app = state(name);
   if (!app.release || app.release->version != release->version) {
     app.upstreams.clear(); // not those adopt_cluster found
@@ -347,12 +337,11 @@ awaitable<void> Apps::start_live_cluster(const std::string& name) {
     m_context.say("{}: runs on swarm, but {}", name, m_cluster_problem);
     co_return;
   }
-  if (auto unpacked = co_await unpack(name, *release); !unpacked) {
-    m_context.say("{}: {}", name, unpacked.error().message);
-    co_return;
-  }
-  if (auto health = web_health_checks(m_context.layout.unpacked_dir(name, release->version))) {
+  long unpack_ms = 0;
+  if (auto health = co_await unpack_checks(name, *release, unpack_ms)) {
     state(name).health = *health;
+  } else {
+    m_context.say("{}: {}", name, health.error().message); // the default check, then
   }
   // What an interrupted activation left: services of releases that never went live.
   std::vector<int> others = co_await cluster_releases_but(name, release->version);

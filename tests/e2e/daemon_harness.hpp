@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <string>
@@ -91,10 +92,12 @@ struct Server {
 // Requests without pause from another thread, counting failures and what answered.
 class Load {
  public:
-  explicit Load(const Server& server)
-      : m_thread([this, &server] {
+  explicit Load(const Server& server) : Load([&server] { return server.get(); }) {}
+  // `request`: one request, made again and again.
+  explicit Load(std::function<HttpResponse()> request)
+      : m_thread([this, request = std::move(request)] {
           while (!m_stop) {
-            auto response = server.get();
+            auto response = request();
             std::lock_guard lock(m_mutex);
             ++m_requests;
             if (response.status != 200) {

@@ -4,14 +4,13 @@
 // load, scaling, logs, a failed launch that leaves the live release serving, a rollback that
 // runs the very image and secret it names, one-off tasks, and a daemon killed with SIGKILL
 // whose successor adopts the tasks instead of starting them again.
-#include <atomic>
-#include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
 
 #include <catch2/catch.hpp>
 
+#include "tests/e2e/daemon_harness.hpp"
 #include "tests/support/docker.hpp"
 #include "tests/support/server.hpp"
 
@@ -49,45 +48,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 http.server.ThreadingHTTPServer(("0.0.0.0", int(os.environ["PORT"])), Handler).serve_forever()
 )py";
 
-// Requests without pause from another thread, counting what failed.
-class Load {
- public:
+// Requests to the app without pause, from another thread.
+struct Load : daemon_e2e::Load {
   explicit Load(const Server& server)
-      : m_thread([this, &server] {
-          while (!m_stop) {
-            auto response = server.get("shop");
-            std::lock_guard lock(m_mutex);
-            ++m_requests;
-            if (response.status != 200) {
-              m_problems.insert(std::to_string(response.status) + " " + response.body);
-              ++m_failures;
-            }
-          }
-        }) {}
-  ~Load() { finish(); }
-  void finish() {
-    m_stop = true;
-    if (m_thread.joinable()) {
-      m_thread.join();
-    }
-  }
-  long requests() const { return m_requests; }
-  long failures() const { return m_failures; }
-  std::string problems() const {
-    std::string out;
-    for (const auto& problem : m_problems) {
-      out += problem + "\n";
-    }
-    return out;
-  }
-
- private:
-  std::atomic<bool> m_stop{false};
-  std::mutex m_mutex;
-  long m_requests = 0;
-  long m_failures = 0;
-  std::set<std::string> m_problems;
-  std::thread m_thread;
+      : daemon_e2e::Load([&server] { return server.get("shop"); }) {}
 };
 
 json ps(const Server& server) {

@@ -85,7 +85,7 @@ TEST_CASE("the Docker host is a Unix socket's address", "[swarm]") {
   CHECK(docker_socket("unix:///var/run/docker.sock").value() == "/var/run/docker.sock");
   CHECK_FALSE(docker_socket("tcp://10.0.0.1:2375"));
   CHECK_FALSE(docker_socket("/var/run/docker.sock"));
-  CHECK(url_encode(R"({"label":["a=b"]})") == "%7B%22label%22%3A%5B%22a%3Db%22%5D%7D");
+  CHECK(docker_filters({{"label", {"a=b"}}}) == "%7B%22label%22%3A%5B%22a%3Db%22%5D%7D");
 }
 
 TEST_CASE("[scheduler] is read, and what it does not understand is refused by name", "[swarm]") {
