@@ -122,6 +122,10 @@ std::string task_message(const json& task) {
 
 } // namespace
 
+fs::path scratch_dir(const Layout& layout) {
+  return layout.root() / "images" / "tmp";
+}
+
 std::string service_name(const std::string& app, const std::string& type, int version) {
   std::string name = fmt::format("{}-{}-v{}", app, type, version);
   std::ranges::replace(name, '_', '-');
@@ -149,6 +153,8 @@ SwarmEngine::SwarmEngine(const Layout& layout, const Config& config, std::string
 Expected<std::unique_ptr<SwarmEngine>> SwarmEngine::open(const Layout& layout,
                                                          const Config& config) {
   auto socket = TRY(docker_socket(config.scheduler.docker_host));
+  // What a daemon killed mid-push left.
+  [[maybe_unused]] auto cleared = remove_tree(scratch_dir(layout));
   return std::unique_ptr<SwarmEngine>(new SwarmEngine(layout, config, std::move(socket)));
 }
 
@@ -159,8 +165,10 @@ SwarmEngine::push_release_image(const std::string& app, const Release& release,
     return fail("[scheduler] registry is not set: a swarm's nodes pull images from one");
   }
   std::string base = TRY(registry_url(m_config.scheduler.registry));
+  // Not in the app's tmp/: housekeeping empties that whenever no operation holds the app,
+  // and the daemon also pushes images outside operations (adopting, scaling).
   fs::path scratch =
-      m_layout.tmp_dir(app) / fmt::format("image-v{}-{}", release.version, TRY(random_hex(4)));
+      scratch_dir(m_layout) / fmt::format("{}-v{}-{}", app, release.version, TRY(random_hex(4)));
   auto image = write_release_image(m_layout, app, release, scratch);
   if (!image) {
     [[maybe_unused]] auto removed = remove_tree(scratch);

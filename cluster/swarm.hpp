@@ -27,6 +27,9 @@ namespace slipway::cluster {
 // The port a container's web process listens on; each task's is published on a host port.
 inline constexpr int k_container_port = 5000;
 
+// Where the daemon writes a release's image before pushing it: ROOT/images/tmp/.
+std::filesystem::path scratch_dir(const Layout& layout);
+
 // A service's name: APP-TYPE-vN, with what Docker does not take in a name ('_') as '-'.
 std::string service_name(const std::string& app, const std::string& type, int version);
 
