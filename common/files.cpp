@@ -76,6 +76,26 @@ Expected<void> write_file_atomic(const fs::path& target, std::string_view conten
   return file.commit();
 }
 
+Expected<void> write_file_replaced(const fs::path& target, std::string_view content, mode_t mode) {
+  auto file = TRY(AtomicFile::create(target, mode));
+  TRY(file.write(content));
+  return file.commit_unsynced();
+}
+
+Expected<void> AtomicFile::commit_unsynced() {
+  int rc = close(m_fd);
+  m_fd = -1;
+  if (rc != 0) {
+    return fail("cannot write '{}': {}", m_temp.string(), errno_text(errno));
+  }
+  if (::rename(m_temp.c_str(), m_target.c_str()) != 0) {
+    return fail("cannot rename '{}' to '{}': {}", m_temp.string(), m_target.string(),
+                errno_text(errno));
+  }
+  m_temp.clear();
+  return {};
+}
+
 Expected<void> rename_durable(const fs::path& from, const fs::path& to) {
   if (::rename(from.c_str(), to.c_str()) != 0) {
     return fail("cannot rename '{}' to '{}': {}", from.string(), to.string(), errno_text(errno));

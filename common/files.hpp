@@ -24,6 +24,8 @@ class AtomicFile {
 
   Expected<void> write(std::string_view data);
   Expected<void> commit();
+  // The same without the fsyncs: atomic, not durable.
+  Expected<void> commit_unsynced();
 
   int fd() const { return m_fd; }
   const std::filesystem::path& temp_path() const { return m_temp; }
@@ -39,6 +41,12 @@ class AtomicFile {
 // Replace `target` with `content` atomically.
 Expected<void> write_file_atomic(const std::filesystem::path& target, std::string_view content,
                                  mode_t mode = 0644);
+
+// Replaces `target` with `content` atomically but not durably (no fsync): for files derived
+// from others and written again at start, such as nginx's configuration, which a reload
+// must not wait for the disk to take.
+Expected<void> write_file_replaced(const std::filesystem::path& target, std::string_view content,
+                                   mode_t mode = 0644);
 
 // rename(2) then fsync of the target's directory: the swap primitive for files and symlinks.
 Expected<void> rename_durable(const std::filesystem::path& from, const std::filesystem::path& to);

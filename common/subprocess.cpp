@@ -55,9 +55,12 @@ void keep_only_inherited(const ChildSetup& setup) {
   }
 }
 
-// The cgroups, limits and user of ChildSetup, in the child. Async-signal-safe; false (with
+// The overlay, cgroups, limits and user of ChildSetup, in the child. Async-signal-safe; false (with
 // errno set) when one cannot be applied: the child must not run without it.
 bool apply_child_setup(const ChildSetup& setup) {
+  if (setup.overlay && !mount_overlay_in_child(*setup.overlay)) {
+    return false;
+  }
   for (const auto& procs : setup.cgroups) {
     if (write(procs->get(), "0", 1) != 1) {
       return false;

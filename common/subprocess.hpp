@@ -16,6 +16,7 @@
 
 #include "common/error.hpp"
 #include "common/fd.hpp"
+#include "common/overlay.hpp"
 #include "common/owner.hpp"
 
 namespace slipway {
@@ -32,6 +33,8 @@ struct ChildSetup {
   std::vector<std::pair<int, std::uint64_t>> rlimits;
   // Drop to this uid and gid, with no supplementary groups (slipway as root only).
   std::optional<Owner> user;
+  // Mounted first, in a mount namespace of the child's own (slipway as root only).
+  std::optional<OverlayMount> overlay;
 };
 
 struct Command {

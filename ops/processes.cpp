@@ -290,7 +290,7 @@ Expected<int> run_oneoff(const Context& context, const RunOneOff& request) {
       info && app_engine(context.config, *info) == Engine::swarm) {
     return run_on_swarm(context, request, release, dyno);
   }
-  auto unpacked = TRY(ensure_unpacked(context.layout, request.app, release));
+  auto unpacked = TRY(ensure_unpacked(context.layout, context.config, request.app, release));
   fs::path dir = context.layout.oneoff_dir(request.app, dyno);
   if (std::error_code ec; fs::exists(fs::symlink_status(dir, ec))) {
     return fail("a one-off process named {} is already running", dyno);
@@ -302,9 +302,10 @@ Expected<int> run_oneoff(const Context& context, const RunOneOff& request) {
       sandbox.cgroups->remove();
     }
   };
-  if (auto copied = make_process_copy(unpacked, dir, sandbox.identity); !copied) {
+  auto files = make_process_files(unpacked, dir, sandbox.identity);
+  if (!files) {
     cleanup();
-    return std::unexpected(copied.error());
+    return std::unexpected(files.error());
   }
   std::string command = oneoff_command(release, request.command);
   AppLog log(context.layout.log_dir(request.app), context.config.runtime.log_size);
@@ -313,7 +314,7 @@ Expected<int> run_oneoff(const Context& context, const RunOneOff& request) {
   auto prepared = process_command({.release = release,
                                    .dyno = dyno,
                                    .command = command,
-                                   .app_dir = dir,
+                                   .files = *files,
                                    .sandbox = sandbox,
                                    .env = request.env});
   if (!prepared) {

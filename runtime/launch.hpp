@@ -17,7 +17,7 @@ namespace slipway {
 
 struct LaunchSpec {
   SandboxSettings sandbox;
-  std::filesystem::path app_dir;          // the process's own copy of the release
+  std::filesystem::path app_dir;          // the process's own /app (ProcessFiles::app)
   std::string command;                    // a Procfile command line
   std::map<std::string, std::string> env; // config vars, PORT, DYNO, ...
 };

@@ -10,10 +10,11 @@ Expected<void> run_release_phase(const ReleasePhase& phase) {
   auto log = TRY(AtomicFile::create(phase.log, 0600));
   const std::string& text = phase.command.empty() ? phase.release.release_command : phase.command;
   phase.on_output(step_line(fmt::format("Running {}: {}", phase.what, text)));
+  ProcessFiles files{.root = phase.app_dir, .app = phase.app_dir};
   Command command = TRY(process_command({.release = phase.release,
                                          .dyno = phase.dyno,
                                          .command = text,
-                                         .app_dir = phase.app_dir,
+                                         .files = files,
                                          .sandbox = phase.sandbox}));
   command.timeout = phase.timeout;
   Expected<void> log_error;

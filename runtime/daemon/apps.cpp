@@ -103,10 +103,11 @@ DynoPtr Apps::make_dyno(const std::string& name, std::shared_ptr<const Release> 
 
 // The closure is made in a plain function, not in a coroutine (see context.hpp).
 awaitable<Expected<void>> Apps::unpack(const std::string& name, const Release& release) {
-  return m_context.off_loop([layout = m_context.layout, name, release]() -> Expected<void> {
-    TRY(ensure_unpacked(layout, name, release));
-    return {};
-  });
+  return m_context.off_loop(
+      [layout = m_context.layout, config = m_context.config, name, release]() -> Expected<void> {
+        TRY(ensure_unpacked(layout, config, name, release));
+        return {};
+      });
 }
 
 awaitable<Expected<WebHealthChecks>> Apps::unpack_checks(const std::string& name,

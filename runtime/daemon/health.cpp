@@ -189,7 +189,8 @@ awaitable<Expected<void>> wait_healthy(std::shared_ptr<const Dyno> dyno, HealthT
       co_return fail("{} did not pass its health check on port {} within {} ({})", dyno->name(),
                      port, format_duration(timeout), last);
     }
-    co_await sleep_for(verdict.why.empty() ? milliseconds(50) : retry);
+    // Nothing listens yet: asking again is one refused connect, so soon.
+    co_await sleep_for(verdict.why.empty() ? milliseconds(10) : retry);
   }
   if (check.uptime) {
     // Dokku's uptime: the process must also have stayed up this long.

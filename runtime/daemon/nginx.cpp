@@ -128,9 +128,9 @@ awaitable<Expected<void>> Nginx::start() {
     fs::create_directories(m_files.prefix / dir, ec);
   }
   long generation = ++m_generation;
-  if (auto written = write_file_atomic(m_files.config(),
-                                       nginx_config(m_context.config, m_files, m_routes(),
-                                                    generation, api_address(m_context.layout)));
+  if (auto written = write_file_replaced(m_files.config(),
+                                         nginx_config(m_context.config, m_files, m_routes(),
+                                                      generation, api_address(m_context.layout)));
       !written) {
     co_return written;
   }
@@ -251,16 +251,16 @@ awaitable<Expected<void>> Nginx::wait_generation(long generation) {
     } else if (!answer.problem.empty()) {
       problem = answer.problem;
     }
-    co_await sleep_for(milliseconds(10));
+    co_await sleep_for(milliseconds(2));
   }
   co_return fail("{}", m_running ? problem : "nginx exited");
 }
 
 awaitable<Expected<void>> Nginx::update() {
   long generation = ++m_generation;
-  if (auto written = write_file_atomic(m_files.config(),
-                                       nginx_config(m_context.config, m_files, m_routes(),
-                                                    generation, api_address(m_context.layout)));
+  if (auto written = write_file_replaced(m_files.config(),
+                                         nginx_config(m_context.config, m_files, m_routes(),
+                                                      generation, api_address(m_context.layout)));
       !written) {
     co_return written;
   }
@@ -275,11 +275,21 @@ awaitable<Expected<void>> Nginx::update() {
     co_return fail("nginx did not load the new configuration: {} (see {})", reached.error().message,
                    m_files.error_log().string());
   }
-  // A new worker answers; an old one may still accept a new connection for a few ms, until
-  // it gets the master's QUIT, retitles itself "shutting down" and closes its listeners.
+  // A new worker answers, but the old ones still accept connections: the master tells them
+  // to stop only 100 ms after it started the new ones (ngx_master_process_cycle: "allow new
+  // processes to start"). SIGQUIT is what that message does to a worker, so the daemon sends
+  // it now. The master cannot mistake their exit for a crash: it sees it only once it has
+  // marked them as exiting, since it blocks SIGCHLD until then.
+  for (int pid : before) {
+    if (auto stat = process_stat(pid); stat && stat->ppid == m_pid && still_listening(pid)) {
+      kill(pid, SIGQUIT);
+    }
+  }
+  // Then until each has retitled itself "shutting down", which it does as it closes its
+  // listeners.
   auto deadline = SteadyClock::now() + milliseconds(2000);
   while (SteadyClock::now() < deadline && std::ranges::any_of(before, still_listening)) {
-    co_await sleep_for(milliseconds(2));
+    co_await sleep_for(milliseconds(1));
   }
   co_return Expected<void>();
 }

@@ -165,9 +165,10 @@ awaitable<Expected<void>> Supervisor::launch(DynoPtr dyno) {
     co_return std::unexpected(sandbox.error());
   }
   dyno->cgroups = sandbox->cgroups;
-  auto copied = co_await copy_files(unpacked, dyno->dir, sandbox->identity);
-  if (!copied) {
-    co_return copied;
+  auto files = std::make_shared<ProcessFiles>();
+  auto made = co_await make_files(unpacked, dyno->dir, sandbox->identity, files);
+  if (!made) {
+    co_return made;
   }
   if (dyno->web()) {
     auto port = m_ports.allocate();
@@ -181,7 +182,7 @@ awaitable<Expected<void>> Supervisor::launch(DynoPtr dyno) {
                                   .dyno = dyno->name(),
                                   .command = dyno->command,
                                   .port = dyno->port,
-                                  .app_dir = dyno->dir,
+                                  .files = *files,
                                   .sandbox = *sandbox});
   if (!command) {
     release_port(*dyno);
@@ -474,13 +475,15 @@ awaitable<Expected<void>> Supervisor::measure_disk(std::vector<fs::path> dirs,
       });
 }
 
-awaitable<Expected<void>> Supervisor::copy_files(const fs::path& unpacked, const fs::path& dir,
-                                                 Owner owner) {
-  return m_context.off_loop(
-      [unpacked, dir, owner] { return make_process_copy(unpacked, dir, owner); });
+awaitable<Expected<void>> Supervisor::make_files(const fs::path& unpacked, const fs::path& dir,
+                                                 Owner owner, std::shared_ptr<ProcessFiles> out) {
+  return m_context.off_loop([unpacked, dir, owner, out]() -> Expected<void> {
+    *out = TRY(make_process_files(unpacked, dir, owner));
+    return {};
+  });
 }
 
-// Removes a process's copy of its release and its memory cgroup, off the loop.
+// Removes a process's files and its memory cgroup, off the loop.
 void Supervisor::remove_later(const fs::path& dir, std::shared_ptr<SandboxCgroups> cgroups) {
   asio::post(m_context.pool, [dir, cgroups] {
     [[maybe_unused]] auto removed = remove_tree(dir);

@@ -14,6 +14,7 @@
 #include "runtime/daemon/health.hpp"
 #include "runtime/daemon/port_pool.hpp"
 #include "runtime/daemon/process.hpp"
+#include "runtime/dyno.hpp"
 
 namespace slipway::daemon {
 
@@ -58,8 +59,9 @@ class Supervisor {
   awaitable<void> check_disk_budgets(std::vector<DynoPtr> dynos);
 
  private:
-  awaitable<Expected<void>> copy_files(const std::filesystem::path& unpacked,
-                                       const std::filesystem::path& dir, Owner owner);
+  awaitable<Expected<void>> make_files(const std::filesystem::path& unpacked,
+                                       const std::filesystem::path& dir, Owner owner,
+                                       std::shared_ptr<ProcessFiles> out);
   awaitable<Expected<void>> measure_disk(std::vector<std::filesystem::path> dirs,
                                          std::shared_ptr<std::vector<bool>> over);
   void remove_later(const std::filesystem::path& dir, std::shared_ptr<SandboxCgroups> cgroups);
