@@ -68,6 +68,16 @@ bool still_listening(int pid) {
   return title && worker_still_listening(*title);
 }
 
+// Whether the master has a worker that is not one of `before` (a new configuration's).
+bool new_worker_started(int master, const std::vector<int>& before) {
+  for (int pid : descendant_pids(master)) {
+    if (std::ranges::find(before, pid) == before.end() && still_listening(pid)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 } // namespace
 
 std::optional<PidRecord> parse_pid_record(std::string_view text) {
@@ -158,7 +168,7 @@ awaitable<Expected<void>> Nginx::start() {
   auto pidfd = std::make_shared<asio::posix::stream_descriptor>(m_context.io, process->pidfd);
   asio::co_spawn(m_context.io, relay_output(output), asio::detached);
   asio::co_spawn(m_context.io, watch(pidfd, process->pid), asio::detached);
-  auto reached = co_await wait_generation(generation);
+  auto reached = co_await wait_generation(generation, SteadyClock::now() + k_router_timeout);
   if (!reached) {
     co_return fail("nginx did not start: {} (see {})", reached.error().message,
                    m_files.error_log().string());
@@ -236,8 +246,8 @@ awaitable<Expected<void>> Nginx::kill_orphaned_workers(int master, long start) {
   });
 }
 
-awaitable<Expected<void>> Nginx::wait_generation(long generation) {
-  auto deadline = SteadyClock::now() + k_router_timeout;
+awaitable<Expected<void>> Nginx::wait_generation(long generation,
+                                                 SteadyClock::time_point deadline) {
   std::string problem = "no answer";
   while (SteadyClock::now() < deadline && m_running) {
     HttpAnswer answer =
@@ -258,6 +268,7 @@ awaitable<Expected<void>> Nginx::wait_generation(long generation) {
 
 awaitable<Expected<void>> Nginx::update() {
   long generation = ++m_generation;
+  // Derived from the apps' state and written again at every start: no fsync to wait for.
   if (auto written = write_file_replaced(m_files.config(),
                                          nginx_config(m_context.config, m_files, m_routes(),
                                                       generation, api_address(m_context.layout)));
@@ -269,25 +280,34 @@ awaitable<Expected<void>> Nginx::update() {
   }
   std::vector<int> before = descendant_pids(m_pid);
   m_old_workers.insert(before.begin(), before.end());
+  auto deadline = SteadyClock::now() + k_router_timeout;
   kill(m_pid, SIGHUP);
-  auto reached = co_await wait_generation(generation);
+  // Once the master has started a worker of the new configuration, it has taken it (one it
+  // refuses starts none). The old workers would still accept connections for 100 ms, until
+  // the master tells them to stop (ngx_master_process_cycle: "allow new processes to
+  // start"), and they would get most of them: they wait in epoll ahead of the new ones. So
+  // the daemon tells them at once, with the SIGQUIT that message is; connections meanwhile
+  // wait in the listening socket's queue for a new worker. The master cannot take their
+  // exit for a crash to restart: it blocks SIGCHLD until it has marked them as exiting.
+  while (SteadyClock::now() < deadline && m_running) {
+    if (new_worker_started(m_pid, before)) {
+      for (int pid : before) {
+        if (auto stat = process_stat(pid); stat && stat->ppid == m_pid && still_listening(pid)) {
+          kill(pid, SIGQUIT);
+        }
+      }
+      break;
+    }
+    co_await sleep_for(milliseconds(1));
+  }
+  auto reached = co_await wait_generation(generation, deadline);
   if (!reached) {
     co_return fail("nginx did not load the new configuration: {} (see {})", reached.error().message,
                    m_files.error_log().string());
   }
-  // A new worker answers, but the old ones still accept connections: the master tells them
-  // to stop only 100 ms after it started the new ones (ngx_master_process_cycle: "allow new
-  // processes to start"). SIGQUIT is what that message does to a worker, so the daemon sends
-  // it now. The master cannot mistake their exit for a crash: it sees it only once it has
-  // marked them as exiting, since it blocks SIGCHLD until then.
-  for (int pid : before) {
-    if (auto stat = process_stat(pid); stat && stat->ppid == m_pid && still_listening(pid)) {
-      kill(pid, SIGQUIT);
-    }
-  }
-  // Then until each has retitled itself "shutting down", which it does as it closes its
-  // listeners.
-  auto deadline = SteadyClock::now() + milliseconds(2000);
+  // Then until each old worker has retitled itself "shutting down", which it does as it
+  // closes its listeners.
+  deadline = SteadyClock::now() + milliseconds(2000);
   while (SteadyClock::now() < deadline && std::ranges::any_of(before, still_listening)) {
     co_await sleep_for(milliseconds(1));
   }

@@ -64,7 +64,7 @@ class Nginx {
   awaitable<void> relay_output(std::shared_ptr<asio::posix::stream_descriptor> pipe);
   awaitable<void> watch(std::shared_ptr<asio::posix::stream_descriptor> pidfd, int pid);
   awaitable<Expected<void>> kill_orphaned_workers(int master, long start);
-  awaitable<Expected<void>> wait_generation(long generation);
+  awaitable<Expected<void>> wait_generation(long generation, SteadyClock::time_point deadline);
 
   Context& m_context;
   std::function<std::vector<Route>()> m_routes;
