@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <memory>
@@ -356,8 +357,39 @@ read_slug(const fs::path& slug, std::string_view expected_sha256,
   return {};
 }
 
+namespace {
+
+// A regular file of the previous tree that may be the member's: same size, mode and mtime.
+// Its content decides.
+UniqueFd reusable(int reuse_fd, const SlugMember& member) {
+  if (reuse_fd < 0 || !member.hardlink.empty() ||
+      libarchive::archive_entry_filetype(member.entry) != AE_IFREG) {
+    return {};
+  }
+  UniqueFd old = open_member(reuse_fd, member.relative, O_RDONLY);
+  struct stat st {};
+  if (!old || ::fstat(old.get(), &st) != 0 || !S_ISREG(st.st_mode) ||
+      st.st_size != libarchive::archive_entry_size(member.entry) ||
+      (st.st_mode & 07777) != (libarchive::archive_entry_perm(member.entry) & 07777) ||
+      st.st_mtim.tv_sec != libarchive::archive_entry_mtime(member.entry) ||
+      st.st_mtim.tv_nsec != 0) {
+    return {};
+  }
+  return old;
+}
+
+// The directory holding `relative` below `root_fd`, and its last component.
+std::pair<UniqueFd, std::string> parent_of(int root_fd, const std::string& relative) {
+  auto slash = relative.rfind('/');
+  std::string parent = slash == std::string::npos ? "" : relative.substr(0, slash);
+  return {open_member(root_fd, parent, O_PATH | O_DIRECTORY),
+          relative.substr(slash == std::string::npos ? 0 : slash + 1)};
+}
+
+} // namespace
+
 Expected<void> unpack_slug(const fs::path& slug, const fs::path& dest,
-                           std::string_view expected_sha256) {
+                           std::string_view expected_sha256, const fs::path& reuse) {
   std::error_code ec;
   fs::create_directories(dest, ec);
   if (ec) {
@@ -369,10 +401,14 @@ Expected<void> unpack_slug(const fs::path& slug, const fs::path& dest,
   if (ec) {
     return fail("cannot resolve '{}': {}", dest.string(), ec.message());
   }
+  UniqueFd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd reuse_fd(
+      reuse.empty() ? -1 : ::open(reuse.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   WriteArchive disk(libarchive::archive_write_disk_new());
   libarchive::archive_write_disk_set_options(
       disk.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
                       ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+  std::vector<char> old_block(k_block);
   TRY(read_slug(
       slug, expected_sha256,
       [&](const SlugMember& member, const SlugDataReader& read_data) -> Expected<void> {
@@ -381,16 +417,69 @@ Expected<void> unpack_slug(const fs::path& slug, const fs::path& dest,
         if (!member.hardlink.empty()) {
           libarchive::archive_entry_copy_hardlink(member.entry, (root / member.hardlink).c_str());
         }
-        if (libarchive::archive_write_header(disk.get(), member.entry) != ARCHIVE_OK) {
-          return fail("cannot unpack '{}': {}", member.relative, archive_message(disk.get()));
-        }
-        TRY(read_data([&](const void* block, std::size_t size,
-                          std::int64_t offset) -> Expected<void> {
+        auto write_header = [&]() -> Expected<void> {
+          if (libarchive::archive_write_header(disk.get(), member.entry) != ARCHIVE_OK) {
+            return fail("cannot unpack '{}': {}", member.relative, archive_message(disk.get()));
+          }
+          return {};
+        };
+        auto write_block = [&](const void* block, std::size_t size,
+                               std::int64_t offset) -> Expected<void> {
           if (libarchive::archive_write_data_block(disk.get(), block, size, offset) != ARCHIVE_OK) {
             return fail("cannot unpack '{}': {}", member.relative, archive_message(disk.get()));
           }
           return {};
-        }));
+        };
+        // The previous tree's bytes [0, end) of `old`, written as the member's.
+        auto write_old = [&](int old, std::int64_t end) -> Expected<void> {
+          for (std::int64_t at = 0; at < end;) {
+            auto want = static_cast<std::size_t>(std::min<std::int64_t>(k_block, end - at));
+            ssize_t got = ::pread(old, old_block.data(), want, at);
+            if (got <= 0) {
+              return fail("cannot unpack '{}': the previous release's copy changed",
+                          member.relative);
+            }
+            TRY(write_block(old_block.data(), static_cast<std::size_t>(got), at));
+            at += got;
+          }
+          return {};
+        };
+        // A file the previous release of the app has, byte for byte, becomes a hard link to
+        // it: a redeploy whose tree changed in one file writes one file. Until the first
+        // byte that differs, the member is compared, not written.
+        UniqueFd old = reusable(reuse_fd.get(), member);
+        bool same = static_cast<bool>(old);
+        std::int64_t position = 0;
+        if (!same) {
+          TRY(write_header());
+        }
+        TRY(read_data(
+            [&](const void* block, std::size_t size, std::int64_t offset) -> Expected<void> {
+              if (same) {
+                ssize_t got = offset == position && size <= old_block.size()
+                                  ? ::pread(old.get(), old_block.data(), size, offset)
+                                  : -1;
+                if (got == static_cast<ssize_t>(size) &&
+                    std::memcmp(old_block.data(), block, size) == 0) {
+                  position += static_cast<std::int64_t>(size);
+                  return {};
+                }
+                same = false;
+                TRY(write_header());
+                TRY(write_old(old.get(), position));
+              }
+              return write_block(block, size, offset);
+            }));
+        if (same) {
+          auto [from_dir, name] = parent_of(reuse_fd.get(), member.relative);
+          auto [to_dir, to_name] = parent_of(root_fd.get(), member.relative);
+          if (from_dir && to_dir &&
+              ::linkat(from_dir.get(), name.c_str(), to_dir.get(), to_name.c_str(), 0) == 0) {
+            return {};
+          }
+          TRY(write_header()); // no link here: the bytes again, from the previous copy
+          TRY(write_old(old.get(), position));
+        }
         if (libarchive::archive_write_finish_entry(disk.get()) != ARCHIVE_OK) {
           return fail("cannot unpack '{}': {}", member.relative, archive_message(disk.get()));
         }

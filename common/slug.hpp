@@ -65,9 +65,13 @@ read_slug(const std::filesystem::path& slug, std::string_view expected_sha256,
 // absolute paths, '..', entries outside ./app/, writes through symlinks and entries that
 // are not files, directories or links; drops set-user-ID and set-group-ID bits. With
 // `expected_sha256`, the file's SHA-256 is checked as it is read: a slug that is not the
-// one recorded is an error (the caller discards what was extracted).
+// one recorded is an error (the caller discards what was extracted). With `reuse` (a tree an
+// earlier slug of the app was unpacked into, never written since), a regular file that is
+// there at the same path with the same size, mode, mtime and bytes is hard-linked from it
+// rather than written.
 Expected<void> unpack_slug(const std::filesystem::path& slug, const std::filesystem::path& dest,
-                           std::string_view expected_sha256 = {});
+                           std::string_view expected_sha256 = {},
+                           const std::filesystem::path& reuse = {});
 
 // "SHA256.tar.zst" or "SHA256.tar.gz": the slug's name in the content-addressed store.
 std::string slug_file_name(const std::string& sha256, SlugCompression compression);

@@ -1,6 +1,7 @@
 #include "runtime/dyno.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,6 +27,25 @@ Expected<void> hand_over(const fs::path& tree, Owner owner) {
   return {};
 }
 
+// The unpacked tree of the app's newest release but `version`, to share files with; "" when
+// there is none.
+fs::path newest_unpacked(const Layout& layout, const std::string& app, int version) {
+  fs::path newest;
+  int newest_version = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(layout.releases_dir(app), ec)) {
+    std::string name = entry.path().filename().string();
+    int seen = 0;
+    if (name.size() > 1 && name[0] == 'v' &&
+        std::from_chars(name.data() + 1, name.data() + name.size(), seen).ec == std::errc() &&
+        seen != version && seen > newest_version && fs::is_directory(entry.path() / "app", ec)) {
+      newest_version = seen;
+      newest = entry.path() / "app";
+    }
+  }
+  return newest;
+}
+
 } // namespace
 
 Expected<fs::path> ensure_unpacked(const Layout& layout, const Config& config,
@@ -46,7 +66,7 @@ Expected<fs::path> ensure_unpacked(const Layout& layout, const Config& config,
   }
   fs::path aside = target.parent_path() / fmt::format(".app-{}-{}", getpid(), gettid());
   [[maybe_unused]] auto cleared = remove_tree(aside);
-  TRY(SlugStore(layout).unpack(release, aside));
+  TRY(SlugStore(layout).unpack(release, aside, newest_unpacked(layout, app, release.version)));
   if (owner) {
     if (auto handed = hand_over(aside, *owner); !handed) {
       [[maybe_unused]] auto removed = remove_tree(aside);

@@ -41,7 +41,8 @@ fs::path SlugStore::path(const Release& release) const {
   return m_layout.slugs_dir() / release.slug_file;
 }
 
-Expected<void> SlugStore::unpack(const Release& release, const fs::path& dest) const {
+Expected<void> SlugStore::unpack(const Release& release, const fs::path& dest,
+                                 const fs::path& reuse) const {
   if (!release.has_slug()) {
     return fail("v{} has no slug: nothing was built yet", release.version);
   }
@@ -52,7 +53,7 @@ Expected<void> SlugStore::unpack(const Release& release, const fs::path& dest) c
   if (sha256.starts_with("sha256:")) {
     sha256.remove_prefix(7);
   }
-  auto unpacked = unpack_slug(path(release), dest, sha256);
+  auto unpacked = unpack_slug(path(release), dest, sha256, reuse);
   if (!unpacked) {
     [[maybe_unused]] auto removed = remove_tree(dest);
     return prefixed(unpacked.error(), fmt::format("cannot unpack v{}", release.version));

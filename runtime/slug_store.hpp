@@ -27,8 +27,10 @@ class SlugStore {
 
   std::filesystem::path path(const Release& release) const;
   // Extracts the release's slug into `dest`, checking it is the one the release recorded
-  // (its SHA-256); on any failure `dest` is removed.
-  Expected<void> unpack(const Release& release, const std::filesystem::path& dest) const;
+  // (its SHA-256); on any failure `dest` is removed. Files that `reuse` (an earlier release's
+  // unpacked tree) has byte for byte are hard links to it (unpack_slug).
+  Expected<void> unpack(const Release& release, const std::filesystem::path& dest,
+                        const std::filesystem::path& reuse = {}) const;
   // False for a release without a slug, or whose slug was pruned.
   bool has(const Release& release) const;
 

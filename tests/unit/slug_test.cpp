@@ -202,3 +202,49 @@ TEST_CASE("packing into a store names the slug by its SHA-256", "[slug]") {
   CHECK(again->path == slug->path);
   CHECK(std::distance(fs::directory_iterator(dir / "store"), fs::directory_iterator()) == 1);
 }
+
+TEST_CASE("an unpack shares the files an earlier tree has byte for byte, and only those",
+          "[slug]") {
+  test::TempDir dir;
+  auto app = dir / "app";
+  test::write_file(app / "same.txt", "unchanged\n");
+  test::write_file(app / "lib/deep/same.js", std::string(3 << 20, 'x')); // several blocks
+  test::write_file(app / "edited.txt", "before\n");
+  test::write_file(app / "twin.txt", "AAAA\n"); // changes, keeping its size and mtime
+  test::write_file(app / "mode.sh", "#!/bin/sh\n", 0644);
+  test::write_file(app / "empty", "");
+  REQUIRE(pack_slug(app, dir / "one.tar.zst", {}));
+  REQUIRE(unpack_slug(dir / "one.tar.zst", dir / "one"));
+
+  auto mtime = fs::last_write_time(app / "twin.txt");
+  test::write_file(app / "edited.txt", "after, longer\n");
+  test::write_file(app / "twin.txt", "BBBB\n");
+  fs::last_write_time(app / "twin.txt", mtime);
+  fs::permissions(app / "mode.sh", fs::perms::owner_exec, fs::perm_options::add);
+  test::write_file(app / "added.txt", "new\n");
+  // In the earlier tree, a symlink where the new slug has a file: never followed.
+  fs::remove(dir / "one/lib/deep/same.js");
+  fs::create_symlink("/etc/passwd", dir / "one/lib/deep/same.js");
+  test::write_file(app / "lib/deep/same.js", std::string(3 << 20, 'x'));
+  REQUIRE(pack_slug(app, dir / "two.tar.zst", {}));
+  REQUIRE(unpack_slug(dir / "two.tar.zst", dir / "two", {}, dir / "one"));
+
+  auto inode = [](const fs::path& path) {
+    struct stat st {};
+    REQUIRE(::lstat(path.c_str(), &st) == 0);
+    return st.st_ino;
+  };
+  CHECK(inode(dir / "two/same.txt") == inode(dir / "one/same.txt"));
+  CHECK(inode(dir / "two/empty") == inode(dir / "one/empty"));
+  CHECK(test::read_text(dir / "two/edited.txt") == "after, longer\n");
+  CHECK(inode(dir / "two/edited.txt") != inode(dir / "one/edited.txt"));
+  CHECK(test::read_text(dir / "two/twin.txt") == "BBBB\n");
+  CHECK(test::read_text(dir / "one/twin.txt") == "AAAA\n"); // the earlier tree untouched
+  CHECK((fs::status(dir / "two/mode.sh").permissions() & fs::perms::owner_exec) !=
+        fs::perms::none);
+  CHECK((fs::status(dir / "one/mode.sh").permissions() & fs::perms::owner_exec) ==
+        fs::perms::none);
+  CHECK(test::read_text(dir / "two/added.txt") == "new\n");
+  CHECK_FALSE(fs::is_symlink(dir / "two/lib/deep/same.js"));
+  CHECK(fs::file_size(dir / "two/lib/deep/same.js") == (3u << 20));
+}
