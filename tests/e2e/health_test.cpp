@@ -80,15 +80,17 @@ TEST_CASE("a web process that fails its liveness check is restarted", "[daemon]"
   std::this_thread::sleep_for(2500ms);
   CHECK(server.ps()[0]["pid"] == pid);
 
-  // The versioned app answers 500 on /health once its own copy of the release has this file.
-  fs::path copy;
+  // The versioned app answers 500 on /health once its own /app has this file. That /app is
+  // the process's own mount (an overlay), seen from the host through the process's root.
+  fs::path files;
   for (const auto& entry : fs::directory_iterator(server.root / "run/dynos/demo")) {
     if (entry.is_directory() && entry.path().filename().string().starts_with("web.1-")) {
-      copy = entry.path();
+      files = entry.path();
     }
   }
-  REQUIRE_FALSE(copy.empty());
-  write_file(copy / "unhealthy", "");
+  REQUIRE_FALSE(files.empty());
+  write_file(fs::path(fmt::format("/proc/{}/root", pid)) / files.relative_path() / "app/unhealthy",
+             "");
   bool restarted = false;
   for (int i = 0; i < 150 && !restarted; ++i) {
     std::this_thread::sleep_for(100ms);
