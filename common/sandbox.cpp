@@ -126,6 +126,43 @@ Expected<void> Sandbox::check_reachable(const fs::path& host) const {
   return {};
 }
 
+bool Sandbox::in_root(const Mount& mount) const {
+  return !m_root.empty() && mount.access == Access::read_write &&
+         mount.host == m_root / fs::path(mount.inside).relative_path();
+}
+
+// What bubblewrap mounts on, made beforehand: it runs as the app's uid, which cannot.
+Expected<void> Sandbox::make_mount_points() const {
+  std::error_code ec;
+  auto dir = [&](const fs::path& inside) -> Expected<void> {
+    fs::path at = m_root / inside.relative_path();
+    fs::create_directories(at, ec);
+    if (ec) {
+      return fail("cannot create '{}': {}", at.string(), ec.message());
+    }
+    return {};
+  };
+  for (const char* inside : {"/usr", "/etc", "/opt", "/proc", "/dev", "/tmp", "/var/tmp"}) {
+    TRY(dir(inside));
+  }
+  for (const auto& mount : m_mounts) {
+    if (!in_root(mount)) {
+      TRY(dir(mount.inside));
+    }
+  }
+  for (const char* inside : {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) {
+    fs::path at = m_root / fs::path(inside).relative_path();
+    if (fs::is_symlink(inside, ec)) {
+      if (!fs::is_symlink(at, ec)) {
+        fs::create_symlink(fs::read_symlink(inside, ec), at, ec);
+      }
+    } else if (fs::is_directory(inside, ec)) {
+      TRY(dir(inside));
+    }
+  }
+  return {};
+}
+
 Expected<Command> Sandbox::command(const std::vector<std::string>& argv,
                                    const std::map<std::string, std::string>& env) const {
   const SandboxLimits& limits = m_settings.limits;
@@ -170,10 +207,14 @@ Expected<Command> Sandbox::command(const std::vector<std::string>& argv,
     return command;
   }
 
+  const bool rooted = !m_root.empty() && switch_user;
   if (switch_user) {
     for (const auto& mount : m_mounts) {
       TRY(check_reachable(mount.host));
     }
+  }
+  if (rooted) {
+    TRY(make_mount_points());
   }
   auto seccomp = TRY(seccomp_program());
   auto filter = TRY(memory_file("slipway-seccomp", seccomp));
@@ -218,11 +259,16 @@ Expected<Command> Sandbox::command(const std::vector<std::string>& argv,
   if (!switch_user) {
     out.insert(out.end(), {"--uid", std::to_string(who.uid), "--gid", std::to_string(who.gid)});
   }
+  if (rooted) {
+    out.insert(out.end(), {"--bind", m_root.string(), "/"});
+  }
   out.insert(out.end(), {"--ro-bind", "/usr", "/usr"});
   // Merged-/usr systems (Debian bookworm) have /bin etc. as symlinks into /usr.
   for (const char* dir : {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) {
     if (fs::is_symlink(dir, ec)) {
-      out.insert(out.end(), {"--symlink", fs::read_symlink(dir, ec).string(), dir});
+      if (!rooted) { // the root has them: bubblewrap fails on a link that is there
+        out.insert(out.end(), {"--symlink", fs::read_symlink(dir, ec).string(), dir});
+      }
     } else if (fs::is_directory(dir, ec)) {
       out.insert(out.end(), {"--ro-bind", dir, dir});
     }
@@ -260,6 +306,9 @@ Expected<Command> Sandbox::command(const std::vector<std::string>& argv,
                          "--tmpfs",
                          "/var/tmp"});
   for (const auto& mount : m_mounts) {
+    if (rooted && in_root(mount)) {
+      continue;
+    }
     out.insert(out.end(), {mount.access == Access::read_write ? "--bind" : "--ro-bind",
                            mount.host.string(), mount.inside});
   }

@@ -54,6 +54,14 @@ class Sandbox {
   // Makes `host` visible at `inside` (an absolute path such as "/cache").
   void bind(std::filesystem::path host, std::string inside, Access access);
 
+  // The sandbox's / is `root`, a directory of root's that holds the app dir as `app` and
+  // may hold others (`cache`): a read-write bind whose host path is root's entry of the same
+  // name is then part of that one mount, not a mount of its own, so files can be
+  // hard-linked between them (link(2) fails across mounts). Only when the sandbox switches
+  // to the app's uid on the host, which cannot write to `root` itself; otherwise each is
+  // bound as usual. The mount points are made in `root`.
+  void set_root(std::filesystem::path root) { m_root = std::move(root); }
+
   // The path the sandboxed command must be given for `inside` ("/app", "/cache/x"):
   // itself under bwrap, the bound host path under "none".
   std::string path(const std::string& inside) const;
@@ -75,9 +83,12 @@ class Sandbox {
   };
 
   Expected<void> check_reachable(const std::filesystem::path& host) const;
+  bool in_root(const Mount& mount) const;
+  Expected<void> make_mount_points() const;
 
   SandboxSettings m_settings;
   std::vector<Mount> m_mounts; // m_mounts[0] is /app
+  std::filesystem::path m_root;
 };
 
 // Whether sandboxes switch to the app's uid on the host: slipway runs as root.

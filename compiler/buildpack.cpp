@@ -256,6 +256,9 @@ BuildpackRunner::BuildpackRunner(BuildpackContext context) : m_context(std::move
   for (auto* dir : {&m_context.build_dir, &m_context.cache_dir, &m_context.env_dir}) {
     *dir = fs::absolute(*dir);
   }
+  if (!m_context.root.empty()) {
+    m_context.root = fs::absolute(m_context.root);
+  }
 }
 
 Expected<std::size_t> BuildpackRunner::stage(const Buildpack& buildpack,
@@ -277,6 +280,9 @@ Expected<std::size_t> BuildpackRunner::stage(const Buildpack& buildpack,
 
 Sandbox BuildpackRunner::sandbox() const {
   Sandbox box(m_context.sandbox, m_context.build_dir);
+  if (!m_context.root.empty()) {
+    box.set_root(m_context.root);
+  }
   box.bind(m_context.cache_dir, "/cache", Sandbox::Access::read_write);
   box.bind(m_context.env_dir, "/env", Sandbox::Access::read_only);
   for (const auto& staged : m_staged) {

@@ -58,6 +58,9 @@ struct BuildpackContext {
   std::filesystem::path build_dir;
   std::filesystem::path cache_dir;
   std::filesystem::path env_dir;
+  // Holds build_dir as `app` and may hold cache_dir as `cache`: the sandbox's / (see
+  // Sandbox::set_root); empty: each is bound on its own.
+  std::filesystem::path root;
   std::string source_version;
   std::string stack;
   // Asked every second while a script runs: a reason to stop the build (disk budget).

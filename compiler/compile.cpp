@@ -167,8 +167,9 @@ Expected<BuildResult> compile_app(const BuildRequest& request, const Config& con
                                      .processes = config.runtime.processes,
                                      .file_size = config.build.max_disk},
                           .cgroups = request.cgroups};
-  BuildpackRunner runner({sandbox, app, request.cache_dir, env_dir, request.source_version,
-                          std::string(k_stack), disk_watch(request, config)});
+  BuildpackRunner runner({sandbox, app, request.cache_dir, env_dir, request.build_root,
+                          request.source_version, std::string(k_stack),
+                          disk_watch(request, config)});
   BuildResult result;
   result.source_version = request.source_version;
   std::vector<std::size_t> chosen;

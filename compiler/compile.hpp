@@ -30,10 +30,14 @@ struct UsedBuildpack {
 };
 
 struct BuildRequest {
-  std::filesystem::path build_dir;     // the app's source; compiled in place
-  std::filesystem::path cache_dir;     // CACHE_DIR, kept between builds (created if missing)
-  std::filesystem::path env_dir;       // ENV_DIR; empty: an empty one in work_dir
-  std::filesystem::path work_dir;      // scratch space for this build, owned by the caller
+  std::filesystem::path build_dir; // the app's source; compiled in place
+  std::filesystem::path cache_dir; // CACHE_DIR, kept between builds (created if missing)
+  std::filesystem::path env_dir;   // ENV_DIR; empty: an empty one in work_dir
+  std::filesystem::path work_dir;  // scratch space for this build, owned by the caller
+  // A directory of root's that holds build_dir as `app` and, when it can, cache_dir as
+  // `cache`: the buildpacks' / (Sandbox::set_root), where they can hard-link the cache's
+  // files into the app instead of copying them. Empty: the two are bound apart.
+  std::filesystem::path build_root;
   std::vector<std::string> buildpacks; // explicit choice; empty: the app's own, else detect
   // The explicit buildpacks come from the app's own files (app.json environments.test or
   // .review): judged as the app's own are (trusted_source below), not as the admin's.

@@ -26,6 +26,7 @@ Expected<ExitStatus> run_test_script(const TestScriptRequest& request, const Con
                           request.build_dir,
                           request.cache_dir,
                           request.env_dir,
+                          {},
                           request.source_version,
                           std::string(k_stack),
                           {}});

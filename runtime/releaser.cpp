@@ -16,6 +16,7 @@
 #include "compiler/compile.hpp"
 #include "compiler/release_yaml.hpp"
 #include "runtime/apps.hpp"
+#include "runtime/build_cache.hpp"
 #include "runtime/first_deploy.hpp"
 #include "runtime/pipelines.hpp"
 #include "runtime/release_store.hpp"
@@ -72,7 +73,9 @@ Expected<void> housekeep(const Layout& layout, const Config& config, const std::
     auto lock = TRY(FileLock::try_acquire(layout.lock_file(app), FileLock::Mode::exclusive));
     if (lock) {
       // No operation is running, so every scratch dir belongs to a finished one. Moving is
-      // quick; the slow delete happens after the lock is free again.
+      // quick; the slow delete happens after the lock is free again. A build cache that a
+      // dead deploy held goes home first.
+      recover_build_cache(layout, app);
       std::error_code ec;
       fs::create_directories(trash, ec);
       for (const auto& entry : fs::directory_iterator(layout.tmp_dir(app), ec)) {
@@ -212,11 +215,17 @@ Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& req
   auto identity = TRY(app_identity(context.layout, context.config, context.app));
   // Scratch space under the lock, reachable by the build's uid. A build that fails is
   // cleaned up at once; a live one's goes at housekeeping when deletions are deferred.
+  // The build's root holds the build dir and, during the build, the app's cache
+  // (build_cache.hpp): root's, so the build's uid can use them but not replace them.
   auto scratch = TRY(ScratchDir::create(context.layout.tmp_dir(context.app), "deploy", 0711));
-  fs::path build_dir = scratch.path() / "app";
+  fs::path build_root = scratch.path() / "root";
+  fs::path build_dir = build_root / "app";
   fs::path work_dir = scratch.path() / "work";
   std::error_code ec;
   fs::create_directories(build_dir, ec);
+  if (!ec) {
+    fs::permissions(build_root, fs::perms(0755), ec);
+  }
   if (ec) {
     return fail("cannot create '{}': {}", build_dir.string(), ec.message());
   }
@@ -272,11 +281,13 @@ Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& req
     }
     return false;
   };
+  auto cache = TRY(BuildCache::take(context.layout, context.app, build_root));
   auto built = compile_app(
       {.build_dir = build_dir,
-       .cache_dir = context.layout.cache_dir(context.app),
+       .cache_dir = cache.dir(),
        .env_dir = env_dir,
        .work_dir = work_dir,
+       .build_root = build_root,
        .buildpacks = request.buildpacks.empty() && request.review_app && manifest
                          ? manifest->review.buildpacks
                          : request.buildpacks,
@@ -292,6 +303,9 @@ Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& req
                     : reuse},
       context.config);
   cgroups->remove();
+  if (auto back = cache.put_back(); !back) {
+    context.on_output(failure_line("warning: " + back.error().message));
+  }
   if (!built) {
     return std::unexpected(built.error());
   }

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/slug.hpp"
+#include "common/subprocess.hpp"
+#include "compiler/release_yaml.hpp"
 #include "runtime/launch.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -97,7 +99,7 @@ TEST_CASE("the nodejs buildpack installs, builds, prunes and serves", "[buildpac
   INFO(cold.status.output);
   REQUIRE(cold.status.code == 0);
   CHECK(contains(cold.status.output, "-----> Node.js app detected"));
-  CHECK(cold.result["process_types"]["web"] == "npm start");
+  CHECK(cold.result["process_types"]["web"] == "node server.js"); // its start script
   auto warm = build(fixture("apps/nodejs"), dir / "warm.tar.zst", dir / "cache");
   REQUIRE(warm.status.code == 0);
   WARN("nodejs fixture build: cold cache " << cold.took.count() << " ms, warm cache "
@@ -110,10 +112,49 @@ TEST_CASE("the nodejs buildpack installs, builds, prunes and serves", "[buildpac
   CHECK_FALSE(fs::exists(app / "node_modules/is-number")); // the dev dependency is pruned
   CHECK(fs::exists(app / "build/message.txt"));            // the build script ran
   int port = free_port();
-  WebProcess web(app, "npm start", port);
+  WebProcess web(app, "node server.js", port);
   auto response = http_get(port);
   CHECK(response.status == 200);
   CHECK(contains(response.body, "hello from nodejs"));
+}
+
+TEST_CASE("the nodejs buildpack's web runs the start script itself, and npm start for npm's "
+          "hooks",
+          "[buildpacks]") {
+  TempDir dir;
+  auto web_of = [&](const std::string& package_json) -> std::optional<std::string> {
+    write_file(dir / "package.json", package_json);
+    auto released = run(
+        {.argv = {fixture("../../buildpacks/nodejs/bin/release").string(), dir.path().string()}});
+    REQUIRE(released);
+    INFO(package_json << "\n" << released->output);
+    REQUIRE(released->code == 0);
+    auto info = parse_release_yaml(released->output);
+    REQUIRE(info);
+    for (const auto& [name, command] : info->default_process_types) {
+      if (name == "web") {
+        return command;
+      }
+    }
+    return std::nullopt;
+  };
+  CHECK(web_of(R"({"scripts": {"start": "node server.js"}})") == "node server.js");
+  // Quotes, $ and a colon reach the command as written; the ends are trimmed.
+  CHECK(web_of(R"({"scripts": {"start": "  node \"my app\".js --port=$PORT # a: b "}})") ==
+        R"(node "my app".js --port=$PORT # a: b)");
+  // npm runs prestart and poststart; a script of many lines is not one Procfile command.
+  CHECK(web_of(R"({"scripts": {"prestart": "node migrate.js", "start": "node a.js"}})") ==
+        "npm start");
+  CHECK(web_of(R"({"scripts": {"start": "node a.js", "poststart": "true"}})") == "npm start");
+  CHECK(web_of(R"({"scripts": {"start": "node a.js\nnode b.js"}})") == "npm start");
+  CHECK(web_of(R"({"scripts": {"start": "   "}})") == "npm start");
+  // No start script: nothing, or node server.js when it is there.
+  CHECK(web_of(R"({"scripts": {"start": ["node", "a.js"]}})") == std::nullopt);
+  CHECK(web_of(R"({"scripts": "node a.js"})") == std::nullopt);
+  CHECK(web_of("not json") == std::nullopt);
+  CHECK(web_of(R"({"scripts": {"start": "node a.js"}} {})") == std::nullopt);
+  write_file(dir / "server.js", "");
+  CHECK(web_of("{}") == "node server.js");
 }
 
 TEST_CASE("the python buildpack installs vendored wheels into /app/.venv", "[buildpacks]") {
@@ -153,6 +194,11 @@ TEST_CASE("malformed package.json and static.json fail the build and name the fi
   auto built = build(dir / "node", dir / "node.tar.zst", dir / "cache");
   CHECK(built.status.code == 1);
   CHECK(contains(built.status.output, " !     package.json is not valid JSON"));
+  write_file(dir / "node/package.json", "{\"name\": \"x\"} {\"name\": \"y\"}");
+  built = build(dir / "node", dir / "node.tar.zst", dir / "cache");
+  CHECK(built.status.code == 1);
+  CHECK(contains(built.status.output,
+                 " !     package.json is not valid JSON: it must hold one object"));
 
   write_file(dir / "site/index.html", "<p>hi</p>");
   write_file(dir / "site/static.json", "{\"root\": ");

@@ -194,3 +194,71 @@ TEST_CASE("a process's writes vanish at its restart and never reach the stored r
     CHECK((fs::status(stored).permissions() & fs::perms::all) == fs::perms::owner_all);
   }
 }
+
+TEST_CASE("a deploy links the cached node_modules in, and a build that writes into them in "
+          "place does not reach the next build",
+          "[redeploy]") {
+  daemon_e2e::Server server;
+  for (const auto& entry : fs::directory_iterator(server.work)) {
+    if (entry.path().filename() != ".git") {
+      fs::remove_all(entry.path());
+    }
+  }
+  fs::copy(fixture("apps/nodejs"), server.work, fs::copy_options::recursive);
+  // The build script says whether ms's file is the cache's, writes into it in place when
+  // the app has a file named poison, and tries to replace what its / holds.
+  write_file(server.work / "build.js", R"(const fs = require("fs");
+const target = "node_modules/ms/index.js";
+console.log(`ms shares its file with the cache: ${fs.statSync(target).nlink > 1}`);
+if (fs.existsSync("poison")) fs.appendFileSync(target, "\n// poisoned\n");
+for (const [what, act] of [["write /", () => fs.writeFileSync("/evil", "x")],
+                           ["move /cache", () => fs.renameSync("/cache", "/cache2")],
+                           ["move /app", () => fs.renameSync("/app", "/app2")]]) {
+  try { act(); console.log(`${what}: done`); } catch (e) { console.log(`${what}: ${e.code}`); }
+}
+fs.mkdirSync("build", { recursive: true });
+fs.writeFileSync("build/message.txt", "built\n");
+)");
+  fs::path ms_of_v = server.root / "apps/demo/releases";
+  auto ms_of = [&](int version) {
+    return read_text(ms_of_v / fmt::format("v{}/app/node_modules/ms/index.js", version));
+  };
+
+  auto cold = server.push("v1");
+  INFO(cold.output);
+  REQUIRE(cold.ok());
+  CHECK(contains(cold.output, "Installing dependencies with npm ci"));
+
+  auto warm = server.push("v2");
+  INFO(warm.output);
+  REQUIRE(warm.ok());
+  CHECK(contains(warm.output, "reusing node_modules from the cache (npm not run)"));
+  CHECK(fs::is_directory(server.root / "apps/demo/cache/node_modules")); // home again
+  if (geteuid() == 0) {
+    // The build's / holds /app and /cache in one mount: linked, not copied. It is root's.
+    CHECK(contains(warm.output, "ms shares its file with the cache: true"));
+    CHECK(contains(warm.output, "write /: EACCES"));
+    CHECK(contains(warm.output, "move /cache: EACCES"));
+    CHECK(contains(warm.output, "move /app: EACCES"));
+  }
+  REQUIRE(server.serves("hello from nodejs"));
+
+  // A build writes into a dependency's file in place: its own slug has it.
+  write_file(server.work / "poison", "");
+  auto poisoned = server.push("v3");
+  INFO(poisoned.output);
+  REQUIRE(poisoned.ok());
+  CHECK(contains(ms_of(3), "// poisoned"));
+
+  // The next build does not: the cache is no longer what it saved, and npm installs again.
+  fs::remove(server.work / "poison");
+  auto next = server.push("v4");
+  INFO(next.output);
+  REQUIRE(next.ok());
+  if (geteuid() == 0) {
+    CHECK(contains(next.output, "The cached node_modules is not as it was saved"));
+    CHECK(contains(next.output, "Installing dependencies with npm ci"));
+  }
+  CHECK_FALSE(contains(ms_of(4), "// poisoned"));
+  REQUIRE(server.serves("hello from nodejs"));
+}

@@ -1,0 +1,109 @@
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "runtime/build_cache.hpp"
+#include "tests/support/test_support.hpp"
+
+using namespace slipway;
+using test::read_text;
+using test::TempDir;
+using test::write_file;
+namespace fs = std::filesystem;
+
+namespace {
+
+// An app's directory with a cache holding one file, and a deploy's scratch root.
+struct App {
+  TempDir dir;
+  Layout layout{dir.path()};
+  fs::path root = layout.tmp_dir("demo") / "deploy-x" / "root";
+
+  App() {
+    write_file(layout.cache_dir("demo") / "node_modules.key", "k1\n");
+    fs::create_directories(root);
+  }
+};
+
+} // namespace
+
+TEST_CASE("a deploy's build takes the app's cache into its root and puts it back",
+          "[build_cache]") {
+  App app;
+  {
+    auto cache = BuildCache::take(app.layout, "demo", app.root);
+    REQUIRE(cache);
+    CHECK(cache->dir() == app.root / "cache");
+    CHECK_FALSE(fs::exists(app.layout.cache_dir("demo")));
+    CHECK(read_text(cache->dir() / "node_modules.key") == "k1\n");
+    write_file(cache->dir() / "node_modules.key", "k2\n"); // what the build left
+    REQUIRE(cache->put_back());
+  }
+  CHECK(read_text(app.layout.cache_dir("demo") / "node_modules.key") == "k2\n");
+  CHECK_FALSE(fs::exists(app.root / "cache"));
+
+  // Without a cache, the build gets an empty one, kept after it.
+  fs::remove_all(app.layout.cache_dir("demo"));
+  {
+    auto cache = BuildCache::take(app.layout, "demo", app.root);
+    REQUIRE(cache);
+    CHECK(fs::is_empty(cache->dir()));
+    write_file(cache->dir() / "made", "");
+  } // the destructor puts it back
+  CHECK(fs::exists(app.layout.cache_dir("demo") / "made"));
+}
+
+TEST_CASE("a cache made while a build held the app's goes to the trash when it comes back",
+          "[build_cache]") {
+  App app;
+  auto cache = BuildCache::take(app.layout, "demo", app.root);
+  REQUIRE(cache);
+  // A CI test run, which does not take the cache, made one meanwhile.
+  write_file(app.layout.cache_dir("demo") / "node_modules.key", "other\n");
+  REQUIRE(cache->put_back());
+  CHECK(read_text(app.layout.cache_dir("demo") / "node_modules.key") == "k1\n");
+  std::size_t trashed = 0;
+  for (const auto& entry : fs::directory_iterator(app.layout.trash_dir("demo"))) {
+    CHECK(read_text(entry.path() / "node_modules.key") == "other\n");
+    ++trashed;
+  }
+  CHECK(trashed == 1);
+}
+
+TEST_CASE("what a build left at its root's cache comes home only as a directory", "[build_cache]") {
+  App app;
+  auto cache = BuildCache::take(app.layout, "demo", app.root);
+  REQUIRE(cache);
+  fs::path elsewhere = app.dir / "elsewhere";
+  fs::create_directories(elsewhere);
+  fs::rename(cache->dir(), app.dir / "moved");
+  fs::create_directory_symlink(elsewhere, cache->dir());
+  auto back = cache->put_back();
+  REQUIRE_FALSE(back);
+  CHECK(test::contains(back.error().message, "no longer a directory"));
+  CHECK_FALSE(fs::exists(fs::symlink_status(app.layout.cache_dir("demo"))));
+}
+
+TEST_CASE("a cache that a dead deploy held goes home at housekeeping", "[build_cache]") {
+  App app;
+  // The deploy dies holding it: no destructor runs.
+  pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    auto cache = BuildCache::take(app.layout, "demo", app.root);
+    _exit(cache ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  REQUIRE_FALSE(fs::exists(app.layout.cache_dir("demo")));
+  REQUIRE(fs::exists(app.root / "cache/node_modules.key"));
+
+  CHECK(recover_build_cache(app.layout, "demo"));
+  CHECK(read_text(app.layout.cache_dir("demo") / "node_modules.key") == "k1\n");
+  // Once home, nothing more is taken from scratch dirs.
+  fs::create_directories(app.root / "cache");
+  CHECK_FALSE(recover_build_cache(app.layout, "demo"));
+}
