@@ -24,6 +24,8 @@ Expected<BuildCache> BuildCache::take(const Layout& layout, const std::string& a
                                       const fs::path& root) {
   fs::path home = layout.cache_dir(app);
   fs::path taken = root / "cache";
+  // Deploys run one at a time: a cache in another deploy's scratch dir is a dead one's.
+  recover_build_cache(layout, app);
   if (is_real_directory(home)) {
     if (::rename(home.c_str(), taken.c_str()) == 0) {
       return BuildCache(layout, app, taken, true);

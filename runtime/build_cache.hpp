@@ -18,8 +18,9 @@ namespace slipway {
 
 class BuildCache {
  public:
-  // Moves the app's cache to ROOT/cache (an empty one when it has none). When it cannot be
-  // moved there (another file system), the build uses it where it is.
+  // Moves the app's cache to ROOT/cache (an empty one when it has none; first, one that a
+  // dead deploy held comes home). When it cannot be moved there (another file system), the
+  // build uses it where it is. The caller holds the app's lock.
   static Expected<BuildCache> take(const Layout& layout, const std::string& app,
                                    const std::filesystem::path& root);
 

@@ -2,6 +2,10 @@
 // cached install without running the package manager and says so; one whose dependencies
 // changed installs them, and the new version is what runs; a process's writes vanish at its
 // restart and never reach the stored release, which it starts on without a copy.
+#include <algorithm>
+#include <future>
+#include <signal.h>
+#include <thread>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -14,6 +18,7 @@
 using namespace slipway;
 using namespace slipway::test;
 namespace fs = std::filesystem;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -24,6 +29,30 @@ std::string build(const fs::path& app, const fs::path& dir) {
   INFO(built.output);
   REQUIRE(built.ok());
   return built.output;
+}
+
+// A process whose arguments include each of `args`, or 0.
+pid_t process_with_args(const std::vector<std::string>& args) {
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    std::string cmdline = read_text(entry.path() / "cmdline");
+    std::vector<std::string> argv;
+    for (std::size_t at = 0; at < cmdline.size();) {
+      std::size_t end = cmdline.find('\0', at);
+      end = end == std::string::npos ? cmdline.size() : end;
+      argv.push_back(cmdline.substr(at, end - at));
+      at = end + 1;
+    }
+    if (std::ranges::all_of(args, [&](const std::string& arg) {
+          return std::ranges::find(argv, arg) != argv.end();
+        })) {
+      return std::stoi(name);
+    }
+  }
+  return 0;
 }
 
 // The slug's files, unpacked afresh.
@@ -195,8 +224,8 @@ TEST_CASE("a process's writes vanish at its restart and never reach the stored r
   }
 }
 
-TEST_CASE("a deploy links the cached node_modules in, and a build that writes into them in "
-          "place does not reach the next build",
+TEST_CASE("a deploy links the cached node_modules in, a build that writes into them in place "
+          "does not reach the next build, and a killed build's cache is taken by the next",
           "[redeploy]") {
   daemon_e2e::Server server;
   for (const auto& entry : fs::directory_iterator(server.work)) {
@@ -205,9 +234,11 @@ TEST_CASE("a deploy links the cached node_modules in, and a build that writes in
     }
   }
   fs::copy(fixture("apps/nodejs"), server.work, fs::copy_options::recursive);
-  // The build script says whether ms's file is the cache's, writes into it in place when
-  // the app has a file named poison, and tries to replace what its / holds.
+  // The build script waits a minute when the app has a file named hang, says whether ms's
+  // file is the cache's, writes into it in place when the app has a file named poison, and
+  // tries to replace what its / holds.
   write_file(server.work / "build.js", R"(const fs = require("fs");
+if (fs.existsSync("hang")) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60000);
 const target = "node_modules/ms/index.js";
 console.log(`ms shares its file with the cache: ${fs.statSync(target).nlink > 1}`);
 if (fs.existsSync("poison")) fs.appendFileSync(target, "\n// poisoned\n");
@@ -260,5 +291,32 @@ fs.writeFileSync("build/message.txt", "built\n");
     CHECK(contains(next.output, "Installing dependencies with npm ci"));
   }
   CHECK_FALSE(contains(ms_of(4), "// poisoned"));
+  REQUIRE(server.serves("hello from nodejs"));
+
+  if (geteuid() != 0) {
+    return; // the cache stays home when not root
+  }
+  // The hook is killed while its build holds the cache: the next deploy takes it back.
+  write_file(server.work / "hang", "");
+  auto hanging = std::async(std::launch::async, [&] { return server.push("v5"); });
+  auto hook = std::chrono::steady_clock::now() + 30s;
+  pid_t pid = 0;
+  while (pid == 0 && std::chrono::steady_clock::now() < hook) {
+    std::this_thread::sleep_for(20ms);
+    if (!fs::exists(server.root / "apps/demo/cache")) { // taken: the build has begun
+      pid = process_with_args({server.root.string(), "hook", "pre-receive"});
+    }
+  }
+  REQUIRE(pid > 0);
+  std::this_thread::sleep_for(300ms); // into the build script, which waits
+  ::kill(pid, SIGKILL);
+  CHECK_FALSE(hanging.get().ok());
+  CHECK_FALSE(fs::exists(server.root / "apps/demo/cache"));
+
+  fs::remove(server.work / "hang");
+  auto after = server.push("v6");
+  INFO(after.output);
+  REQUIRE(after.ok());
+  CHECK(contains(after.output, "reusing node_modules from the cache (npm not run)"));
   REQUIRE(server.serves("hello from nodejs"));
 }

@@ -107,3 +107,14 @@ TEST_CASE("a cache that a dead deploy held goes home at housekeeping", "[build_c
   fs::create_directories(app.root / "cache");
   CHECK_FALSE(recover_build_cache(app.layout, "demo"));
 }
+
+TEST_CASE("the next deploy takes the cache that a dead deploy held", "[build_cache]") {
+  App app;
+  fs::path dead = app.layout.tmp_dir("demo") / "deploy-dead" / "root";
+  fs::create_directories(dead);
+  fs::rename(app.layout.cache_dir("demo"), dead / "cache");
+  auto cache = BuildCache::take(app.layout, "demo", app.root);
+  REQUIRE(cache);
+  CHECK(read_text(cache->dir() / "node_modules.key") == "k1\n");
+  CHECK_FALSE(fs::exists(dead / "cache"));
+}
