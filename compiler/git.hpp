@@ -33,6 +33,7 @@ SLIPWAY_GIT_HANDLE(Tree, git_tree);
 SLIPWAY_GIT_HANDLE(Odb, git_odb);
 SLIPWAY_GIT_HANDLE(OdbObject, git_odb_object);
 SLIPWAY_GIT_HANDLE(Revwalk, git_revwalk);
+SLIPWAY_GIT_HANDLE(Config, git_config);
 #undef SLIPWAY_GIT_HANDLE
 
 std::string oid_hex(const git_oid& oid);

@@ -309,11 +309,12 @@ void follow_deploy_branch(const Layout& layout, const Config& config, const std:
   if (!updates || !info) {
     return;
   }
-  auto head = run({.argv = {"git", "symbolic-ref", "-q", "HEAD"}, .cwd = layout.repo_dir(app)});
-  if (!head || !head->ok()) {
+  // HEAD of a repository slipway made is a file naming the branch ("ref: refs/heads/main").
+  auto head = read_file(layout.repo_dir(app) / "HEAD");
+  if (!head || !head->starts_with("ref: ")) {
     return;
   }
-  std::string named = head->output.substr(0, head->output.find('\n'));
+  std::string named = head->substr(5, head->find('\n') - 5);
   for (const auto& branch : deploy_branches(config, *info)) {
     for (const auto& update : *updates) {
       if (update.ref == "refs/heads/" + branch && !update.is_deletion() && update.ref != named) {
@@ -441,7 +442,15 @@ Expected<void> housekeep_after_push(const Layout& layout, const Config& config,
                                     const std::string& app) {
   TRY(require_app(layout, app));
   auto kept = housekeep(layout, config, app);
-  // git's own housekeeping runs even when ours failed; the first error is reported.
+  // git's own housekeeping runs even when ours failed; the first error is reported. It runs
+  // here, off the push's path: receive-pack would run it before the push returns (a
+  // repository made by an earlier slipway gets receive.autogc = false here).
+  auto autogc =
+      run({.argv = {"git", "config", "--get", "receive.autogc"}, .cwd = layout.repo_dir(app)});
+  if (autogc && autogc->output != "false\n") {
+    [[maybe_unused]] auto set =
+        run({.argv = {"git", "config", "receive.autogc", "false"}, .cwd = layout.repo_dir(app)});
+  }
   auto gc = run({.argv = {"git", "gc", "--auto", "--quiet"},
                  .cwd = layout.repo_dir(app),
                  .timeout = std::chrono::minutes(30)});

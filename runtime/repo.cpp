@@ -23,6 +23,14 @@ Expected<void> create_repo(const Layout& layout, const std::string& app,
   TRY(git::check(libgit2::git_repository_init_ext(&raw, dir.c_str(), &options),
                  fmt::format("cannot create repository '{}'", dir.string())));
   git::Repository repo(raw);
+  // git gc --auto runs at housekeeping, after the push (hooks/receive.cpp), not in
+  // receive-pack before the push returns.
+  git_config* raw_config = nullptr;
+  TRY(git::check(libgit2::git_repository_config(&raw_config, repo.get()),
+                 fmt::format("cannot read the configuration of '{}'", dir.string())));
+  git::Config config(raw_config);
+  TRY(git::check(libgit2::git_config_set_bool(config.get(), "receive.autogc", 0),
+                 fmt::format("cannot configure '{}'", dir.string())));
   std::error_code ec;
   fs::create_directories(dir / "hooks", ec);
   for (const char* hook : {"pre-receive", "post-receive"}) {

@@ -189,6 +189,8 @@ TEST_CASE("main and master both deploy, one per push, and one of them may be del
   CHECK(clone.ok());
   CHECK_FALSE(contains(clone.output, "nonexistent ref"));
   CHECK(fs::exists(push.dir / "clone/Procfile"));
+  // git gc --auto runs at slipway's housekeeping, not in receive-pack before a push returns.
+  CHECK(push.git({"config", "--get", "receive.autogc"}, push.repo()) == "false\n");
 
   std::string second = push.commit("second");
   status = push.push({"main"});
@@ -211,6 +213,18 @@ TEST_CASE("main and master both deploy, one per push, and one of them may be del
   CHECK(contains(status.output, "Deleted master"));
   check_rejected(push.push({":main"}), "deleting the deploy branch 'main' is not allowed");
   CHECK(push.releases().size() == 2);
+
+  // A repository made by an earlier slipway gets receive.autogc = false at housekeeping.
+  push.git({"config", "--unset", "receive.autogc"}, push.repo());
+  push.commit("fourth");
+  REQUIRE(push.push({"main"}).ok());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::string autogc;
+  while (autogc != "false\n" && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    autogc = run_program({"git", "config", "--get", "receive.autogc"}, push.repo()).output;
+  }
+  CHECK(autogc == "false\n");
 }
 
 TEST_CASE("a force push of an older commit deploys it as a new release", "[push]") {
