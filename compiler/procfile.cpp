@@ -22,6 +22,23 @@ bool is_process_type_name(std::string_view name) {
   });
 }
 
+Expected<void> check_process_command(std::string_view name, std::string_view command) {
+  if (command.empty()) {
+    return fail("process type '{}' has no command", name);
+  }
+  auto control = std::ranges::find_if(command, [](char c) {
+    return (static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f;
+  });
+  if (control != command.end()) {
+    return fail("the command of '{}' holds a control character ({})", name,
+                printable(std::string_view(&*control, 1)));
+  }
+  if (!is_utf8(command)) {
+    return fail("the command of '{}' is not UTF-8 ('{}')", name, printable(command));
+  }
+  return {};
+}
+
 Expected<ProcessTypes> parse_procfile(std::string_view text) {
   ProcessTypes types;
   for (auto [raw, number] : split_lines(text)) {
@@ -44,19 +61,8 @@ Expected<ProcessTypes> parse_procfile(std::string_view text) {
                   "and -)",
                   number, printable(name));
     }
-    if (command.empty()) {
-      return fail("Procfile line {}: process type '{}' has no command", number, name);
-    }
-    auto control = std::ranges::find_if(command, [](char c) {
-      return (static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f;
-    });
-    if (control != command.end()) {
-      return fail("Procfile line {}: the command of '{}' holds a control character ({})", number,
-                  name, printable(std::string_view(&*control, 1)));
-    }
-    if (!is_utf8(command)) {
-      return fail("Procfile line {}: the command of '{}' is not UTF-8 ('{}')", number, name,
-                  printable(command));
+    if (auto checked = check_process_command(name, command); !checked) {
+      return prefixed(checked.error(), fmt::format("Procfile line {}", number));
     }
     if (contains(types, name)) {
       return fail("Procfile line {}: duplicate process type '{}'", number, name);

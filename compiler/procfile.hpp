@@ -19,6 +19,10 @@ Expected<ProcessTypes> parse_procfile(std::string_view text);
 
 bool is_process_type_name(std::string_view name);
 
+// A process type's command, wherever it comes from (a Procfile, a buildpack's
+// default_process_types): one line of UTF-8 text, not empty.
+Expected<void> check_process_command(std::string_view name, std::string_view command);
+
 // Fills `types` with each default whose name it lacks: a Procfile entry wins.
 void merge_defaults(ProcessTypes& types, const ProcessTypes& defaults);
 

@@ -67,8 +67,8 @@ Expected<ReleaseInfo> parse_release_yaml(std::string_view text) {
         if (!is_process_type_name(name)) {
           return fail("'default_process_types': invalid process type name '{}'", name);
         }
-        if (command.empty()) {
-          return fail("'default_process_types': process type '{}' has no command", name);
+        if (auto checked = check_process_command(name, command); !checked) {
+          return prefixed(checked.error(), "'default_process_types'");
         }
       }
       info.default_process_types = std::move(types);

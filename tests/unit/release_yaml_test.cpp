@@ -153,6 +153,20 @@ TEST_CASE("a default process type with an empty command names it", "[release_yam
   CHECK(contains(message, "process type 'web' has no command"));
 }
 
+TEST_CASE("a default command of more than one line, or not UTF-8, is refused as a Procfile's is",
+          "[release_yaml]") {
+  CHECK(contains(release_error("default_process_types:\n  web: \"node a.js\\nrm -rf /app\"\n"),
+                 "'default_process_types': the command of 'web' holds a control character"));
+  CHECK(contains(release_error("default_process_types:\n  web: \"run \\e[2J\"\n"),
+                 "the command of 'web' holds a control character"));
+  CHECK(contains(release_error("default_process_types:\n  web: \"run \xff\"\n"),
+                 "the command of 'web' is not UTF-8"));
+  // A tab is text, as in a Procfile.
+  auto info = parse_release_yaml("default_process_types:\n  web: \"run\\targ\"\n");
+  REQUIRE(info);
+  CHECK(info->default_process_types[0].second == "run\targ");
+}
+
 TEST_CASE("a bad config var name is an error that names it", "[release_yaml]") {
   for (const char* name : {"1ST", "MY-VAR", "MY VAR", "A.B", "X=Y"}) {
     INFO(name);
