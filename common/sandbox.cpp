@@ -132,13 +132,20 @@ bool Sandbox::in_root(const Mount& mount) const {
 }
 
 // What bubblewrap mounts on, made beforehand: it runs as the app's uid, which cannot.
+// Each 0755 whatever the umask: the app's uid passes through /var to /var/tmp.
 Expected<void> Sandbox::make_mount_points() const {
   std::error_code ec;
   auto dir = [&](const fs::path& inside) -> Expected<void> {
-    fs::path at = m_root / inside.relative_path();
-    fs::create_directories(at, ec);
-    if (ec) {
-      return fail("cannot create '{}': {}", at.string(), ec.message());
+    fs::path at = m_root;
+    for (const auto& part : inside.relative_path()) {
+      at /= part;
+      if (::mkdir(at.c_str(), 0755) == 0) {
+        if (::chmod(at.c_str(), 0755) != 0) {
+          return fail("cannot create '{}': {}", at.string(), errno_text(errno));
+        }
+      } else if (errno != EEXIST) {
+        return fail("cannot create '{}': {}", at.string(), errno_text(errno));
+      }
     }
     return {};
   };
@@ -155,6 +162,9 @@ Expected<void> Sandbox::make_mount_points() const {
     if (fs::is_symlink(inside, ec)) {
       if (!fs::is_symlink(at, ec)) {
         fs::create_symlink(fs::read_symlink(inside, ec), at, ec);
+        if (ec) {
+          return fail("cannot create '{}': {}", at.string(), ec.message());
+        }
       }
     } else if (fs::is_directory(inside, ec)) {
       TRY(dir(inside));

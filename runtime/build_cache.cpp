@@ -26,17 +26,15 @@ Expected<BuildCache> BuildCache::take(const Layout& layout, const std::string& a
   fs::path taken = root / "cache";
   // Deploys run one at a time: a cache in another deploy's scratch dir is a dead one's.
   recover_build_cache(layout, app);
-  if (is_real_directory(home)) {
-    if (::rename(home.c_str(), taken.c_str()) == 0) {
+  std::error_code ec;
+  if (fs::symlink_status(home, ec).type() != fs::file_type::not_found) {
+    // Not a directory of its own (an admin's link to another disk, a mount point) or on
+    // another file system: the build uses it where it is, bound apart.
+    if (is_real_directory(home) && ::rename(home.c_str(), taken.c_str()) == 0) {
       return BuildCache(layout, app, taken, true);
-    }
-    if (errno != EXDEV) {
-      return fail("cannot move the build cache '{}' to '{}': {}", home.string(), taken.string(),
-                  errno_text(errno));
     }
     return BuildCache(layout, app, home, false);
   }
-  std::error_code ec;
   fs::create_directory(taken, ec);
   if (ec) {
     return fail("cannot create '{}': {}", taken.string(), ec.message());
@@ -89,6 +87,10 @@ bool recover_build_cache(const Layout& layout, const std::string& app) {
   }
   for (const auto& entry : fs::directory_iterator(layout.tmp_dir(app), ec)) {
     fs::path left = entry.path() / "root" / "cache";
+    // A deploy's scratch dir only: a release command's is the app's to write.
+    if (!entry.path().filename().string().starts_with("deploy-")) {
+      continue;
+    }
     if (is_real_directory(entry.path()) && is_real_directory(entry.path() / "root") &&
         is_real_directory(left) && ::rename(left.c_str(), home.c_str()) == 0) {
       return true;

@@ -19,8 +19,8 @@ namespace slipway {
 class BuildCache {
  public:
   // Moves the app's cache to ROOT/cache (an empty one when it has none; first, one that a
-  // dead deploy held comes home). When it cannot be moved there (another file system), the
-  // build uses it where it is. The caller holds the app's lock.
+  // dead deploy held comes home). When it cannot be moved there (a link, a mount point,
+  // another file system), the build uses it where it is. The caller holds the app's lock.
   static Expected<BuildCache> take(const Layout& layout, const std::string& app,
                                    const std::filesystem::path& root);
 
@@ -46,8 +46,8 @@ class BuildCache {
   bool m_moved;
 };
 
-// Under the app's lock, when no deploy runs: a cache that a dead deploy left in one of the
-// app's scratch dirs goes home, if the app has none. Whether one did.
+// Under the app's lock, when no deploy runs: a cache that a dead deploy left in its scratch
+// dir (tmp/deploy-XXXXXX/root/cache) goes home, if the app has none. Whether one did.
 bool recover_build_cache(const Layout& layout, const std::string& app);
 
 } // namespace slipway

@@ -83,6 +83,10 @@ class Layout {
   std::filesystem::path app_dir(const std::string& app) const { return apps_dir() / app; }
   std::filesystem::path app_file(const std::string& app) const { return app_dir(app) / "app.toml"; }
   std::filesystem::path cache_dir(const std::string& app) const { return app_dir(app) / "cache"; }
+  // CI test builds' own cache: what a tested branch leaves never reaches a deploy's build.
+  std::filesystem::path test_cache_dir(const std::string& app) const {
+    return app_dir(app) / "test-cache";
+  }
   std::filesystem::path tmp_dir(const std::string& app) const { return app_dir(app) / "tmp"; }
   // What an operation removes after it, off the push's path (housekeeping empties it).
   std::filesystem::path trash_dir(const std::string& app) const { return app_dir(app) / "trash"; }

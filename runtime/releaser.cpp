@@ -304,6 +304,8 @@ Expected<Release> deploy(const ReleaseContext& context, const DeployRequest& req
       context.config);
   cgroups->remove();
   if (auto back = cache.put_back(); !back) {
+    // Left where it is, for housekeeping to bring home (recover_build_cache).
+    scratch.release();
     context.on_output(failure_line("warning: " + back.error().message));
   }
   if (!built) {

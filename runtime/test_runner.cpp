@@ -171,11 +171,12 @@ execute_test_run(const Layout& layout, const Config& config, int number,
   }
   TRY(save_test_run(layout, run));
 
-  // The test build, with the app's build cache (shared with its deploys).
+  // The test build, with the test builds' own cache: a tested branch is not what deploys,
+  // and a deploy's build holds the app's cache (build_cache.hpp).
   auto cgroups = SandboxCgroups::create(layout.id(), run.app, fmt::format("test-{}", getpid()),
                                         config.build.memory, config.runtime.processes);
   auto built = compile_app({.build_dir = build_dir,
-                            .cache_dir = layout.cache_dir(run.app),
+                            .cache_dir = layout.test_cache_dir(run.app),
                             .env_dir = env_dir,
                             .work_dir = scratch.path() / "work",
                             .buildpacks = test.buildpacks,
@@ -196,7 +197,7 @@ execute_test_run(const Layout& layout, const Config& config, int number,
                     const std::shared_ptr<SandboxCgroups>& limits) {
     return run_test_script({.build_dir = dir,
                             .env_dir = env,
-                            .cache_dir = layout.cache_dir(run.app),
+                            .cache_dir = layout.test_cache_dir(run.app),
                             .work_dir = scratch.path() / work,
                             .buildpacks = built->buildpacks,
                             .command = command,

@@ -146,6 +146,9 @@ TEST_CASE("the nodejs buildpack's web runs the start script itself, and npm star
   CHECK(web_of(R"({"scripts": {"prestart": "node migrate.js", "start": "node a.js"}})") ==
         "npm start");
   CHECK(web_of(R"({"scripts": {"start": "node a.js", "poststart": "true"}})") == "npm start");
+  // What npm sets for a script is there only under npm.
+  CHECK(web_of(R"({"scripts": {"start": "node $npm_package_main"}})") == "npm start");
+  CHECK(web_of(R"({"scripts": {"start": "node ${INIT_CWD}/a.js"}})") == "npm start");
   CHECK(web_of(R"({"scripts": {"start": "node a.js\nnode b.js"}})") == "npm start");
   CHECK(web_of(R"({"scripts": {"start": "   "}})") == "npm start");
   // No start script: nothing, or node server.js when it is there.
@@ -155,6 +158,21 @@ TEST_CASE("the nodejs buildpack's web runs the start script itself, and npm star
   CHECK(web_of(R"({"scripts": {"start": "node a.js"}} {})") == std::nullopt);
   write_file(dir / "server.js", "");
   CHECK(web_of("{}") == "node server.js");
+}
+
+TEST_CASE("a Node.js app without scripts builds, and its web is node server.js", "[buildpacks]") {
+  TempDir dir;
+  write_file(dir / "app/package.json", R"({"name": "no-scripts", "version": "1.0.0"})");
+  write_file(dir / "app/server.js",
+             "require('http').createServer((q, s) => s.end('hello from no-scripts'))"
+             ".listen(process.env.PORT, '127.0.0.1');\n");
+  for (const char* pass : {"cold", "warm"}) { // the second reads package.json from the cache
+    INFO(pass);
+    auto built = build(dir / "app", dir / "slug.tar.zst", dir / "cache");
+    INFO(built.status.output);
+    REQUIRE(built.status.code == 0);
+    CHECK(built.result["process_types"]["web"] == "node server.js");
+  }
 }
 
 TEST_CASE("the python buildpack installs vendored wheels into /app/.venv", "[buildpacks]") {

@@ -59,7 +59,7 @@ TEST_CASE("a cache made while a build held the app's goes to the trash when it c
   App app;
   auto cache = BuildCache::take(app.layout, "demo", app.root);
   REQUIRE(cache);
-  // A CI test run, which does not take the cache, made one meanwhile.
+  // Something made one meanwhile (slipway does not: test builds have a cache of their own).
   write_file(app.layout.cache_dir("demo") / "node_modules.key", "other\n");
   REQUIRE(cache->put_back());
   CHECK(read_text(app.layout.cache_dir("demo") / "node_modules.key") == "k1\n");
@@ -117,4 +117,28 @@ TEST_CASE("the next deploy takes the cache that a dead deploy held", "[build_cac
   REQUIRE(cache);
   CHECK(read_text(cache->dir() / "node_modules.key") == "k1\n");
   CHECK_FALSE(fs::exists(dead / "cache"));
+}
+
+TEST_CASE("a cache that is a link is used where it is, and another scratch dir's is not taken",
+          "[build_cache]") {
+  App app;
+  fs::path disk = app.dir / "other-disk/cache";
+  fs::create_directories(disk.parent_path());
+  fs::rename(app.layout.cache_dir("demo"), disk);
+  fs::create_directory_symlink(disk, app.layout.cache_dir("demo"));
+  {
+    auto cache = BuildCache::take(app.layout, "demo", app.root);
+    REQUIRE(cache);
+    CHECK(cache->dir() == app.layout.cache_dir("demo"));
+    REQUIRE(cache->put_back());
+  }
+  CHECK(fs::is_symlink(app.layout.cache_dir("demo")));
+  CHECK(read_text(disk / "node_modules.key") == "k1\n");
+
+  // A release command's scratch dir is the app's to write: what it holds is no cache.
+  fs::remove(app.layout.cache_dir("demo"));
+  fs::path planted = app.layout.tmp_dir("demo") / "release-v3-1" / "root" / "cache";
+  fs::create_directories(planted);
+  CHECK_FALSE(recover_build_cache(app.layout, "demo"));
+  CHECK(fs::exists(planted));
 }

@@ -1,4 +1,5 @@
 #include <linux/filter.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -90,4 +91,47 @@ TEST_CASE("the seccomp filter is a BPF program", "[sandbox]") {
 TEST_CASE("the environment's size counts names, values and their separators", "[sandbox]") {
   CHECK(environment_size({}) == 0);
   CHECK(environment_size({{"A", "bc"}}) == 1 + 2 + 2 + sizeof(char*));
+}
+
+TEST_CASE("a sandbox whose / is a directory of root's has /app and /cache in one mount",
+          "[sandbox]") {
+  if (geteuid() != 0) {
+    WARN("only root switches to the app's uid: skipped");
+    return;
+  }
+  TempDir dir;
+  fs::permissions(dir.path(), fs::perms(0711));
+  fs::path root = dir / "root";
+  for (const char* sub : {"app", "cache"}) {
+    fs::create_directories(root / sub);
+    REQUIRE(::chown((root / sub).c_str(), 200126, 200126) == 0);
+  }
+  test::write_file(root / "cache/kept", "cached\n");
+  REQUIRE(::chown((root / "cache/kept").c_str(), 200126, 200126) == 0);
+  Sandbox box({.identity = {200126, 200126}}, root / "app");
+  box.set_root(root);
+  box.bind(root / "cache", "/cache", Sandbox::Access::read_write);
+  mode_t old_mask = ::umask(077); // what the mount points are made with
+  auto command = box.command(
+      {"/bin/bash", "-c",
+       "ln /cache/kept /app/kept && stat -c 'links %h' /app/kept && "
+       "{ touch /made 2>/dev/null && echo 'wrote /'; mv /cache /elsewhere 2>/dev/null && "
+       "echo 'moved /cache'; ls /var/tmp >/dev/null && echo 'reached /var/tmp'; }"},
+      {});
+  ::umask(old_mask);
+  REQUIRE(command);
+  std::string argv = joined(command->argv);
+  CHECK(contains(argv, "--bind " + root.string() + " / "));
+  CHECK_FALSE(contains(argv, (root / "app").string() + " /app")); // not bound on its own
+  CHECK_FALSE(contains(argv, (root / "cache").string() + " /cache"));
+  CHECK_FALSE(contains(argv, "--symlink")); // the root has the host's /bin and the like
+  auto status = run(*command);
+  REQUIRE(status);
+  INFO(status->output);
+  CHECK(status->ok());
+  CHECK(contains(status->output, "links 2\n"));
+  CHECK_FALSE(contains(status->output, "wrote /"));
+  CHECK_FALSE(contains(status->output, "moved /cache"));
+  CHECK(contains(status->output, "reached /var/tmp"));
+  CHECK((fs::status(root / "var").permissions() & fs::perms::all) == fs::perms(0755));
 }

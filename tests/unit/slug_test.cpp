@@ -240,10 +240,8 @@ TEST_CASE("an unpack shares the files an earlier tree has byte for byte, and onl
   CHECK(inode(dir / "two/edited.txt") != inode(dir / "one/edited.txt"));
   CHECK(test::read_text(dir / "two/twin.txt") == "BBBB\n");
   CHECK(test::read_text(dir / "one/twin.txt") == "AAAA\n"); // the earlier tree untouched
-  CHECK((fs::status(dir / "two/mode.sh").permissions() & fs::perms::owner_exec) !=
-        fs::perms::none);
-  CHECK((fs::status(dir / "one/mode.sh").permissions() & fs::perms::owner_exec) ==
-        fs::perms::none);
+  CHECK((fs::status(dir / "two/mode.sh").permissions() & fs::perms::owner_exec) != fs::perms::none);
+  CHECK((fs::status(dir / "one/mode.sh").permissions() & fs::perms::owner_exec) == fs::perms::none);
   CHECK(test::read_text(dir / "two/added.txt") == "new\n");
   CHECK_FALSE(fs::is_symlink(dir / "two/lib/deep/same.js"));
   CHECK(fs::file_size(dir / "two/lib/deep/same.js") == (3u << 20));

@@ -9,7 +9,9 @@
 # web: the start script, run as the command it names, as Paketo's npm-start does: npm itself
 # is not started, which is a quarter of a second of every start and a process between the
 # dyno and the app's signals. `npm start` when a prestart or poststart script goes with it
-# (npm runs those) or the script is not one line of text; "" when there is no start script.
+# (npm runs those), when the script reads what npm sets ($npm_package_*, $npm_config_*,
+# $npm_lifecycle_*, $INIT_CWD), or when it is not one line of text; "" when there is no start
+# script.
 if ($app | length) != 1 or ($app[0] | type) != "object" then
   error("it must hold one object")
 else . end
@@ -22,5 +24,6 @@ else . end
   ($names | map(select(test("^[^\\s]+$"))) | join(" ")),
   (if ($s.start | type) != "string" then ""
    elif ($s | has("prestart") or has("poststart")) or ($s.start | test("[[:cntrl:]]"))
+        or ($s.start | test("\\$\\{?(npm_|INIT_CWD)"))
         or ($s.start | test("^\\s*$")) then "npm start" | tojson
    else $s.start | sub("^\\s+"; "") | sub("\\s+$"; "") | tojson end)
