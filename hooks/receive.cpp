@@ -25,6 +25,7 @@
 #include "runtime/apps.hpp"
 #include "runtime/builds.hpp"
 #include "runtime/events.hpp"
+#include "runtime/housekeeping.hpp"
 #include "runtime/pipelines.hpp"
 #include "runtime/releaser.hpp"
 #include "runtime/repo.hpp"

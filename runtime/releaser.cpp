@@ -5,7 +5,6 @@
 
 #include <fmt/ranges.h>
 
-#include "common/file_lock.hpp"
 #include "common/files.hpp"
 #include "common/output.hpp"
 #include "common/sandbox.hpp"
@@ -20,7 +19,6 @@
 #include "runtime/first_deploy.hpp"
 #include "runtime/pipelines.hpp"
 #include "runtime/release_store.hpp"
-#include "runtime/retention.hpp"
 #include "runtime/slug_store.hpp"
 
 namespace slipway {
@@ -58,39 +56,6 @@ Expected<void> write_env_dir(const fs::path& dir, const ConfigVars& config) {
 }
 
 } // namespace
-
-Expected<void> housekeep(const Layout& layout, const Config& config, const std::string& app) {
-  // What an interrupted operation left, if nothing else settled it yet.
-  ReleaseContext context{.layout = layout,
-                         .config = config,
-                         .app = app,
-                         .wait = false,
-                         .on_output = [](std::string_view) {},
-                         .defer_deletions = true};
-  [[maybe_unused]] auto settled = settle_app(context);
-  fs::path trash = layout.trash_dir(app);
-  {
-    auto lock = TRY(FileLock::try_acquire(layout.lock_file(app), FileLock::Mode::exclusive));
-    if (lock) {
-      // No operation is running, so every scratch dir belongs to a finished one. Moving is
-      // quick; the slow delete happens after the lock is free again. A build cache that a
-      // dead deploy held goes home first.
-      recover_build_cache(layout, app);
-      std::error_code ec;
-      fs::create_directories(trash, ec);
-      for (const auto& entry : fs::directory_iterator(layout.tmp_dir(app), ec)) {
-        fs::rename(entry.path(), trash / entry.path().filename(), ec);
-      }
-    }
-  }
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(trash, ec)) {
-    [[maybe_unused]] auto removed = remove_tree(entry.path());
-  }
-  prune_unpacked(layout, config, app);
-  TRY(prune_slugs(layout, config));
-  return {};
-}
 
 std::string display_status(const Layout& layout, const Release& release) {
   if (release.status == ReleaseStatus::succeeded && release.has_slug() &&

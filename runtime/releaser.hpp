@@ -79,11 +79,6 @@ Expected<Release> rollback(const ReleaseContext& context, std::optional<int> tar
 Expected<Release> promote(const ReleaseContext& context, const std::string& source_app,
                           const Release& source);
 
-// Settles what an interrupted operation left (operation.hpp), then what defer_deletions
-// left: scratch dirs of finished operations and unneeded slugs.
-// Skips the scratch dirs while an operation on the app is running.
-Expected<void> housekeep(const Layout& layout, const Config& config, const std::string& app);
-
 // "succeeded", "failed", "pending", or "expired" for a succeeded release whose slug was pruned.
 std::string display_status(const Layout& layout, const Release& release);
 
