@@ -111,7 +111,7 @@ class Sender {
       add({.pipeline_id = (*member)->coupling.pipeline});
     }
     for (const auto& [pipeline_id, webhook] : targets) {
-      if (!includes(webhook, entity->entity)) {
+      if (!includes(webhook, entity->entity) || predates(webhook, event.id, event.time)) {
         continue;
       }
       auto id = random_uuid();

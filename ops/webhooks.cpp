@@ -8,6 +8,7 @@
 #include "common/random.hpp"
 #include "ops/rights.hpp"
 #include "ops/settings.hpp"
+#include "runtime/events.hpp"
 #include "runtime/pipelines.hpp"
 
 namespace slipway::ops {
@@ -99,7 +100,8 @@ Expected<Webhook> add_webhook(const Context& context, const AddWebhook& request)
                   .authorization = request.authorization,
                   .format = TRY(parse_webhook_format(request.format)),
                   .created_at = now_seconds(),
-                  .updated_at = now_seconds()};
+                  .updated_at = now_seconds(),
+                  .after_event = last_event_id(context.layout)};
   TRY(check_secret(webhook.secret));
   TRY(check_authorization(webhook.authorization));
   // Last: it resolves the host.

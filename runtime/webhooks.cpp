@@ -199,12 +199,24 @@ Expected<std::vector<Webhook>> load_webhooks(const Layout& layout, const Webhook
       webhook.format = *format;
       webhook.created_at = from_toml_time(*created);
       webhook.updated_at = from_toml_time(*updated);
+      // Older files have none: such a webhook is told of every event the sender reads.
+      auto after = entry->get("after_event");
+      if (after && (!after->is_integer() || *after->value<std::int64_t>() < 0)) {
+        return fail("{}: a [[webhook]]'s after_event must be an event id", origin);
+      }
+      webhook.after_event = after ? static_cast<std::uint64_t>(*after->value<std::int64_t>()) : 0;
       webhooks.push_back(std::move(webhook));
     }
     return webhooks;
   } catch (const toml::parse_error& error) {
     return fail("{} is corrupt (at line {})", origin, error.source().begin.line);
   }
+}
+
+bool predates(const Webhook& webhook, std::uint64_t event_id, TimePoint event_time) {
+  // created_at is kept to the second.
+  return event_id <= webhook.after_event &&
+         event_time < webhook.created_at + std::chrono::seconds(1);
 }
 
 Expected<void> save_webhooks(const Layout& layout, const WebhookOwner& owner,
@@ -219,7 +231,8 @@ Expected<void> save_webhooks(const Layout& layout, const WebhookOwner& owner,
                                {"authorization", webhook.authorization},
                                {"format", std::string(to_string(webhook.format))},
                                {"created_at", to_toml_time(webhook.created_at)},
-                               {"updated_at", to_toml_time(webhook.updated_at)}});
+                               {"updated_at", to_toml_time(webhook.updated_at)},
+                               {"after_event", static_cast<std::int64_t>(webhook.after_event)}});
   }
   toml::table table;
   if (!list.empty()) {

@@ -54,7 +54,14 @@ struct Webhook {
   WebhookFormat format = WebhookFormat::heroku;
   TimePoint created_at{};
   TimePoint updated_at{};
+  // The newest event of the stream when it was made: the webhook is told of later ones only,
+  // however far behind the sender is.
+  std::uint64_t after_event = 0;
 };
+
+// Whether `event` happened before `webhook` was made. By the stream's ids, and by time too: a
+// stream begun again (its files removed) numbers from 1, and its events are all new.
+bool predates(const Webhook& webhook, std::uint64_t event_id, TimePoint event_time);
 
 // Whose webhooks: an app's (apps/APP/webhooks.toml), or a pipeline's, told of every event
 // of its apps (pipelines/webhooks/ID.toml).

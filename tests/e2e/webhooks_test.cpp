@@ -253,6 +253,34 @@ TEST_CASE("deliveries queued when the daemon is killed are all delivered after i
   CHECK(all_succeeded);
 }
 
+TEST_CASE("a webhook is told only of events after it was made, however far behind its sender is",
+          "[webhooks]") {
+  Server server({.config = k_config});
+  Receiver receiver;
+  server.create("shop");
+  REQUIRE(server.push("shop").ok());
+  server.daemon.kill(); // the sender falls behind the stream
+  REQUIRE(server.slipway({"config:set", "-a", "shop", "BEFORE=1"}).ok());
+  add_webhook(server, "shop", receiver.url("/ok"), "api:release", "sync");
+  REQUIRE(server.slipway({"config:set", "-a", "shop", "AFTER=1"}).ok());
+  auto releases = server.slipway({"releases", "-a", "shop", "--json"});
+  REQUIRE(releases.ok());
+  int newest =
+      Json::parse(releases.output.substr(releases.output.find('['))).at(0).at("version").get<int>();
+  server.daemon.start();
+  // The sender reads the stream in order: once the newest release is delivered, BEFORE's
+  // would have been tried first.
+  CHECK(receiver.await("/ok", [&](const std::vector<Json>& got) {
+    return std::ranges::any_of(got, [&](const Json& request) {
+      return Json::parse(request.value("body", "{}"))["data"].value("version", 0) == newest;
+    });
+  }));
+  for (const auto& request : receiver.received("/ok")) {
+    CHECK(Json::parse(request.value("body", "{}"))["data"].value("version", 0) == newest);
+  }
+  CHECK(deliveries(server, "shop").size() == 1);
+}
+
 TEST_CASE("Slack, Discord and Mattermost receivers get their own payloads, and a receiver on "
           "the server's network is refused unless allowed",
           "[webhooks]") {

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "common/files.hpp"
 #include "common/hash.hpp"
 #include "notify/webhooks.hpp"
 #include "runtime/webhooks.hpp"
@@ -46,7 +47,8 @@ TEST_CASE("webhooks round-trip 0600 and a damaged file is named", "[webhooks]") 
                   .level = WebhookLevel::sync,
                   .secret = "s3cret",
                   .authorization = "Bearer x",
-                  .format = WebhookFormat::slack};
+                  .format = WebhookFormat::slack,
+                  .after_event = 41};
   REQUIRE(save_webhooks(layout, {.app = "shop"}, {webhook}));
   struct stat info {};
   REQUIRE(::stat((layout.app_dir("shop") / "webhooks.toml").c_str(), &info) == 0);
@@ -56,10 +58,35 @@ TEST_CASE("webhooks round-trip 0600 and a damaged file is named", "[webhooks]") 
   REQUIRE(loaded->size() == 1);
   CHECK((*loaded)[0].include == webhook.include);
   CHECK((*loaded)[0].format == WebhookFormat::slack);
+  CHECK((*loaded)[0].after_event == 41);
+  const std::string text = read_file(layout.app_dir("shop") / "webhooks.toml").value();
+  auto field = text.find("after_event = 41");
+  REQUIRE(field != std::string::npos);
+  auto negative = std::string(text).replace(field, 16, "after_event = -1");
+  test::write_file(layout.app_dir("shop") / "webhooks.toml", negative);
+  auto refused = load_webhooks(layout, {.app = "shop"});
+  REQUIRE_FALSE(refused);
+  CHECK(contains(refused.error().message, "after_event must be an event id"));
+  // A file written before the field was: the webhook is told of every event.
+  auto older = std::string(text).replace(field, 16, "");
+  test::write_file(layout.app_dir("shop") / "webhooks.toml", older);
+  REQUIRE(load_webhooks(layout, {.app = "shop"}));
+  CHECK(load_webhooks(layout, {.app = "shop"})->at(0).after_event == 0);
   test::write_file(layout.app_dir("shop") / "webhooks.toml", "[[webhook]]\nid = \"x\"\n");
   auto damaged = load_webhooks(layout, {.app = "shop"});
   REQUIRE_FALSE(damaged);
   CHECK(contains(damaged.error().message, "webhooks.toml"));
+}
+
+TEST_CASE("a webhook is told only of events after it was made, even by a stream begun again",
+          "[webhooks]") {
+  auto made = std::chrono::sys_seconds(std::chrono::seconds(1'800'000'000));
+  Webhook webhook{.id = "w", .created_at = made, .after_event = 7};
+  CHECK(predates(webhook, 7, made + std::chrono::milliseconds(900))); // same second, before
+  CHECK(predates(webhook, 3, made - std::chrono::hours(1)));
+  CHECK_FALSE(predates(webhook, 8, made));
+  // The stream's files were removed and it numbers from 1 again.
+  CHECK_FALSE(predates(webhook, 2, made + std::chrono::minutes(5)));
 }
 
 TEST_CASE("events map to Heroku's entities and actions, and a delivery is signed over its exact "
