@@ -175,6 +175,72 @@ TEST_CASE("a Node.js app without scripts builds, and its web is node server.js",
   }
 }
 
+TEST_CASE("a Node.js build script gets the environment npm run build gives it, with npm "
+          "started only when that environment is not on record",
+          "[buildpacks]") {
+  TempDir dir;
+  // What the build script sees, sorted (a value's second line sorts as a line of its own):
+  // the config value's newline must survive the record.
+  auto package = [](const std::string& version, const std::string& extra) {
+    return R"({"name": "env-dump", "version": ")" + version + R"(", "scripts": {)" + extra +
+           R"("build": "mkdir -p out && env | LC_ALL=C sort > out/env.txt"},
+               "config": {"greeting": "two\nlines"}, "engines": {"node": ">=18"}})";
+  };
+  write_file(dir / "app/package.json", package("1.0.0", ""));
+  write_file(dir / "app/server.js", "");
+  auto build_env = [&](const std::string& pass) {
+    INFO(pass);
+    auto built = build(dir / "app", dir / (pass + ".tar.zst"), dir / "cache");
+    INFO(built.status.output);
+    REQUIRE(built.status.code == 0);
+    REQUIRE(unpack_slug(dir / (pass + ".tar.zst"), dir / pass));
+    std::string env = read_text(dir / pass / "out/env.txt");
+    // slipway's own, different at every build
+    auto line = env.find("SOURCE_VERSION=");
+    if (line != std::string::npos) {
+      env.erase(line, env.find('\n', line) + 1 - line);
+    }
+    bool npm_started = !contains(built.status.output, "npm not started");
+    return std::pair{env, npm_started};
+  };
+  auto [by_npm, npm_first] = build_env("first");
+  CHECK(npm_first);
+  CHECK(contains(by_npm, "npm_lifecycle_event=build\n"));
+  CHECK(contains(by_npm, "npm_package_config_greeting=two\n"));
+  CHECK(contains(by_npm, "\nlines\n"));
+  CHECK(contains(by_npm, "/app/node_modules/.bin:"));
+  auto [recorded, npm_second] = build_env("second");
+  CHECK_FALSE(npm_second);
+  CHECK(recorded == by_npm);
+
+  // package.json changed: npm runs, and what it gives is recorded again.
+  write_file(dir / "app/package.json", package("1.0.1", ""));
+  auto [changed, npm_third] = build_env("third");
+  CHECK(npm_third);
+  CHECK(contains(changed, "npm_package_version=1.0.1\n"));
+  CHECK_FALSE(build_env("fourth").second);
+
+  // npm runs prebuild and postbuild: with them, npm always runs the build.
+  write_file(dir / "app/package.json",
+             package("1.0.1", R"("prebuild": "echo before > prebuild.txt", )"));
+  CHECK(build_env("fifth").second);
+  CHECK(build_env("sixth").second);
+  CHECK(fs::exists(dir / "sixth/prebuild.txt"));
+
+  // A record that is not what bin/compile writes is not used.
+  write_file(dir / "app/package.json", package("1.0.2", ""));
+  CHECK(build_env("seventh").second);
+  auto record = read_text(dir / "cache/build-script.env");
+  write_file(dir / "cache/build-script.env", record.substr(0, record.find('\0') + 1) + "junk");
+  CHECK(build_env("eighth").second);
+  CHECK_FALSE(build_env("ninth").second);
+
+  // The app chose npm's script shell: npm runs the build with it, every time.
+  write_file(dir / "app/.npmrc", "script-shell=/bin/bash\n");
+  CHECK(build_env("tenth").second);
+  CHECK(build_env("eleventh").second);
+}
+
 TEST_CASE("the python buildpack installs vendored wheels into /app/.venv", "[buildpacks]") {
   check_serves("python", "python app.py");
 }
