@@ -316,19 +316,34 @@ Expected<int> HttpServer::start() {
     return fail("invalid address '{}': {}", state.options.address, ec.message());
   }
   tcp::endpoint endpoint{address, static_cast<unsigned short>(state.options.port)};
-  state.acceptor.open(endpoint.protocol(), ec);
-  if (!ec) {
-    state.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-    state.acceptor.bind(endpoint, ec);
+  // Ports the kernel offered that are reserved: bound until it offers another, then let go.
+  constexpr std::size_t k_max_held = 64;
+  std::vector<tcp::acceptor> held;
+  int port = 0;
+  while (true) {
+    state.acceptor.open(endpoint.protocol(), ec);
+    if (!ec) {
+      state.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+      state.acceptor.bind(endpoint, ec);
+    }
+    if (!ec) {
+      state.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    }
+    if (ec) {
+      return fail("cannot listen on {}:{}: {}", state.options.address, state.options.port,
+                  ec.message());
+    }
+    port = state.acceptor.local_endpoint().port();
+    if (state.options.port != 0 || !state.options.reserved || !state.options.reserved(port)) {
+      break;
+    }
+    if (held.size() == k_max_held) {
+      return fail("cannot listen on {}:0: the kernel offered only reserved ports ({} of them)",
+                  state.options.address, held.size() + 1);
+    }
+    held.push_back(std::move(state.acceptor));
+    state.acceptor = tcp::acceptor(state.io);
   }
-  if (!ec) {
-    state.acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  }
-  if (ec) {
-    return fail("cannot listen on {}:{}: {}", state.options.address, state.options.port,
-                ec.message());
-  }
-  int port = state.acceptor.local_endpoint().port();
   state.guard.emplace(state.io.get_executor());
   state.accept();
   state.check_streams();

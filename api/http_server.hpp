@@ -51,6 +51,9 @@ using Handler = std::function<Response(const Request& request, const std::string
 struct ServerOptions {
   std::string address = "127.0.0.1";
   int port = 0; // 0: any free port
+  // With port 0: ports not to take, though free for now (another listener of slipway's is
+  // to bind them). The kernel is asked again while such a port is held.
+  std::function<bool(int port)> reserved;
   int max_connections = 256;
   int max_streams = 64;
   int workers = 4;

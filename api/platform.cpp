@@ -458,6 +458,12 @@ DaemonService platform_service(const Layout& layout) {
         running->server = std::make_unique<HttpServer>(
             ServerOptions{.address = address,
                           .port = port,
+                          // Bound before the router starts: not its port, nor the apps'.
+                          .reserved =
+                              [server = config.server, runtime = config.runtime](int bound) {
+                                return bound == server.http_port ||
+                                       (bound >= runtime.port_min && bound <= runtime.port_max);
+                              },
                           .max_connections = config.api.max_connections,
                           .log = log},
             [platform = running->platform.get()](const Request& request, const std::string& peer) {

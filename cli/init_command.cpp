@@ -13,7 +13,7 @@ void add_init_command(CLI::App& app, const Globals& globals, Action& action) {
       ->check(CLI::Range(1, 65535));
   cmd->add_option("--api-listen", options->api_listen,
                   "ADDRESS:PORT the Platform API listens on (default 127.0.0.1:5000; port 0: any "
-                  "free one)");
+                  "free one but the router's and the apps')");
   cmd->callback([&globals, &action, options] {
     action = [&globals, options]() -> Expected<void> {
       auto layout = globals.layout();

@@ -180,14 +180,18 @@ TEST_CASE("a Node.js build script gets the environment npm run build gives it, w
           "[buildpacks]") {
   TempDir dir;
   // What the build script sees, sorted (a value's second line sorts as a line of its own):
-  // the config value's newline must survive the record.
+  // the config value's newline must survive the record. With a file fail-now, it fails.
   auto package = [](const std::string& version, const std::string& extra) {
     return R"({"name": "env-dump", "version": ")" + version + R"(", "scripts": {)" + extra +
-           R"("build": "mkdir -p out && env | LC_ALL=C sort > out/env.txt"},
+           R"("build": "test ! -f fail-now && mkdir -p out && env | LC_ALL=C sort > out/env.txt"},
                "config": {"greeting": "two\nlines"}, "engines": {"node": ">=18"}})";
   };
   write_file(dir / "app/package.json", package("1.0.0", ""));
   write_file(dir / "app/server.js", "");
+  struct Seen {
+    std::string env;
+    bool npm_started = false;
+  };
   auto build_env = [&](const std::string& pass) {
     INFO(pass);
     auto built = build(dir / "app", dir / (pass + ".tar.zst"), dir / "cache");
@@ -200,45 +204,74 @@ TEST_CASE("a Node.js build script gets the environment npm run build gives it, w
     if (line != std::string::npos) {
       env.erase(line, env.find('\n', line) + 1 - line);
     }
-    bool npm_started = !contains(built.status.output, "npm not started");
-    return std::pair{env, npm_started};
+    return Seen{env, !contains(built.status.output, "npm not started")};
   };
-  auto [by_npm, npm_first] = build_env("first");
-  CHECK(npm_first);
-  CHECK(contains(by_npm, "npm_lifecycle_event=build\n"));
-  CHECK(contains(by_npm, "npm_package_config_greeting=two\n"));
-  CHECK(contains(by_npm, "\nlines\n"));
-  CHECK(contains(by_npm, "/app/node_modules/.bin:"));
-  auto [recorded, npm_second] = build_env("second");
-  CHECK_FALSE(npm_second);
-  CHECK(recorded == by_npm);
+  auto by_npm = build_env("first");
+  CHECK(by_npm.npm_started);
+  CHECK(contains(by_npm.env, "npm_lifecycle_event=build\n"));
+  CHECK(contains(by_npm.env, "npm_package_config_greeting=two\n"));
+  CHECK(contains(by_npm.env, "\nlines\n"));
+  CHECK(contains(by_npm.env, "/app/node_modules/.bin:"));
+  // What records it does not reach the script.
+  CHECK_FALSE(contains(by_npm.env, "SLIPWAY_SCRIPT_ENV"));
+  CHECK_FALSE(contains(by_npm.env, "npm_config_script_shell"));
+  auto recorded = build_env("second");
+  CHECK_FALSE(recorded.npm_started);
+  CHECK(recorded.env == by_npm.env);
+
+  // The build script fails without npm as with it.
+  write_file(dir / "app/fail-now", "");
+  auto failed = build(dir / "app", dir / "failed.tar.zst", dir / "cache");
+  CHECK(failed.status.code != 0);
+  CHECK(contains(failed.status.output, "npm not started"));
+  CHECK(contains(failed.status.output, "the build script failed"));
+  fs::remove(dir / "app/fail-now");
 
   // package.json changed: npm runs, and what it gives is recorded again.
   write_file(dir / "app/package.json", package("1.0.1", ""));
-  auto [changed, npm_third] = build_env("third");
-  CHECK(npm_third);
-  CHECK(contains(changed, "npm_package_version=1.0.1\n"));
-  CHECK_FALSE(build_env("fourth").second);
+  auto changed = build_env("third");
+  CHECK(changed.npm_started);
+  CHECK(contains(changed.env, "npm_package_version=1.0.1\n"));
+  auto replayed = build_env("fourth");
+  CHECK_FALSE(replayed.npm_started);
 
-  // npm runs prebuild and postbuild: with them, npm always runs the build.
+  // npm runs prebuild and postbuild: with them, npm runs the build every time, with no script
+  // shell of slipway's, and gives the script what the record gave it.
   write_file(dir / "app/package.json",
              package("1.0.1", R"("prebuild": "echo before > prebuild.txt", )"));
-  CHECK(build_env("fifth").second);
-  CHECK(build_env("sixth").second);
+  auto plain_npm = build_env("fifth");
+  CHECK(plain_npm.npm_started);
+  CHECK(build_env("sixth").npm_started);
   CHECK(fs::exists(dir / "sixth/prebuild.txt"));
+  CHECK(plain_npm.env == replayed.env);
 
-  // A record that is not what bin/compile writes is not used.
+  // A record that is not as bin/compile writes it is not used.
   write_file(dir / "app/package.json", package("1.0.2", ""));
-  CHECK(build_env("seventh").second);
-  auto record = read_text(dir / "cache/build-script.env");
-  write_file(dir / "cache/build-script.env", record.substr(0, record.find('\0') + 1) + "junk");
-  CHECK(build_env("eighth").second);
-  CHECK_FALSE(build_env("ninth").second);
+  CHECK(build_env("seventh").npm_started);
+  const std::string record = read_text(dir / "cache/build-script.env");
+  const std::string key = record.substr(0, record.find('\0') + 1);
+  for (const std::string& bad :
+       {std::string("junk"), std::string("+NO_VALUE"), std::string("-=x"), std::string("^a")}) {
+    INFO(bad);
+    write_file(dir / "cache/build-script.env",
+               key + (bad == "^a" ? record.substr(key.size()) : "") + bad + std::string(1, '\0'));
+    CHECK(build_env("bad").npm_started);
+    fs::remove_all(dir / "bad");
+  }
+  CHECK_FALSE(build_env("eighth").npm_started);
 
-  // The app chose npm's script shell: npm runs the build with it, every time.
-  write_file(dir / "app/.npmrc", "script-shell=/bin/bash\n");
-  CHECK(build_env("tenth").second);
-  CHECK(build_env("eleventh").second);
+  // An npmrc setting is an input: npm runs again, then the new record is used.
+  write_file(dir / "app/.npmrc", "fund=false\n");
+  CHECK(build_env("ninth").npm_started);
+  CHECK_FALSE(build_env("tenth").npm_started);
+  // The app chose npm's script shell, or config files of its own: npm runs every time.
+  for (const char* npmrc : {"script-shell=/bin/bash\n", "globalconfig=/app/npmrc\n"}) {
+    write_file(dir / "app/.npmrc", npmrc);
+    CHECK(build_env("eleventh").npm_started);
+    fs::remove_all(dir / "eleventh");
+    CHECK(build_env("eleventh").npm_started);
+    fs::remove_all(dir / "eleventh");
+  }
 }
 
 TEST_CASE("the python buildpack installs vendored wheels into /app/.venv", "[buildpacks]") {
