@@ -4,9 +4,12 @@
 #include <cctype>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
 
 #include <fmt/ranges.h>
 
+#include "common/fd.hpp"
 #include "common/hash.hpp"
 #include "common/lines.hpp"
 #include "common/paths.hpp"
@@ -21,6 +24,64 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::size_t k_max_captured_output = 1 << 20;
+
+// A pipe whose write end a sandboxed command inherits, read on a thread of its own while the
+// command runs (a writer never waits on it), keeping at most k_max_captured_output bytes.
+// Declared before the Command that holds the write end: gone first, it lets the reader end.
+class PipeCapture {
+ public:
+  static Expected<std::unique_ptr<PipeCapture>> open() {
+    int ends[2];
+    if (pipe2(ends, O_CLOEXEC) != 0) {
+      return fail("cannot make a pipe: {}", errno_text(errno));
+    }
+    return std::unique_ptr<PipeCapture>(new PipeCapture(UniqueFd(ends[0]), UniqueFd(ends[1])));
+  }
+  PipeCapture(const PipeCapture&) = delete;
+  PipeCapture& operator=(const PipeCapture&) = delete;
+  ~PipeCapture() {
+    m_write.reset();
+    if (m_reader.joinable()) {
+      m_reader.join();
+    }
+  }
+
+  const std::shared_ptr<UniqueFd>& write_end() const { return m_write; }
+  std::string descriptor() const { return std::to_string(m_write->get()); }
+
+  // Once every copy of the write end is closed: what was written, and whether it was more.
+  std::pair<std::string, bool> finish() {
+    m_write.reset();
+    m_reader.join();
+    return {std::move(m_text), m_overflow};
+  }
+
+ private:
+  PipeCapture(UniqueFd read, UniqueFd write)
+      : m_read(std::move(read)), m_write(std::make_shared<UniqueFd>(std::move(write))) {
+    m_reader = std::thread([this] {
+      char buffer[16384];
+      while (true) {
+        ssize_t got = ::read(m_read.get(), buffer, sizeof buffer);
+        if (got < 0 && errno == EINTR) {
+          continue;
+        }
+        if (got <= 0) {
+          return;
+        }
+        auto room = k_max_captured_output - std::min(m_text.size(), k_max_captured_output);
+        m_overflow = m_overflow || static_cast<std::size_t>(got) > room;
+        m_text.append(buffer, std::min(static_cast<std::size_t>(got), room));
+      }
+    });
+  }
+
+  UniqueFd m_read;
+  std::shared_ptr<UniqueFd> m_write;
+  std::string m_text;
+  bool m_overflow = false;
+  std::thread m_reader;
+};
 
 bool is_lower_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
@@ -364,54 +425,76 @@ Expected<std::optional<std::string>> BuildpackRunner::detect(std::size_t index,
   return name.empty() ? m_staged[index].buildpack.name : name;
 }
 
-Expected<void> BuildpackRunner::compile(std::size_t index, std::chrono::milliseconds timeout,
-                                        const std::function<void(std::string_view)>& on_line,
-                                        bool for_tests) {
+Expected<ReleaseInfo> BuildpackRunner::compile(std::size_t index, std::chrono::milliseconds timeout,
+                                               const std::function<void(std::string_view)>& on_line,
+                                               bool for_tests) {
   const Staged& staged = m_staged[index];
+  const std::string& name = staged.buildpack.name;
   const char* script =
       for_tests && has_file(staged.copy, "bin/test-compile") ? "test-compile" : "compile";
+  const bool releases = has_file(staged.copy, "bin/release");
+  // bin/release in the same sandbox once bin/compile has succeeded, as a fresh one would run
+  // it (the exports are sourced in a subshell of compile's own): a launch fewer per build.
+  // Its stdout and stderr, and the word that compile succeeded, come back through pipes the
+  // compile cannot write to (they are closed for it).
+  auto yaml = TRY(PipeCapture::open());
+  auto errors = TRY(PipeCapture::open());
+  auto compiled = TRY(PipeCapture::open());
   Sandbox box = sandbox();
   // Source every earlier buildpack's `export`, then become bin/compile.
   std::vector<std::string> argv = {
       "/bin/bash",
       "-c",
-      "bin=$1 app=$2 cache=$3 env=$4; shift 4\n"
-      "for f in \"$@\"; do if [ -f \"$f\" ]; then . \"$f\"; fi; done\n"
-      "exec \"$bin\" \"$app\" \"$cache\" \"$env\"",
+      "bin=$1 app=$2 cache=$3 env=$4 release=$5 yaml=$6 errors=$7 compiled=$8; shift 8\n"
+      "( exec {yaml}>&- {errors}>&- {compiled}>&-\n"
+      "  for f in \"$@\"; do if [ -f \"$f\" ]; then . \"$f\"; fi; done\n"
+      "  exec \"$bin\" \"$app\" \"$cache\" \"$env\" ) || exit\n"
+      "echo compiled >&\"$compiled\"; exec {compiled}>&-\n"
+      "[ -n \"$release\" ] || exit 0\n"
+      "exec \"$release\" \"$app\" >&\"$yaml\" 2>&\"$errors\" {yaml}>&- {errors}>&-",
       "slipway-compile",
       box.path(staged.inside + "/bin/" + script),
       box.path("/app"),
       box.path("/cache"),
       box.path("/env"),
+      releases ? box.path(staged.inside + "/bin/release") : "",
+      yaml->descriptor(),
+      errors->descriptor(),
+      compiled->descriptor(),
   };
   for (std::size_t i = 0; i < index; ++i) {
     argv.push_back(box.path(m_staged[i].inside + "/export"));
   }
-  auto command = TRY(sandboxed(box, argv, timeout));
-  command.on_line = on_line;
-  auto result = TRY(run(command));
+  ExitStatus result;
+  {
+    auto command = TRY(sandboxed(box, argv, timeout));
+    command.on_line = on_line;
+    for (const auto* pipe : {yaml.get(), errors.get(), compiled.get()}) {
+      command.child.inherit.push_back(pipe->write_end());
+    }
+    result = TRY(run(command));
+  }
+  const bool compile_ok = !compiled->finish().first.empty();
+  auto [output, overflow] = yaml->finish();
+  auto [stderr_text, stderr_overflow] = errors->finish();
+  const char* failed_script = compile_ok ? "release" : script;
   if (result.timed_out || !result.stopped_because.empty()) {
-    return fail("buildpack '{}': bin/{} {}", staged.buildpack.name, script,
-                result.describe(timeout));
+    return fail("buildpack '{}': bin/{} {}", name, failed_script, result.describe(timeout));
   }
-  if (!result.ok()) {
-    return fail("buildpack '{}' failed: bin/{} {}", staged.buildpack.name, script,
-                result.describe());
+  if (!compile_ok) {
+    return fail("buildpack '{}' failed: bin/{} {}", name, script, result.describe());
   }
-  return {};
-}
-
-Expected<ReleaseInfo> BuildpackRunner::release(std::size_t index,
-                                               std::chrono::milliseconds timeout) {
-  if (!has_file(m_staged[index].copy, "bin/release")) {
+  if (!releases) {
     return ReleaseInfo{};
   }
-  int status = 0;
-  auto output = TRY(capture(index, "release", timeout, status, "YAML"));
-  const std::string& name = m_staged[index].buildpack.name;
-  if (status != 0) {
-    return fail("buildpack '{}': bin/release exited with status {}{}", name, status,
-                m_last_error.empty() ? "" : ": " + m_last_error);
+  if (overflow) {
+    return fail("buildpack '{}': bin/release printed more than {} bytes of YAML", name,
+                k_max_captured_output);
+  }
+  if (result.code != 0) {
+    std::string first_error = trim_line(stderr_text.substr(0, stderr_text.find('\n')));
+    return fail("buildpack '{}': bin/release exited with status {}{}", name, result.code,
+                first_error.empty() ? "" : ": " + first_error);
   }
   auto info = parse_release_yaml(output);
   if (!info) {

@@ -80,19 +80,18 @@ class BuildpackRunner {
   Expected<std::optional<std::string>> detect(std::size_t index, std::chrono::milliseconds timeout);
 
   // bin/compile, after sourcing the `export` of every buildpack staged before it; for a
-  // test build (`for_tests`), Heroku CI's bin/test-compile when the buildpack has one.
-  Expected<void> compile(std::size_t index, std::chrono::milliseconds timeout,
-                         const std::function<void(std::string_view)>& on_line,
-                         bool for_tests = false);
+  // test build (`for_tests`), Heroku CI's bin/test-compile when the buildpack has one. Then,
+  // in the same sandbox, bin/release, parsed (a buildpack without one releases nothing): the
+  // error names which of the two failed.
+  Expected<ReleaseInfo> compile(std::size_t index, std::chrono::milliseconds timeout,
+                                const std::function<void(std::string_view)>& on_line,
+                                bool for_tests = false);
 
   // Heroku CI's bin/test BUILD_DIR ENV_DIR, after sourcing every staged buildpack's `export`
   // and the app's .profile.d, with the env dir's vars in its environment. Its status is the
   // caller's to judge; a buildpack without bin/test is an error saying so.
   Expected<ExitStatus> test(std::size_t index, std::chrono::milliseconds timeout,
                             const std::function<void(std::string_view)>& on_line);
-
-  // bin/release, parsed; a buildpack without one releases nothing.
-  Expected<ReleaseInfo> release(std::size_t index, std::chrono::milliseconds timeout);
 
   // A command of the app's own (app.json's dokku.predeploy) in the build's sandbox, once
   // the buildpacks are done: the build's environment plus the config vars of the env dir,
@@ -122,7 +121,7 @@ class BuildpackRunner {
                                 std::string_view what);
 
   BuildpackContext m_context;
-  std::string m_last_error; // the first line bin/detect or bin/release printed to stderr
+  std::string m_last_error; // the first line bin/detect printed to stderr
   std::vector<Staged> m_staged;
 };
 

@@ -208,16 +208,17 @@ Expected<BuildResult> compile_app(const BuildRequest& request, const Config& con
   std::vector<std::pair<std::string, std::string>> config_vars;
   for (std::size_t index : chosen) {
     auto compile_start = Clock::now();
-    auto ok = runner.compile(index, deadline.remaining(), request.on_output, request.for_tests);
+    auto compiled =
+        runner.compile(index, deadline.remaining(), request.on_output, request.for_tests);
     result.compile_time +=
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - compile_start);
-    if (!ok) {
+    if (!compiled) {
       if (deadline.expired()) {
         return timed_out(fmt::format("buildpack '{}' was compiling", runner.buildpack(index).name));
       }
-      return std::unexpected(ok.error());
+      return std::unexpected(compiled.error());
     }
-    auto release = TRY(runner.release(index, deadline.remaining()));
+    ReleaseInfo& release = *compiled;
     // A later buildpack's defaults replace an earlier one's of the same name.
     for (auto& [name, command] : release.default_process_types) {
       std::erase_if(defaults, [&](const auto& type) { return type.first == name; });

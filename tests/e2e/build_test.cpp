@@ -155,6 +155,45 @@ TEST_CASE("malformed bin/release YAML fails the build and names the buildpack", 
                  " !     buildpack 'bad-release': bin/release printed malformed YAML"));
 }
 
+TEST_CASE("bin/release runs after bin/compile, as in a sandbox of its own: no export reaches "
+          "it, compile cannot write its output, and each failure names its script",
+          "[build]") {
+  Workspace ws;
+  write_file(ws.app() / "Procfile", "web: echo web\n");
+  auto build = [&] {
+    return ws.build(
+        {"--buildpack", buildpack("exporter"), "--buildpack", buildpack("release-cases")});
+  };
+  auto status = build();
+  INFO(status.output);
+  REQUIRE(status.code == 0);
+  // The exporter's GREETING reached compile's environment but not release's.
+  CHECK(Workspace::result(status)["process_types"]["worker"] == "echo greeting=unset compiled=yes");
+  CHECK(read_text(ws.unpack() / "compile-fds.txt") == "pipes open in compile: none\n");
+
+  write_file(ws.app() / "release-fails", "");
+  status = build();
+  CHECK(status.code == 1);
+  CHECK(contains(status.output, "buildpack 'release-cases': bin/release exited with status 4: "
+                                "release broke: no luck today"));
+  // Said once, in the error: release's stderr is not streamed as compile's output is.
+  auto said = status.output.find("release broke");
+  CHECK(status.output.find("release broke", said + 1) == std::string::npos);
+
+  fs::remove(ws.app() / "release-fails");
+  write_file(ws.app() / "release-floods", "");
+  status = build();
+  CHECK(status.code == 1);
+  CHECK(contains(status.output, "bin/release printed more than 1048576 bytes of YAML"));
+
+  write_file(ws.app() / "compile-fails", "");
+  status = build();
+  CHECK(status.code == 1);
+  CHECK(contains(status.output, "buildpack 'release-cases' failed: bin/compile exited with "
+                                "status 3"));
+  CHECK_FALSE(contains(status.output, "bin/release"));
+}
+
 TEST_CASE("when no buildpack claims the app the error lists every one tried", "[build]") {
   Workspace ws;
   write_file(ws.app() / "README", "nothing to build here\n");
