@@ -40,6 +40,10 @@ std::optional<std::string> builtin_equivalent(std::string_view ref);
 // https://github.com/heroku/heroku-buildpack-php), for a server that clones them.
 std::optional<std::string> registry_git_url(std::string_view ref);
 
+// Whether DIR/RELATIVE is a regular file, resolved inside DIR: a buildpack is a tree its
+// author controls, and its bin/ may be a symlink to anywhere.
+bool has_buildpack_file(const std::filesystem::path& dir, std::string_view relative);
+
 // A git URL: a scheme slipway clones (https, http, git, ssh, file) or scp-style user@host:path.
 bool is_git_url(std::string_view ref);
 
