@@ -3,9 +3,20 @@
 #include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 namespace slipway {
+
+namespace {
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+} // namespace
 
 Expected<std::unique_ptr<PipeCapture>> PipeCapture::open(std::size_t limit) {
   int ends[2];
@@ -21,8 +32,19 @@ PipeCapture::PipeCapture(UniqueFd read, UniqueFd write, std::size_t limit)
   m_reader = std::thread([this] {
     char buffer[16384];
     while (true) {
+      if (auto stop_at = m_stop_at.load(); stop_at != 0 && now_ns() >= stop_at) {
+        return;
+      }
+      pollfd ready{.fd = m_read.get(), .events = POLLIN, .revents = 0};
+      int polled = ::poll(&ready, 1, 100);
+      if (polled < 0 && errno != EINTR) {
+        return;
+      }
+      if (polled <= 0) {
+        continue;
+      }
       ssize_t got = ::read(m_read.get(), buffer, sizeof buffer);
-      if (got < 0 && errno == EINTR) {
+      if (got < 0 && (errno == EINTR || errno == EAGAIN)) {
         continue;
       }
       if (got <= 0) {
@@ -36,18 +58,17 @@ PipeCapture::PipeCapture(UniqueFd read, UniqueFd write, std::size_t limit)
 }
 
 PipeCapture::~PipeCapture() {
-  m_write.reset();
-  if (m_reader.joinable()) {
-    m_reader.join();
-  }
+  finish(std::chrono::seconds(0));
 }
 
 std::string PipeCapture::descriptor() const {
   return std::to_string(m_write->get());
 }
 
-std::pair<std::string, bool> PipeCapture::finish() {
+std::pair<std::string, bool> PipeCapture::finish(std::chrono::milliseconds grace) {
   m_write.reset();
+  m_stop_at = std::max<std::int64_t>(
+      1, now_ns() + std::chrono::duration_cast<std::chrono::nanoseconds>(grace).count());
   if (m_reader.joinable()) {
     m_reader.join();
   }

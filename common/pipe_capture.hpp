@@ -2,6 +2,8 @@
 // (a writer never waits on it), keeping at most a limit of what was written.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -26,9 +28,10 @@ class PipeCapture {
   const std::shared_ptr<UniqueFd>& write_end() const { return m_write; }
   std::string descriptor() const;
 
-  // Once every other copy of the write end is closed: what was written (at most the limit),
-  // and whether there was more.
-  std::pair<std::string, bool> finish();
+  // Once the child is gone: what was written (at most the limit), and whether there was
+  // more. A process it left behind that still holds the write end is not waited for past
+  // `grace`: what it has written by then is what was written.
+  std::pair<std::string, bool> finish(std::chrono::milliseconds grace = std::chrono::seconds(2));
 
  private:
   PipeCapture(UniqueFd read, UniqueFd write, std::size_t limit);
@@ -36,6 +39,8 @@ class PipeCapture {
   UniqueFd m_read;
   std::shared_ptr<UniqueFd> m_write;
   std::size_t m_limit;
+  // Set by finish: the reader stops at EOF, or once this passes (steady clock, ns).
+  std::atomic<std::int64_t> m_stop_at{0};
   std::string m_text;
   bool m_overflow = false;
   std::thread m_reader;
