@@ -1,7 +1,5 @@
 // The Heroku buildpack API in the sandbox: bin/detect, bin/compile and bin/release (in
 // compile's sandbox), Heroku CI's bin/test, and a command of the app's own after the build.
-#include "compiler/buildpack.hpp"
-
 #include <algorithm>
 #include <fcntl.h>
 
@@ -10,6 +8,7 @@
 #include "common/pipe_capture.hpp"
 #include "common/subprocess.hpp"
 #include "common/tree.hpp"
+#include "compiler/buildpack.hpp"
 
 namespace slipway {
 
@@ -154,7 +153,8 @@ Expected<ReleaseInfo> BuildpackRunner::compile(std::size_t index, std::chrono::m
   auto errors = TRY(PipeCapture::open(k_max_captured_output));
   auto compiled = TRY(PipeCapture::open(k_max_captured_output));
   Sandbox box = sandbox();
-  // Source every earlier buildpack's `export`, then become bin/compile.
+  // In a subshell, source every earlier buildpack's `export` and become bin/compile; once it
+  // has succeeded, say so and become bin/release.
   std::vector<std::string> argv = {
       "/bin/bash",
       "-c",
