@@ -120,12 +120,8 @@ class BuildpackRunner {
   Expected<Command> sandboxed(const Sandbox& box, const std::vector<std::string>& argv,
                               std::chrono::milliseconds timeout,
                               std::map<std::string, std::string> env = {}) const;
-  Expected<std::string> capture(std::size_t index, const std::string& script,
-                                std::chrono::milliseconds timeout, int& status,
-                                std::string_view what);
 
   BuildpackContext m_context;
-  std::string m_last_error; // the first line bin/detect printed to stderr
   std::vector<Staged> m_staged;
 };
 

@@ -80,14 +80,15 @@ Expected<Command> BuildpackRunner::sandboxed(const Sandbox& box,
   return command;
 }
 
-Expected<std::string> BuildpackRunner::capture(std::size_t index, const std::string& script,
-                                               std::chrono::milliseconds timeout, int& status,
-                                               std::string_view what) {
-  m_last_error.clear();
+Expected<std::optional<std::string>> BuildpackRunner::detect(std::size_t index,
+                                                             std::chrono::milliseconds timeout) {
   const Staged& staged = m_staged[index];
+  if (!has_buildpack_file(staged.copy, "bin/detect")) {
+    return staged.buildpack.name;
+  }
   Sandbox box = sandbox();
   Command command =
-      TRY(sandboxed(box, {box.path(staged.inside + "/bin/" + script), box.path("/app")}, timeout));
+      TRY(sandboxed(box, {box.path(staged.inside + "/bin/detect"), box.path("/app")}, timeout));
   std::string output;
   bool overflow = false;
   command.on_line = [&](std::string_view line) {
@@ -95,8 +96,7 @@ Expected<std::string> BuildpackRunner::capture(std::size_t index, const std::str
       overflow = true;
       return;
     }
-    output.append(line);
-    output.push_back('\n');
+    output.append(line).push_back('\n');
   };
   std::string errors;
   command.on_stderr_line = [&](std::string_view line) {
@@ -106,35 +106,21 @@ Expected<std::string> BuildpackRunner::capture(std::size_t index, const std::str
   };
   auto result = TRY(run(command));
   if (result.timed_out || !result.stopped_because.empty()) {
-    return fail("buildpack '{}': bin/{} {}", staged.buildpack.name, script,
-                result.describe(timeout));
+    return fail("buildpack '{}': bin/detect {}", staged.buildpack.name, result.describe(timeout));
   }
   if (overflow) {
-    return fail("buildpack '{}': bin/{} printed more than {} bytes of {}", staged.buildpack.name,
-                script, k_max_captured_output, what);
+    return fail("buildpack '{}': bin/detect printed more than {} bytes of detect output",
+                staged.buildpack.name, k_max_captured_output);
   }
-  status = result.code;
-  if (status != 0 && !errors.empty()) {
-    m_last_error = trim_line(errors.substr(0, errors.find('\n')));
-  }
-  return output;
-}
-
-Expected<std::optional<std::string>> BuildpackRunner::detect(std::size_t index,
-                                                             std::chrono::milliseconds timeout) {
-  if (!has_buildpack_file(m_staged[index].copy, "bin/detect")) {
-    return m_staged[index].buildpack.name;
-  }
-  int status = 0;
-  auto output = TRY(capture(index, "detect", timeout, status, "detect output"));
-  if (status != 0) {
-    if (m_last_error.starts_with("bwrap: ")) {
-      return fail("cannot start the sandbox: {}", m_last_error);
+  if (result.code != 0) {
+    if (std::string error = trim_line(errors.substr(0, errors.find('\n')));
+        error.starts_with("bwrap: ")) {
+      return fail("cannot start the sandbox: {}", error);
     }
     return std::nullopt;
   }
   std::string name = trim_line(output.substr(0, output.find('\n')));
-  return name.empty() ? m_staged[index].buildpack.name : name;
+  return name.empty() ? staged.buildpack.name : name;
 }
 
 Expected<ReleaseInfo> BuildpackRunner::compile(std::size_t index, std::chrono::milliseconds timeout,

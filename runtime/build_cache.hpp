@@ -47,7 +47,7 @@ class BuildCache {
 };
 
 // Under the app's lock, when no deploy runs: a cache that a dead deploy left in its scratch
-// dir (tmp/deploy-XXXXXX/root/cache) goes home, if the app has none. Whether one did.
+// dir (tmp/deploy-XXXXXX/root/cache) goes home, if the app has none. Returns whether one did.
 bool recover_build_cache(const Layout& layout, const std::string& app);
 
 } // namespace slipway
